@@ -1,0 +1,45 @@
+# Thin wrapper around meson. `make demo` and `make test` are the two commands in README.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON ?= meson
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo test test-unit test-integration test-asan install clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --prefix=$(PREFIX)
+
+build: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+
+demo: build
+	@./scripts/demo.sh $(BUILD)
+
+test: build test-asan
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1
+
+test-unit: build
+	$(MESON) test -C $(BUILD) --suite unit --print-errorlogs
+
+test-integration: build
+	$(MESON) test -C $(BUILD) --suite integration --print-errorlogs --num-processes 1
+
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dwerror=true
+
+# The sanitizer build runs the unit suite (pure code: parsers, alloc, statistics).
+test-asan: deps $(ASAN_BUILD)/build.ninja
+	$(MESON) compile -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		$(MESON) test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

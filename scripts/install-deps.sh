@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages corun's build, tests and demo need. Idempotent: only
+# what is missing is installed, and apt-get update runs only when something is.
+set -eu
+PKGS="build-essential meson ninja-build pkg-config libyaml-dev libjansson-dev libhwloc-dev
+libpcre2-dev libcmocka-dev hwloc procps psmisc hyperfine stress-ng tmux chromium
+qemu-system-x86 busybox-static cpio"
+[ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0
+missing=""
+for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

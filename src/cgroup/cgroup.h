@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* One interface over the partition backends (v2, v1 hybrid, none). Callers never
+ * branch on the backend: they create groups, apply limits, start processes into them,
+ * read statistics, kill and remove. Backends live one per file (cgroup-v1.c,
+ * cgroup-v2.c, cgroup-none.c) behind CgroupBackendOps. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/cpuset.h"
+
+typedef struct Journal Journal;
+
+/* Limits resolved to numbers (no inheritance left). LIMIT_MAX = no limit. */
+typedef struct CgLimits {
+        CpuSet cpus;        /* empty = inherit */
+        CpuSet mems;        /* empty = inherit */
+        uint64_t memory_max;
+        uint64_t memory_high;
+        uint64_t memory_low;
+        uint64_t memory_min;
+        uint64_t swap_max;  /* 0 = swap off */
+        uint64_t pids_max;
+        uint64_t cpu_weight; /* 0 = leave */
+        uint64_t cpu_max_pct; /* 0 = leave */
+} CgLimits;
+void cg_limits_init(CgLimits *l); /* everything unlimited/inherited, swap 0 */
+
+/* What the kernel actually shows after writing (read back), for "applied". */
+typedef struct CgApplied {
+        CpuSet cpus, mems;
+        uint64_t memory_max, memory_high, memory_low, swap_max, pids_max, cpu_weight;
+        bool memory_enforced; /* false on the none backend */
+        bool swap_enforced;   /* v1 without memsw cannot turn swap off per group */
+} CgApplied;
+
+typedef struct CgStats {
+        uint64_t cpu_user_usec, cpu_system_usec, cpu_usage_usec;
+        uint64_t memory_current, memory_peak; /* bytes; peak = 0 when unknown */
+        uint64_t swap_current;
+        uint64_t events_low, events_high, events_max, events_oom, events_oom_kill;
+        uint64_t pids_current, pids_events_max; /* fork refusals */
+        /* PSI "total=" counters in usec; has_psi false where unavailable. */
+        bool has_psi;
+        uint64_t psi_cpu_some_usec, psi_mem_some_usec, psi_mem_full_usec, psi_io_some_usec, psi_io_full_usec;
+        uint64_t nr_throttled, throttled_usec;
+} CgStats;
+
+typedef struct CgroupManager CgroupManager;
+typedef struct Cgroup Cgroup;
+
+typedef struct CgroupManagerOptions {
+        BackendKind backend;    /* BACKEND_AUTO: detect */
+        const char *fs_root;    /* NULL = "/"; a captured tree for tests */
+        const char *run_id;     /* the corun/<run-id> level */
+} CgroupManagerOptions;
+
+/* Detects the backend, locates the runner's own cgroup in each hierarchy (from
+ * /proc/self/cgroup) and creates corun/<run-id> below it (journalled first).
+ * ret_why (optional) gets a malloc'ed sentence explaining the choice. */
+int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why);
+/* Kills and removes everything below corun/<run-id>, then the run group. */
+CgroupManager *cg_manager_free(CgroupManager *m);
+BackendKind cg_manager_backend(const CgroupManager *m);
+/* CPUs and memory nodes the runner may use (its cpuset / affinity). */
+int cg_manager_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems);
+/* Total memory limit the runner lives under (LIMIT_MAX if none) — for admission. */
+uint64_t cg_manager_memory_limit(const CgroupManager *m);
+bool cg_manager_has_psi(const CgroupManager *m);
+
+/* Creates a group at `relpath` ("scenario" or "scenario/job") below the run group,
+ * journalling each directory first, and applies limits. Parent groups must exist. */
+int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup **ret);
+int cg_apply(Cgroup *g, const CgLimits *l, CgApplied *ret_applied);
+/* For clone3(CLONE_INTO_CGROUP): an O_PATH/O_DIRECTORY fd of the group in a cgroup2
+ * hierarchy, or -EOPNOTSUPP. Borrowed. */
+int cg_clone_fd(const Cgroup *g);
+/* Called in the forked child before exec (async-signal-safe: only write(2) on fds
+ * opened by cg_prepare_attach). Moves the calling process into every hierarchy the
+ * clone3 did not cover, and for the none backend applies affinity and rlimits. */
+typedef struct CgAttach {
+        int fds[8];
+        size_t n_fds;
+        bool set_affinity;
+        CpuSet cpus;
+        uint64_t rlimit_as, rlimit_nproc;
+} CgAttach;
+int cg_prepare_attach(const Cgroup *g, bool cloned_into, CgAttach *ret);
+int cg_attach_self(const CgAttach *a); /* async-signal-safe */
+void cg_attach_done(CgAttach *a);      /* closes fds in the parent */
+int cg_attach_pid(Cgroup *g, pid_t pid);
+
+int cg_read_stats(Cgroup *g, CgStats *ret);
+/* All pids in the group (and its children). *ret malloc'ed. */
+int cg_pids(Cgroup *g, pid_t **ret, size_t *ret_n);
+int cg_is_populated(Cgroup *g); /* 1, 0, or negative errno */
+/* SIGKILL everything in the group and wait (bounded) until it is empty. */
+int cg_kill(Cgroup *g);
+/* Sends sig to every process in the group (for the graceful stop signal). */
+int cg_signal(Cgroup *g, int sig);
+int cg_freeze(Cgroup *g, bool frozen);
+/* Removes the group (must be empty; kills first if not). Frees g. */
+int cg_destroy(Cgroup *g);
+const char *cg_path(const Cgroup *g); /* "corun/<run-id>/<relpath>" for messages */
+
+/* ---- journal (journal.c) ---- */
+/* /run/corun/<run-id>.journal: one line per resource, written and fsync'ed *before*
+ * the resource is created, so a kill -9 at any point leaves a complete list. */
+int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
+int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
+/* Marks a clean finish and removes the journal file. */
+int journal_close_clean(Journal *j);
+Journal *journal_free(Journal *j);
+
+typedef struct CleanupReport {
+        unsigned journals, groups_removed, dirs_removed, processes_killed;
+        char **removed; /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
+        char **errors;  /* NULL-terminated messages */
+} CleanupReport;
+/* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in
+ * their groups, removes groups bottom-up and scratch dirs, deletes the journals. */
+int journal_cleanup_dead(const char *dir, CleanupReport *ret);
+void cleanup_report_done(CleanupReport *r);

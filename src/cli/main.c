@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+bool arg_verbose = false;
+
+bool use_color(int fd) {
+        const char *t = getenv("TERM");
+        return isatty(fd) && !getenv("NO_COLOR") && !(t && streq(t, "dumb"));
+}
+
+static void vlog(const char *prefix, const char *color, const char *fmt, va_list ap) {
+        bool c = use_color(STDERR_FILENO);
+        fprintf(stderr, "corun: %s%s%s", c ? color : "", prefix, c ? "\033[0m" : "");
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+void log_error(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vlog("error: ", "\033[1;31m", fmt, ap);
+        va_end(ap);
+}
+
+void log_warning(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vlog("warning: ", "\033[1;33m", fmt, ap);
+        va_end(ap);
+}
+
+void log_info(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vlog("", "", fmt, ap);
+        va_end(ap);
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= max)
+                                return -EFBIG;
+                        cap = MIN(cap * 2, max);
+                        char *n = realloc(buf, cap + 1);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                }
+                ssize_t k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+typedef struct Command {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        const char *help;
+} Command;
+
+static const Command commands[] = {
+        {"run", cmd_run, "run a scenario file or commands side by side in partitions"},
+        {"cleanup", cmd_cleanup, "remove what killed runs left behind (groups, processes, scratch dirs)"},
+        {"stress", cmd_stress, "built-in workloads: stress cpu|mem"},
+};
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: corun COMMAND [OPTIONS]\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "\n'corun COMMAND --help' shows a command's options; 'man corun' has the rest.\n");
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                usage(stdout);
+                return 0;
+        }
+        if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+                printf("corun %s\n", CORUN_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(argv[1], commands[i].name))
+                        return commands[i].fn(argc - 1, argv + 1);
+        log_error("unknown command '%s'; run 'corun --help' for the list", argv[1]);
+        return 2;
+}

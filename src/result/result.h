@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The result model (docs/result-schema.md) and result.json writer/reader (jansson).
+ * Field names are fixed by DESIGN §9; add fields, never rename. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RESULT_SCHEMA_VERSION 1
+
+typedef enum JobReason {
+        REASON_EXIT,
+        REASON_TIMEOUT,
+        REASON_CPU_TIMEOUT, /* written as "timeout" with "limit": "cpu" */
+        REASON_OOM,
+        REASON_KILLED,
+        REASON_FAILED_TO_START,
+        REASON_INTERRUPTED,
+        _REASON_MAX,
+        _REASON_INVALID = -1,
+} JobReason;
+const char *job_reason_to_string(JobReason r);
+JobReason job_reason_from_string(const char *s);
+
+typedef struct PhaseResult {
+        char *name;
+        double start_s; /* since job start */
+        double wall_s;
+        double cpu_s;   /* < 0 when unknown */
+        bool unfinished;
+} PhaseResult;
+
+typedef struct MetricResult {
+        char *name;
+        double value;   /* aggregated (last/max/...) */
+        double *all;    /* for METRIC_ALL, else NULL */
+        size_t n_all;
+        char *unit;     /* captured unit text, may be NULL */
+} MetricResult;
+
+typedef struct EventResult {
+        double t_s;     /* since run start */
+        char *job;
+        char *action;   /* "throttle", "release", "freeze", ... */
+        char *detail;
+} EventResult;
+
+typedef struct JobResult {
+        char *name;       /* "sealer", or "sealer#2" for replicas */
+        char *base_name;  /* the JobSpec name */
+        char *command;
+        JobReason reason;
+        int exit_code;    /* -1 when killed by a signal or not started */
+        int signal;       /* 0 = none */
+        int start_errno;  /* failed-to-start: the errno of exec/setup, else 0 */
+        char *start_error; /* failed-to-start: what failed ("execve /nope") */
+        char *limit;      /* for timeout: "wall" | "cpu" */
+        double started_s, ended_s; /* since run start, monotonic */
+        double wall_s, user_s, sys_s;
+        double wait4_user_s, wait4_sys_s; /* the main process tree as wait4 saw it */
+        uint64_t peak_bytes, pss_peak_bytes, pss_mean_bytes, rss_peak_bytes;
+        uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+        uint64_t vol_ctxsw, invol_ctxsw;
+        bool has_psi;
+        double psi_cpu_some_s, psi_mem_some_s, psi_mem_full_s, psi_io_some_s, psi_io_full_s;
+        uint64_t pids_peak;
+        /* requested vs applied partition */
+        char *req_cpus;     /* as asked: "2", "0-3", "shared:0-1" */
+        uint64_t req_memory_bytes; /* UINT64_MAX = none */
+        char *applied_cpus, *applied_mems;
+        uint64_t applied_memory_bytes, applied_swap_bytes, applied_pids_max;
+        bool memory_enforced;
+        char *priority;
+        PhaseResult *phases;
+        size_t n_phases;
+        MetricResult *metrics;
+        size_t n_metrics;
+        char *log_stdout, *log_stderr, *samples_csv; /* relative to the results dir */
+        char *cgroup;     /* path used */
+} JobResult;
+
+typedef struct RunResult {
+        char *scenario;
+        unsigned repetition;
+        bool solo;
+        unsigned replicas;  /* the sweep value this run belongs to (1 if none) */
+        char *params;       /* matrix values "k=v,k=v" or NULL */
+        JobResult *jobs;
+        size_t n_jobs;
+        double started_s, ended_s;
+} RunResult;
+
+typedef struct HostInfo {
+        char *hostname, *kernel, *cpu_model, *governor, *turbo, *smt;
+        unsigned n_cpus_online, n_cpus_allowed;
+        char *allowed_cpus;
+        uint64_t memory_total_bytes;
+        bool swap_on;
+        char *cgroup_backend_detail;
+} HostInfo;
+
+typedef struct Result {
+        int schema;
+        char *corun_version;
+        bool partial;
+        bool interrupted;
+        char *started_at;   /* RFC 3339 UTC */
+        char *finished_at;  /* NULL while partial */
+        char *name;
+        char *run_id;
+        char *spec_file;
+        char *command_line;
+        char *backend;      /* "v2" | "v1" | "none" */
+        HostInfo host;
+        RunResult *runs;
+        size_t n_runs;
+        EventResult *events;
+        size_t n_events;
+        char **warnings;    /* NULL-terminated */
+} Result;
+
+Result *result_new(void);
+Result *result_free(Result *r);
+/* Appends (copying nothing: takes the arrays by growth); returns the new element. */
+RunResult *result_add_run(Result *r);
+JobResult *run_result_add_job(RunResult *run);
+void job_result_init(JobResult *j);
+int result_add_warning(Result *r, const char *msg);
+
+/* Serialise to dir/result.json atomically (temp file, fsync, rename). */
+int result_write(const Result *r, const char *dir);
+int result_write_fd(const Result *r, int fd);
+/* Reads a result.json (or a directory holding one); unknown fields are ignored and
+ * missing ones defaulted, so older and newer files both load. On error
+ * *ret_error gets a message. */
+int result_read(const char *path, Result **ret, char **ret_error);

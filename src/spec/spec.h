@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The scenario spec: what the user asked for, parsed and validated, immutable after
+ * spec_parse_*(). Pure: no system calls in spec/ (it is fuzzed). A YAML file and the
+ * quick-mode flags produce the same structs. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/cpuset.h"
+
+/* Where a value came from: "file:line:col" (1-based), or a flag ("--memory"). */
+typedef struct SpecPos {
+        const char *file; /* borrowed from Spec.file, or NULL for flags */
+        const char *flag; /* static string, e.g. "--memory", when from the command line */
+        unsigned line, col;
+} SpecPos;
+
+typedef enum Priority {
+        PRIORITY_NORMAL,
+        PRIORITY_HIGH,
+        PRIORITY_LOW,
+        _PRIORITY_MAX,
+        _PRIORITY_INVALID = -1,
+} Priority;
+const char *priority_to_string(Priority p);
+Priority priority_from_string(const char *s);
+
+typedef enum CpuRequestKind {
+        CPUS_UNSET,   /* inherit (scenario, defaults), finally 1 core */
+        CPUS_COUNT,   /* cpus: N — N exclusive whole cores */
+        CPUS_LIST,    /* cpus: "0-3,8" — exactly these logical CPUs (exclusive) */
+        CPUS_SHARED,  /* cpus: {shared: "0-1"} — all jobs of the scenario share this set */
+        CPUS_ALL,     /* cpus: all — every allowed CPU, shared, no pinning decision */
+        _CPUS_KIND_MAX,
+        _CPUS_KIND_INVALID = -1,
+} CpuRequestKind;
+
+typedef enum SmtMode {
+        SMT_TOGETHER, /* whole cores: siblings go with the core (default) */
+        SMT_SEPARATE, /* count logical CPUs */
+        _SMT_MAX,
+        _SMT_INVALID = -1,
+} SmtMode;
+
+typedef enum NumaMode {
+        NUMA_LOCAL,
+        NUMA_SPREAD,
+        NUMA_INTERLEAVE,
+        _NUMA_MAX,
+        _NUMA_INVALID = -1,
+} NumaMode;
+
+typedef struct CpuRequest {
+        CpuRequestKind kind;
+        unsigned count; /* CPUS_COUNT */
+        CpuSet set;     /* CPUS_LIST, CPUS_SHARED */
+        SmtMode smt;
+        SpecPos pos;
+} CpuRequest;
+
+/* Unset numbers are LIMIT_MAX (= no limit) or 0 where noted; "unset" versus "set to
+ * max" matters for inheritance, hence the *_set flags. */
+typedef struct Limits {
+        CpuRequest cpus;
+        uint64_t memory_max;  /* memory.max / memory.limit_in_bytes */
+        uint64_t memory_high; /* memory.high (v2; emulated on v1 by the protector) */
+        uint64_t memory_low;  /* memory.low / soft limit */
+        uint64_t memory_min;
+        uint64_t swap_max;    /* default 0: swap off */
+        uint64_t pids_max;    /* default 4096 */
+        uint64_t cpu_weight;  /* 1..10000, 0 = unset */
+        uint64_t cpu_max_pct; /* cpu.max as percent of one CPU (e.g. 150), 0 = unset */
+        bool memory_max_set, memory_high_set, memory_low_set, memory_min_set, swap_max_set, pids_max_set;
+        SpecPos memory_max_pos;
+} Limits;
+
+typedef enum MetricAgg {
+        METRIC_LAST,
+        METRIC_MAX,
+        METRIC_MIN,
+        METRIC_SUM,
+        METRIC_MEAN,
+        METRIC_ALL,
+        _METRIC_AGG_MAX,
+        _METRIC_AGG_INVALID = -1,
+} MetricAgg;
+const char *metric_agg_to_string(MetricAgg a);
+MetricAgg metric_agg_from_string(const char *s);
+
+typedef struct PhaseSpec {
+        char *name;
+        char *start; /* PCRE2 pattern; NULL: starts when the previous phase ends (short form) */
+        char *end;   /* PCRE2 pattern; NULL: ends when the next phase starts or the job ends */
+        SpecPos pos;
+} PhaseSpec;
+
+typedef struct MetricSpec {
+        char *name;
+        char *pattern; /* PCRE2, exactly one capture group holding a number */
+        MetricAgg agg;
+        SpecPos pos;
+} MetricSpec;
+
+typedef struct TimestampSpec {
+        char *regex;  /* one capture group */
+        char *format; /* strptime format, e.g. "%Y-%m-%d %H:%M:%S" */
+} TimestampSpec;
+
+typedef struct JobSpec {
+        char *name;
+        char **argv;      /* NULL-terminated; quick mode: {"/bin/sh","-c",cmd} unless --no-shell */
+        char *command_text; /* what the user wrote, for display */
+        char **env;       /* NULL-terminated "KEY=VALUE" (defaults merged in, job wins) */
+        char *cwd;        /* NULL: the directory corun was started in */
+        char *user, *group;
+        Limits limits;
+        uint64_t timeout_usec;     /* wall limit; USEC_INFINITY = none */
+        uint64_t cpu_timeout_usec; /* CPU-time limit; USEC_INFINITY = none */
+        int stop_signal;           /* default SIGTERM */
+        uint64_t grace_usec;       /* default 10 s */
+        Priority priority;
+        PhaseSpec *phases;
+        size_t n_phases;
+        MetricSpec *metrics;
+        size_t n_metrics;
+        TimestampSpec timestamp;
+        SpecPos pos;
+} JobSpec;
+
+typedef struct MatrixParam {
+        char *name;
+        char **values; /* NULL-terminated */
+        size_t n_values;
+} MatrixParam;
+
+typedef struct Hooks {
+        char *setup, *prepare, *conclude, *cleanup; /* shell commands, hyperfine's meanings */
+} Hooks;
+
+typedef struct ScenarioSpec {
+        char *name;
+        char **jobs; /* NULL-terminated names of JobSpecs */
+        size_t n_jobs;
+        unsigned *replicas; /* sweep of copy counts, e.g. {1,2,4}; NULL = {1} */
+        size_t n_replicas;
+        MatrixParam *matrix;
+        size_t n_matrix;
+        Limits limits; /* scenario overrides of each job's limits (cpus: {shared}, memory per job) */
+        uint64_t memory_total; /* the scenario group's limit over all its jobs; LIMIT_MAX = none */
+        CpuSet allowed_cpus;   /* empty = all the runner may use */
+        bool solo;             /* add solo baselines */
+        Hooks hooks;
+        SpecPos pos;
+} ScenarioSpec;
+
+typedef enum RunOrder {
+        ORDER_INTERLEAVED,
+        ORDER_SEQUENTIAL,
+        ORDER_RANDOM,
+        _ORDER_MAX,
+        _ORDER_INVALID = -1,
+} RunOrder;
+const char *run_order_to_string(RunOrder o);
+RunOrder run_order_from_string(const char *s);
+
+typedef enum BackendKind {
+        BACKEND_AUTO,
+        BACKEND_V2,
+        BACKEND_V1,
+        BACKEND_NONE,
+        _BACKEND_MAX,
+        _BACKEND_INVALID = -1,
+} BackendKind;
+const char *backend_kind_to_string(BackendKind b);
+BackendKind backend_kind_from_string(const char *s);
+
+typedef struct Spec {
+        char *file; /* the scenario file path, NULL in quick mode */
+        char *name; /* run name: `name:` / -n / file stem / "corun" */
+        JobSpec *jobs;
+        size_t n_jobs;
+        /* Always at least one: a file without `scenarios:` gets one named "default" with
+         * every job; so does quick mode. */
+        ScenarioSpec *scenarios;
+        size_t n_scenarios;
+        unsigned repeat; /* >= 1 */
+        RunOrder order;
+        uint64_t seed;
+        char *results_dir;          /* -o / results: ; NULL = ./corun-results/<name>-<UTC time> */
+        uint64_t sample_interval_usec; /* default 200 ms */
+        unsigned reserve_cores;     /* reserve: N */
+        NumaMode numa;
+        BackendKind backend;
+        bool keep;                  /* keep scratch dirs */
+        char *preflight;            /* shell command run once before anything */
+        Hooks hooks;                /* run-level hooks (quick mode --setup etc.) */
+} Spec;
+
+/* Errors carry their position and a full sentence; message() output is
+ * "file:line:col: what is wrong; what is expected" or "--flag: ...". */
+typedef struct SpecError {
+        char *message;
+} SpecError;
+void spec_error_done(SpecError *e);
+
+/* Parses a YAML scenario file held in memory (pure). `file` is the name used in
+ * messages. On error returns a negative errno (-EINVAL for bad input) and fills
+ * *ret_error; *ret is only written on success. */
+int spec_parse_yaml(const char *file, const char *text, size_t len, Spec **ret, SpecError *ret_error);
+
+/* Quick mode and flags shared by both modes (pure; argv is what follows `run`).
+ * See docs/cli.md. With a scenario file in argv, `text` holds its contents (the CLI
+ * reads it: this stays pure); flags then override the file's values. */
+typedef struct SpecCliInput {
+        int argc;
+        char **argv;
+        const char *file_text; /* NULL when argv names no file */
+        size_t file_len;
+} SpecCliInput;
+/* Splits `run`'s arguments: returns the index of the scenario file argument, or -1 for
+ * quick mode, -EINVAL on bad flags (with *ret_error). */
+int spec_cli_find_file(int argc, char **argv, int *ret_index, SpecError *ret_error);
+int spec_from_cli(const SpecCliInput *in, Spec **ret, SpecError *ret_error);
+
+Spec *spec_free(Spec *s);
+const JobSpec *spec_find_job(const Spec *s, const char *name);
