@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 MESON ?= meson
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-integration test-asan install clean
+.PHONY: all deps build demo test test-unit test-integration test-asan test-vm install clean
 
 all: build
 
@@ -21,7 +21,12 @@ demo: build
 	@./scripts/demo.sh $(BUILD)
 
 test: build test-asan
-	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1 --no-suite vm
+
+# The cgroup v2 backend inside a throwaway VM (qemu TCG): see docs/testing-vm.md.
+test-vm: build
+	./scripts/fetch-vm-kernel.sh >/dev/null
+	$(MESON) test -C $(BUILD) --suite vm --print-errorlogs --num-processes 1
 
 test-unit: build
 	$(MESON) test -C $(BUILD) --suite unit --print-errorlogs

@@ -35,18 +35,28 @@ void assignment_done(Assignment *a);
 
 typedef struct CorePool CorePool;
 
+/* The pool borrows `t`: it must outlive the pool. o == NULL: no reserve, NUMA_LOCAL, no
+ * memory admission. Reserving every core is allowed; every take then explains why. */
 int alloc_pool_new(const Topology *t, const AllocOptions *o, CorePool **ret);
 CorePool *alloc_pool_free(CorePool *p);
 /* The CPUs jobs may use (allowed minus reserved). */
 const CpuSet *alloc_pool_usable(const CorePool *p);
 
-/* 0 and *ret on success; -EAGAIN when it would fit later (cores/memory busy);
- * -ENOSPC / -EINVAL when it can never fit, with *ret_error saying what would fit
- * ("job 'x' asks for 8 cores but only 2 are allowed (0-1)"). */
+/* 0 and *ret on success; -EAGAIN when it would fit later (cores/memory busy); -ENOSPC when
+ * it can never fit (more cores or memory than the pool has), -EINVAL when it is invalid
+ * (0 cores, CPUs outside the usable set). *ret_error (when given) says why and what would fit
+ * ("job 'big' asks for 8 cores but only 2 are usable (0-1, 0 reserved); at most 2 would
+ * fit"), also for -EAGAIN. Deterministic: the same pool state and request give the same
+ * assignment. The policy is described in docs/allocation.md. */
 int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret_error);
 /* Checks feasibility on an empty pool without taking anything. */
 int alloc_check(const CorePool *p, const AllocRequest *req, char **ret_error);
 void alloc_release(CorePool *p, const Assignment *a);
-/* A dry pool (everything free) – for "large job at the head reserves its cores": true
- * when the request could be satisfied once `a` is released. */
+/* Whole usable cores with no CPU held by any job (exclusive or shared) right now: what the
+ * exec queue compares with the head job's size so that large jobs are not starved. */
 unsigned alloc_pool_free_cores(const CorePool *p);
+/* Whole cores jobs may use (usable, i.e. allowed minus reserved) and cores reserved. */
+unsigned alloc_pool_usable_cores(const CorePool *p);
+unsigned alloc_pool_reserved_cores(const CorePool *p);
+/* Bytes committed by running jobs (sum of Assignment.memory_bytes). */
+uint64_t alloc_pool_memory_committed(const CorePool *p);

@@ -17,15 +17,15 @@ typedef struct Journal Journal;
 
 /* Limits resolved to numbers (no inheritance left). LIMIT_MAX = no limit. */
 typedef struct CgLimits {
-        CpuSet cpus;        /* empty = inherit */
-        CpuSet mems;        /* empty = inherit */
+        CpuSet cpus; /* empty = inherit */
+        CpuSet mems; /* empty = inherit */
         uint64_t memory_max;
         uint64_t memory_high;
         uint64_t memory_low;
         uint64_t memory_min;
-        uint64_t swap_max;  /* 0 = swap off */
+        uint64_t swap_max; /* 0 = swap off */
         uint64_t pids_max;
-        uint64_t cpu_weight; /* 0 = leave */
+        uint64_t cpu_weight;  /* 0 = leave */
         uint64_t cpu_max_pct; /* 0 = leave */
 } CgLimits;
 void cg_limits_init(CgLimits *l); /* everything unlimited/inherited, swap 0 */
@@ -54,16 +54,17 @@ typedef struct CgroupManager CgroupManager;
 typedef struct Cgroup Cgroup;
 
 typedef struct CgroupManagerOptions {
-        BackendKind backend;    /* BACKEND_AUTO: detect */
-        const char *fs_root;    /* NULL = "/"; a captured tree for tests */
-        const char *run_id;     /* the corun/<run-id> level */
+        BackendKind backend; /* BACKEND_AUTO: detect */
+        const char *fs_root; /* NULL = "/"; a captured tree for tests */
+        const char *run_id;  /* the corun/<run-id> level */
 } CgroupManagerOptions;
 
 /* Detects the backend, locates the runner's own cgroup in each hierarchy (from
  * /proc/self/cgroup) and creates corun/<run-id> below it (journalled first).
  * ret_why (optional) gets a malloc'ed sentence explaining the choice. */
 int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why);
-/* Kills and removes everything below corun/<run-id>, then the run group. */
+/* Kills and removes everything below corun/<run-id>, then the run group, and corun/
+ * when it is empty. Destroy every Cgroup first: they point into the manager. */
 CgroupManager *cg_manager_free(CgroupManager *m);
 BackendKind cg_manager_backend(const CgroupManager *m);
 /* CPUs and memory nodes the runner may use (its cpuset / affinity). */
@@ -103,7 +104,8 @@ int cg_kill(Cgroup *g);
 /* Sends sig to every process in the group (for the graceful stop signal). */
 int cg_signal(Cgroup *g, int sig);
 int cg_freeze(Cgroup *g, bool frozen);
-/* Removes the group (must be empty; kills first if not). Frees g. */
+/* Removes the group (must be empty; kills first if not). Frees g, also on error (the
+ * journal still lists what could not be removed). */
 int cg_destroy(Cgroup *g);
 const char *cg_path(const Cgroup *g); /* "corun/<run-id>/<relpath>" for messages */
 
@@ -112,16 +114,26 @@ const char *cg_path(const Cgroup *g); /* "corun/<run-id>/<relpath>" for messages
  * the resource is created, so a kill -9 at any point leaves a complete list. */
 int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
 int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
-/* Marks a clean finish and removes the journal file. */
+const char *journal_path(const Journal *j);
+/* Marks a clean finish: removes the journal file and frees j. */
 int journal_close_clean(Journal *j);
+/* Frees j and leaves the file: a later cleanup replays it once this runner is dead. */
 Journal *journal_free(Journal *j);
 
 typedef struct CleanupReport {
         unsigned journals, groups_removed, dirs_removed, processes_killed;
-        char **removed; /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
-        char **errors;  /* NULL-terminated messages */
+        unsigned journals_live; /* journals of runners still alive, left alone */
+        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
+        char **errors;          /* NULL-terminated messages */
 } CleanupReport;
 /* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in
- * their groups, removes groups bottom-up and scratch dirs, deletes the journals. */
+ * their groups, removes groups bottom-up and scratch dirs, deletes the journals.
+ * Runners are told apart by pid + start time + boot id; journals of live ones are
+ * counted in journals_live and left alone. Paths are validated (see
+ * docs/partitions.md); a journal with refused paths or failures is kept and its
+ * problems are in errors. Returns < 0 only when dir cannot be read at all. */
 int journal_cleanup_dead(const char *dir, CleanupReport *ret);
+/* The same; with dry_run nothing is killed or removed and the report lists what
+ * would be (processes_killed counts the processes found). */
+int journal_cleanup(const char *dir, bool dry_run, CleanupReport *ret);
 void cleanup_report_done(CleanupReport *r);

@@ -1,7 +1,295 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
 #include "cli/cli.h"
+#include "cli/progress.h"
+#include "exec/exec.h"
+#include "plan/plan.h"
+#include "report/summary.h"
+#include "result/result.h"
+#include "spec/spec.h"
+#include "util/parse.h"
+
+#define SPEC_FILE_MAX (16u << 20)
+
+static const char run_usage[] =
+        "Usage: corun run [OPTIONS] SCENARIO.yaml\n"
+        "       corun run [OPTIONS] 'cmd a' ['cmd b' ...]   (each through /bin/sh -c, all at once)\n"
+        "       corun run [OPTIONS] -- CMD [ARG...]          (one job, this exact argv)\n"
+        "\n"
+        "Partition:  -c/--cpus N|LIST  --shared LIST  -m/--memory SIZE  --memory-high SIZE  --swap SIZE\n"
+        "            --pids N|max  --priority high|normal|low  --backend auto|v2|v1|none\n"
+        "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
+        "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
+        "Experiment: --replicas N  --repeat N  --solo  --setup/--prepare/--conclude/--cleanup CMD\n"
+        "            --preflight CMD\n"
+        "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
+        "            -v/--verbose\n"
+        "\n"
+        "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
+
+static void utc_stamp(char *buf, size_t n, const char *fmt) {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, n, fmt, &tm);
+}
+
+static int mkdir_parents(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = '\0';
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Runs the preflight canary once; its output is shown only when it fails. */
+static int run_preflight(const char *cmd) {
+        _cleanup_free_ char *full = NULL;
+        if (asprintf(&full, "(%s) 2>&1", cmd) < 0)
+                return -ENOMEM;
+        FILE *f = popen(full, "re");
+        if (!f)
+                return -errno;
+        char out[8192];
+        size_t n = fread(out, 1, sizeof out - 1, f);
+        out[n] = '\0';
+        int st = pclose(f);
+        if (st != 0) {
+                log_error("--preflight '%s' failed (%s %d); nothing was started. Its output:\n%s", cmd,
+                          WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), out);
+                return -ECANCELED;
+        }
+        return 0;
+}
+
+static char *join_args(int argc, char **argv) {
+        size_t len = 0;
+        for (int i = 0; i < argc; i++)
+                len += strlen(argv[i]) + 3;
+        char *s = calloc(len + 1, 1);
+        for (int i = 0; s && i < argc; i++) {
+                bool q = strpbrk(argv[i], " \t'\"$") != NULL;
+                if (i)
+                        strcat(s, " ");
+                if (q)
+                        strcat(s, "'");
+                strcat(s, argv[i]);
+                if (q)
+                        strcat(s, "'");
+        }
+        return s;
+}
+
+/* The ETA starts from the most recent earlier result of the same run name next to this
+ * one (./corun-results/<name>-*), when there is one. */
+static void learn_from_previous(Progress *p, const char *results, const char *name) {
+        _cleanup_free_ char *parent = strdup(results), *best = NULL;
+        char *slash = parent ? strrchr(parent, '/') : NULL;
+        if (!slash)
+                return;
+        *slash = '\0';
+        const char *self = slash + 1;
+        DIR *d = opendir(parent);
+        if (!d)
+                return;
+        size_t nl = strlen(name);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, name, nl) == 0 && de->d_name[nl] == '-' && !streq(de->d_name, self) &&
+                    (!best || strcmp(de->d_name, best) > 0)) {
+                        free(best);
+                        best = strdup(de->d_name);
+                }
+        closedir(d);
+        if (!best)
+                return;
+        _cleanup_free_ char *path = NULL, *err = NULL;
+        Result *old = NULL;
+        if (asprintf(&path, "%s/%s", parent, best) >= 0 && result_read(path, &old, &err) >= 0) {
+                progress_learn(p, old);
+                result_free(old);
+        }
+}
 
 int cmd_run(int argc, char **argv) {
-        log_error("'run' is being written");
-        return 1;
+        _cleanup_free_ char *text = NULL, *results = NULL, *run_id = NULL, *err = NULL, *abs_file = NULL;
+        size_t len = 0;
+        int file_index = -1, r;
+        SpecError se = {0};
+        Spec *spec = NULL;
+        Plan *plan = NULL;
+        Result *result = NULL;
+        int status = 2;
+
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        fputs(run_usage, stdout);
+                        return 0;
+                }
+
+        r = spec_cli_find_file(argc, argv, &file_index, &se);
+        if (r < 0) {
+                log_error("%s", se.message ? se.message : "bad arguments");
+                fputs(run_usage, stderr);
+                spec_error_done(&se);
+                return 2;
+        }
+        if (file_index >= 0) {
+                r = read_full_file(argv[file_index], SPEC_FILE_MAX, &text, &len);
+                if (r < 0) {
+                        log_error("cannot read scenario file %s: %s", argv[file_index], strerror(-r));
+                        return 2;
+                }
+        }
+        SpecCliInput in = {.argc = argc, .argv = argv, .file_text = text, .file_len = len};
+        r = spec_from_cli(&in, &spec, &se);
+        if (r < 0) {
+                log_error("%s", se.message ? se.message : "invalid scenario");
+                spec_error_done(&se);
+                return 2;
+        }
+        r = plan_build(spec, &plan, &err);
+        if (r < 0) {
+                log_error("%s", err ? err : "cannot expand the scenario");
+                goto out;
+        }
+        arg_verbose = spec->verbose;
+
+        if (geteuid() != 0 && spec->backend != BACKEND_NONE)
+                log_warning("not running as root: cgroup partitions will likely be unavailable");
+
+        /* Leftovers of killed runs first, so they cannot skew this one. */
+        CleanupReport cr = {0};
+        if (journal_cleanup_dead(NULL, &cr) >= 0 && (cr.groups_removed || cr.dirs_removed || cr.processes_killed))
+                log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u process(es) killed",
+                         cr.journals, cr.groups_removed, cr.dirs_removed, cr.processes_killed);
+        cleanup_report_done(&cr);
+
+        if (spec->preflight && run_preflight(spec->preflight) < 0) {
+                status = 1;
+                goto out;
+        }
+
+        char stamp[32], iso[32];
+        utc_stamp(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
+        utc_stamp(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ");
+        if (asprintf(&run_id, "%s-%d", stamp, (int)getpid()) < 0)
+                goto out;
+        if (spec->results_dir)
+                results = strdup(spec->results_dir);
+        else if (asprintf(&results, "corun-results/%s-%s", spec->name, stamp) < 0)
+                goto out;
+        if (results[0] != '/') {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        goto out;
+                char *a = NULL;
+                if (asprintf(&a, "%s/%s", cwd, results) < 0)
+                        goto out;
+                free(results);
+                results = a;
+        }
+        _cleanup_free_ char *existing = NULL;
+        if (asprintf(&existing, "%s/result.json", results) >= 0 && access(existing, F_OK) == 0) {
+                log_error("-o/--results: %s already holds a result.json; choose another directory", results);
+                goto out;
+        }
+        r = mkdir_parents(results);
+        if (r < 0) {
+                log_error("-o/--results: cannot create %s: %s", results, strerror(-r));
+                goto out;
+        }
+
+        result = result_new();
+        result->corun_version = strdup(CORUN_VERSION);
+        result->started_at = strdup(iso);
+        result->name = strdup(spec->name);
+        result->run_id = strdup(run_id);
+        if (spec->file && (abs_file = realpath(spec->file, NULL)))
+                result->spec_file = strdup(abs_file);
+        result->command_line = join_args(argc, argv);
+        exec_host_info(&result->host);
+
+        Progress prog;
+        progress_init(&prog, stderr, spec->name, spec->quiet);
+        learn_from_previous(&prog, results, spec->name);
+        ExecOptions eo = {
+                .spec = spec,
+                .results_dir = results,
+                .run_id = run_id,
+                .observer = progress_observer,
+                .userdata = &prog,
+        };
+        if (!spec->quiet)
+                log_info("%zu job(s) in %zu run(s); results in %s", plan->n_jobs_total, plan->n_runs, results);
+        free(err);
+        err = NULL;
+        r = exec_run(&eo, plan, result, &err);
+        progress_finish(&prog);
+        progress_done(&prog);
+        if (r < 0 && r != -EINTR) {
+                log_error("%s", err ? err : strerror(-r));
+                status = 1;
+                (void)result_write(result, results);
+                goto out;
+        }
+        utc_stamp(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ");
+        result->finished_at = strdup(iso);
+        result->partial = r == -EINTR;
+        r = result_write(result, results);
+        if (r < 0)
+                log_error("cannot write %s/result.json: %s", results, strerror(-r));
+
+        _cleanup_free_ char *md = NULL;
+        if (asprintf(&md, "%s/summary.md", results) >= 0) {
+                FILE *f = fopen(md, "we");
+                if (f) {
+                        report_summary_markdown(result, f);
+                        fclose(f);
+                }
+        }
+        if (!spec->quiet) {
+                fputc('\n', stdout);
+                report_summary_table(result, stdout, use_color(STDOUT_FILENO));
+        }
+        bool all_ok = true;
+        for (size_t i = 0; i < result->n_runs; i++)
+                for (size_t k = 0; k < result->runs[i].n_jobs; k++) {
+                        const JobResult *j = &result->runs[i].jobs[k];
+                        all_ok &= j->reason == REASON_EXIT && j->exit_code == 0;
+                }
+        if (!spec->quiet)
+                printf("\nresults: %s/result.json\n", results);
+        if (result->interrupted) {
+                log_warning("interrupted: the result is partial (%s/result.json)", results);
+                status = 130;
+        } else
+                status = all_ok ? 0 : 1;
+out:
+        result_free(result);
+        plan_free(plan);
+        spec_free(spec);
+        return status;
 }

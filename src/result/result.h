@@ -28,35 +28,35 @@ typedef struct PhaseResult {
         char *name;
         double start_s; /* since job start */
         double wall_s;
-        double cpu_s;   /* < 0 when unknown */
+        double cpu_s; /* < 0 when unknown */
         bool unfinished;
 } PhaseResult;
 
 typedef struct MetricResult {
         char *name;
-        double value;   /* aggregated (last/max/...) */
-        double *all;    /* for METRIC_ALL, else NULL */
+        double value; /* aggregated (last/max/...) */
+        double *all;  /* for METRIC_ALL, else NULL */
         size_t n_all;
-        char *unit;     /* captured unit text, may be NULL */
+        char *unit; /* captured unit text, may be NULL */
 } MetricResult;
 
 typedef struct EventResult {
-        double t_s;     /* since run start */
+        double t_s; /* since run start */
         char *job;
-        char *action;   /* "throttle", "release", "freeze", ... */
+        char *action; /* "throttle", "release", "freeze", ... */
         char *detail;
 } EventResult;
 
 typedef struct JobResult {
-        char *name;       /* "sealer", or "sealer#2" for replicas */
-        char *base_name;  /* the JobSpec name */
+        char *name;      /* "sealer", or "sealer#2" for replicas */
+        char *base_name; /* the JobSpec name */
         char *command;
         JobReason reason;
-        int exit_code;    /* -1 when killed by a signal or not started */
-        int signal;       /* 0 = none */
-        int start_errno;  /* failed-to-start: the errno of exec/setup, else 0 */
-        char *start_error; /* failed-to-start: what failed ("execve /nope") */
-        char *limit;      /* for timeout: "wall" | "cpu" */
+        int exit_code;             /* -1 when killed by a signal or not started */
+        int signal;                /* 0 = none */
+        int start_errno;           /* failed-to-start: the errno of exec/setup, else 0 */
+        char *start_error;         /* failed-to-start: what failed ("execve /nope") */
+        char *limit;               /* for timeout: "wall" | "cpu" */
         double started_s, ended_s; /* since run start, monotonic */
         double wall_s, user_s, sys_s;
         double wait4_user_s, wait4_sys_s; /* the main process tree as wait4 saw it */
@@ -67,7 +67,7 @@ typedef struct JobResult {
         double psi_cpu_some_s, psi_mem_some_s, psi_mem_full_s, psi_io_some_s, psi_io_full_s;
         uint64_t pids_peak;
         /* requested vs applied partition */
-        char *req_cpus;     /* as asked: "2", "0-3", "shared:0-1" */
+        char *req_cpus;            /* as asked: "2", "0-3", "shared:0-1" */
         uint64_t req_memory_bytes; /* UINT64_MAX = none */
         char *applied_cpus, *applied_mems;
         uint64_t applied_memory_bytes, applied_swap_bytes, applied_pids_max;
@@ -78,15 +78,15 @@ typedef struct JobResult {
         MetricResult *metrics;
         size_t n_metrics;
         char *log_stdout, *log_stderr, *samples_csv; /* relative to the results dir */
-        char *cgroup;     /* path used */
+        char *cgroup;                                /* path used */
 } JobResult;
 
 typedef struct RunResult {
         char *scenario;
         unsigned repetition;
         bool solo;
-        unsigned replicas;  /* the sweep value this run belongs to (1 if none) */
-        char *params;       /* matrix values "k=v,k=v" or NULL */
+        unsigned replicas; /* the sweep value this run belongs to (1 if none) */
+        char *params;      /* matrix values "k=v,k=v" or NULL */
         JobResult *jobs;
         size_t n_jobs;
         double started_s, ended_s;
@@ -106,19 +106,19 @@ typedef struct Result {
         char *corun_version;
         bool partial;
         bool interrupted;
-        char *started_at;   /* RFC 3339 UTC */
-        char *finished_at;  /* NULL while partial */
+        char *started_at;  /* RFC 3339 UTC */
+        char *finished_at; /* NULL while partial */
         char *name;
         char *run_id;
         char *spec_file;
         char *command_line;
-        char *backend;      /* "v2" | "v1" | "none" */
+        char *backend; /* "v2" | "v1" | "none" */
         HostInfo host;
         RunResult *runs;
         size_t n_runs;
         EventResult *events;
         size_t n_events;
-        char **warnings;    /* NULL-terminated */
+        char **warnings; /* NULL-terminated */
 } Result;
 
 Result *result_new(void);
@@ -128,6 +128,15 @@ RunResult *result_add_run(Result *r);
 JobResult *run_result_add_job(RunResult *run);
 void job_result_init(JobResult *j);
 int result_add_warning(Result *r, const char *msg);
+/* Frees what a JobResult owns and re-initialises it (job_result_init); NULL-safe. For a
+ * JobResult filled outside a RunResult that could not be appended. */
+void job_result_done(JobResult *j);
+/* More growth helpers, same contract: NULL on OOM, pointers into the array move.
+ * A new phase has cpu_s = -1 (unknown); a new metric and event are zeroed. */
+PhaseResult *job_result_add_phase(JobResult *j);
+MetricResult *job_result_add_metric(JobResult *j);
+EventResult *result_add_event(Result *r);
+size_t result_n_warnings(const Result *r);
 
 /* Serialise to dir/result.json atomically (temp file, fsync, rename). */
 int result_write(const Result *r, const char *dir);

@@ -37,6 +37,8 @@ typedef enum CpuRequestKind {
         _CPUS_KIND_MAX,
         _CPUS_KIND_INVALID = -1,
 } CpuRequestKind;
+/* "unset", "count", "list", "shared", "all" */
+const char *cpu_request_kind_to_string(CpuRequestKind k);
 
 typedef enum SmtMode {
         SMT_TOGETHER, /* whole cores: siblings go with the core (default) */
@@ -44,6 +46,8 @@ typedef enum SmtMode {
         _SMT_MAX,
         _SMT_INVALID = -1,
 } SmtMode;
+const char *smt_mode_to_string(SmtMode m);
+SmtMode smt_mode_from_string(const char *s);
 
 typedef enum NumaMode {
         NUMA_LOCAL,
@@ -52,6 +56,8 @@ typedef enum NumaMode {
         _NUMA_MAX,
         _NUMA_INVALID = -1,
 } NumaMode;
+const char *numa_mode_to_string(NumaMode m);
+NumaMode numa_mode_from_string(const char *s);
 
 typedef struct CpuRequest {
         CpuRequestKind kind;
@@ -197,6 +203,8 @@ typedef struct Spec {
         bool keep;                  /* keep scratch dirs */
         char *preflight;            /* shell command run once before anything */
         Hooks hooks;                /* run-level hooks (quick mode --setup etc.) */
+        bool verbose, quiet;        /* -v, -q: for the CLI (never set by a file) */
+        bool json;                  /* --json: for the CLI */
 } Spec;
 
 /* Errors carry their position and a full sentence; message() output is
@@ -212,7 +220,7 @@ void spec_error_done(SpecError *e);
 int spec_parse_yaml(const char *file, const char *text, size_t len, Spec **ret, SpecError *ret_error);
 
 /* Quick mode and flags shared by both modes (pure; argv is what follows `run`).
- * See docs/cli.md. With a scenario file in argv, `text` holds its contents (the CLI
+ * See docs/scenario.md ("Quick mode"). With a scenario file in argv, `text` holds its contents (the CLI
  * reads it: this stays pure); flags then override the file's values. */
 typedef struct SpecCliInput {
         int argc;
@@ -220,8 +228,10 @@ typedef struct SpecCliInput {
         const char *file_text; /* NULL when argv names no file */
         size_t file_len;
 } SpecCliInput;
-/* Splits `run`'s arguments: returns the index of the scenario file argument, or -1 for
- * quick mode, -EINVAL on bad flags (with *ret_error). */
+/* Splits `run`'s arguments: returns 0 and sets *ret_index to the index in argv of the
+ * scenario file path (a positional FILE.yaml/FILE.yml without blanks, or the argument
+ * after -f/--file), or to -1 for quick mode; -EINVAL on bad flags, a missing flag value,
+ * a file mixed with command strings, or no command at all (with *ret_error). */
 int spec_cli_find_file(int argc, char **argv, int *ret_index, SpecError *ret_error);
 int spec_from_cli(const SpecCliInput *in, Spec **ret, SpecError *ret_error);
 

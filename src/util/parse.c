@@ -151,9 +151,11 @@ int parse_size(const char *s, uint64_t *ret) {
                         return 0;
                 }
                 double b = v * (double)(UINT64_C(1) << units[i].shift);
-                if (b >= 18446744073709551615.0)
+                /* 2^64 exactly as a double; round() and not llround(), whose long long
+                 * result overflows above 2^63 ("15000.5P"). */
+                if (b >= 18446744073709551616.0)
                         return -ERANGE;
-                *ret = (uint64_t)llround(b);
+                *ret = (uint64_t)round(b);
                 return 0;
         }
         return -EINVAL;
@@ -216,9 +218,11 @@ int parse_duration(const char *s, uint64_t *ret_usec) {
         }
         if (!any)
                 return -EINVAL;
-        if (total >= 1.8e19)
+        /* Below 2^64 - 1 (USEC_INFINITY, which only "infinity" may produce); round() and
+         * not llround(), whose long long result overflows above 2^63. */
+        if (total >= 18446744073709549568.0)
                 return -ERANGE;
-        *ret_usec = (uint64_t)llround(total);
+        *ret_usec = (uint64_t)round(total);
         return 0;
 }
 
@@ -257,7 +261,8 @@ const char *format_size(char *buf, size_t n, uint64_t bytes) {
         }
         size_t i = 0;
         double v = (double)bytes;
-        while (v >= 1024 && i + 1 < ELEMENTSOF(u)) {
+        /* 1023.5 and up would print as "1024 KiB": move to the next unit instead. */
+        while (v >= 1023.5 && i + 1 < ELEMENTSOF(u)) {
                 v /= 1024;
                 i++;
         }
@@ -276,7 +281,9 @@ const char *format_duration(char *buf, size_t n, uint64_t usec) {
                          usec / (60 * USEC_PER_SEC) % 60);
         else if (usec >= 60 * USEC_PER_SEC)
                 snprintf(buf, n, "%" PRIu64 "m%02" PRIu64 "s", usec / (60 * USEC_PER_SEC), usec / USEC_PER_SEC % 60);
-        else if (usec >= USEC_PER_SEC)
+        else if (usec >= 59999500) /* would print as "60.000s" */
+                snprintf(buf, n, "1m00s");
+        else if (usec >= 999950) /* from here "%.1fms" would print "1000.0ms" */
                 snprintf(buf, n, "%.3fs", (double)usec / USEC_PER_SEC);
         else if (usec >= USEC_PER_MSEC)
                 snprintf(buf, n, "%.1fms", (double)usec / USEC_PER_MSEC);

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading and writing cgroup files, listing, killing and removing groups by path.
+ * Everything here works on plain directory paths so that the backends and the
+ * journal's cleanup (which only has the paths a dead runner wrote down) share it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup-internal.h"
+#include "util/parse.h"
+
+/* cgroup.procs of a fork bomb's group stays small (pids.max), but a big job may have
+ * tens of thousands of threads' worth of pids: bound reads well above that. */
+#define CG_READ_MAX (8u << 20)
+#define CG_TREE_DEPTH_MAX 64
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+uint64_t cg_now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
+}
+
+void cg_sleep_usec(uint64_t usec) {
+        struct timespec ts = {.tv_sec = (time_t)(usec / USEC_PER_SEC),
+                              .tv_nsec = (long)(usec % USEC_PER_SEC * NSEC_PER_USEC)};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int open_in(const char *dir, const char *name, int flags) {
+        _cleanup_free_ char *p = NULL;
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        return RET_NERRNO(open(p, flags | O_CLOEXEC | O_NOCTTY));
+}
+
+int cg_read(const char *dir, const char *name, char **ret) {
+        _cleanup_close_ int fd = open_in(dir, name, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= CG_READ_MAX)
+                                return -EFBIG;
+                        cap *= 2;
+                        char *n = realloc(buf, cap + 1);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                }
+                ssize_t k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int cg_read_u64(const char *dir, const char *name, uint64_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        int r = cg_read(dir, name, &s);
+        if (r < 0)
+                return r;
+        /* pids.max and cgroup2 limits say "max" for no limit. */
+        if (streq(s, "max\n") || streq(s, "max")) {
+                *ret = LIMIT_MAX;
+                return 0;
+        }
+        return parse_u64(s, ret);
+}
+
+/* Reads dir/name and finds the line "<key> ...": *ret_rest points after "<key> " in
+ * *ret_buf (which the caller frees). */
+static int read_line(const char *dir, const char *name, const char *key, char **ret_buf, char **ret_rest) {
+        _cleanup_free_ char *s = NULL;
+        int r = cg_read(dir, name, &s);
+        if (r < 0)
+                return r;
+        size_t kl = strlen(key);
+        for (char *line = s, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strneq(line, key, kl) && line[kl] == ' ') {
+                        *ret_rest = line + kl + 1;
+                        *ret_buf = TAKE_PTR(s);
+                        return 0;
+                }
+        }
+        return -ENODATA;
+}
+
+int cg_read_keyed(const char *dir, const char *name, const char *key, uint64_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        char *rest;
+        int r = read_line(dir, name, key, &buf, &rest);
+        return r < 0 ? r : parse_u64(rest, ret);
+}
+
+int cg_read_psi_total(const char *dir, const char *name, const char *which, uint64_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        char *rest;
+        int r = read_line(dir, name, which, &buf, &rest);
+        if (r < 0)
+                return r;
+        char *t = strstr(rest, "total=");
+        return t ? parse_u64(t + 6, ret) : -EBADMSG;
+}
+
+int cg_write(const char *dir, const char *name, const char *value) {
+        _cleanup_close_ int fd = open_in(dir, name, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        size_t n = strlen(value);
+        ssize_t k;
+        do
+                k = write(fd, value, n);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        return (size_t)k == n ? 0 : -EIO;
+}
+
+int cg_write_u64(const char *dir, const char *name, uint64_t v) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+        return cg_write(dir, name, buf);
+}
+
+bool cg_exists(const char *dir, const char *name) {
+        _cleanup_free_ char *p = NULL;
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return false;
+        return access(p, F_OK) == 0;
+}
+
+bool cg_path_is_cgroupfs(const char *path, bool *ret_cgroup2) {
+        struct statfs sf;
+        if (statfs(path, &sf) < 0)
+                return false;
+        if (ret_cgroup2)
+                *ret_cgroup2 = sf.f_type == CGROUP2_SUPER_MAGIC;
+        return sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static int pid_cmp(const void *a, const void *b) {
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+        return (x > y) - (x < y);
+}
+
+/* Calls fn for every child group (subdirectory) of dir; stops at the first error. A
+ * vanished dir has no children. */
+static int foreach_subdir(const char *dir, int (*fn)(const char *sub, void *ud), void *ud) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *sub = NULL;
+                if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                        return -ENOMEM;
+                int r = fn(sub, ud);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+typedef struct PidsWalk {
+        unsigned depth;
+        pid_t **pids;
+        size_t *n, cap;
+} PidsWalk;
+
+static int read_pids_rec(const char *dir, void *ud) {
+        PidsWalk *w = ud;
+        _cleanup_free_ char *s = NULL;
+        int r = cg_read(dir, "cgroup.procs", &s);
+        if (r == -ENOENT || r == -ENODEV)
+                return 0; /* the group went away meanwhile: nothing in it */
+        if (r < 0)
+                return r;
+        for (char *line = s, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                unsigned v;
+                if (parse_unsigned(line, &v) < 0 || v == 0 || v > INT32_MAX)
+                        continue;
+                if (*w->n == w->cap) {
+                        size_t nc = w->cap ? w->cap * 2 : 64;
+                        pid_t *np = realloc(*w->pids, nc * sizeof(pid_t));
+                        if (!np)
+                                return -ENOMEM;
+                        *w->pids = np;
+                        w->cap = nc;
+                }
+                (*w->pids)[(*w->n)++] = (pid_t)v;
+        }
+        if (w->depth >= CG_TREE_DEPTH_MAX)
+                return -ELOOP;
+        w->depth++;
+        r = foreach_subdir(dir, read_pids_rec, w);
+        w->depth--;
+        return r;
+}
+
+int cg_read_pids_tree(const char *dir, pid_t **pids, size_t *n) {
+        PidsWalk w = {.pids = pids, .n = n, .cap = *n};
+        int r = read_pids_rec(dir, &w);
+        if (r < 0)
+                return r;
+        if (*n > 1) {
+                qsort(*pids, *n, sizeof(pid_t), pid_cmp);
+                size_t k = 1;
+                for (size_t i = 1; i < *n; i++)
+                        if ((*pids)[i] != (*pids)[k - 1])
+                                (*pids)[k++] = (*pids)[i];
+                *n = k;
+        }
+        return 0;
+}
+
+int cg_path_populated(const char *dir) {
+        bool v2 = false;
+        errno = 0;
+        if (!cg_path_is_cgroupfs(dir, &v2))
+                return errno == ENOENT ? 0 : errno ? -errno : -EMEDIUMTYPE;
+        if (v2) {
+                uint64_t p;
+                int r = cg_read_keyed(dir, "cgroup.events", "populated", &p);
+                if (r == -ENOENT)
+                        return 0;
+                return r < 0 ? r : p != 0;
+        }
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = cg_read_pids_tree(dir, &pids, &n);
+        return r < 0 ? r : n > 0;
+}
+
+static bool freezer_is(const char *dir, const char *state) {
+        _cleanup_free_ char *s = NULL;
+        if (cg_read(dir, "freezer.state", &s) < 0)
+                return false;
+        s[strcspn(s, "\n")] = '\0';
+        return streq(s, state);
+}
+
+/* v1 freezer: freezing is asynchronous (FREEZING, then FROZEN). Waiting a little
+ * keeps a fork bomb from outrunning the kill pass; we kill anyway if it takes longer. */
+static void freeze_v1(const char *const *dirs, size_t n, bool frozen) {
+        for (size_t i = 0; i < n; i++)
+                (void)cg_write(dirs[i], "freezer.state", frozen ? "FROZEN" : "THAWED");
+        if (!frozen)
+                return;
+        uint64_t until = cg_now_usec() + 100 * USEC_PER_MSEC;
+        for (size_t i = 0; i < n; i++)
+                while (!freezer_is(dirs[i], "FROZEN") && cg_now_usec() < until)
+                        cg_sleep_usec(500);
+}
+
+/* Waits a short while for a change: kernfs wakes POLLPRI on cgroup.events when
+ * "populated" flips, so a cgroup2 group needs no sleep-polling. */
+static void wait_a_little(const char *v2dir, uint64_t usec) {
+        if (v2dir) {
+                _cleanup_close_ int fd = open_in(v2dir, "cgroup.events", O_RDONLY);
+                if (fd >= 0) {
+                        char buf[256];
+                        ssize_t _unused_ k = read(fd, buf, sizeof buf);
+                        struct pollfd p = {.fd = fd, .events = POLLPRI};
+                        (void)poll(&p, 1, (int)(usec / USEC_PER_MSEC) + 1);
+                        return;
+                }
+        }
+        cg_sleep_usec(usec);
+}
+
+static int count_new(pid_t **seen, size_t *n_seen, const pid_t *pids, size_t n) {
+        size_t before = *n_seen;
+        pid_t *ns = realloc(*seen, (before + n + 1) * sizeof(pid_t));
+        if (!ns)
+                return -ENOMEM;
+        *seen = ns;
+        for (size_t i = 0; i < n; i++) {
+                bool dup = false;
+                for (size_t k = 0; k < before && !dup; k++)
+                        dup = ns[k] == pids[i];
+                if (!dup)
+                        ns[(*n_seen)++] = pids[i];
+        }
+        return 0;
+}
+
+int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, unsigned *ret_killed) {
+        _cleanup_free_ bool *is2 = calloc(n + 1, sizeof(bool));
+        _cleanup_free_ const char **freezers = calloc(n + 1, sizeof(char *));
+        size_t n_freezers = 0;
+        _cleanup_free_ pid_t *seen = NULL;
+        size_t n_seen = 0;
+        int r;
+
+        if (!is2 || !freezers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (!cg_path_is_cgroupfs(paths[i], &is2[i]))
+                        continue;
+                if (!is2[i] && cg_exists(paths[i], "freezer.state"))
+                        freezers[n_freezers++] = paths[i];
+        }
+
+        uint64_t deadline = cg_now_usec() + timeout_usec, pause = 1000;
+        for (;;) {
+                _cleanup_free_ pid_t *v1pids = NULL;
+                size_t n_v1 = 0;
+                const char *busy2 = NULL;
+                bool busy = false;
+
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ pid_t *p = NULL;
+                        size_t k = 0;
+                        if (!is2[i])
+                                continue;
+                        r = cg_read_pids_tree(paths[i], &p, &k);
+                        if (r < 0)
+                                return r;
+                        if (k == 0)
+                                continue;
+                        if ((r = count_new(&seen, &n_seen, p, k)) < 0)
+                                return r;
+                        /* cgroup.kill (5.14+) kills the whole subtree atomically, forks
+                         * in flight included; older kernels get the pid loop. */
+                        if (cg_write(paths[i], "cgroup.kill", "1") < 0)
+                                for (size_t m = 0; m < k; m++)
+                                        (void)kill(p[m], SIGKILL);
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (!is2[i] && (r = cg_read_pids_tree(paths[i], &v1pids, &n_v1)) < 0)
+                                return r;
+                if (n_v1 > 0) {
+                        /* Frozen tasks cannot fork between our read and our kill; they
+                         * die as soon as they are thawed. */
+                        freeze_v1(freezers, n_freezers, true);
+                        free(v1pids);
+                        v1pids = NULL;
+                        n_v1 = 0;
+                        r = 0;
+                        for (size_t i = 0; i < n; i++)
+                                if (!is2[i] && (r = cg_read_pids_tree(paths[i], &v1pids, &n_v1)) < 0)
+                                        break;
+                        for (size_t m = 0; m < n_v1; m++)
+                                (void)kill(v1pids[m], SIGKILL);
+                        freeze_v1(freezers, n_freezers, false);
+                        if (r < 0)
+                                return r;
+                        if ((r = count_new(&seen, &n_seen, v1pids, n_v1)) < 0)
+                                return r;
+                }
+
+                for (size_t i = 0; i < n; i++) {
+                        r = cg_path_populated(paths[i]);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                busy = true;
+                                if (is2[i] && !busy2)
+                                        busy2 = paths[i];
+                        }
+                }
+                if (!busy)
+                        break;
+                if (cg_now_usec() >= deadline)
+                        return -EBUSY;
+                wait_a_little(busy2, pause);
+                pause = MIN(pause * 2, 20 * USEC_PER_MSEC);
+        }
+        if (ret_killed)
+                *ret_killed = (unsigned)n_seen;
+        return 0;
+}
+
+typedef struct RmdirWalk {
+        unsigned depth;
+        uint64_t deadline;
+} RmdirWalk;
+
+static int rmdir_rec(const char *path, void *ud) {
+        RmdirWalk *w = ud;
+        if (w->depth >= CG_TREE_DEPTH_MAX)
+                return -ELOOP;
+        w->depth++;
+        int r = foreach_subdir(path, rmdir_rec, w);
+        w->depth--;
+        if (r < 0)
+                return r;
+        /* A task that was just killed may still pin the group for a moment. */
+        for (uint64_t pause = 500;; pause = MIN(pause * 2, 10 * USEC_PER_MSEC)) {
+                if (rmdir(path) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY || cg_now_usec() >= w->deadline)
+                        return -errno;
+                cg_sleep_usec(pause);
+        }
+}
+
+int cg_rmdir_tree(const char *path) {
+        return rmdir_rec(path, &(RmdirWalk){.deadline = cg_now_usec() + USEC_PER_SEC});
+}
+
+uint64_t cg_weight_to_shares(uint64_t weight) {
+        /* The same linear map the kernel and systemd use between the two scales. */
+        uint64_t s = weight * 1024 / 100;
+        return MAX(MIN(s, UINT64_C(262144)), UINT64_C(2));
+}
+
+uint64_t cg_shares_to_weight(uint64_t shares) {
+        uint64_t w = (shares * 100 + 512) / 1024;
+        return MAX(MIN(w, UINT64_C(10000)), UINT64_C(1));
+}
+
+bool cg_v1_memsw_first(uint64_t cur_limit, uint64_t new_memsw) {
+        /* limit <= memsw must hold after each write: if the new memsw is at least the
+         * current limit it can go first (then the limit, which stays below it);
+         * otherwise the limit has to come down first. */
+        return new_memsw >= cur_limit;
+}

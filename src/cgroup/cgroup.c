@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+/* The backend-independent half: choosing the backend, the corun/<run-id>/... directory
+ * tree in every hierarchy (journalled before each mkdir), and dispatch through
+ * CgroupBackendOps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup-internal.h"
+#include "util/parse.h"
+
+void cg_limits_init(CgLimits *l) {
+        *l = (CgLimits){
+                .memory_max = LIMIT_MAX,
+                .memory_high = LIMIT_MAX,
+                .memory_low = 0,
+                .memory_min = 0,
+                .swap_max = 0,
+                .pids_max = LIMIT_MAX,
+        };
+}
+
+/* Run ids and group names become directory names in several file systems and lines
+ * of the journal: keep them to a safe alphabet. */
+bool cg_name_is_valid(const char *s, size_t n) {
+        if (n == 0 || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+                    !(s[i] >= '0' && s[i] <= '9') && !strchr("._-+@#=,", s[i]))
+                        return false;
+        return true;
+}
+
+static bool relpath_ok(const char *rel) {
+        if (isempty(rel) || strlen(rel) > 1024)
+                return false;
+        for (const char *p = rel;;) {
+                const char *slash = strchr(p, '/');
+                size_t n = slash ? (size_t)(slash - p) : strlen(p);
+                if (!cg_name_is_valid(p, n))
+                        return false;
+                if (!slash)
+                        return true;
+                p = slash + 1;
+        }
+}
+
+static int journal_then_mkdir(CgroupManager *m, const char *path) {
+        if (m->journal) {
+                int r = journal_add(m->journal, "cgroup", path);
+                if (r < 0)
+                        return r;
+        }
+        return RET_NERRNO(mkdir(path, 0755));
+}
+
+static bool hier_used(const CgroupManager *m, size_t i) {
+        return m->ops->uses_dirs && (m->d.h[i].controllers & m->ops->controllers);
+}
+
+/* corun/ is shared by every run below the same group; corun/<run-id> is ours. */
+static int create_run_groups(CgroupManager *m) {
+        for (size_t i = 0; i < m->d.n; i++) {
+                if (!hier_used(m, i))
+                        continue;
+                _cleanup_free_ char *top = NULL;
+                if (asprintf(&top, "%s/corun", m->own_path[i]) < 0 ||
+                    asprintf(&m->run_path[i], "%s/%s", top, m->run_id) < 0)
+                        return -ENOMEM;
+                /* Another run may remove an empty corun/ between our two mkdirs. */
+                for (int attempt = 0;; attempt++) {
+                        int r = 0;
+                        if (access(top, F_OK) < 0) {
+                                r = journal_then_mkdir(m, top);
+                                if (r == -EEXIST)
+                                        r = 0;
+                                else if (r >= 0)
+                                        r = m->ops->init_dir ? m->ops->init_dir(m, i, top) : 0;
+                        } else if (m->ops->init_dir)
+                                /* Left half-made by a runner killed right after mkdir. */
+                                r = m->ops->init_dir(m, i, top);
+                        if (r < 0)
+                                return r;
+                        r = journal_then_mkdir(m, m->run_path[i]);
+                        if (r == -ENOENT && attempt < 3)
+                                continue;
+                        if (r < 0) {
+                                free(m->run_path[i]);
+                                m->run_path[i] = NULL;
+                                return r;
+                        }
+                        break;
+                }
+                if (m->ops->init_dir) {
+                        int r = m->ops->init_dir(m, i, m->run_path[i]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static void remove_run_groups(CgroupManager *m) {
+        const char *paths[CG_MAX_HIER];
+        size_t n = 0;
+        for (size_t i = 0; i < m->d.n; i++)
+                if (m->run_path[i])
+                        paths[n++] = m->run_path[i];
+        if (n == 0)
+                return;
+        (void)cg_kill_paths(paths, n, CG_KILL_TIMEOUT_USEC, NULL);
+        for (size_t i = m->d.n; i-- > 0;) {
+                if (!m->run_path[i])
+                        continue;
+                (void)cg_rmdir_tree(m->run_path[i]);
+                /* corun/ goes when we were the last run in it; EBUSY means another run
+                 * still uses it, which is fine. */
+                char *slash = strrchr(m->run_path[i], '/');
+                *slash = '\0';
+                (void)rmdir(m->run_path[i]);
+                *slash = '/';
+        }
+}
+
+static int fallback_none(CgroupManager *m, const char *reason, char **ret_why) {
+        m->ops = &cg_none_ops;
+        if (ret_why) {
+                /* reason may be *ret_why itself: format first, free after. */
+                char *s = NULL;
+                if (asprintf(&s,
+                             "%s; using backend 'none': MEMORY LIMITS ARE NOT ENFORCED (only CPU affinity "
+                             "and "
+                             "rlimits), jobs are tracked by session and can escape it",
+                             reason) < 0)
+                        s = NULL;
+                free(*ret_why);
+                *ret_why = s;
+        }
+        return 0;
+}
+
+static char *describe_v1(const CgroupManager *m) {
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&list, &len);
+        if (!f)
+                return NULL;
+        fputs("cgroup v1 hybrid:", f);
+        for (int c = 0; c < CG_UNIFIED; c++)
+                if (cg_hier(m, (CgController)c) >= 0)
+                        fprintf(f, " %s", cg_controller_to_string((CgController)c));
+        int mi = cg_hier(m, CG_MEMORY), ui = cg_hier(m, CG_UNIFIED);
+        if (mi >= 0)
+                fprintf(f, "; groups below memory:%s", *m->d.h[mi].own ? m->d.h[mi].own : "/");
+        if (mi >= 0 && !cg_exists(m->own_path[mi], "memory.memsw.limit_in_bytes"))
+                fputs("; no memory.memsw (boot with swapaccount=1): swap is not limited per job", f);
+        if (ui >= 0)
+                fprintf(f, "; unified cgroup2 at %s for clone3, cgroup.kill%s", m->d.h[ui].mount,
+                        m->has_psi ? " and PSI" : "");
+        else
+                fputs("; no cgroup2 mount: jobs join their groups before exec, kill via freezer", f);
+        fclose(f);
+        return TAKE_PTR(list);
+}
+
+int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why) {
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        if (!o || !ret || isempty(o->run_id) || !cg_name_is_valid(o->run_id, strlen(o->run_id)))
+                return -EINVAL;
+        CgroupManager *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
+                m->d.by_ctrl[c] = -1;
+        m->journal = j;
+        m->run_id = strdup(o->run_id);
+        m->fs_root = strdup(isempty(o->fs_root) || streq(o->fs_root, "/") ? "" : o->fs_root);
+        if (!m->run_id || !m->fs_root) {
+                cg_manager_free(m);
+                return -ENOMEM;
+        }
+
+        /* Discovery also serves the none backend (memory limit, cpuset for admission),
+         * so a failure only matters when a cgroup backend is wanted. */
+        r = cg_discover(m->fs_root, &m->d, &why);
+        if (r >= 0)
+                for (size_t i = 0; i < m->d.n; i++)
+                        if (asprintf(&m->own_path[i], "%s%s%s", m->fs_root, m->d.h[i].mount, m->d.h[i].own) <
+                            0) {
+                                cg_manager_free(m);
+                                return -ENOMEM;
+                        }
+
+        if (o->backend == BACKEND_NONE) {
+                fallback_none(m, "backend 'none' was asked for", &why);
+        } else if (r < 0) {
+                if (o->backend != BACKEND_AUTO)
+                        goto fail;
+                fallback_none(m, why ? why : "cannot find the cgroup hierarchies", &why);
+        } else if (m->d.kind == BACKEND_V2 || o->backend == BACKEND_V2) {
+                free(why);
+                why = NULL;
+                asprintf(&why,
+                         m->d.kind == BACKEND_V2
+                                 ? "this host has only the unified cgroup v2 hierarchy and corun's v2 "
+                                   "backend is "
+                                   "not written yet; run with --backend none (memory limits not enforced)"
+                                 : "--backend v2 was asked for but this host is cgroup v1 (hybrid); use "
+                                   "--backend v1 or auto");
+                r = -EOPNOTSUPP;
+                goto fail;
+        } else if (m->d.kind != BACKEND_V1) {
+                free(why);
+                why = strdup("no cgroup file system is mounted at /sys/fs/cgroup");
+                if (o->backend != BACKEND_AUTO) {
+                        r = -EOPNOTSUPP;
+                        goto fail;
+                }
+                fallback_none(m, why, &why);
+        } else {
+                m->ops = &cg_v1_ops;
+                free(why);
+                why = NULL;
+                r = m->ops->check(m, &why);
+                if (r < 0) {
+                        if (o->backend != BACKEND_AUTO ||
+                            !(r == -EPERM || r == -EACCES || r == -EROFS || r == -EOPNOTSUPP))
+                                goto fail;
+                        _cleanup_free_ char *reason = TAKE_PTR(why);
+                        fallback_none(m, reason ? reason : "cgroups are not usable here", &why);
+                }
+        }
+
+        if (m->ops->uses_dirs) {
+                r = create_run_groups(m);
+                if (r < 0) {
+                        free(why);
+                        why = NULL;
+                        asprintf(&why, "cannot create corun/%s in the cgroup hierarchies: %s", m->run_id,
+                                 strerror(-r));
+                        goto fail;
+                }
+                int ui = cg_hier(m, CG_UNIFIED);
+                uint64_t t;
+                m->has_psi = ui >= 0 && cg_read_psi_total(m->run_path[ui], "cpu.pressure", "some", &t) >= 0;
+                if (!why)
+                        why = describe_v1(m);
+        }
+        *ret = m;
+        if (ret_why)
+                *ret_why = TAKE_PTR(why);
+        return 0;
+fail:
+        cg_manager_free(m);
+        if (ret_why)
+                *ret_why = TAKE_PTR(why);
+        return r;
+}
+
+CgroupManager *cg_manager_free(CgroupManager *m) {
+        if (!m)
+                return NULL;
+        if (m->ops && m->ops->uses_dirs)
+                remove_run_groups(m);
+        for (size_t i = 0; i < CG_MAX_HIER; i++) {
+                free(m->own_path[i]);
+                free(m->run_path[i]);
+        }
+        cg_discovery_done(&m->d);
+        free(m->fs_root);
+        free(m->run_id);
+        free(m);
+        return NULL;
+}
+
+BackendKind cg_manager_backend(const CgroupManager *m) {
+        return m->ops->kind;
+}
+
+int cg_manager_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems) {
+        return m->ops->allowed(m, ret_cpus, ret_mems);
+}
+
+uint64_t cg_manager_memory_limit(const CgroupManager *m) {
+        return m->ops->memory_limit(m);
+}
+
+bool cg_manager_has_psi(const CgroupManager *m) {
+        return m->has_psi;
+}
+
+static Cgroup *cgroup_free(Cgroup *g) {
+        if (!g)
+                return NULL;
+        for (size_t i = 0; i < CG_MAX_HIER; i++)
+                free(g->path[i]);
+        closep(&g->unified_fd);
+        free(g->rel);
+        free(g->display);
+        free(g);
+        return NULL;
+}
+
+int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup **ret) {
+        int r;
+        if (!relpath_ok(relpath))
+                return -EINVAL;
+        Cgroup *g = calloc(1, sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        g->m = m;
+        g->unified_fd = -1;
+        g->leader = -1;
+        cg_limits_init(&g->limits);
+        g->rel = strdup(relpath);
+        if (!g->rel || asprintf(&g->display, "corun/%s/%s", m->run_id, relpath) < 0) {
+                cgroup_free(g);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; m->ops->uses_dirs && i < m->d.n; i++) {
+                if (!m->run_path[i])
+                        continue;
+                if (asprintf(&g->path[i], "%s/%s", m->run_path[i], relpath) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = journal_then_mkdir(m, g->path[i]);
+                if (r >= 0 && m->ops->init_dir)
+                        r = m->ops->init_dir(m, i, g->path[i]);
+                if (r < 0) {
+                        if (r != -EEXIST)
+                                (void)rmdir(g->path[i]);
+                        free(g->path[i]);
+                        g->path[i] = NULL;
+                        goto fail;
+                }
+        }
+        const char *u = cg_group_path(g, CG_UNIFIED);
+        if (u) {
+                g->unified_fd = open(u, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (g->unified_fd < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        }
+        if (l) {
+                CgApplied a;
+                r = cg_apply(g, l, &a);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = g;
+        return 0;
+fail:
+        for (size_t i = m->d.n; i-- > 0;)
+                if (g->path[i])
+                        (void)rmdir(g->path[i]);
+        cgroup_free(g);
+        return r;
+}
+
+int cg_apply(Cgroup *g, const CgLimits *l, CgApplied *ret_applied) {
+        CgApplied a = {0};
+        int r = g->m->ops->apply(g, l, &a);
+        if (r < 0)
+                return r;
+        g->limits = *l;
+        if (ret_applied)
+                *ret_applied = a;
+        return 0;
+}
+
+int cg_clone_fd(const Cgroup *g) {
+        return g->unified_fd >= 0 ? g->unified_fd : -EOPNOTSUPP;
+}
+
+int cg_prepare_attach(const Cgroup *g, bool cloned_into, CgAttach *ret) {
+        *ret = (CgAttach){0};
+        for (size_t i = 0; i < ELEMENTSOF(ret->fds); i++)
+                ret->fds[i] = -1;
+        int r = g->m->ops->prepare_attach(g, cloned_into, ret);
+        if (r < 0)
+                cg_attach_done(ret);
+        return r;
+}
+
+int cg_attach_self(const CgAttach *a) {
+        /* Runs between fork and exec: write(2), sched_setaffinity(2), setrlimit(2) only. */
+        for (size_t i = 0; i < a->n_fds; i++) {
+                ssize_t k;
+                do
+                        k = write(a->fds[i], "0", 1);
+                while (k < 0 && errno == EINTR);
+                if (k < 0)
+                        return -errno;
+        }
+        if (a->set_affinity) {
+                cpu_set_t s;
+                CPU_ZERO(&s);
+                for (unsigned c = 0; c < CPUSET_MAX && c < CPU_SETSIZE; c++)
+                        if (cpuset_has(&a->cpus, c))
+                                CPU_SET(c, &s);
+                if (sched_setaffinity(0, sizeof s, &s) < 0)
+                        return -errno;
+        }
+        if (a->rlimit_as) {
+                struct rlimit rl = {.rlim_cur = a->rlimit_as == LIMIT_MAX ? RLIM_INFINITY : a->rlimit_as,
+                                    .rlim_max = a->rlimit_as == LIMIT_MAX ? RLIM_INFINITY : a->rlimit_as};
+                if (setrlimit(RLIMIT_AS, &rl) < 0)
+                        return -errno;
+        }
+        if (a->rlimit_nproc) {
+                struct rlimit rl = {
+                        .rlim_cur = a->rlimit_nproc == LIMIT_MAX ? RLIM_INFINITY : a->rlimit_nproc,
+                        .rlim_max = a->rlimit_nproc == LIMIT_MAX ? RLIM_INFINITY : a->rlimit_nproc};
+                if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+void cg_attach_done(CgAttach *a) {
+        for (size_t i = 0; i < a->n_fds && i < ELEMENTSOF(a->fds); i++)
+                closep(&a->fds[i]);
+        a->n_fds = 0;
+}
+
+int cg_attach_pid(Cgroup *g, pid_t pid) {
+        return g->m->ops->attach_pid ? g->m->ops->attach_pid(g, pid) : 0;
+}
+
+int cg_read_stats(Cgroup *g, CgStats *ret) {
+        *ret = (CgStats){0};
+        return g->m->ops->read_stats(g, ret);
+}
+
+int cg_pids(Cgroup *g, pid_t **ret, size_t *ret_n) {
+        return g->m->ops->pids(g, ret, ret_n);
+}
+
+int cg_is_populated(Cgroup *g) {
+        return g->m->ops->is_populated(g);
+}
+
+int cg_kill(Cgroup *g) {
+        return g->m->ops->kill(g);
+}
+
+int cg_signal(Cgroup *g, int sig) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = cg_pids(g, &pids, &n), sent = 0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (kill(pids[i], sig) == 0)
+                        sent++;
+        return sent;
+}
+
+int cg_freeze(Cgroup *g, bool frozen) {
+        return g->m->ops->freeze(g, frozen);
+}
+
+int cg_destroy(Cgroup *g) {
+        int r = 0;
+        if (!g)
+                return 0;
+        if (g->m->ops->uses_dirs) {
+                int p = cg_is_populated(g);
+                if (p != 0)
+                        r = cg_kill(g);
+                closep(&g->unified_fd);
+                g->unified_fd = -1;
+                for (size_t i = g->m->d.n; i-- > 0;) {
+                        if (!g->path[i])
+                                continue;
+                        int k = cg_rmdir_tree(g->path[i]);
+                        if (k < 0 && r >= 0)
+                                r = k;
+                }
+        } else if (cg_is_populated(g) > 0)
+                r = cg_kill(g);
+        cgroup_free(g);
+        return r;
+}
+
+const char *cg_path(const Cgroup *g) {
+        return g->display;
+}
+
+/* ---- shared by directory backends ---- */
+
+static size_t group_paths(const Cgroup *g, const char **paths) {
+        size_t n = 0;
+        for (size_t i = 0; i < g->m->d.n; i++)
+                if (g->path[i])
+                        paths[n++] = g->path[i];
+        return n;
+}
+
+int cg_dirs_kill(Cgroup *g) {
+        const char *paths[CG_MAX_HIER];
+        size_t n = group_paths(g, paths);
+        return cg_kill_paths(paths, n, CG_KILL_TIMEOUT_USEC, NULL);
+}
+
+int cg_dirs_is_populated(Cgroup *g) {
+        const char *paths[CG_MAX_HIER];
+        size_t n = group_paths(g, paths);
+        for (size_t i = 0; i < n; i++) {
+                int r = cg_path_populated(paths[i]);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cg_dirs_pids(Cgroup *g, pid_t **ret, size_t *ret_n) {
+        const char *p = cg_group_path(g, CG_UNIFIED);
+        if (!p)
+                p = cg_group_path(g, CG_MEMORY);
+        for (size_t i = 0; !p && i < g->m->d.n; i++)
+                p = g->path[i];
+        pid_t *pids = NULL;
+        size_t n = 0;
+        if (p) {
+                int r = cg_read_pids_tree(p, &pids, &n);
+                if (r < 0) {
+                        free(pids);
+                        return r;
+                }
+        }
+        *ret = pids;
+        *ret_n = n;
+        return 0;
+}
+
+int cg_runner_affinity(CpuSet *ret_cpus, CpuSet *ret_mems) {
+        cpu_set_t s;
+        if (sched_getaffinity(0, sizeof s, &s) < 0)
+                return -errno;
+        CpuSet c = {0}, mems = {0};
+        for (unsigned i = 0; i < CPU_SETSIZE && i < CPUSET_MAX; i++)
+                if (CPU_ISSET(i, &s))
+                        cpuset_add(&c, i);
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        char line[4096];
+        while (f && fgets(line, sizeof line, f))
+                if (strneq(line, "Mems_allowed_list:", 18)) {
+                        const char *v = line + 18;
+                        v += strspn(v, " \t");
+                        if (cpuset_parse(v, &mems, NULL) < 0)
+                                cpuset_zero(&mems);
+                        break;
+                }
+        if (cpuset_is_empty(&mems))
+                cpuset_add(&mems, 0);
+        *ret_cpus = c;
+        *ret_mems = mems;
+        return 0;
+}
+
+uint64_t cg_own_memory_limit(const CgroupManager *m) {
+        int i = m->d.by_ctrl[CG_MEMORY];
+        const char *file = "memory.limit_in_bytes";
+        if (i < 0) {
+                /* Pure cgroup2: memory.max, where the memory controller is enabled. */
+                i = m->d.by_ctrl[CG_UNIFIED];
+                file = "memory.max";
+        }
+        if (i < 0 || !m->own_path[i])
+                return LIMIT_MAX;
+        uint64_t best = LIMIT_MAX;
+        _cleanup_free_ char *p = strdup(m->own_path[i]);
+        if (!p)
+                return LIMIT_MAX;
+        size_t floor = strlen(m->fs_root) + strlen(m->d.h[i].mount);
+        for (;;) {
+                uint64_t v;
+                if (cg_read_u64(p, file, &v) >= 0 && v < CG_V1_UNLIMITED_FLOOR)
+                        best = MIN(best, v);
+                char *slash = strrchr(p, '/');
+                if (!slash || (size_t)(slash - p) < floor)
+                        break;
+                *slash = '\0';
+        }
+        return best;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli/progress.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/parse.h"
+
+void progress_init(Progress *p, FILE *out, const char *name, bool quiet) {
+        const char *t = getenv("TERM");
+        *p = (Progress){
+                .out = out,
+                .quiet = quiet,
+                .tty = isatty(fileno(out)) && !(t && streq(t, "dumb")),
+                .color = use_color(fileno(out)),
+                .name = name,
+                .heartbeat_usec = 10 * USEC_PER_SEC,
+                .slots = 1,
+        };
+}
+
+static double *eta_slot(Progress *p, const char *name, bool create) {
+        for (size_t i = 0; i < p->n_eta; i++)
+                if (streq(p->eta_names[i], name))
+                        return &p->eta_secs[i];
+        if (!create)
+                return NULL;
+        char **n = realloc(p->eta_names, (p->n_eta + 1) * sizeof(char *));
+        if (!n)
+                return NULL;
+        p->eta_names = n;
+        double *s = realloc(p->eta_secs, (p->n_eta + 1) * sizeof(double));
+        if (!s)
+                return NULL;
+        p->eta_secs = s;
+        p->eta_names[p->n_eta] = strdup(name);
+        p->eta_secs[p->n_eta] = -1;
+        return &p->eta_secs[p->n_eta++];
+}
+
+static void learn_one(Progress *p, const char *name, double wall) {
+        double *s = eta_slot(p, name, true);
+        if (!s)
+                return;
+        /* Exponential smoothing: recent repetitions count more, one outlier less. */
+        *s = *s < 0 ? wall : 0.5 * *s + 0.5 * wall;
+}
+
+void progress_learn(Progress *p, const Result *earlier) {
+        for (size_t i = 0; earlier && i < earlier->n_runs; i++)
+                for (size_t k = 0; k < earlier->runs[i].n_jobs; k++) {
+                        const JobResult *j = &earlier->runs[i].jobs[k];
+                        if (j->reason == REASON_EXIT && j->wall_s > 0)
+                                learn_one(p, j->name, j->wall_s);
+                }
+}
+
+double progress_eta(const Progress *p, const ExecEvent *ev) {
+        double mean = -1;
+        if (p->done_wall_n > 0)
+                mean = p->done_wall_sum / (double)p->done_wall_n;
+        else if (p->n_eta > 0) {
+                double s = 0;
+                size_t n = 0;
+                for (size_t i = 0; i < p->n_eta; i++)
+                        if (p->eta_secs[i] >= 0) {
+                                s += p->eta_secs[i];
+                                n++;
+                        }
+                if (n)
+                        mean = s / (double)n;
+        }
+        double work = 0;
+        for (size_t i = 0; i < ev->n_running; i++) {
+                double exp = -1;
+                for (size_t k = 0; k < p->n_eta; k++)
+                        if (streq(p->eta_names[k], ev->running[i].name))
+                                exp = p->eta_secs[k];
+                if (exp < 0)
+                        exp = mean;
+                if (exp < 0)
+                        return -1;
+                work += exp > ev->running[i].elapsed_s ? exp - ev->running[i].elapsed_s : 0;
+        }
+        size_t waiting = ev->jobs_total > ev->jobs_done + ev->n_running ? ev->jobs_total - ev->jobs_done - ev->n_running
+                                                                        : 0;
+        if (waiting > 0) {
+                if (mean < 0)
+                        return -1;
+                work += (double)waiting * mean;
+        }
+        return work / (p->slots ? p->slots : 1);
+}
+
+static const char *fmt_secs(char *buf, size_t n, double s) {
+        return format_duration(buf, n, s < 0 ? 0 : (uint64_t)(s * USEC_PER_SEC));
+}
+
+static void clear_block(Progress *p) {
+        if (p->tty && p->drawn_lines > 0) {
+                fprintf(p->out, "\033[%uA\033[J", p->drawn_lines);
+                p->drawn_lines = 0;
+        }
+}
+
+static void draw_block(Progress *p) {
+        if (!p->tty || !p->have_last)
+                return;
+        const ExecEvent *ev = &p->last;
+        char el[FORMAT_DURATION_MAX], eta[FORMAT_DURATION_MAX], mem[FORMAT_SIZE_MAX], lim[FORMAT_SIZE_MAX];
+        double e = progress_eta(p, ev);
+        const char *b = p->color ? "\033[1m" : "", *off = p->color ? "\033[0m" : "";
+        fprintf(p->out, "%s%s%s  %zu/%zu done", b, p->name ? p->name : "corun", off, ev->jobs_done, ev->jobs_total);
+        if (ev->jobs_failed)
+                fprintf(p->out, ", %s%zu failed%s", p->color ? "\033[31m" : "", ev->jobs_failed, off);
+        fprintf(p->out, "  elapsed %s  ", fmt_secs(el, sizeof el, ev->t_s));
+        if (e < 0)
+                fputs("ETA unknown\n", p->out);
+        else
+                fprintf(p->out, "ETA %s\n", fmt_secs(eta, sizeof eta, e));
+        unsigned lines = 1;
+        for (size_t i = 0; i < p->n_running; i++) {
+                const ExecJobView *v = &p->running[i];
+                fprintf(p->out, "  %-20.20s cpus %-8.8s %-14.14s %9s  %s", v->name, v->cpus ? v->cpus : "-",
+                        v->phase ? v->phase : "", fmt_secs(el, sizeof el, v->elapsed_s),
+                        format_size(mem, sizeof mem, v->memory_current));
+                if (v->memory_max != LIMIT_MAX && v->memory_max)
+                        fprintf(p->out, " / %s", format_size(lim, sizeof lim, v->memory_max));
+                fputc('\n', p->out);
+                lines++;
+        }
+        p->drawn_lines = lines;
+        fflush(p->out);
+}
+
+/* An event line: above the live block on a TTY, a plain line elsewhere. */
+static void event_line(Progress *p, double t, const char *fmt, ...) _printf_(3, 4);
+static void event_line(Progress *p, double t, const char *fmt, ...) {
+        va_list ap;
+        clear_block(p);
+        fprintf(p->out, "[%8.2fs] ", t);
+        va_start(ap, fmt);
+        vfprintf(p->out, fmt, ap);
+        va_end(ap);
+        fputc('\n', p->out);
+        draw_block(p);
+        fflush(p->out);
+}
+
+static void remember_running(Progress *p, const ExecEvent *ev) {
+        p->last = *ev;
+        p->n_running = MIN(ev->n_running, ELEMENTSOF(p->running));
+        for (size_t i = 0; i < p->n_running; i++) {
+                p->running[i] = ev->running[i];
+                /* The views' strings live in exec; keep the pointers only until the next
+                 * heartbeat, which is when exec may free them. */
+        }
+        p->last.running = p->running;
+        p->have_last = true;
+        if (ev->n_running > p->slots)
+                p->slots = (unsigned)ev->n_running;
+}
+
+static void job_end_line(Progress *p, const ExecEvent *ev) {
+        const JobResult *r = ev->job->result;
+        char wall[FORMAT_DURATION_MAX], peak[FORMAT_SIZE_MAX], how[200];
+        if (!r)
+                return;
+        bool ok = r->reason == REASON_EXIT && r->exit_code == 0;
+        if (r->reason == REASON_EXIT && r->wall_s > 0) {
+                p->done_wall_sum += r->wall_s;
+                p->done_wall_n++;
+                learn_one(p, r->name, r->wall_s);
+        }
+        if (r->reason == REASON_FAILED_TO_START)
+                snprintf(how, sizeof how, "failed-to-start (%s)", r->start_error ? r->start_error : "?");
+        else if (r->signal)
+                snprintf(how, sizeof how, "%s (signal %d, %s)", job_reason_to_string(r->reason), r->signal,
+                         strsignal(r->signal));
+        else
+                snprintf(how, sizeof how, "%s %d", job_reason_to_string(r->reason), r->exit_code);
+        /* The job is gone: drop it from the block right away. */
+        for (size_t i = 0; i < p->n_running; i++)
+                if (streq(p->running[i].name, r->name)) {
+                        p->running[i] = p->running[--p->n_running];
+                        break;
+                }
+        p->last.jobs_done = ev->jobs_done;
+        p->last.jobs_failed = ev->jobs_failed;
+        p->last.n_running = p->n_running;
+        event_line(p, ev->t_s, "end    %s: %s%s%s, wall %s, cpu %.2fs, peak %s", r->name,
+                   p->color ? (ok ? "\033[32m" : "\033[31m") : "", how, p->color ? "\033[0m" : "",
+                   format_duration(wall, sizeof wall, (uint64_t)(r->wall_s * USEC_PER_SEC)), r->user_s + r->sys_s,
+                   format_size(peak, sizeof peak, r->peak_bytes ? r->peak_bytes : r->rss_peak_bytes));
+}
+
+void progress_observer(const ExecEvent *ev, void *userdata) {
+        Progress *p = userdata;
+        char mem[FORMAT_SIZE_MAX];
+
+        if (ev->kind == EXEC_EVENT_WARNING) {
+                clear_block(p);
+                log_warning("%s", ev->message);
+                draw_block(p);
+                return;
+        }
+        if (p->quiet)
+                return;
+        switch (ev->kind) {
+        case EXEC_EVENT_RUN_START:
+                if (ev->n_runs > 1)
+                        event_line(p, ev->t_s, "run %zu/%zu: %s", ev->run_index + 1, ev->n_runs,
+                                   ev->message ? ev->message : "");
+                break;
+        case EXEC_EVENT_JOB_QUEUED:
+                event_line(p, ev->t_s, "queued %s (waiting for cores or memory)", ev->job->name);
+                break;
+        case EXEC_EVENT_JOB_START:
+                event_line(p, ev->t_s, "start  %s (cpus %s, memory %s)", ev->job->name,
+                           ev->job->cpus ? ev->job->cpus : "?",
+                           ev->job->memory_max == LIMIT_MAX ? "unlimited"
+                                                             : format_size(mem, sizeof mem, ev->job->memory_max));
+                break;
+        case EXEC_EVENT_JOB_PHASE:
+                event_line(p, ev->t_s, "phase  %s: %s", ev->job->name, ev->message ? ev->message : "");
+                break;
+        case EXEC_EVENT_JOB_END:
+                job_end_line(p, ev);
+                break;
+        case EXEC_EVENT_STOPPING:
+                event_line(p, ev->t_s, "%s: stopping every job (again to kill at once)",
+                           ev->message ? ev->message : "interrupt");
+                break;
+        case EXEC_EVENT_HEARTBEAT: {
+                uint64_t now = (uint64_t)(ev->t_s * USEC_PER_SEC);
+                remember_running(p, ev);
+                if (p->tty) {
+                        clear_block(p);
+                        draw_block(p);
+                        break;
+                }
+                if (now - p->last_heartbeat_usec < p->heartbeat_usec)
+                        break;
+                p->last_heartbeat_usec = now;
+                char eta[FORMAT_DURATION_MAX];
+                double e = progress_eta(p, ev);
+                fprintf(p->out, "[%8.2fs] %zu/%zu done, %zu failed, %zu running, ETA %s:", ev->t_s, ev->jobs_done,
+                        ev->jobs_total, ev->jobs_failed, ev->n_running,
+                        e < 0 ? "unknown" : fmt_secs(eta, sizeof eta, e));
+                for (size_t i = 0; i < ev->n_running; i++)
+                        fprintf(p->out, " %s%s%s %.0fs %s", ev->running[i].name, ev->running[i].phase ? "/" : "",
+                                ev->running[i].phase ? ev->running[i].phase : "", ev->running[i].elapsed_s,
+                                format_size(mem, sizeof mem, ev->running[i].memory_current));
+                fputc('\n', p->out);
+                fflush(p->out);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+void progress_finish(Progress *p) {
+        clear_block(p);
+        p->have_last = false;
+        fflush(p->out);
+}
+
+void progress_done(Progress *p) {
+        for (size_t i = 0; i < p->n_eta; i++)
+                free(p->eta_names[i]);
+        free(p->eta_names);
+        free(p->eta_secs);
+        p->eta_names = NULL;
+        p->eta_secs = NULL;
+        p->n_eta = 0;
+}

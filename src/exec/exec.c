@@ -1,0 +1,1272 @@
+/* SPDX-License-Identifier: MIT */
+#include "exec/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc/alloc.h"
+#include "cgroup/cgroup.h"
+#include "exec/spawn.h"
+#include "measure/proc.h"
+#include "topo/topo.h"
+#include "util/cpuset.h"
+#include "util/macros.h"
+#include "util/parse.h"
+
+extern char **environ;
+
+typedef enum SourceKind {
+        SRC_SIGNAL,
+        SRC_SAMPLE,
+        SRC_PIDFD,
+        SRC_STDOUT,
+        SRC_STDERR,
+        SRC_TIMER,
+} SourceKind;
+
+typedef struct Job Job;
+typedef struct Source {
+        SourceKind kind;
+        Job *job;
+} Source;
+
+typedef enum JobState {
+        JOB_QUEUED,
+        JOB_RUNNING,
+        JOB_DONE,
+} JobState;
+
+typedef enum StopReason {
+        STOP_NONE,
+        STOP_TIMEOUT,
+        STOP_CPU,
+        STOP_INTERRUPT,
+} StopReason;
+
+struct Job {
+        const PlanJob *pj;
+        JobState state;
+        Cgroup *cg;
+        Assignment asg;
+        bool has_asg;
+        CgApplied applied;
+        SpawnResult sp;
+        int out_fd, err_fd, log_out, log_err, timer_fd;
+        Source s_pid, s_out, s_err, s_timer;
+        uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
+        StopReason stop;
+        bool killed_by_us;
+        uint64_t end_usec;
+        FILE *samples;
+        uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
+        char *scratch;
+        char *log_prefix; /* "logs/003-crowded-rep0/sealer" without extension */
+        char *cpus_text;
+};
+
+typedef struct Runner {
+        const ExecOptions *o;
+        const Plan *plan;
+        Result *result;
+        CgroupManager *cgm;
+        Journal *journal;
+        Topology *topo;
+        CorePool *pool;
+        int epfd, sigfd, samplefd;
+        Source s_sig, s_sample;
+        uint64_t t0; /* monotonic start of the whole run */
+        unsigned interrupts;
+        size_t jobs_done, jobs_failed;
+        char *scratch_base;
+        int proc_fd;
+        char *error;
+} Runner;
+
+static double since(const Runner *R, uint64_t t) {
+        return t > R->t0 ? (double)(t - R->t0) / USEC_PER_SEC : 0.0;
+}
+
+_printf_(2, 3) static int set_error(Runner *R, const char *fmt, ...) {
+        va_list ap;
+        free(R->error);
+        va_start(ap, fmt);
+        if (vasprintf(&R->error, fmt, ap) < 0)
+                R->error = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+static void emit(Runner *R, ExecEventKind kind, const PlanRun *run, size_t run_index, const ExecJobView *jv,
+                 const char *message) {
+        if (!R->o->observer)
+                return;
+        ExecEvent ev = {
+                .kind = kind,
+                .t_s = since(R, now_usec(CLOCK_MONOTONIC)),
+                .run = run,
+                .run_index = run_index,
+                .n_runs = R->plan->n_runs,
+                .job = jv,
+                .jobs_done = R->jobs_done,
+                .jobs_total = R->plan->n_jobs_total,
+                .jobs_failed = R->jobs_failed,
+                .message = message,
+        };
+        R->o->observer(&ev, R->o->userdata);
+}
+
+static void warn(Runner *R, const char *fmt, ...) _printf_(2, 3);
+static void warn(Runner *R, const char *fmt, ...) {
+        va_list ap;
+        _cleanup_free_ char *m = NULL;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        if (!m)
+                return;
+        result_add_warning(R->result, m);
+        emit(R, EXEC_EVENT_WARNING, NULL, 0, NULL, m);
+}
+
+static void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret) {
+        uint64_t now = j->end_usec ? j->end_usec : now_usec(CLOCK_MONOTONIC);
+        *ret = (ExecJobView){
+                .name = j->pj->name,
+                .cpus = j->cpus_text,
+                .memory_current = j->mem_current,
+                .memory_max = j->pj->limits.memory_max,
+                .elapsed_s = j->sp.start_usec && now > j->sp.start_usec
+                                     ? (double)(now - j->sp.start_usec) / USEC_PER_SEC
+                                     : 0,
+                .result = res,
+        };
+}
+
+/* ---- small file helpers ---- */
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int rm_rf_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void)st;
+        (void)ftw;
+        if (flag == FTW_DP)
+                return rmdir(path) < 0 ? -1 : 0;
+        return unlink(path) < 0 ? -1 : 0;
+}
+
+/* FTW_PHYS: never follow symlinks a job left in its scratch dir; FTW_MOUNT: never
+ * cross into a filesystem it mounted there. */
+static int rm_rf(const char *path) {
+        if (nftw(path, rm_rf_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+/* "a#2" is a fine directory name, but keep file names shell-friendly. */
+static char *sanitize(const char *s) {
+        char *r = strdup(s);
+        for (char *p = r; p && *p; p++)
+                if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+                      *p == '-' || *p == '_' || *p == '.'))
+                        *p = '_';
+        return r;
+}
+
+static char **build_env(const Runner *R, const PlanRun *run, const Job *j) {
+        static const char *const ours[] = {"TMPDIR",         "OMP_NUM_THREADS",  "MKL_NUM_THREADS",
+                                            "OPENBLAS_NUM_THREADS", "CORUN_JOB", "CORUN_RUN_ID",
+                                            "CORUN_SCENARIO", "CORUN_REPETITION", "CORUN_CPUS"};
+        size_t n = 0, cap;
+        for (char **e = environ; e && *e; e++)
+                n++;
+        size_t nuser = 0;
+        for (char **e = j->pj->env; e && *e; e++)
+                nuser++;
+        cap = n + nuser + ELEMENTSOF(ours) + 1;
+        char **env = calloc(cap, sizeof(char *));
+        if (!env)
+                return NULL;
+        size_t k = 0;
+        /* Inherit the runner's environment (as hyperfine does), minus what we set and
+         * what the job overrides. */
+        for (char **e = environ; e && *e; e++) {
+                bool skip = false;
+                size_t kl = strcspn(*e, "=");
+                for (size_t i = 0; i < ELEMENTSOF(ours) && !skip; i++)
+                        skip = strlen(ours[i]) == kl && strncmp(*e, ours[i], kl) == 0;
+                for (char **u = j->pj->env; u && *u && !skip; u++)
+                        skip = strcspn(*u, "=") == kl && strncmp(*e, *u, kl) == 0;
+                if (!skip)
+                        env[k++] = strdup(*e);
+        }
+        unsigned ncpu = cpuset_count(&j->asg.cpus);
+        if (ncpu == 0)
+                ncpu = 1;
+        asprintf(&env[k++], "TMPDIR=%s", j->scratch ? j->scratch : "/tmp");
+        asprintf(&env[k++], "OMP_NUM_THREADS=%u", ncpu);
+        asprintf(&env[k++], "MKL_NUM_THREADS=%u", ncpu);
+        asprintf(&env[k++], "OPENBLAS_NUM_THREADS=%u", ncpu);
+        asprintf(&env[k++], "CORUN_JOB=%s", j->pj->name);
+        asprintf(&env[k++], "CORUN_RUN_ID=%s", R->o->run_id);
+        asprintf(&env[k++], "CORUN_SCENARIO=%s", run->scenario_name);
+        asprintf(&env[k++], "CORUN_REPETITION=%u", run->repetition);
+        asprintf(&env[k++], "CORUN_CPUS=%s", j->cpus_text ? j->cpus_text : "");
+        for (char **u = j->pj->env; u && *u; u++)
+                env[k++] = strdup(*u);
+        env[k] = NULL;
+        return env;
+}
+
+static void strv_free(char **v) {
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* ---- timers ---- */
+
+static void job_arm_timer(Job *j) {
+        uint64_t next = 0;
+        uint64_t c[] = {j->wall_deadline, j->cpu_check_at, j->grace_deadline};
+        for (size_t i = 0; i < ELEMENTSOF(c); i++)
+                if (c[i] && (!next || c[i] < next))
+                        next = c[i];
+        struct itimerspec its = {0};
+        if (next) {
+                its.it_value.tv_sec = (time_t)(next / USEC_PER_SEC);
+                its.it_value.tv_nsec = (long)(next % USEC_PER_SEC * NSEC_PER_USEC);
+                if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+                        its.it_value.tv_nsec = 1;
+        }
+        (void)timerfd_settime(j->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static uint64_t job_cpu_usec(Job *j) {
+        CgStats st = {0};
+        if (j->cg && cg_read_stats(j->cg, &st) >= 0 && st.cpu_usage_usec)
+                return st.cpu_usage_usec;
+        /* No group accounting (none backend): the main process's own usage. */
+        struct timespec ts;
+        clockid_t cid;
+        if (clock_getcpuclockid(j->sp.pid, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+                return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
+        return 0;
+}
+
+/* CPU usage can grow at most as fast as the job has CPUs, so the next check is due
+ * when the remaining budget could have been spent at full speed: exact enforcement
+ * without polling. */
+static void job_schedule_cpu_check(Job *j, uint64_t now) {
+        uint64_t limit = j->pj->spec->cpu_timeout_usec;
+        if (limit == USEC_INFINITY || j->stop != STOP_NONE) {
+                j->cpu_check_at = 0;
+                return;
+        }
+        uint64_t used = job_cpu_usec(j);
+        unsigned ncpu = cpuset_count(&j->applied.cpus);
+        if (ncpu == 0)
+                ncpu = (unsigned)MAX(1L, sysconf(_SC_NPROCESSORS_ONLN));
+        uint64_t remaining = used >= limit ? 0 : limit - used;
+        uint64_t wait = remaining / ncpu;
+        if (wait < 500)
+                wait = remaining ? 500 : 0;
+        j->cpu_check_at = now + wait;
+}
+
+static void job_signal(Job *j, int sig) {
+        if (j->cg && cg_signal(j->cg, sig) >= 0)
+                return;
+        if (j->sp.pid > 0)
+                (void)kill(-j->sp.pid, sig);
+}
+
+static void job_kill_now(Job *j) {
+        j->killed_by_us = true;
+        if (j->cg && cg_kill(j->cg) >= 0)
+                return;
+        if (j->sp.pid > 0) {
+                (void)kill(-j->sp.pid, SIGKILL);
+                (void)kill(j->sp.pid, SIGKILL);
+        }
+}
+
+static void job_begin_stop(Job *j, StopReason why, uint64_t now) {
+        if (j->state != JOB_RUNNING || j->stop != STOP_NONE)
+                return;
+        j->stop = why;
+        j->cpu_check_at = 0;
+        j->wall_deadline = 0;
+        int sig = j->pj->spec->stop_signal > 0 ? j->pj->spec->stop_signal : SIGTERM;
+        uint64_t grace = j->pj->spec->grace_usec;
+        if (sig == SIGKILL || grace == 0) {
+                job_kill_now(j);
+                return;
+        }
+        job_signal(j, sig);
+        /* A stopped job would never see SIGTERM. */
+        job_signal(j, SIGCONT);
+        j->grace_deadline = grace == USEC_INFINITY ? 0 : now + grace;
+        job_arm_timer(j);
+}
+
+static void job_on_timer(Runner *R, Job *j) {
+        uint64_t exp;
+        ssize_t _unused_ n = read(j->timer_fd, &exp, sizeof exp);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        if (j->state != JOB_RUNNING)
+                return;
+        if (j->grace_deadline && now >= j->grace_deadline) {
+                j->grace_deadline = 0;
+                job_kill_now(j);
+        }
+        if (j->wall_deadline && now >= j->wall_deadline)
+                job_begin_stop(j, STOP_TIMEOUT, now);
+        if (j->cpu_check_at && now >= j->cpu_check_at) {
+                if (job_cpu_usec(j) >= j->pj->spec->cpu_timeout_usec)
+                        job_begin_stop(j, STOP_CPU, now);
+                else
+                        job_schedule_cpu_check(j, now);
+        }
+        (void)R;
+        job_arm_timer(j);
+}
+
+/* ---- output ---- */
+
+/* Returns true at EOF. */
+static bool job_read_output(Runner *R, Job *j, bool is_err) {
+        int *fd = is_err ? &j->err_fd : &j->out_fd;
+        int log = is_err ? j->log_err : j->log_out;
+        char buf[65536];
+        (void)R;
+        for (;;) {
+                ssize_t n = read(*fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errno != EAGAIN;
+                if (n == 0) {
+                        epoll_ctl(R->epfd, EPOLL_CTL_DEL, *fd, NULL);
+                        closep(fd);
+                        *fd = -1;
+                        return true;
+                }
+                for (ssize_t off = 0; off < n;) {
+                        ssize_t w = write(log, buf + off, (size_t)(n - off));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                break;
+                        off += w;
+                }
+        }
+}
+
+/* After the group is empty every writer is gone; bounded in case a process escaped
+ * (none backend). */
+static void job_drain_output(Runner *R, Job *j) {
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + 200 * USEC_PER_MSEC;
+        while ((j->out_fd >= 0 || j->err_fd >= 0) && now_usec(CLOCK_MONOTONIC) < until) {
+                struct pollfd p[2] = {{.fd = j->out_fd, .events = POLLIN}, {.fd = j->err_fd, .events = POLLIN}};
+                if (poll(p, 2, 50) < 0 && errno != EINTR)
+                        break;
+                if (j->out_fd >= 0 && p[0].revents)
+                        job_read_output(R, j, false);
+                if (j->err_fd >= 0 && p[1].revents)
+                        job_read_output(R, j, true);
+        }
+        for (int *fd = &j->out_fd; fd; fd = fd == &j->out_fd ? &j->err_fd : NULL)
+                if (*fd >= 0) {
+                        epoll_ctl(R->epfd, EPOLL_CTL_DEL, *fd, NULL);
+                        closep(fd);
+                        *fd = -1;
+                }
+}
+
+/* ---- sampling ---- */
+
+static void job_sample(Runner *R, Job *j, uint64_t now) {
+        CgStats st = {0};
+        ProcMem mem = {0};
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+
+        if (j->cg)
+                (void)cg_read_stats(j->cg, &st);
+        if (!j->cg || cg_pids(j->cg, &pids, &n) < 0) {
+                free(pids);
+                pids = NULL;
+                if (proc_descendants(R->proc_fd, j->sp.pid, &pids, &n) < 0)
+                        n = 0;
+                /* Descendants leave out the root: add the job's main process. */
+                pid_t *all = realloc(pids, (n + 1) * sizeof(pid_t));
+                if (all) {
+                        all[n++] = j->sp.pid;
+                        pids = all;
+                }
+        }
+        if (n > 0)
+                (void)proc_sample_pids(R->proc_fd, pids, n, &mem);
+        j->mem_current = st.memory_current ? st.memory_current : mem.rss;
+        j->pss_peak = MAX(j->pss_peak, mem.pss);
+        j->rss_peak = MAX(j->rss_peak, mem.rss);
+        j->pss_sum += mem.pss;
+        j->pids_peak = MAX(j->pids_peak, (uint64_t)n);
+        j->n_samples++;
+        if (j->samples)
+                fprintf(j->samples, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%zu\n",
+                        (double)(now - j->sp.start_usec) / USEC_PER_SEC, j->mem_current, mem.pss, mem.rss,
+                        (double)st.cpu_usage_usec / USEC_PER_SEC, n);
+}
+
+/* ---- job lifecycle ---- */
+
+static void job_close(Runner *R, Job *j) {
+        int *fds[] = {&j->out_fd, &j->err_fd, &j->timer_fd, &j->sp.pidfd};
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (*fds[i] >= 0) {
+                        epoll_ctl(R->epfd, EPOLL_CTL_DEL, *fds[i], NULL);
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+        if (j->log_out >= 0)
+                close(j->log_out);
+        if (j->log_err >= 0)
+                close(j->log_err);
+        j->log_out = j->log_err = -1;
+        if (j->samples)
+                fclose(j->samples);
+        j->samples = NULL;
+}
+
+static char *dup_rel(const char *prefix, const char *ext) {
+        char *s = NULL;
+        if (asprintf(&s, "%s%s", prefix, ext) < 0)
+                return NULL;
+        return s;
+}
+
+static const char *request_text(const CpuRequest *c, char *buf, size_t n) {
+        char set[256];
+        switch (c->kind) {
+        case CPUS_COUNT:
+                snprintf(buf, n, "%u", c->count);
+                break;
+        case CPUS_LIST:
+                cpuset_format(&c->set, set, sizeof set);
+                snprintf(buf, n, "%s", set);
+                break;
+        case CPUS_SHARED:
+                cpuset_format(&c->set, set, sizeof set);
+                snprintf(buf, n, "shared:%s", set);
+                break;
+        case CPUS_ALL:
+                snprintf(buf, n, "all");
+                break;
+        default:
+                snprintf(buf, n, "1");
+        }
+        return buf;
+}
+
+/* Fills the JobResult of a finished (or never started) job and appends it to the run. */
+static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, Job *j, int wait_status,
+                       const struct rusage *ru) {
+        JobResult res;
+        CgStats st = {0};
+        char buf[256];
+
+        job_result_init(&res);
+        res.name = strdup(j->pj->name);
+        res.base_name = strdup(j->pj->spec->name);
+        res.command = strdup(j->pj->spec->command_text ? j->pj->spec->command_text : j->pj->argv[0]);
+        res.priority = strdup(priority_to_string(j->pj->spec->priority));
+        res.req_cpus = strdup(request_text(&j->pj->limits.cpus, buf, sizeof buf));
+        res.req_memory_bytes = j->pj->limits.memory_max;
+        res.applied_cpus = cpuset_to_string(&j->applied.cpus);
+        res.applied_mems = cpuset_to_string(&j->applied.mems);
+        res.applied_memory_bytes = j->applied.memory_max;
+        res.applied_swap_bytes = j->applied.swap_max;
+        res.applied_pids_max = j->applied.pids_max;
+        res.memory_enforced = j->applied.memory_enforced;
+        if (j->cg)
+                res.cgroup = strdup(cg_path(j->cg));
+        if (j->log_prefix) {
+                res.log_stdout = dup_rel(j->log_prefix, ".out");
+                res.log_stderr = dup_rel(j->log_prefix, ".err");
+        }
+        res.started_s = since(R, j->sp.start_usec);
+
+        if (j->sp.start_errno) {
+                res.reason = REASON_FAILED_TO_START;
+                res.start_errno = j->sp.start_errno;
+                snprintf(buf, sizeof buf, "%s %s: %s", j->sp.start_stage ? j->sp.start_stage : "setup",
+                         j->pj->argv[0], strerror(j->sp.start_errno));
+                res.start_error = strdup(buf);
+                res.ended_s = res.started_s;
+        } else {
+                if (j->cg)
+                        (void)cg_read_stats(j->cg, &st);
+                res.wall_s = (double)(j->end_usec - j->sp.start_usec) / USEC_PER_SEC;
+                res.ended_s = since(R, j->end_usec);
+                res.wait4_user_s = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
+                res.wait4_sys_s = (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+                if (st.cpu_usage_usec || st.cpu_user_usec) {
+                        res.user_s = (double)st.cpu_user_usec / USEC_PER_SEC;
+                        res.sys_s = (double)st.cpu_system_usec / USEC_PER_SEC;
+                } else {
+                        res.user_s = res.wait4_user_s;
+                        res.sys_s = res.wait4_sys_s;
+                }
+                res.vol_ctxsw = (uint64_t)ru->ru_nvcsw;
+                res.invol_ctxsw = (uint64_t)ru->ru_nivcsw;
+                res.peak_bytes = st.memory_peak;
+                res.rss_peak_bytes = MAX(j->rss_peak, (uint64_t)ru->ru_maxrss * 1024);
+                res.pss_peak_bytes = j->pss_peak;
+                res.pss_mean_bytes = j->n_samples ? j->pss_sum / j->n_samples : 0;
+                res.ev_low = st.events_low;
+                res.ev_high = st.events_high;
+                res.ev_max = st.events_max;
+                res.ev_oom = st.events_oom;
+                res.ev_oom_kill = st.events_oom_kill;
+                res.pids_peak = j->pids_peak;
+                res.has_psi = st.has_psi;
+                res.psi_cpu_some_s = (double)st.psi_cpu_some_usec / USEC_PER_SEC;
+                res.psi_mem_some_s = (double)st.psi_mem_some_usec / USEC_PER_SEC;
+                res.psi_mem_full_s = (double)st.psi_mem_full_usec / USEC_PER_SEC;
+                res.psi_io_some_s = (double)st.psi_io_some_usec / USEC_PER_SEC;
+                res.psi_io_full_s = (double)st.psi_io_full_usec / USEC_PER_SEC;
+                if (WIFEXITED(wait_status)) {
+                        res.exit_code = WEXITSTATUS(wait_status);
+                        res.signal = 0;
+                } else if (WIFSIGNALED(wait_status)) {
+                        res.exit_code = -1;
+                        res.signal = WTERMSIG(wait_status);
+                }
+                /* Classification: what corun did to the job wins over how it ended. */
+                if (j->stop == STOP_TIMEOUT) {
+                        res.reason = REASON_TIMEOUT;
+                        res.limit = strdup("wall");
+                } else if (j->stop == STOP_CPU) {
+                        res.reason = REASON_CPU_TIMEOUT;
+                        res.limit = strdup("cpu");
+                } else if (j->stop == STOP_INTERRUPT) {
+                        res.reason = REASON_INTERRUPTED;
+                } else if (st.events_oom_kill > 0 && (res.signal == SIGKILL || res.exit_code != 0)) {
+                        res.reason = REASON_OOM;
+                } else if (res.signal) {
+                        res.reason = REASON_KILLED;
+                } else {
+                        res.reason = REASON_EXIT;
+                }
+        }
+        if (j->samples || j->n_samples) {
+                char *rel = NULL;
+                _cleanup_free_ char *san = sanitize(j->pj->name);
+                if (asprintf(&rel, "samples/%03zu-%s-rep%u-%s.csv", run_index, run->scenario_name, run->repetition,
+                             san) >= 0)
+                        res.samples_csv = rel;
+        }
+
+        bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
+        JobResult *slot = run_result_add_job(rr);
+        if (slot)
+                *slot = res;
+        R->jobs_done++;
+        if (failed)
+                R->jobs_failed++;
+        j->state = JOB_DONE;
+
+        ExecJobView v;
+        job_view(R, j, slot, &v);
+        emit(R, EXEC_EVENT_JOB_END, run, run_index, &v, NULL);
+
+        /* Remove the partition and the scratch dir, give the cores back. */
+        job_close(R, j);
+        if (j->cg) {
+                int r = cg_destroy(j->cg);
+                if (r < 0)
+                        warn(R, "job '%s': could not remove its group: %s", j->pj->name, strerror(-r));
+                j->cg = NULL;
+        }
+        if (j->scratch && !R->o->spec->keep) {
+                int r = rm_rf(j->scratch);
+                if (r < 0)
+                        warn(R, "job '%s': could not remove scratch dir %s: %s", j->pj->name, j->scratch,
+                             strerror(-r));
+        }
+        if (j->has_asg) {
+                alloc_release(R->pool, &j->asg);
+                assignment_done(&j->asg);
+                j->has_asg = false;
+        }
+        int r = result_write(R->result, R->o->results_dir);
+        if (r < 0)
+                warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
+}
+
+static void job_on_exit(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, Job *j) {
+        int status = 0;
+        struct rusage ru = {0};
+        pid_t p;
+
+        do
+                p = wait4(j->sp.pid, &status, WNOHANG, &ru);
+        while (p < 0 && errno == EINTR);
+        if (p == 0)
+                return; /* spurious */
+        j->end_usec = now_usec(CLOCK_MONOTONIC);
+        /* The main process is gone; whatever it left (daemons, children) goes too. */
+        if (j->cg) {
+                int populated = cg_is_populated(j->cg);
+                if (populated != 0)
+                        (void)cg_kill(j->cg);
+        } else if (j->sp.pid > 0) {
+                (void)kill(-j->sp.pid, SIGKILL);
+        }
+        job_sample(R, j, j->end_usec);
+        job_drain_output(R, j);
+        job_finish(R, rr, run, run_index, j, status, &ru);
+}
+
+static int epoll_add(Runner *R, int fd, Source *s, SourceKind kind, Job *j) {
+        s->kind = kind;
+        s->job = j;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+        return RET_NERRNO(epoll_ctl(R->epfd, EPOLL_CTL_ADD, fd, &ev));
+}
+
+static int resolve_ids(const JobSpec *js, SpawnParams *sp, char **ret_error) {
+        if (!js->user && !js->group)
+                return 0;
+        sp->set_ids = true;
+        sp->uid = getuid();
+        sp->gid = getgid();
+        if (js->user) {
+                unsigned n;
+                struct passwd *pw = getpwnam(js->user);
+                if (pw) {
+                        sp->uid = pw->pw_uid;
+                        sp->gid = pw->pw_gid;
+                } else if (parse_unsigned(js->user, &n) == 0) {
+                        sp->uid = n;
+                } else {
+                        asprintf(ret_error, "job '%s': no such user '%s'", js->name, js->user);
+                        return -ENOENT;
+                }
+        }
+        if (js->group) {
+                unsigned n;
+                struct group *gr = getgrnam(js->group);
+                if (gr)
+                        sp->gid = gr->gr_gid;
+                else if (parse_unsigned(js->group, &n) == 0)
+                        sp->gid = n;
+                else {
+                        asprintf(ret_error, "job '%s': no such group '%s'", js->name, js->group);
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+static void limits_to_cg(const Limits *l, const Assignment *a, CgLimits *ret) {
+        cg_limits_init(ret);
+        if (a) {
+                ret->cpus = a->cpus;
+                ret->mems = a->mems;
+        }
+        ret->memory_max = l->memory_max;
+        ret->memory_high = l->memory_high;
+        ret->memory_low = l->memory_low ? l->memory_low : 0;
+        ret->memory_min = l->memory_min ? l->memory_min : 0;
+        ret->swap_max = l->swap_max;
+        ret->pids_max = l->pids_max;
+        ret->cpu_weight = l->cpu_weight;
+        ret->cpu_max_pct = l->cpu_max_pct;
+}
+
+/* Starts a job whose cores are assigned. A job that cannot be set up is finished as
+ * failed-to-start; only runner-level failures return < 0. */
+static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, const char *scen_rel, Job *j) {
+        const JobSpec *js = j->pj->spec;
+        _cleanup_free_ char *san = sanitize(j->pj->name), *rel = NULL, *path = NULL, *err = NULL;
+        int r, p[2];
+
+        j->cpus_text = cpuset_to_string(&j->asg.cpus);
+
+        /* Logs and samples. */
+        if (asprintf(&j->log_prefix, "logs/%03zu-%s-rep%u/%s", run_index, run->scenario_name, run->repetition,
+                     san) < 0)
+                return -ENOMEM;
+        if (asprintf(&path, "%s/%s.out", R->o->results_dir, j->log_prefix) < 0)
+                return -ENOMEM;
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        r = mkdir_p(path, 0755);
+        *slash = '/';
+        if (r < 0)
+                return set_error(R, "cannot create %s: %s", path, strerror(-r));
+        j->log_out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        strcpy(path + strlen(path) - 4, ".err");
+        j->log_err = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (j->log_out < 0 || j->log_err < 0)
+                return set_error(R, "cannot create log %s: %m", path);
+        free(path);
+        path = NULL;
+        if (asprintf(&path, "%s/samples/%03zu-%s-rep%u-%s.csv", R->o->results_dir, run_index,
+                     run->scenario_name, run->repetition, san) < 0)
+                return -ENOMEM;
+        j->samples = fopen(path, "we");
+        if (j->samples)
+                fputs("t_s,memory_current_bytes,pss_bytes,rss_bytes,cpu_usage_s,pids\n", j->samples);
+
+        /* Scratch TMPDIR, journalled before it exists. */
+        if (asprintf(&j->scratch, "%s/%03zu-%s-rep%u-%s", R->scratch_base, run_index, run->scenario_name,
+                     run->repetition, san) < 0)
+                return -ENOMEM;
+        r = journal_add(R->journal, "dir", j->scratch);
+        if (r < 0)
+                return set_error(R, "cannot write the journal: %s", strerror(-r));
+        if (mkdir(j->scratch, 0777) < 0 && errno != EEXIST)
+                return set_error(R, "cannot create scratch dir %s: %m", j->scratch);
+
+        /* The partition. */
+        CgLimits lim;
+        limits_to_cg(&j->pj->limits, &j->asg, &lim);
+        if (asprintf(&rel, "%s/%s", scen_rel, j->pj->name) < 0)
+                return -ENOMEM;
+        r = cg_create(R->cgm, rel, &lim, &j->cg);
+        if (r < 0)
+                return set_error(R, "job '%s': cannot create its partition %s: %s", j->pj->name, rel, strerror(-r));
+        r = cg_apply(j->cg, &lim, &j->applied);
+        if (r < 0)
+                return set_error(R, "job '%s': cannot apply its limits: %s", j->pj->name, strerror(-r));
+        if (js->user || js->group)
+                (void)chown(j->scratch, 0, 0);
+
+        /* Output pipes: the read ends are ours and non-blocking. */
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        j->out_fd = p[0];
+        _cleanup_close_ int out_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        j->err_fd = p[0];
+        _cleanup_close_ int err_w = p[1];
+        fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
+        fcntl(j->err_fd, F_SETFL, O_NONBLOCK);
+
+        char **envp = build_env(R, run, j);
+        if (!envp)
+                return -ENOMEM;
+        SpawnParams sp = {
+                .argv = j->pj->argv,
+                .envp = envp,
+                .cwd = js->cwd,
+                .stdout_fd = out_w,
+                .stderr_fd = err_w,
+                .cgroup = j->cg,
+        };
+        r = resolve_ids(js, &sp, &err);
+        if (r < 0) {
+                strv_free(envp);
+                return set_error(R, "%s", err);
+        }
+        if (sp.set_ids)
+                (void)chown(j->scratch, sp.uid, sp.gid);
+
+        r = spawn_job(&sp, &j->sp);
+        strv_free(envp);
+        if (r < 0)
+                return set_error(R, "job '%s': cannot create a process: %s", j->pj->name, strerror(-r));
+        closep(&out_w);
+        out_w = -1;
+        closep(&err_w);
+        err_w = -1;
+
+        j->state = JOB_RUNNING;
+        ExecJobView v;
+        job_view(R, j, NULL, &v);
+        emit(R, EXEC_EVENT_JOB_START, run, run_index, &v, NULL);
+
+        if (j->sp.start_errno) {
+                j->end_usec = j->sp.start_usec;
+                job_drain_output(R, j);
+                job_finish(R, rr, run, run_index, j, 0, &(struct rusage){0});
+                return 0;
+        }
+
+        j->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (j->timer_fd < 0)
+                return -errno;
+        if ((r = epoll_add(R, j->sp.pidfd, &j->s_pid, SRC_PIDFD, j)) < 0 ||
+            (r = epoll_add(R, j->out_fd, &j->s_out, SRC_STDOUT, j)) < 0 ||
+            (r = epoll_add(R, j->err_fd, &j->s_err, SRC_STDERR, j)) < 0 ||
+            (r = epoll_add(R, j->timer_fd, &j->s_timer, SRC_TIMER, j)) < 0)
+                return r;
+        if (js->timeout_usec != USEC_INFINITY)
+                j->wall_deadline = j->sp.start_usec + js->timeout_usec;
+        job_schedule_cpu_check(j, j->sp.start_usec);
+        job_arm_timer(j);
+        return 0;
+}
+
+static unsigned request_cores(const CpuRequest *c) {
+        switch (c->kind) {
+        case CPUS_COUNT:
+                return c->count;
+        case CPUS_LIST:
+                return cpuset_count(&c->set);
+        case CPUS_SHARED:
+        case CPUS_ALL:
+                return 0;
+        default:
+                return 1;
+        }
+}
+
+static void make_request(const Job *j, AllocRequest *req) {
+        *req = (AllocRequest){
+                .job = j->pj->name,
+                .cpus = j->pj->limits.cpus,
+                .memory_bytes = j->pj->limits.memory_max,
+        };
+        if (req->cpus.kind == CPUS_UNSET) {
+                req->cpus.kind = CPUS_COUNT;
+                req->cpus.count = 1;
+        }
+}
+
+/* First fit in submission order; once a job at the head cannot start, later jobs may
+ * only use cores beyond what it needs, so a large job is never starved by a stream of
+ * small ones. */
+static int start_ready(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, const char *scen_rel,
+                       Job *jobs, size_t n) {
+        bool blocked = false;
+        unsigned reserved = 0;
+        for (size_t i = 0; i < n; i++) {
+                Job *j = &jobs[i];
+                if (j->state != JOB_QUEUED)
+                        continue;
+                AllocRequest req;
+                make_request(j, &req);
+                unsigned need = request_cores(&req.cpus);
+                if (blocked && need > 0 && alloc_pool_free_cores(R->pool) < reserved + need)
+                        continue;
+                _cleanup_free_ char *err = NULL;
+                int r = alloc_take(R->pool, &req, &j->asg, &err);
+                if (r == -EAGAIN) {
+                        if (!blocked) {
+                                ExecJobView v;
+                                job_view(R, j, NULL, &v);
+                                emit(R, EXEC_EVENT_JOB_QUEUED, run, run_index, &v, NULL);
+                        }
+                        blocked = true;
+                        reserved += need;
+                        continue;
+                }
+                if (r < 0)
+                        return set_error(R, "%s", err ? err : "cannot allocate cores");
+                j->has_asg = true;
+                r = job_start(R, rr, run, run_index, scen_rel, j);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* corun is a child subreaper: whatever a job orphans (daemons, double forks) is
+ * reparented to us rather than to PID 1, which may never reap it. Reap those here;
+ * a job's main process is left for its pidfd handler, which wants its rusage. */
+static void reap_orphans(Job *jobs, size_t n) {
+        for (;;) {
+                siginfo_t si = {0};
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+                        return;
+                for (size_t i = 0; i < n; i++)
+                        if (jobs[i].state == JOB_RUNNING && jobs[i].sp.pid == si.si_pid)
+                                return;
+                (void)waitpid(si.si_pid, NULL, WNOHANG);
+        }
+}
+
+static void on_signal(Runner *R, Job *jobs, size_t n) {
+        struct signalfd_siginfo si;
+        while (read(R->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGCHLD) {
+                        reap_orphans(jobs, n);
+                        continue;
+                }
+                R->interrupts++;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (R->interrupts == 1) {
+                        emit(R, EXEC_EVENT_STOPPING, NULL, 0, NULL, strsignal((int)si.ssi_signo));
+                        for (size_t i = 0; i < n; i++)
+                                if (jobs[i].state == JOB_RUNNING)
+                                        job_begin_stop(&jobs[i], STOP_INTERRUPT, now);
+                } else {
+                        for (size_t i = 0; i < n; i++)
+                                if (jobs[i].state == JOB_RUNNING) {
+                                        if (jobs[i].stop == STOP_NONE)
+                                                jobs[i].stop = STOP_INTERRUPT;
+                                        job_kill_now(&jobs[i]);
+                                }
+                }
+        }
+}
+
+static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
+        RunResult *rr = result_add_run(R->result);
+        if (!rr)
+                return -ENOMEM;
+        rr->scenario = strdup(run->scenario_name);
+        rr->repetition = run->repetition;
+        rr->solo = run->solo;
+        rr->replicas = run->replicas;
+        rr->params = run->params ? strdup(run->params) : NULL;
+        rr->started_s = since(R, now_usec(CLOCK_MONOTONIC));
+        emit(R, EXEC_EVENT_RUN_START, run, run_index, NULL, run->label);
+
+        /* The scenario level: the "slice" holding the scenario's shared limits. */
+        _cleanup_free_ char *scen_rel = NULL;
+        if (asprintf(&scen_rel, "%03zu-%s", run_index, run->scenario_name) < 0)
+                return -ENOMEM;
+        CgLimits slim;
+        cg_limits_init(&slim);
+        slim.cpus = *alloc_pool_usable(R->pool);
+        if (run->scenario && run->scenario->memory_total != LIMIT_MAX && run->scenario->memory_total) {
+                slim.memory_max = run->scenario->memory_total;
+                slim.swap_max = 0;
+        }
+        Cgroup *scg = NULL;
+        int r = cg_create(R->cgm, scen_rel, &slim, &scg);
+        if (r < 0)
+                return set_error(R, "scenario '%s': cannot create its partition: %s", run->scenario_name,
+                                 strerror(-r));
+
+        Job *jobs = calloc(run->n_jobs, sizeof(Job));
+        if (!jobs) {
+                cg_destroy(scg);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < run->n_jobs; i++) {
+                jobs[i] = (Job){.pj = &run->jobs[i], .state = JOB_QUEUED};
+                jobs[i].out_fd = jobs[i].err_fd = jobs[i].log_out = jobs[i].log_err = jobs[i].timer_fd = -1;
+                jobs[i].sp.pidfd = -1;
+        }
+
+        for (;;) {
+                if (R->interrupts == 0) {
+                        r = start_ready(R, rr, run, run_index, scen_rel, jobs, run->n_jobs);
+                        if (r < 0)
+                                break;
+                }
+                size_t running = 0, queued = 0;
+                for (size_t i = 0; i < run->n_jobs; i++) {
+                        running += jobs[i].state == JOB_RUNNING;
+                        queued += jobs[i].state == JOB_QUEUED;
+                }
+                if (running == 0 && (queued == 0 || R->interrupts > 0))
+                        break;
+                if (running == 0) {
+                        r = set_error(R, "scenario '%s': %zu job(s) can never start (not enough free cores or "
+                                         "memory)",
+                                      run->scenario_name, queued);
+                        break;
+                }
+                struct epoll_event evs[32];
+                int n = epoll_wait(R->epfd, evs, ELEMENTSOF(evs), -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                for (int k = 0; k < n; k++) {
+                        Source *s = evs[k].data.ptr;
+                        Job *j = s->job;
+                        switch (s->kind) {
+                        case SRC_SIGNAL:
+                                on_signal(R, jobs, run->n_jobs);
+                                break;
+                        case SRC_SAMPLE: {
+                                uint64_t exp;
+                                ssize_t _unused_ rd = read(R->samplefd, &exp, sizeof exp);
+                                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                ExecJobView views[64];
+                                size_t nv = 0;
+                                for (size_t i = 0; i < run->n_jobs; i++)
+                                        if (jobs[i].state == JOB_RUNNING) {
+                                                job_sample(R, &jobs[i], now);
+                                                if (nv < ELEMENTSOF(views))
+                                                        job_view(R, &jobs[i], NULL, &views[nv++]);
+                                        }
+                                if (R->o->observer) {
+                                        ExecEvent ev = {.kind = EXEC_EVENT_HEARTBEAT,
+                                                        .t_s = since(R, now),
+                                                        .run = run,
+                                                        .run_index = run_index,
+                                                        .n_runs = R->plan->n_runs,
+                                                        .running = views,
+                                                        .n_running = nv,
+                                                        .jobs_done = R->jobs_done,
+                                                        .jobs_total = R->plan->n_jobs_total,
+                                                        .jobs_failed = R->jobs_failed};
+                                        R->o->observer(&ev, R->o->userdata);
+                                }
+                                break;
+                        }
+                        case SRC_PIDFD:
+                                if (j->state == JOB_RUNNING)
+                                        job_on_exit(R, rr, run, run_index, j);
+                                reap_orphans(jobs, run->n_jobs);
+                                break;
+                        case SRC_STDOUT:
+                        case SRC_STDERR:
+                                if (j->state == JOB_RUNNING)
+                                        job_read_output(R, j, s->kind == SRC_STDERR);
+                                break;
+                        case SRC_TIMER:
+                                if (j->state == JOB_RUNNING)
+                                        job_on_timer(R, j);
+                                break;
+                        }
+                }
+        }
+
+        /* Every path out: no job outlives its run. */
+        for (size_t i = 0; i < run->n_jobs; i++) {
+                Job *j = &jobs[i];
+                if (j->state == JOB_RUNNING) {
+                        if (j->stop == STOP_NONE)
+                                j->stop = STOP_INTERRUPT;
+                        job_kill_now(j);
+                        int status = 0;
+                        struct rusage ru = {0};
+                        while (wait4(j->sp.pid, &status, 0, &ru) < 0 && errno == EINTR)
+                                ;
+                        j->end_usec = now_usec(CLOCK_MONOTONIC);
+                        job_drain_output(R, j);
+                        job_finish(R, rr, run, run_index, j, status, &ru);
+                }
+                job_close(R, j);
+                if (j->cg)
+                        cg_destroy(j->cg);
+                if (j->has_asg) {
+                        alloc_release(R->pool, &j->asg);
+                        assignment_done(&j->asg);
+                }
+                free(j->scratch);
+                free(j->log_prefix);
+                free(j->cpus_text);
+        }
+        free(jobs);
+        int r2 = cg_destroy(scg);
+        if (r2 < 0)
+                warn(R, "scenario '%s': could not remove its group: %s", run->scenario_name, strerror(-r2));
+        rr = &R->result->runs[R->result->n_runs - 1];
+        rr->ended_s = since(R, now_usec(CLOCK_MONOTONIC));
+        return r < 0 ? r : 0;
+}
+
+static int setup(Runner *R, char **ret_error) {
+        int r;
+        const Spec *spec = R->o->spec;
+        _cleanup_free_ char *why = NULL, *err = NULL;
+
+        R->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+        r = journal_open(R->o->journal_dir, R->o->run_id, &R->journal);
+        if (r < 0) {
+                asprintf(ret_error, "cannot create the journal in %s: %s (corun needs root for partitions)",
+                         R->o->journal_dir ? R->o->journal_dir : "/run/corun", strerror(-r));
+                return r;
+        }
+        CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id};
+        r = cg_manager_new(&co, R->journal, &R->cgm, &why);
+        if (r < 0) {
+                asprintf(ret_error, "cannot set up partitions: %s%s%s", strerror(-r), why ? ": " : "",
+                         why ? why : "");
+                return r;
+        }
+        R->result->backend = strdup(backend_kind_to_string(cg_manager_backend(R->cgm)));
+        R->result->host.cgroup_backend_detail = why ? strdup(why) : NULL;
+        if (cg_manager_backend(R->cgm) == BACKEND_NONE)
+                warn(R, "backend 'none': memory limits are NOT enforced by the kernel (only rlimits and CPU "
+                        "affinity); %s",
+                     why ? why : "");
+
+        CpuSet cpus, mems;
+        r = cg_manager_allowed(R->cgm, &cpus, &mems);
+        if (r < 0) {
+                asprintf(ret_error, "cannot read the CPUs this runner may use: %s", strerror(-r));
+                return r;
+        }
+        if (R->o->topology)
+                r = topo_load_arg(R->o->topology, &R->topo, &err);
+        else
+                r = topo_load_host(&cpus, &R->topo, &err);
+        if (r < 0) {
+                asprintf(ret_error, "cannot read the machine's topology: %s", err ? err : strerror(-r));
+                return r;
+        }
+        uint64_t memlimit = cg_manager_memory_limit(R->cgm);
+        AllocOptions ao = {
+                .reserve_cores = spec->reserve_cores,
+                .numa = spec->numa,
+                .memory_available = MIN(memlimit, R->topo->memory_bytes ? R->topo->memory_bytes : UINT64_MAX),
+        };
+        r = alloc_pool_new(R->topo, &ao, &R->pool);
+        if (r < 0) {
+                asprintf(ret_error, "cannot set up core allocation: %s", strerror(-r));
+                return r;
+        }
+        /* Refuse infeasible requests before anything starts. */
+        for (size_t i = 0; i < R->plan->n_runs; i++)
+                for (size_t k = 0; k < R->plan->runs[i].n_jobs; k++) {
+                        Job tmp = {.pj = &R->plan->runs[i].jobs[k]};
+                        AllocRequest req;
+                        _cleanup_free_ char *e = NULL;
+                        make_request(&tmp, &req);
+                        r = alloc_check(R->pool, &req, &e);
+                        if (r < 0) {
+                                *ret_error = TAKE_PTR(e);
+                                if (!*ret_error)
+                                        asprintf(ret_error, "job '%s' cannot be placed: %s", req.job, strerror(-r));
+                                return r;
+                        }
+                }
+
+        const char *tmp = getenv("TMPDIR");
+        if (asprintf(&R->scratch_base, "%s/corun-%s", tmp && *tmp ? tmp : "/tmp", R->o->run_id) < 0)
+                return -ENOMEM;
+        r = journal_add(R->journal, "dir", R->scratch_base);
+        if (r < 0 || mkdir(R->scratch_base, 0755) < 0) {
+                asprintf(ret_error, "cannot create the scratch dir %s: %s", R->scratch_base,
+                         strerror(r < 0 ? -r : errno));
+                return r < 0 ? r : -errno;
+        }
+
+        R->epfd = epoll_create1(EPOLL_CLOEXEC);
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        R->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        R->samplefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (R->epfd < 0 || R->sigfd < 0 || R->samplefd < 0)
+                return -errno;
+        uint64_t iv = spec->sample_interval_usec ? spec->sample_interval_usec : 200 * USEC_PER_MSEC;
+        struct itimerspec its = {
+                .it_interval = {.tv_sec = (time_t)(iv / USEC_PER_SEC), .tv_nsec = (long)(iv % USEC_PER_SEC * 1000)},
+                .it_value = {.tv_sec = (time_t)(iv / USEC_PER_SEC), .tv_nsec = (long)(iv % USEC_PER_SEC * 1000)},
+        };
+        timerfd_settime(R->samplefd, 0, &its, NULL);
+        if ((r = epoll_add(R, R->sigfd, &R->s_sig, SRC_SIGNAL, NULL)) < 0 ||
+            (r = epoll_add(R, R->samplefd, &R->s_sample, SRC_SAMPLE, NULL)) < 0)
+                return r;
+        _cleanup_free_ char *samples = NULL;
+        if (asprintf(&samples, "%s/samples", R->o->results_dir) >= 0)
+                (void)mkdir_p(samples, 0755);
+        return 0;
+}
+
+static void teardown(Runner *R) {
+        if (R->scratch_base && !R->o->spec->keep)
+                (void)rm_rf(R->scratch_base);
+        R->cgm = cg_manager_free(R->cgm);
+        if (R->journal) {
+                if (R->o->spec->keep)
+                        R->journal = journal_free(R->journal); /* kept scratch stays listed for cleanup */
+                else {
+                        journal_close_clean(R->journal);
+                        R->journal = NULL;
+                }
+        }
+        R->pool = alloc_pool_free(R->pool);
+        R->topo = topo_free(R->topo);
+        if (R->epfd >= 0)
+                close(R->epfd);
+        if (R->sigfd >= 0)
+                close(R->sigfd);
+        if (R->samplefd >= 0)
+                close(R->samplefd);
+        if (R->proc_fd >= 0)
+                close(R->proc_fd);
+        free(R->scratch_base);
+        /* Signals stay blocked until exit: a late SIGINT must not kill us while the
+         * caller writes the final result. The CLI unblocks if it needs to. */
+}
+
+int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_error) {
+        Runner R = {.o = o, .plan = plan, .result = result, .epfd = -1, .sigfd = -1, .samplefd = -1, .proc_fd = -1};
+        int r;
+
+        R.t0 = now_usec(CLOCK_MONOTONIC);
+        result->partial = true;
+        r = setup(&R, ret_error);
+        if (r < 0) {
+                teardown(&R);
+                return r;
+        }
+        (void)result_write(result, o->results_dir);
+        for (size_t i = 0; i < plan->n_runs && R.interrupts == 0; i++) {
+                r = run_one(&R, i, &plan->runs[i]);
+                if (r < 0)
+                        break;
+        }
+        teardown(&R);
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = R.error ? TAKE_PTR(R.error) : strdup(strerror(-r));
+                free(R.error);
+                return r;
+        }
+        free(R.error);
+        if (R.interrupts > 0) {
+                result->interrupted = true;
+                return -EINTR;
+        }
+        return 0;
+}

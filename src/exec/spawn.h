@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup/cgroup.h"
+
+/* How to start one job's main process. Everything is resolved in the parent (user
+ * names, paths, environment) so that the child only makes system calls. */
+typedef struct SpawnParams {
+        char **argv;       /* argv[0] searched in the job's PATH */
+        char **envp;
+        const char *cwd;   /* NULL = inherit */
+        int stdout_fd, stderr_fd; /* the pipes' write ends */
+        bool set_ids;
+        uid_t uid;
+        gid_t gid;
+        Cgroup *cgroup;    /* may be NULL (tests) */
+} SpawnParams;
+
+typedef struct SpawnResult {
+        pid_t pid;
+        int pidfd;
+        uint64_t start_usec; /* CLOCK_MONOTONIC right before the process was created */
+        bool cloned_into_cgroup;
+        int start_errno;     /* 0, or why it did not start (then pid is reaped already) */
+        const char *start_stage; /* "execve", "chdir", "setuid", "cgroup attach", ... */
+} SpawnResult;
+
+/* Creates the process already inside its partition (clone3 with CLONE_INTO_CGROUP where
+ * a cgroup2 hierarchy holds the group, then the child joins the v1 hierarchies before
+ * exec), and waits until exec succeeded or failed. Returns 0 with *ret filled (also for
+ * a failed start: ret->start_errno says why), negative errno when no process could be
+ * created. */
+int spawn_job(const SpawnParams *p, SpawnResult *ret);
+
+uint64_t now_usec(clockid_t clock);

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/summary.h"
+#include "util/cpuset.h"
+#include "util/macros.h"
+#include "util/parse.h"
+
+typedef enum Column {
+        COL_SCENARIO,
+        COL_REP,
+        COL_JOB,
+        COL_REASON,
+        COL_EXIT,
+        COL_WALL,
+        COL_CPU,
+        COL_CPU_PCT,
+        COL_MEMORY,
+        COL_PSS,
+        _COL_MAX,
+} Column;
+
+static const struct {
+        const char *title;
+        bool right; /* numbers align right */
+} columns[_COL_MAX] = {
+        [COL_SCENARIO] = {"scenario", false},
+        [COL_REP] = {"rep", true},
+        [COL_JOB] = {"job", false},
+        [COL_REASON] = {"reason", false},
+        [COL_EXIT] = {"exit", true},
+        [COL_WALL] = {"wall", true},
+        [COL_CPU] = {"cpu", true},
+        [COL_CPU_PCT] = {"cpu%", true},
+        [COL_MEMORY] = {"memory peak / limit", true},
+        [COL_PSS] = {"pss peak", true},
+};
+
+typedef struct Row {
+        char *cell[_COL_MAX];
+        bool failed;
+} Row;
+
+typedef struct Table {
+        Row *rows;
+        size_t n_rows;
+} Table;
+
+static void table_done(Table *t) {
+        for (size_t i = 0; i < t->n_rows; i++)
+                for (size_t c = 0; c < _COL_MAX; c++)
+                        free(t->rows[i].cell[c]);
+        free(t->rows);
+}
+
+static bool job_ok(const JobResult *j) {
+        return j->reason == REASON_EXIT && j->exit_code == 0;
+}
+
+static int cellf(Row *row, Column c, const char *fmt, ...) _printf_(3, 4);
+static int cellf(Row *row, Column c, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vasprintf(&row->cell[c], fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+                row->cell[c] = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *reason_text(const JobResult *j) {
+        if (j->reason == REASON_CPU_TIMEOUT ||
+            (j->reason == REASON_TIMEOUT && j->limit && streq(j->limit, "cpu")))
+                return "timeout (cpu)";
+        return job_reason_to_string(j->reason) ?: "?";
+}
+
+static int exit_cell(Row *row, const JobResult *j) {
+        if (j->signal > 0) {
+                const char *abbrev = sigabbrev_np(j->signal);
+                return abbrev ? cellf(row, COL_EXIT, "SIG%s", abbrev)
+                              : cellf(row, COL_EXIT, "signal %d", j->signal);
+        }
+        if (j->exit_code >= 0)
+                return cellf(row, COL_EXIT, "%d", j->exit_code);
+        return cellf(row, COL_EXIT, "-");
+}
+
+/* CPU use as a share of the cores the job was given, so 100% means "kept every one of its
+ * cores busy" whatever their number; "-" when the applied set is unknown. */
+static int cpu_pct_cell(Row *row, const JobResult *j) {
+        CpuSet cpus;
+        unsigned n = 0;
+        if (j->applied_cpus && cpuset_parse(j->applied_cpus, &cpus, NULL) >= 0)
+                n = cpuset_count(&cpus);
+        if (n == 0 || !(j->wall_s > 0))
+                return cellf(row, COL_CPU_PCT, "-");
+        return cellf(row, COL_CPU_PCT, "%.0f%%", (j->user_s + j->sys_s) / (j->wall_s * n) * 100);
+}
+
+static uint64_t usec_of(double s) {
+        return s > 0 ? (uint64_t)(s * USEC_PER_SEC + 0.5) : 0;
+}
+
+static int memory_cell(Row *row, const JobResult *j) {
+        char peak[FORMAT_SIZE_MAX], limit[FORMAT_SIZE_MAX];
+        /* Without a memory cgroup (backend none) the best peak there is is the RSS. */
+        uint64_t p = j->peak_bytes ?: j->rss_peak_bytes;
+        uint64_t l = j->applied_memory_bytes;
+        if (p == 0)
+                return l == LIMIT_MAX
+                               ? cellf(row, COL_MEMORY, "-")
+                               : cellf(row, COL_MEMORY, "- / %s", format_size(limit, sizeof limit, l));
+        format_size(peak, sizeof peak, p);
+        if (l == LIMIT_MAX)
+                return cellf(row, COL_MEMORY, "%s", peak);
+        return cellf(row, COL_MEMORY, "%s / %s", peak, format_size(limit, sizeof limit, l));
+}
+
+/* Sweeps give runs with the same scenario and repetition: the replica count and the matrix
+ * values tell them apart. */
+static int scenario_cell(Row *row, const RunResult *run) {
+        char reps[16] = "";
+        const char *params = run->params;
+        if (run->replicas > 1)
+                snprintf(reps, sizeof reps, " x%u", run->replicas);
+        return cellf(row, COL_SCENARIO, "%s%s%s%s%s%s", run->scenario ?: "?", reps, params ? " [" : "",
+                     params ?: "", params ? "]" : "", run->solo ? " (solo)" : "");
+}
+
+static int job_row(Row *row, const RunResult *run, const JobResult *j) {
+        char wall[FORMAT_DURATION_MAX] = "-", cpu[FORMAT_DURATION_MAX] = "-", pss[FORMAT_SIZE_MAX] = "-";
+        bool started = j->reason != REASON_FAILED_TO_START;
+        int k = 0;
+
+        if (started) {
+                format_duration(wall, sizeof wall, usec_of(j->wall_s));
+                format_duration(cpu, sizeof cpu, usec_of(j->user_s + j->sys_s));
+        }
+        if (j->pss_peak_bytes)
+                format_size(pss, sizeof pss, j->pss_peak_bytes);
+        row->failed = !job_ok(j);
+        k = k ?: scenario_cell(row, run);
+        k = k ?: cellf(row, COL_REP, "%u", run->repetition);
+        k = k ?: cellf(row, COL_JOB, "%s", j->name ?: "?");
+        k = k ?: cellf(row, COL_REASON, "%s", reason_text(j));
+        k = k ?: exit_cell(row, j);
+        k = k ?: cellf(row, COL_WALL, "%s", wall);
+        k = k ?: cellf(row, COL_CPU, "%s", cpu);
+        k = k ?: cpu_pct_cell(row, j);
+        k = k ?: (started ? memory_cell(row, j) : cellf(row, COL_MEMORY, "-"));
+        k = k ?: cellf(row, COL_PSS, "%s", pss);
+        return k;
+}
+
+static int table_build(const Result *r, Table *t) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_runs; i++)
+                n += r->runs[i].n_jobs;
+        *t = (Table){.rows = calloc(n ? n : 1, sizeof *t->rows)};
+        if (!t->rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        int e = job_row(&t->rows[t->n_rows++], &r->runs[i], &r->runs[i].jobs[k]);
+                        if (e < 0)
+                                return e;
+                }
+        return 0;
+}
+
+/* Failures by kind, in a fixed order so the line reads the same run after run. */
+typedef enum Failure {
+        FAIL_EXIT,
+        FAIL_TIMEOUT,
+        FAIL_OOM,
+        FAIL_KILLED,
+        FAIL_START,
+        FAIL_INTERRUPTED,
+        _FAIL_MAX,
+} Failure;
+
+static const char *const failure_names[_FAIL_MAX] = {
+        [FAIL_EXIT] = "nonzero exit", [FAIL_TIMEOUT] = "timeout",       [FAIL_OOM] = "oom",
+        [FAIL_KILLED] = "killed",     [FAIL_START] = "failed-to-start", [FAIL_INTERRUPTED] = "interrupted",
+};
+
+static Failure failure_of(const JobResult *j) {
+        switch (j->reason) {
+        case REASON_TIMEOUT:
+        case REASON_CPU_TIMEOUT:
+                return FAIL_TIMEOUT;
+        case REASON_OOM:
+                return FAIL_OOM;
+        case REASON_KILLED:
+                return FAIL_KILLED;
+        case REASON_FAILED_TO_START:
+                return FAIL_START;
+        case REASON_INTERRUPTED:
+                return FAIL_INTERRUPTED;
+        default:
+                return FAIL_EXIT;
+        }
+}
+
+static void print_tally(const Result *r, FILE *f) {
+        size_t total = 0, failed = 0, by[_FAIL_MAX] = {0};
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const JobResult *j = &r->runs[i].jobs[k];
+                        total++;
+                        if (!job_ok(j)) {
+                                failed++;
+                                by[failure_of(j)]++;
+                        }
+                }
+        fprintf(f, "%zu job%s: %zu ok, %zu failed", total, total == 1 ? "" : "s", total - failed, failed);
+        const char *sep = " (";
+        for (size_t c = 0; c < _FAIL_MAX; c++)
+                if (by[c]) {
+                        fprintf(f, "%s%s: %zu", sep, failure_names[c], by[c]);
+                        sep = ", ";
+                }
+        fputs(failed ? ")\n" : "\n", f);
+}
+
+/* Lists every job that never started with why: the one failure the table cannot explain. */
+static void print_start_failures(const Result *r, FILE *f, const char *prefix) {
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const JobResult *j = &r->runs[i].jobs[k];
+                        if (j->reason == REASON_FAILED_TO_START)
+                                fprintf(f, "%s%s: failed to start: %s\n", prefix, j->name ?: "?",
+                                        j->start_error ?: "no details");
+                }
+}
+
+static int finish(FILE *f) {
+        return ferror(f) ? -EIO : 0;
+}
+
+static void pad(FILE *f, size_t n) {
+        fprintf(f, "%*s", (int)n, "");
+}
+
+int report_summary_table(const Result *r, FILE *f, bool color) {
+        _cleanup_(table_done) Table t = {0};
+        size_t width[_COL_MAX];
+        int k = table_build(r, &t);
+        if (k < 0)
+                return k;
+
+        for (size_t c = 0; c < _COL_MAX; c++) {
+                width[c] = strlen(columns[c].title);
+                for (size_t i = 0; i < t.n_rows; i++)
+                        width[c] = MAX(width[c], strlen(t.rows[i].cell[c]));
+        }
+        /* Row -1 is the header. Padding is written by hand rather than with %-*s so that
+         * colour escapes never count towards a column's width. */
+        for (ssize_t i = -1; i < (ssize_t)t.n_rows; i++) {
+                const Row *row = i >= 0 ? &t.rows[i] : NULL;
+                for (size_t c = 0; c < _COL_MAX; c++) {
+                        const char *s = row ? row->cell[c] : columns[c].title;
+                        size_t fill = width[c] - strlen(s);
+                        bool red = color && row && row->failed && c == COL_REASON;
+                        if (c > 0)
+                                fputs("  ", f);
+                        if (columns[c].right)
+                                pad(f, fill);
+                        fprintf(f, "%s%s%s", red ? "\033[31m" : "", s, red ? "\033[0m" : "");
+                        if (!columns[c].right && c + 1 < _COL_MAX)
+                                pad(f, fill);
+                }
+                fputc('\n', f);
+        }
+        fputc('\n', f);
+        print_tally(r, f);
+        print_start_failures(r, f, "  ");
+        if (r->partial)
+                fprintf(f, "partial result%s: not every job ran\n", r->interrupted ? " (interrupted)" : "");
+        return finish(f);
+}
+
+/* Markdown table cells: a '|' would end the cell and a newline the row. */
+static void md_cell(FILE *f, const char *s) {
+        for (; *s; s++) {
+                if (*s == '|')
+                        fputs("\\|", f);
+                else if (*s == '\n' || *s == '\r')
+                        fputc(' ', f);
+                else
+                        fputc(*s, f);
+        }
+}
+
+/* A code span whose fence is longer than any run of backticks inside (CommonMark). */
+static void md_code(FILE *f, const char *s) {
+        size_t run = 0, longest = 0;
+        for (const char *p = s; *p; p++) {
+                run = *p == '`' ? run + 1 : 0;
+                longest = MAX(longest, run);
+        }
+        for (size_t i = 0; i <= longest; i++)
+                fputc('`', f);
+        fputs(longest ? " " : "", f);
+        md_cell(f, s);
+        fputs(longest ? " " : "", f);
+        for (size_t i = 0; i <= longest; i++)
+                fputc('`', f);
+}
+
+static void md_item(FILE *f, const char *label, const char *value) {
+        if (!value)
+                return;
+        fprintf(f, "- %s: ", label);
+        md_cell(f, value);
+        fputc('\n', f);
+}
+
+static void md_host(const Result *r, FILE *f) {
+        const HostInfo *h = &r->host;
+        char mem[FORMAT_SIZE_MAX];
+
+        md_item(f, "run id", r->run_id);
+        md_item(f, "started", r->started_at);
+        md_item(f, "finished", r->finished_at);
+        md_item(f, "host", h->hostname);
+        md_item(f, "cpu", h->cpu_model);
+        if (h->n_cpus_online)
+                fprintf(f, "- cpus: %u online, %u allowed (%s)\n", h->n_cpus_online, h->n_cpus_allowed,
+                        h->allowed_cpus ?: "?");
+        md_item(f, "smt", h->smt);
+        md_item(f, "governor", h->governor);
+        md_item(f, "turbo", h->turbo);
+        if (h->memory_total_bytes)
+                fprintf(f, "- memory: %s, swap %s\n", format_size(mem, sizeof mem, h->memory_total_bytes),
+                        h->swap_on ? "on" : "off");
+        md_item(f, "kernel", h->kernel);
+        if (r->backend) {
+                fprintf(f, "- cgroup backend: %s", r->backend);
+                if (h->cgroup_backend_detail) {
+                        fputs(" (", f);
+                        md_cell(f, h->cgroup_backend_detail);
+                        fputc(')', f);
+                }
+                fputc('\n', f);
+        }
+        md_item(f, "corun", r->corun_version);
+        md_item(f, "scenario file", r->spec_file);
+        if (r->command_line) {
+                fputs("- command: ", f);
+                md_code(f, r->command_line);
+                fputc('\n', f);
+        }
+}
+
+int report_summary_markdown(const Result *r, FILE *f) {
+        _cleanup_(table_done) Table t = {0};
+        int k = table_build(r, &t);
+        if (k < 0)
+                return k;
+
+        fputs("# corun: ", f);
+        md_cell(f, r->name ?: "results");
+        fputs("\n\n", f);
+        if (r->partial)
+                fprintf(f, "**Partial result%s: not every job ran.**\n\n",
+                        r->interrupted ? " (interrupted)" : "");
+        md_host(r, f);
+        fputc('\n', f);
+
+        for (size_t c = 0; c < _COL_MAX; c++)
+                fprintf(f, "| %s ", columns[c].title);
+        fputs("|\n", f);
+        for (size_t c = 0; c < _COL_MAX; c++)
+                fputs(columns[c].right ? "|---:" : "|---", f);
+        fputs("|\n", f);
+        for (size_t i = 0; i < t.n_rows; i++) {
+                for (size_t c = 0; c < _COL_MAX; c++) {
+                        fputs("| ", f);
+                        bool bold = t.rows[i].failed && c == COL_REASON;
+                        fputs(bold ? "**" : "", f);
+                        md_cell(f, t.rows[i].cell[c]);
+                        fputs(bold ? "** " : " ", f);
+                }
+                fputs("|\n", f);
+        }
+        fputc('\n', f);
+        print_tally(r, f);
+
+        bool any = false;
+        for (size_t i = 0; i < r->n_runs && !any; i++)
+                for (size_t j = 0; j < r->runs[i].n_jobs && !any; j++)
+                        any = r->runs[i].jobs[j].reason == REASON_FAILED_TO_START;
+        if (any) {
+                fputs("\n## Failed to start\n\n", f);
+                print_start_failures(r, f, "- ");
+        }
+        if (r->warnings && r->warnings[0]) {
+                fputs("\n## Warnings\n\n", f);
+                for (char **w = r->warnings; *w; w++) {
+                        fputs("- ", f);
+                        md_cell(f, *w);
+                        fputc('\n', f);
+                }
+        }
+        return finish(f);
+}

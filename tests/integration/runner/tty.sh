@@ -1,0 +1,43 @@
+#!/bin/sh
+# The live display on a real terminal (tmux): a header with done/total and ETA, one line
+# per running job with its cores, and the end lines; then a clean summary.
+. "$SRCDIR/tests/integration/lib.sh"
+need_root_cgroups
+command -v tmux >/dev/null || fail "tmux missing (scripts/install-deps.sh installs it)"
+R=$WORK/res
+S=corun-tty-$$
+tmux kill-session -t "$S" 2>/dev/null || true
+tmux new-session -d -s "$S" -x 140 -y 40 \
+        "TERM=xterm NO_COLOR=1 $CORUN run -n ttytest -o $R --job-name alpha --job-name beta 'sleep 3' 'sleep 3'; sleep 30"
+trap 'tmux kill-session -t "$S" 2>/dev/null; cleanup_work' EXIT
+sleep 1.5
+screen=$(tmux capture-pane -p -t "$S")
+echo "$screen" | grep -q "ttytest  0/2 done" || fail "no header on screen:
+$screen"
+echo "$screen" | grep -q "ETA unknown" || fail "no ETA on screen:
+$screen"
+echo "$screen" | grep -Eq "^  alpha +cpus [0-9]" || fail "no line for alpha:
+$screen"
+echo "$screen" | grep -Eq "^  beta +cpus [0-9]" || fail "no line for beta:
+$screen"
+for i in $(seq 60); do
+        [ -f "$R/summary.md" ] && break
+        sleep 0.1
+done
+sleep 0.5
+screen=$(tmux capture-pane -p -t "$S")
+echo "$screen" | grep -q "end    alpha: exit 0" || fail "no end line:
+$screen"
+echo "$screen" | grep -q "ETA" && fail "live block not cleared at the end:
+$screen"
+# A second run of the same name learns the ETA from the first.
+R2=$WORK/res2
+tmux kill-session -t "$S"
+mkdir -p "$WORK/parent/corun-results" && mv "$R" "$WORK/parent/corun-results/ttytest-20000101T000000Z"
+tmux new-session -d -s "$S" -x 140 -y 40 \
+        "cd $WORK/parent && TERM=xterm NO_COLOR=1 $CORUN run -n ttytest --job-name alpha --job-name beta 'sleep 3' 'sleep 3'; sleep 30"
+sleep 1.5
+screen=$(tmux capture-pane -p -t "$S")
+echo "$screen" | grep -Eq "ETA [0-9.]+s" || fail "ETA not learned from the previous result:
+$screen"
+echo ok

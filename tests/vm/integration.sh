@@ -1,0 +1,77 @@
+#!/bin/sh
+# Runs inside the VM (tests/vm/run-in-vm.sh): every runner integration script, the same
+# ones the host runs (tests/integration/runner/*.sh), against the VM's pure cgroup2
+# hierarchy. Prints PASS/FAIL/SKIP per script with the output of those that did not
+# pass, then one summary line. Exit 1 if any failed, 77 if all skipped, else 0.
+#
+# CORUN_VM_TESTS="spec-error oom" picks scripts; CORUN_VM_TEST_TIMEOUT (default 120 s)
+# bounds each one. All of them share the VM's time (CORUN_VM_TIMEOUT, set by
+# run-in-vm.sh): a script that would outlive it is not started and counts as failed,
+# so the summary is printed even when the suite is too slow.
+set -u
+dir=$SRCDIR/tests/integration/runner
+per_test=${CORUN_VM_TEST_TIMEOUT:-120}
+# What is left of the VM's time once it has booted, minus room for the summary and
+# the poweroff.
+deadline=$((${CORUN_VM_TIMEOUT:-600} - 20))
+
+now() { cut -d. -f1 /proc/uptime; }
+
+if [ -n "${CORUN_VM_TESTS:-}" ]; then
+        names=$CORUN_VM_TESTS
+else
+        names=$(cd "$dir" && ls -- *.sh 2>/dev/null | sed 's/\.sh$//')
+fi
+[ -n "$names" ] || {
+        echo "vm-integration: no scripts in $dir" >&2
+        exit 1
+}
+
+pass=0 fail=0 skip=0 failed=""
+log=/tmp/vm-integration.log
+for name in $names; do
+        script=$dir/$name.sh
+        start=$(now)
+        left=$((deadline - start))
+        limit=$per_test
+        what=""
+        [ "$left" -lt "$limit" ] && limit=$left
+        if [ ! -f "$script" ]; then
+                rc=127
+                echo "no such script: $script" >"$log"
+        elif [ "$limit" -le 0 ]; then
+                rc=124
+                what="not started: the VM's ${CORUN_VM_TIMEOUT:-600}s are spent"
+                : >"$log"
+        else
+                rc=0
+                # stdin from /dev/null: a script must not read the console, where
+                # nobody types in a test run.
+                timeout "$limit" "$script" >"$log" 2>&1 </dev/null || rc=$?
+        fi
+        took=$(($(now) - start))
+        case $rc in
+        0)
+                pass=$((pass + 1))
+                echo "PASS $name (${took}s)"
+                ;;
+        77)
+                skip=$((skip + 1))
+                echo "SKIP $name (${took}s): $(tail -n 1 "$log")"
+                ;;
+        *)
+                fail=$((fail + 1))
+                failed="$failed $name"
+                if [ -z "$what" ]; then
+                        what="status $rc"
+                        [ "$rc" = 124 ] || [ "$rc" = 143 ] && what="timed out after ${limit}s"
+                fi
+                echo "FAIL $name (${took}s, $what)"
+                tail -n 40 "$log" | sed 's/^/    | /'
+                ;;
+        esac
+done
+echo "vm-integration: $pass passed, $fail failed, $skip skipped${failed:+; failed:$failed}"
+[ "$fail" -eq 0 ] || exit 1
+[ "$pass" -gt 0 ] || exit 77
+exit 0

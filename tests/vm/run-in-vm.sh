@@ -1,0 +1,208 @@
+#!/bin/sh
+# Runs a command inside a throwaway VM whose kernel mounts a pure cgroup2 hierarchy with
+# the cpuset, cpu, io, memory and pids controllers, so the cgroup v2 backend is tested on
+# a real kernel even when the host is a cgroup v1 hybrid. See docs/testing-vm.md.
+#
+# Usage: tests/vm/run-in-vm.sh [-t SECONDS] [BUILD_DIR] -- CMD [ARG...]
+#
+# BUILD_DIR (default $BUILD) is a meson build dir: its corun and tests/helpers/ go in.
+# -t bounds the whole VM run, boot included (default 300 s).
+# CMD runs as root in /corun/src (a copy of the source tree's tests/ and examples/) with
+# CORUN, HELPERS, SRCDIR and BUILD pointing inside the VM. Its output streams to stdout;
+# the exit status is CMD's (77 stays a skip for meson). 1 if the VM could not run it.
+#
+# Environment: CORUN (binary to test, default BUILD_DIR/corun), SRCDIR (source tree,
+# default this script's repo), CORUN_VM_KERNEL (a vmlinuz; default fetched by
+# scripts/fetch-vm-kernel.sh), CORUN_VM_SHELL=1 (an interactive shell instead of CMD) or
+# =after (CMD, then a shell), CORUN_VM_SMP, CORUN_VM_MEM (MiB), CORUN_VM_TOOLS (host
+# programs to bring along), CORUN_VM_PASSENV (names of variables to pass in; every
+# CORUN_VM_* variable is passed anyway), CORUN_VM_KEEP=1 (keep the staging dir).
+set -eu
+
+die() {
+        echo "run-in-vm: $*" >&2
+        exit 1
+}
+usage() {
+        echo "usage: $0 [-t SECONDS] [BUILD_DIR] -- CMD [ARG...]" >&2
+        exit 1
+}
+
+timeout_s=300
+# Not getopts: it would swallow the "--" that tells BUILD_DIR and CMD apart.
+if [ "${1:-}" = -t ]; then
+        [ $# -ge 2 ] || usage
+        timeout_s=$2
+        shift 2
+fi
+if [ $# -ge 2 ] && [ "$1" = -- ]; then
+        [ -n "${BUILD:-}" ] || die "no BUILD_DIR given and BUILD not set"
+        set -- "$BUILD" "$@"
+fi
+[ $# -ge 3 ] && [ "$2" = -- ] || usage
+case $timeout_s in '' | *[!0-9]*) die "-t wants whole seconds, got '$timeout_s'" ;; esac
+build=$(cd "$1" 2>/dev/null && pwd) || die "build dir '$1' does not exist"
+shift 2
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+src=${SRCDIR:-$repo}
+corun=${CORUN:-$build/corun}
+shell_mode=${CORUN_VM_SHELL:-0}
+smp=${CORUN_VM_SMP:-2}
+mem=${CORUN_VM_MEM:-1024}
+tools=${CORUN_VM_TOOLS:-jq tmux getent}
+
+[ -x "$corun" ] || die "no corun binary at $corun (build first: meson compile -C $build)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/install-deps.sh installs it)"
+command -v cpio >/dev/null || die "cpio missing (scripts/install-deps.sh installs it)"
+busybox=$(command -v busybox) || die "busybox missing (scripts/install-deps.sh installs busybox-static)"
+kernel=${CORUN_VM_KERNEL:-}
+if [ -z "$kernel" ]; then
+        kernel=$("$repo/scripts/fetch-vm-kernel.sh") || die "cannot fetch the VM kernel (scripts/fetch-vm-kernel.sh)"
+fi
+[ -f "$kernel" ] || die "kernel $kernel does not exist"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/corun-vm.XXXXXX")
+if [ "${CORUN_VM_KEEP:-0}" = 1 ]; then
+        echo "run-in-vm: staging dir kept: $stage" >&2
+else
+        trap 'rm -rf "$stage"' EXIT
+fi
+trap 'exit 130' INT
+trap 'exit 143' TERM
+root=$stage/root
+mkdir -p "$root"
+(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin lib64 dev proc sys run tmp etc root corun/build/tests/helpers corun/src/tests)
+
+# copy_elf FILE DEST: the program and every shared library the dynamic loader resolves
+# for it, each library at the path the loader found it so that the default search path
+# inside the VM finds it again.
+copy_elf() {
+        cp -L "$1" "$root$2"
+        ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' |
+                while read -r lib; do
+                        [ -e "$root$lib" ] && continue
+                        mkdir -p "$root$(dirname "$lib")"
+                        cp -L "$lib" "$root$lib"
+                done
+}
+
+copy_elf "$busybox" /bin/busybox
+# Every applet as a link, as the busybox package itself installs them.
+"$busybox" --list-full | while read -r applet; do
+        [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+
+copy_elf "$corun" /corun/build/corun
+if [ -d "$build/tests/helpers" ]; then
+        find "$build/tests/helpers" -maxdepth 1 -type f -perm -u+x | while read -r h; do
+                copy_elf "$h" "/corun/build/tests/helpers/$(basename "$h")"
+        done
+fi
+for t in $tools; do
+        p=$(command -v "$t") || { echo "run-in-vm: warning: $t not on this host; the VM lacks it" >&2; continue; }
+        copy_elf "$p" "/usr/bin/$t"
+done
+# tmux needs terminfo entries for its own terminal and for TERM=xterm set by tests.
+for d in /usr/share/terminfo /lib/terminfo; do
+        for e in x/xterm x/xterm-256color s/screen s/screen-256color t/tmux t/tmux-256color l/linux v/vt100 d/dumb; do
+                [ -e "$d/$e" ] || continue
+                mkdir -p "$root$d/$(dirname "$e")"
+                cp -L "$d/$e" "$root$d/$e"
+        done
+done
+
+# The host's locale (tmux refuses to start without a UTF-8 one).
+if [ -d /usr/lib/locale/C.utf8 ]; then
+        mkdir -p "$root/usr/lib/locale"
+        cp -R /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
+fi
+
+# Accounts that tests run jobs as (user:/group: and --user nobody).
+cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$root/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+EOF
+printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
+printf '127.0.0.1 localhost corun-vm\n' >"$root/etc/hosts"
+
+cp -R "$src/tests/integration" "$src/tests/vm" "$root/corun/src/tests/"
+[ -d "$src/examples" ] && cp -R "$src/examples" "$root/corun/src/"
+cp "$here/init" "$root/init"
+chmod 0755 "$root/init"
+
+# The command is baked into the initramfs rather than put on the kernel command line:
+# no length limit and no second round of quoting. /init sources the environment, so a
+# debugging shell (CORUN_VM_SHELL) has it too.
+quote() {
+        printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+{
+        echo 'export CORUN=/corun/build/corun HELPERS=/corun/build/tests/helpers SRCDIR=/corun/src BUILD=/corun/build'
+        echo "export CORUN_VM_TIMEOUT=$timeout_s"
+        for name in $(env | sed -n 's/^\(CORUN_VM_[A-Za-z0-9_]*\)=.*/\1/p') ${CORUN_VM_PASSENV:-}; do
+                [ "$name" = CORUN_VM_TIMEOUT ] && continue
+                case $name in '' | [0-9]* | *[!A-Za-z0-9_]*) die "CORUN_VM_PASSENV: '$name' is not a variable name" ;; esac
+                eval "isset=\${$name+x}"
+                # shellcheck disable=SC2154
+                [ -n "$isset" ] || continue
+                eval "val=\$$name"
+                # shellcheck disable=SC2154
+                echo "export $name=$(quote "$val")"
+        done
+} >"$root/corun/env"
+{
+        echo '#!/bin/sh'
+        printf 'exec'
+        for a in "$@"; do
+                printf ' %s' "$(quote "$a")"
+        done
+        echo
+} >"$root/corun/cmd"
+chmod 0755 "$root/corun/cmd"
+echo "$shell_mode" >"$root/corun/shell"
+
+initrd=$stage/initrd.gz
+# Owned by root inside the VM whoever builds it. gzip -1: the image is a few MB either
+# way, and it is rebuilt on every run.
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$initrd"
+
+# No NIC (its boot ROM only prints), and no SeaBIOS serial console: its terminal resets
+# would clear the user's screen.
+set -- qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem" -nographic -no-reboot \
+        -nic none -fw_cfg name=etc/sercon-port,string=0 \
+        -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet"
+
+if [ "$shell_mode" != 0 ]; then
+        echo "run-in-vm: interactive VM; leave with 'exit' (or Ctrl-A x to kill qemu)" >&2
+        # Not exec: the EXIT trap still has to remove the staging dir.
+        "$@"
+        exit 0
+fi
+
+log=$stage/console.log
+rcfile=$stage/qemu.rc
+# The serial console writes CRLF; strip the CR so logs and greps stay plain. qemu warns
+# about the SeaBIOS option's name, which is the one SeaBIOS reads: drop that line.
+{
+        rc=0
+        # --foreground: qemu stays in our process group, so Ctrl-C reaches it.
+        timeout --foreground -k 10 "$timeout_s" "$@" </dev/null 2>&1 || rc=$?
+        echo "$rc" >"$rcfile"
+} | sed -u -e 's/\r$//' -e '/warning: externally provided fw_cfg item names/d' | tee "$log"
+
+qrc=$(cat "$rcfile")
+status=$(sed -n 's/^.*CORUN-VM-EXIT=\([0-9][0-9]*\).*$/\1/p' "$log" | tail -n 1)
+if [ -z "$status" ]; then
+        case $qrc in
+        124 | 137) die "the VM did not finish within ${timeout_s}s (raise -t; TCG is slow)" ;;
+        0) die "the VM stopped without reporting an exit status (did /init crash? see the console above)" ;;
+        *) die "qemu failed with status $qrc" ;;
+        esac
+fi
+exit "$status"
