@@ -355,10 +355,23 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
                         if ((r = count_new(&seen, &n_seen, p, k)) < 0)
                                 return r;
                         /* cgroup.kill (5.14+) kills the whole subtree atomically, forks
-                         * in flight included; older kernels get the pid loop. */
-                        if (cg_write(paths[i], "cgroup.kill", "1") < 0)
-                                for (size_t m = 0; m < k; m++)
-                                        (void)kill(p[m], SIGKILL);
+                         * in flight included. */
+                        if (cg_write(paths[i], "cgroup.kill", "1") >= 0)
+                                continue;
+                        /* Older kernels: freeze (5.2+) so nothing forks between reading
+                         * the list and killing it; a frozen task still dies of SIGKILL. */
+                        bool frozen = cg_write(paths[i], "cgroup.freeze", "1") >= 0;
+                        if (frozen) {
+                                free(p);
+                                p = NULL;
+                                k = 0;
+                                if ((r = cg_read_pids_tree(paths[i], &p, &k)) < 0)
+                                        return r;
+                        }
+                        for (size_t m = 0; m < k; m++)
+                                (void)kill(p[m], SIGKILL);
+                        if (frozen)
+                                (void)cg_write(paths[i], "cgroup.freeze", "0");
                 }
                 for (size_t i = 0; i < n; i++)
                         if (!is2[i] && (r = cg_read_pids_tree(paths[i], &v1pids, &n_v1)) < 0)
@@ -403,6 +416,42 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
         if (ret_killed)
                 *ret_killed = (unsigned)n_seen;
         return 0;
+}
+
+typedef struct RemoveChildren {
+        const char *keep;
+        int error;
+} RemoveChildren;
+
+static int remove_child(const char *sub, void *ud) {
+        RemoveChildren *rc = ud;
+        const char *base = strrchr(sub, '/') + 1;
+        if (rc->keep && streq(base, rc->keep))
+                return 0;
+        /* Go on with the others: each one removed is one less left behind. */
+        int r = cg_kill_paths(&sub, 1, CG_KILL_TIMEOUT_USEC, NULL);
+        if (r >= 0)
+                r = cg_rmdir_tree(sub);
+        if (r < 0 && rc->error >= 0)
+                rc->error = r;
+        return 0;
+}
+
+int cg_remove_children(const char *dir, const char *keep) {
+        RemoveChildren rc = {.keep = keep};
+        int r = foreach_subdir(dir, remove_child, &rc);
+        return r < 0 ? r : rc.error;
+}
+
+void cg_read_unified_stats(const char *p, bool psi, CgStats *s) {
+        (void)cg_read_keyed(p, "cpu.stat", "usage_usec", &s->cpu_usage_usec);
+        (void)cg_read_keyed(p, "cpu.stat", "user_usec", &s->cpu_user_usec);
+        (void)cg_read_keyed(p, "cpu.stat", "system_usec", &s->cpu_system_usec);
+        s->has_psi = psi && cg_read_psi_total(p, "cpu.pressure", "some", &s->psi_cpu_some_usec) >= 0 &&
+                     cg_read_psi_total(p, "memory.pressure", "some", &s->psi_mem_some_usec) >= 0 &&
+                     cg_read_psi_total(p, "memory.pressure", "full", &s->psi_mem_full_usec) >= 0 &&
+                     cg_read_psi_total(p, "io.pressure", "some", &s->psi_io_some_usec) >= 0 &&
+                     cg_read_psi_total(p, "io.pressure", "full", &s->psi_io_full_usec) >= 0;
 }
 
 typedef struct RmdirWalk {

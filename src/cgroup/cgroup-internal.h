@@ -76,9 +76,17 @@ typedef struct CgroupBackendOps {
         int (*freeze)(Cgroup *g, bool frozen);
         int (*allowed)(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems);
         uint64_t (*memory_limit)(const CgroupManager *m);
+        /* Optional. After corun/<run-id> exists: whatever the backend needs before groups
+         * can be made below it (v2: the runner moves into a leaf, controllers are enabled
+         * down the path). Fills *ret_why with the sentence describing the backend. */
+        int (*setup_run)(CgroupManager *m, char **ret_why);
+        /* Optional. Before corun/<run-id> is killed and removed: undoes setup_run. < 0
+         * when the runner could not leave the run group, which must then not be killed. */
+        int (*teardown_run)(CgroupManager *m);
 } CgroupBackendOps;
 
 extern const CgroupBackendOps cg_v1_ops;
+extern const CgroupBackendOps cg_v2_ops;
 extern const CgroupBackendOps cg_none_ops;
 
 struct CgroupManager {
@@ -91,6 +99,13 @@ struct CgroupManager {
         char *own_path[CG_MAX_HIER]; /* <fs_root><mount><own> */
         char *run_path[CG_MAX_HIER]; /* own_path/corun/<run-id> */
         bool has_psi;
+        /* v2 (cgroup-v2.c): the leaf the runner moved into so that its own group may
+         * enable controllers (NULL at the root, where processes and controllers mix),
+         * the controllers enabled below the run group (bits of cg_v2_controller_name),
+         * and those setup_run newly enabled in own/ and corun/, for teardown to undo. */
+        char *runner_leaf;
+        unsigned v2_controllers, v2_enabled_own, v2_enabled_top;
+        bool v2_has_peak; /* memory.peak (5.19+); else the peak is the sampled maximum */
 };
 
 struct Cgroup {
@@ -101,6 +116,7 @@ struct Cgroup {
         int unified_fd;          /* O_DIRECTORY fd for clone3, -1 without cgroup2 */
         pid_t leader;            /* none backend: the job's session/process group */
         CgLimits limits;         /* last applied (none backend enforces at attach) */
+        uint64_t peak_sampled;   /* v2 without memory.peak: highest memory.current read */
 };
 
 /* Index of the hierarchy serving controller c in which the manager creates groups,
@@ -119,8 +135,15 @@ static inline const char *cg_group_path(const Cgroup *g, CgController c) {
         return i >= 0 ? g->path[i] : NULL;
 }
 
+/* The first half of cg_manager_new: discovery, the backend for o->backend, its check
+ * (auto falls back to none where cgroups cannot be used). Creates nothing; the
+ * manager has no run groups (cg_probe). */
+int cg_manager_choose(const CgroupManagerOptions *o, CgroupManager **ret, char **ret_why);
+
 /* Run ids and group names: a safe alphabet, no leading dot (cgroup.c). */
 bool cg_name_is_valid(const char *s, size_t n);
+/* Journals path, then mkdir(path, 0755) (cgroup.c). */
+int cg_journal_mkdir(CgroupManager *m, const char *path);
 
 /* Shared by the directory backends (cgroup.c). */
 int cg_dirs_kill(Cgroup *g);
@@ -144,6 +167,11 @@ int cg_write_u64(const char *dir, const char *name, uint64_t v);
 bool cg_exists(const char *dir, const char *name);
 /* PSI "total=" of the "some"/"full" line of a *.pressure file. */
 int cg_read_psi_total(const char *dir, const char *name, const char *line, uint64_t *ret);
+/* From a cgroup2 group: the usage lines of cpu.stat (present without the cpu
+ * controller) and, with psi, the PSI totals; has_psi says whether all were readable. */
+void cg_read_unified_stats(const char *dir, bool psi, CgStats *s);
+/* Kills and removes every child group of dir except the one named keep (NULL: none). */
+int cg_remove_children(const char *dir, const char *keep);
 
 /* Appends the pids of dir/cgroup.procs and of every group below it to *pids
  * (without duplicates). A vanished directory counts as empty. */
@@ -172,6 +200,23 @@ void cg_sleep_usec(uint64_t usec);
 /* v1 memory: true when memory.memsw.limit_in_bytes must be written before
  * memory.limit_in_bytes, because the kernel keeps limit <= memsw at every step. */
 bool cg_v1_memsw_first(uint64_t cur_limit, uint64_t new_memsw);
+/* ---- cgroup v2 (cgroup-v2.c) ---- */
+/* The controllers the v2 backend enables, as bits 0..CG_V2_N-1. */
+#define CG_V2_N 5
+#define CG_V2_MEMORY_BIT (1u << 3)
+#define CG_V2_WANTED ((1u << CG_V2_N) - 1)
+const char *cg_v2_controller_name(unsigned bit); /* bit index: "cpuset", "cpu", "io", "memory", "pids" */
+/* The wanted controllers named in a space-separated list file (cgroup.controllers,
+ * cgroup.subtree_control); 0 when it cannot be read. */
+unsigned cg_v2_controllers_in(const char *dir, const char *file);
+/* "cpuset cpu" for a mask (malloc'ed). */
+char *cg_v2_mask_to_string(unsigned mask);
+/* The root of the hierarchy, where processes and enabled controllers may mix; it has
+ * no cgroup.type (a cgroup namespace's root does, and obeys the rule). */
+bool cg_v2_is_root(const char *dir);
+/* Processes in dir/cgroup.procs other than the caller; *ret_first (optional) gets one. */
+int cg_v2_other_procs(const char *dir, pid_t *ret_first);
+
 /* cgroup2 cpu.weight (1..10000, default 100) <-> v1 cpu.shares (2..262144, default 1024). */
 uint64_t cg_weight_to_shares(uint64_t weight);
 uint64_t cg_shares_to_weight(uint64_t shares);

@@ -53,7 +53,7 @@ static bool relpath_ok(const char *rel) {
         }
 }
 
-static int journal_then_mkdir(CgroupManager *m, const char *path) {
+int cg_journal_mkdir(CgroupManager *m, const char *path) {
         if (m->journal) {
                 int r = journal_add(m->journal, "cgroup", path);
                 if (r < 0)
@@ -79,7 +79,7 @@ static int create_run_groups(CgroupManager *m) {
                 for (int attempt = 0;; attempt++) {
                         int r = 0;
                         if (access(top, F_OK) < 0) {
-                                r = journal_then_mkdir(m, top);
+                                r = cg_journal_mkdir(m, top);
                                 if (r == -EEXIST)
                                         r = 0;
                                 else if (r >= 0)
@@ -89,7 +89,7 @@ static int create_run_groups(CgroupManager *m) {
                                 r = m->ops->init_dir(m, i, top);
                         if (r < 0)
                                 return r;
-                        r = journal_then_mkdir(m, m->run_path[i]);
+                        r = cg_journal_mkdir(m, m->run_path[i]);
                         if (r == -ENOENT && attempt < 3)
                                 continue;
                         if (r < 0) {
@@ -171,18 +171,24 @@ static char *describe_v1(const CgroupManager *m) {
         return TAKE_PTR(list);
 }
 
-int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why) {
+static void replace_why(char **why, char *s) {
+        free(*why);
+        *why = s;
+}
+
+static bool fallback_ok(int r) {
+        return r == -EPERM || r == -EACCES || r == -EROFS || r == -EOPNOTSUPP || r == -EBUSY;
+}
+
+int cg_manager_choose(const CgroupManagerOptions *o, CgroupManager **ret, char **ret_why) {
         _cleanup_free_ char *why = NULL;
         int r;
 
-        if (!o || !ret || isempty(o->run_id) || !cg_name_is_valid(o->run_id, strlen(o->run_id)))
-                return -EINVAL;
         CgroupManager *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
         for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
                 m->d.by_ctrl[c] = -1;
-        m->journal = j;
         m->run_id = strdup(o->run_id);
         m->fs_root = strdup(isempty(o->fs_root) || streq(o->fs_root, "/") ? "" : o->fs_root);
         if (!m->run_id || !m->fs_root) {
@@ -201,51 +207,71 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
                                 return -ENOMEM;
                         }
 
+        const CgroupBackendOps *ops = NULL;
         if (o->backend == BACKEND_NONE) {
                 fallback_none(m, "backend 'none' was asked for", &why);
         } else if (r < 0) {
                 if (o->backend != BACKEND_AUTO)
                         goto fail;
                 fallback_none(m, why ? why : "cannot find the cgroup hierarchies", &why);
-        } else if (m->d.kind == BACKEND_V2 || o->backend == BACKEND_V2) {
-                free(why);
-                why = NULL;
-                asprintf(&why,
-                         m->d.kind == BACKEND_V2
-                                 ? "this host has only the unified cgroup v2 hierarchy and corun's v2 "
-                                   "backend is "
-                                   "not written yet; run with --backend none (memory limits not enforced)"
-                                 : "--backend v2 was asked for but this host is cgroup v1 (hybrid); use "
-                                   "--backend v1 or auto");
+        } else if (m->d.kind == BACKEND_V2 && o->backend == BACKEND_V1) {
+                replace_why(&why, strdup("--backend v1 was asked for but this host has only the unified cgroup "
+                                         "v2 hierarchy; use --backend v2 or auto"));
                 r = -EOPNOTSUPP;
                 goto fail;
-        } else if (m->d.kind != BACKEND_V1) {
-                free(why);
-                why = strdup("no cgroup file system is mounted at /sys/fs/cgroup");
+        } else if (m->d.kind == BACKEND_V1 && o->backend == BACKEND_V2) {
+                /* A hybrid host's cgroup2 mount has no controllers to limit with. */
+                replace_why(&why, strdup("--backend v2 was asked for but this host is cgroup v1 (hybrid); use "
+                                         "--backend v1 or auto"));
+                r = -EOPNOTSUPP;
+                goto fail;
+        } else if (m->d.kind == BACKEND_V2 || m->d.kind == BACKEND_V1) {
+                ops = m->d.kind == BACKEND_V2 ? &cg_v2_ops : &cg_v1_ops;
+        } else {
+                replace_why(&why, strdup("no cgroup file system is mounted at /sys/fs/cgroup"));
                 if (o->backend != BACKEND_AUTO) {
                         r = -EOPNOTSUPP;
                         goto fail;
                 }
                 fallback_none(m, why, &why);
-        } else {
-                m->ops = &cg_v1_ops;
-                free(why);
-                why = NULL;
+        }
+        if (ops) {
+                m->ops = ops;
+                replace_why(&why, NULL);
                 r = m->ops->check(m, &why);
                 if (r < 0) {
-                        if (o->backend != BACKEND_AUTO ||
-                            !(r == -EPERM || r == -EACCES || r == -EROFS || r == -EOPNOTSUPP))
+                        if (o->backend != BACKEND_AUTO || !fallback_ok(r))
                                 goto fail;
                         _cleanup_free_ char *reason = TAKE_PTR(why);
                         fallback_none(m, reason ? reason : "cgroups are not usable here", &why);
                 }
         }
+        *ret = m;
+        if (ret_why)
+                *ret_why = TAKE_PTR(why);
+        return 0;
+fail:
+        cg_manager_free(m);
+        if (ret_why)
+                *ret_why = TAKE_PTR(why);
+        return r;
+}
 
+int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why) {
+        _cleanup_free_ char *why = NULL;
+        CgroupManager *m = NULL;
+        int r;
+
+        if (!o || !ret || isempty(o->run_id) || !cg_name_is_valid(o->run_id, strlen(o->run_id)))
+                return -EINVAL;
+        r = cg_manager_choose(o, &m, &why);
+        if (r < 0)
+                goto fail;
+        m->journal = j;
         if (m->ops->uses_dirs) {
                 r = create_run_groups(m);
                 if (r < 0) {
-                        free(why);
-                        why = NULL;
+                        replace_why(&why, NULL);
                         asprintf(&why, "cannot create corun/%s in the cgroup hierarchies: %s", m->run_id,
                                  strerror(-r));
                         goto fail;
@@ -253,6 +279,11 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
                 int ui = cg_hier(m, CG_UNIFIED);
                 uint64_t t;
                 m->has_psi = ui >= 0 && cg_read_psi_total(m->run_path[ui], "cpu.pressure", "some", &t) >= 0;
+                if (m->ops->setup_run) {
+                        replace_why(&why, NULL);
+                        if ((r = m->ops->setup_run(m, &why)) < 0)
+                                goto fail;
+                }
                 if (!why)
                         why = describe_v1(m);
         }
@@ -270,8 +301,10 @@ fail:
 CgroupManager *cg_manager_free(CgroupManager *m) {
         if (!m)
                 return NULL;
-        if (m->ops && m->ops->uses_dirs)
+        /* A runner that could not leave its leaf in the run group must not kill it. */
+        if (m->ops && m->ops->uses_dirs && (!m->ops->teardown_run || m->ops->teardown_run(m) >= 0))
                 remove_run_groups(m);
+        free(m->runner_leaf);
         for (size_t i = 0; i < CG_MAX_HIER; i++) {
                 free(m->own_path[i]);
                 free(m->run_path[i]);
@@ -334,7 +367,7 @@ int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup *
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = journal_then_mkdir(m, g->path[i]);
+                r = cg_journal_mkdir(m, g->path[i]);
                 if (r >= 0 && m->ops->init_dir)
                         r = m->ops->init_dir(m, i, g->path[i]);
                 if (r < 0) {

@@ -41,11 +41,15 @@ static const char run_usage[] =
         "\n"
         "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
 
-static void utc_stamp(char *buf, size_t n, const char *fmt) {
+/* The results dir stamp (20261123T130223Z) or RFC 3339 (2026-11-23T13:02:23Z). */
+static void utc_stamp(char *buf, size_t n, bool rfc3339) {
         time_t t = time(NULL);
         struct tm tm;
         gmtime_r(&t, &tm);
-        strftime(buf, n, fmt, &tm);
+        if (rfc3339)
+                strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        else
+                strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
 }
 
 static int mkdir_parents(const char *path) {
@@ -193,8 +197,8 @@ int cmd_run(int argc, char **argv) {
         }
 
         char stamp[32], iso[32];
-        utc_stamp(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
-        utc_stamp(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ");
+        utc_stamp(stamp, sizeof stamp, false);
+        utc_stamp(iso, sizeof iso, true);
         if (asprintf(&run_id, "%s-%d", stamp, (int)getpid()) < 0)
                 goto out;
         if (spec->results_dir)
@@ -255,7 +259,7 @@ int cmd_run(int argc, char **argv) {
                 (void)result_write(result, results);
                 goto out;
         }
-        utc_stamp(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ");
+        utc_stamp(iso, sizeof iso, true);
         result->finished_at = strdup(iso);
         result->partial = r == -EINTR;
         r = result_write(result, results);

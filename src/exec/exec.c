@@ -76,6 +76,7 @@ struct Job {
         uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
         StopReason stop;
         bool killed_by_us;
+        bool announced_queued;
         uint64_t end_usec;
         FILE *samples;
         uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
@@ -99,6 +100,8 @@ typedef struct Runner {
         size_t jobs_done, jobs_failed;
         char *scratch_base;
         int proc_fd;
+        uint64_t last_write_usec;
+        bool result_dirty;
         char *error;
 } Runner;
 
@@ -505,12 +508,28 @@ static const char *request_text(const CpuRequest *c, char *buf, size_t n) {
         return buf;
 }
 
+/* result.json is rewritten after finished jobs, at most every RESULT_WRITE_MIN_USEC:
+ * serialising the whole result after each of thousands of short jobs cost more than
+ * running them. A skipped rewrite happens at the next sample tick or run end, so the
+ * file is never staler than that; readers always see a complete file (rename). */
+#define RESULT_WRITE_MIN_USEC (200 * USEC_PER_MSEC)
+static void flush_result(Runner *R, bool force) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        if (!R->result_dirty || (!force && now - R->last_write_usec < RESULT_WRITE_MIN_USEC))
+                return;
+        int r = result_write(R->result, R->o->results_dir);
+        if (r < 0)
+                warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
+        R->last_write_usec = now;
+        R->result_dirty = false;
+}
+
 /* Fills the JobResult of a finished (or never started) job and appends it to the run. */
 static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, Job *j, int wait_status,
                        const struct rusage *ru) {
         JobResult res;
         CgStats st = {0};
-        char buf[256];
+        char buf[1024];
 
         job_result_init(&res);
         res.name = strdup(j->pj->name);
@@ -636,9 +655,8 @@ static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
                 assignment_done(&j->asg);
                 j->has_asg = false;
         }
-        int r = result_write(R->result, R->o->results_dir);
-        if (r < 0)
-                warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
+        R->result_dirty = true;
+        flush_result(R, false);
 }
 
 static void job_on_exit(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, Job *j) {
@@ -893,7 +911,8 @@ static int start_ready(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
                 _cleanup_free_ char *err = NULL;
                 int r = alloc_take(R->pool, &req, &j->asg, &err);
                 if (r == -EAGAIN) {
-                        if (!blocked) {
+                        if (!j->announced_queued) {
+                                j->announced_queued = true;
                                 ExecJobView v;
                                 job_view(R, j, NULL, &v);
                                 emit(R, EXEC_EVENT_JOB_QUEUED, run, run_index, &v, NULL);
@@ -1030,6 +1049,7 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                                 uint64_t exp;
                                 ssize_t _unused_ rd = read(R->samplefd, &exp, sizeof exp);
                                 uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                flush_result(R, false);
                                 ExecJobView views[64];
                                 size_t nv = 0;
                                 for (size_t i = 0; i < run->n_jobs; i++)
@@ -1103,6 +1123,8 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 warn(R, "scenario '%s': could not remove its group: %s", run->scenario_name, strerror(-r2));
         rr = &R->result->runs[R->result->n_runs - 1];
         rr->ended_s = since(R, now_usec(CLOCK_MONOTONIC));
+        R->result_dirty = true;
+        flush_result(R, true);
         return r < 0 ? r : 0;
 }
 

@@ -28,8 +28,10 @@ typedef struct Flag {
         const char *expect; /* for flags without a key */
 } Flag;
 
-#define K(long_, short_, key_) {long_, short_, true, FLAG_KEY, key_, NULL}
-#define B(long_, short_, special_) {long_, short_, false, special_, _KEY_INVALID, NULL}
+#define K(long_, short_, key_)                                                                              \
+        { long_, short_, true, FLAG_KEY, key_, NULL }
+#define B(long_, short_, special_)                                                                          \
+        { long_, short_, false, special_, _KEY_INVALID, NULL }
 static const Flag flags[] = {
         K("--cpus", 'c', KEY_CPUS),
         K("--smt", 0, KEY_SMT),
@@ -128,12 +130,14 @@ static int fail_unknown_flag(SpecError *e, const char *arg, size_t len) {
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 candidates[i] = flags[i].name + 2;
-        const char *hint = strneq(word, "--", 2) ? spec_closest(word + 2, candidates, ELEMENTSOF(flags)) : NULL;
+        const char *hint =
+                strneq(word, "--", 2) ? spec_closest(word + 2, candidates, ELEMENTSOF(flags)) : NULL;
         if (hint)
-                return spec_fail(e, NULL, "unknown flag %s; did you mean '--%s'?", spec_quote(word, q, sizeof q),
-                                 hint);
-        return spec_fail(e, NULL, "unknown flag %s (see corun run --help; put a command that starts with '-' "
-                                  "after --)",
+                return spec_fail(e, NULL, "unknown flag %s; did you mean '--%s'?",
+                                 spec_quote(word, q, sizeof q), hint);
+        return spec_fail(e, NULL,
+                         "unknown flag %s (see corun run --help; put a command that starts with '-' "
+                         "after --)",
                          spec_quote(word, q, sizeof q));
 }
 
@@ -246,8 +250,8 @@ static int cli_parse(int argc, char **argv, CliArgs *a, SpecError *e) {
                 int i = a->positional[k];
                 if (is_scenario_path(argv[i])) {
                         if (a->file_index >= 0)
-                                return spec_fail(e, NULL, "two scenario files (%s and %s); give one", argv[a->file_index],
-                                                 argv[i]);
+                                return spec_fail(e, NULL, "two scenario files (%s and %s); give one",
+                                                 argv[a->file_index], argv[i]);
                         a->file_index = i;
                 } else {
                         if (first_command < 0)
@@ -258,20 +262,23 @@ static int cli_parse(int argc, char **argv, CliArgs *a, SpecError *e) {
         bool has_dashdash_args = a->dashdash >= 0 && a->dashdash < argc;
         if (a->file_index >= 0 && (n_commands > 0 || a->dashdash >= 0)) {
                 char q[SPEC_QUOTE_MAX];
-                return spec_fail(e, NULL, "a scenario file (%s) cannot be mixed with commands (%s); put the "
-                                          "commands into the file's jobs:",
+                return spec_fail(e, NULL,
+                                 "a scenario file (%s) cannot be mixed with commands (%s); put the "
+                                 "commands into the file's jobs:",
                                  argv[a->file_index],
                                  spec_quote(first_command >= 0 ? argv[first_command] : "--", q, sizeof q));
         }
         if (a->dashdash >= 0 && n_commands > 0)
-                return spec_fail(e, NULL, "command strings and '-- CMD ARG...' cannot be mixed; quote each "
-                                          "command as a string, or give one command after --");
+                return spec_fail(e, NULL,
+                                 "command strings and '-- CMD ARG...' cannot be mixed; quote each "
+                                 "command as a string, or give one command after --");
         if (a->dashdash >= 0 && !has_dashdash_args)
                 return spec_fail(e, NULL, "nothing after '--'; %s", usage_hint);
         if (a->file_index < 0 && n_commands == 0 && !has_dashdash_args)
                 return spec_fail(e, NULL, "no command given; %s", usage_hint);
         if (n_commands > SPEC_MAX_JOBS)
-                return spec_fail(e, NULL, "%zu commands; at most %d are supported", n_commands, SPEC_MAX_JOBS);
+                return spec_fail(e, NULL, "%zu commands; at most %d are supported", n_commands,
+                                 SPEC_MAX_JOBS);
         return 0;
 }
 
@@ -380,7 +387,8 @@ static int build_quick(const CliArgs *a, int argc, char **argv, Spec *s, SpecErr
                 SpecPos pos = {.flag = "--job-name"};
                 char q[SPEC_QUOTE_MAX];
                 if (!spec_name_is_valid(a->opts[k].value))
-                        return spec_fail(e, &pos, "%s may only hold letters, digits, '_', '.' and '-' (at most %d)",
+                        return spec_fail(e, &pos,
+                                         "%s may only hold letters, digits, '_', '.' and '-' (at most %d)",
                                          spec_quote(a->opts[k].value, q, sizeof q), SPEC_MAX_NAME);
                 if (name_taken(s, a->opts[k].value))
                         return spec_fail(e, &pos, "the name '%s' is given twice", a->opts[k].value);
@@ -403,7 +411,8 @@ static int build_quick(const CliArgs *a, int argc, char **argv, Spec *s, SpecErr
                         char q[SPEC_QUOTE_MAX];
                         r = spec_split_words(text, &words, &nw);
                         if (r == -EINVAL)
-                                return spec_fail(e, &pos, "unterminated quote in %s", spec_quote(text, q, sizeof q));
+                                return spec_fail(e, &pos, "unterminated quote in %s",
+                                                 spec_quote(text, q, sizeof q));
                         if (r == -E2BIG)
                                 return spec_fail(e, &pos, "more than %d words in %s", SPEC_MAX_ARGV,
                                                  spec_quote(text, q, sizeof q));
@@ -515,12 +524,13 @@ static int apply_opt(Spec *s, const CliOpt *o, SpecError *e) {
                 const char *eq = strchr(o->value, '=');
                 char q[SPEC_QUOTE_MAX];
                 if (!eq || eq == o->value)
-                        return spec_fail(e, &pos, "expected KEY=VALUE, got %s", spec_quote(o->value, q, sizeof q));
+                        return spec_fail(e, &pos, "expected KEY=VALUE, got %s",
+                                         spec_quote(o->value, q, sizeof q));
                 _cleanup_free_ char *key = strndup(o->value, (size_t)(eq - o->value));
                 if (!key)
                         return -ENOMEM;
                 for (size_t i = 0; r >= 0 && i < s->n_jobs; i++)
-                        r = spec_job_env_set(&s->jobs[i], key, eq + 1, &pos, e);
+                        r = spec_job_env_set(&s->jobs[i], key, eq + 1, true, &pos, e);
                 return r;
         }
         case FLAG_VERBOSE:
@@ -551,10 +561,12 @@ int spec_from_cli(const SpecCliInput *in, Spec **ret, SpecError *ret_error) {
 
         if (a.file_index >= 0) {
                 for (size_t k = 0; k < a.n_opts; k++)
-                        if (a.opts[k].flag->special == FLAG_NO_SHELL || a.opts[k].flag->special == FLAG_JOB_NAME) {
+                        if (a.opts[k].flag->special == FLAG_NO_SHELL ||
+                            a.opts[k].flag->special == FLAG_JOB_NAME) {
                                 SpecPos pos = {.flag = a.opts[k].flag->name};
-                                return spec_fail(ret_error, &pos, "applies to command strings, not to a scenario "
-                                                                  "file (name the jobs in the file)");
+                                return spec_fail(ret_error, &pos,
+                                                 "applies to command strings, not to a scenario "
+                                                 "file (name the jobs in the file)");
                         }
                 if (!in->file_text)
                         return spec_fail(ret_error, NULL, "%s: the scenario file was not read",

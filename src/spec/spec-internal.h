@@ -18,12 +18,12 @@
 #define SPEC_MAX_ENV 1024
 #define SPEC_MAX_PHASES 256
 #define SPEC_MAX_METRICS 256
-#define SPEC_MAX_REPLICAS 1024    /* both the largest value and the longest list */
+#define SPEC_MAX_REPLICAS 1024 /* both the largest value and the longest list */
 #define SPEC_MAX_MATRIX_PARAMS 64
 #define SPEC_MAX_MATRIX_VALUES 10000
 #define SPEC_MAX_REPEAT 100000
-#define SPEC_MAX_STRING 65536     /* bytes in one string (a command line, a pattern) */
-#define SPEC_MAX_NAME 100         /* job, scenario and run names: they become cgroup names */
+#define SPEC_MAX_STRING 65536 /* bytes in one string (a command line, a pattern) */
+#define SPEC_MAX_NAME 100     /* job, scenario and run names: they become cgroup names */
 /* defaults: is copied into every job: its size times the number of jobs is bounded, or
  * a small file could expand into millions of allocations. */
 #define SPEC_MAX_DEFAULTS_EXPANSION 2000000
@@ -176,8 +176,11 @@ char **spec_hook_field(Hooks *h, SpecKey key);
 int spec_job_set_shell_command(JobSpec *j, const char *text, const SpecPos *pos, SpecError *e);
 /* command: as an exact argv (copied); command_text is its display form. */
 int spec_job_set_argv(JobSpec *j, char *const *argv, size_t n, const SpecPos *pos, SpecError *e);
-/* Adds or replaces KEY in j->env (a later value wins: defaults, then the job, then --env). */
-int spec_job_env_set(JobSpec *j, const char *key, const char *value, const SpecPos *pos, SpecError *e);
+/* Adds KEY=value to j->env; with `replace`, an earlier KEY is replaced in place (a later
+ * value wins: defaults, then the job, then --env). Without it the caller knows KEY is
+ * new, which saves a quadratic search over large env: maps. */
+int spec_job_env_set(JobSpec *j, const char *key, const char *value, bool replace, const SpecPos *pos,
+                     SpecError *e);
 
 /* Checks a job once all its sources are applied (a command is present, ...). */
 int spec_job_finish(JobSpec *j, SpecError *e);

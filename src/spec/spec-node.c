@@ -170,7 +170,8 @@ static int check_duplicates(Loader *l, const Node *map) {
                         continue;
                 if (i >= 2 && streq(keys[i - 1]->value, keys[i - 2]->value))
                         continue;
-                if (!dup || keys[i]->line < dup->line || (keys[i]->line == dup->line && keys[i]->col < dup->col)) {
+                if (!dup || keys[i]->line < dup->line ||
+                    (keys[i]->line == dup->line && keys[i]->col < dup->col)) {
                         dup = keys[i];
                         first = keys[i - 1];
                 }
@@ -194,7 +195,8 @@ static int on_scalar(Loader *l, const yaml_event_t *ev) {
                 return spec_fail(l->e, &pos, "a string of %zu bytes; at most %d are supported", len,
                                  SPEC_MAX_STRING);
         if (memchr(v, '\0', len))
-                return spec_fail(l->e, &pos, "a string holds a NUL character (\\0), which no command, "
+                return spec_fail(l->e, &pos,
+                                 "a string holds a NUL character (\\0), which no command, "
                                  "path or pattern can contain");
         r = node_new(l, NODE_SCALAR, ev->start_mark, &n);
         if (r < 0)
@@ -214,7 +216,8 @@ static int on_start(Loader *l, const yaml_event_t *ev, NodeType type) {
 
         if (l->depth >= SPEC_MAX_DEPTH) {
                 SpecPos pos = mark_pos(l, ev->start_mark);
-                return spec_fail(l->e, &pos, "lists and mappings nested deeper than %d levels", SPEC_MAX_DEPTH);
+                return spec_fail(l->e, &pos, "lists and mappings nested deeper than %d levels",
+                                 SPEC_MAX_DEPTH);
         }
         r = node_new(l, type, ev->start_mark, &n);
         if (r < 0)
@@ -259,14 +262,16 @@ int node_load(const char *file, const char *text, size_t len, Node **ret, SpecEr
                 case YAML_DOCUMENT_START_EVENT:
                         if (++documents > 1) {
                                 SpecPos pos = mark_pos(&l, ev.start_mark);
-                                r = spec_fail(e, &pos, "a second YAML document ('---'); a scenario file holds "
-                                                       "one");
+                                r = spec_fail(e, &pos,
+                                              "a second YAML document ('---'); a scenario file holds "
+                                              "one");
                         }
                         break;
                 case YAML_ALIAS_EVENT: {
                         SpecPos pos = mark_pos(&l, ev.start_mark);
-                        r = spec_fail(e, &pos, "YAML aliases (*%.40s) are not supported; write the value out, or "
-                                               "put shared job settings under defaults:",
+                        r = spec_fail(e, &pos,
+                                      "YAML aliases (*%.40s) are not supported; write the value out, or "
+                                      "put shared job settings under defaults:",
                                       (const char *)ev.data.alias.anchor);
                         break;
                 }

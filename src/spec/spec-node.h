@@ -23,8 +23,8 @@ typedef struct Node {
         char *value;         /* scalars: NUL-terminated, holds no NUL */
         struct Node **items; /* a list: n items; a mapping: n pairs as key, value, key, value */
         size_t n;
-        size_t used, cap;    /* pointers in items while loading */
-        unsigned line, col;  /* 1-based */
+        size_t used, cap;   /* pointers in items while loading */
+        unsigned line, col; /* 1-based */
 } Node;
 
 /* Parses one YAML document. Errors carry file:line:col. */

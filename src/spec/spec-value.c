@@ -18,6 +18,11 @@ static bool all_digits(const char *s) {
         return true;
 }
 
+/* A *_from_string() result, or the message for a value outside its table. */
+static int enum_value(int v, SpecKey key, const char *text, const SpecPos *pos, SpecError *e) {
+        return v >= 0 ? v : spec_fail_value(e, pos, key, text);
+}
+
 int spec_parse_bool(const char *text, bool *ret) {
         static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
         static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
@@ -39,12 +44,13 @@ static int parse_cpu_list(const char *text, CpuSet *ret, const SpecPos *pos, Spe
         char q[SPEC_QUOTE_MAX];
         int r = cpuset_parse(text, ret, &off);
         if (r == -ERANGE)
-                return spec_fail_key(e, pos, key, "expected CPU numbers from 0 to %d, got %s", CPUSET_MAX - 1,
-                                     spec_quote(text, q, sizeof q));
+                return spec_fail_key(e, pos, key, "expected CPU numbers from 0 to %d, got %s",
+                                     CPUSET_MAX - 1, spec_quote(text, q, sizeof q));
         if (r < 0)
                 return spec_fail_value(e, pos, key, text);
         if (cpuset_is_empty(ret))
-                return spec_fail_key(e, pos, key, "expected %s, got an empty CPU list", spec_keys[key].expect);
+                return spec_fail_key(e, pos, key, "expected %s, got an empty CPU list",
+                                     spec_keys[key].expect);
         return 0;
 }
 
@@ -120,11 +126,10 @@ int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const S
         case KEY_CPUS:
                 return set_cpus(&l->cpus, text, plain, pos, e);
         case KEY_SMT: {
-                SmtMode m = smt_mode_from_string(text);
-                if (m < 0)
-                        return spec_fail_value(e, pos, key, text);
-                l->cpus.smt = m;
-                return 0;
+                int k = enum_value(smt_mode_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        l->cpus.smt = (SmtMode)k;
+                return MIN(k, 0);
         }
         case KEY_MEMORY:
                 r = set_size(text, key, true, false, &l->memory_max, pos, e);
@@ -189,7 +194,8 @@ static int set_string(char **dst, const char *text, SpecKey key, const SpecPos *
 static int set_duration(const char *text, SpecKey key, bool allow_infinity, bool allow_zero, uint64_t *ret,
                         const SpecPos *pos, SpecError *e) {
         uint64_t v = 0;
-        if (parse_duration(text, &v) < 0 || (v == USEC_INFINITY && !allow_infinity) || (v == 0 && !allow_zero))
+        if (parse_duration(text, &v) < 0 || (v == USEC_INFINITY && !allow_infinity) ||
+            (v == 0 && !allow_zero))
                 return spec_fail_value(e, pos, key, text);
         *ret = v;
         return 0;
@@ -221,11 +227,10 @@ int spec_job_set(JobSpec *j, SpecKey key, const char *text, bool plain, const Sp
                 return 0;
         }
         case KEY_PRIORITY: {
-                Priority p = priority_from_string(text);
-                if (p < 0)
-                        return spec_fail_value(e, pos, key, text);
-                j->priority = p;
-                return 0;
+                int k = enum_value(priority_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        j->priority = (Priority)k;
+                return MIN(k, 0);
         }
         default:
                 return spec_fail(e, pos, "internal error: %s is not a job value", spec_keys[key].name);
@@ -265,11 +270,10 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                 s->repeat = (unsigned)v;
                 return 0;
         case KEY_ORDER: {
-                RunOrder o = run_order_from_string(text);
-                if (o < 0)
-                        return spec_fail_value(e, pos, key, text);
-                s->order = o;
-                return 0;
+                int k = enum_value(run_order_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        s->order = (RunOrder)k;
+                return MIN(k, 0);
         }
         case KEY_SEED:
                 if (parse_u64(text, &v) < 0)
@@ -291,18 +295,16 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                 s->reserve_cores = (unsigned)v;
                 return 0;
         case KEY_NUMA: {
-                NumaMode m = numa_mode_from_string(text);
-                if (m < 0)
-                        return spec_fail_value(e, pos, key, text);
-                s->numa = m;
-                return 0;
+                int k = enum_value(numa_mode_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        s->numa = (NumaMode)k;
+                return MIN(k, 0);
         }
         case KEY_BACKEND: {
-                BackendKind k = backend_kind_from_string(text);
-                if (k < 0)
-                        return spec_fail_value(e, pos, key, text);
-                s->backend = k;
-                return 0;
+                int k = enum_value(backend_kind_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        s->backend = (BackendKind)k;
+                return MIN(k, 0);
         }
         case KEY_KEEP:
                 if (spec_parse_bool(text, &b) < 0)
@@ -429,17 +431,19 @@ int spec_job_set_argv(JobSpec *j, char *const *argv, size_t n, const SpecPos *po
         return 0;
 }
 
-int spec_job_env_set(JobSpec *j, const char *key, const char *value, const SpecPos *pos, SpecError *e) {
+int spec_job_env_set(JobSpec *j, const char *key, const char *value, bool replace, const SpecPos *pos,
+                     SpecError *e) {
         char q[SPEC_QUOTE_MAX];
         size_t kl = strlen(key), n = spec_strv_length(j->env);
 
         if (kl == 0 || strchr(key, '='))
-                return spec_fail_key(e, pos, KEY_ENV, "%s is not a valid variable name (it must be non-empty, without '=')",
+                return spec_fail_key(e, pos, KEY_ENV,
+                                     "%s is not a valid variable name (it must be non-empty, without '=')",
                                      spec_quote(key, q, sizeof q));
         _cleanup_free_ char *kv = NULL;
         if (asprintf(&kv, "%s=%s", key, value) < 0)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; replace && i < n; i++)
                 if (strneq(j->env[i], key, kl) && j->env[i][kl] == '=') {
                         free(j->env[i]);
                         j->env[i] = TAKE_PTR(kv);
@@ -452,12 +456,16 @@ int spec_job_env_set(JobSpec *j, const char *key, const char *value, const SpecP
 
 int spec_job_finish(JobSpec *j, SpecError *e) {
         if (!j->argv)
-                return spec_fail(e, &j->pos, "job '%s' has no command; add command: [program, args...] or "
-                                 "command: 'a shell line'", j->name);
-        if (j->limits.memory_min_set && j->limits.memory_max_set && j->limits.memory_min > j->limits.memory_max)
-                return spec_fail(e, &j->limits.memory_max_pos,
-                                 "job '%s': memory_min is above memory; the guarantee cannot exceed the limit",
+                return spec_fail(e, &j->pos,
+                                 "job '%s' has no command; add command: [program, args...] or "
+                                 "command: 'a shell line'",
                                  j->name);
+        if (j->limits.memory_min_set && j->limits.memory_max_set &&
+            j->limits.memory_min > j->limits.memory_max)
+                return spec_fail(
+                        e, &j->limits.memory_max_pos,
+                        "job '%s': memory_min is above memory; the guarantee cannot exceed the limit",
+                        j->name);
         return 0;
 }
 

@@ -54,8 +54,9 @@ static int count_scenario_jobs(Ctx *c, const Node *at, size_t n) {
         if (c->n_scenario_jobs <= SPEC_MAX_SCENARIO_JOBS)
                 return 0;
         SpecPos pos = pos_of(c, at);
-        return spec_fail(c->e, &pos, "the scenarios list more than %d jobs in all; split the experiment into "
-                                     "several files",
+        return spec_fail(c->e, &pos,
+                         "the scenarios list more than %d jobs in all; split the experiment into "
+                         "several files",
                          SPEC_MAX_SCENARIO_JOBS);
 }
 
@@ -82,8 +83,8 @@ static int fail_unknown(Ctx *c, const Node *key, const char *const *candidates, 
         if (hint)
                 return spec_fail(c->e, &pos, "unknown key %s in %s; did you mean '%s'?",
                                  spec_quote(key->value, q, sizeof q), where, hint);
-        return spec_fail(c->e, &pos, "unknown key %s in %s; expected %s", spec_quote(key->value, q, sizeof q),
-                         where, expected);
+        return spec_fail(c->e, &pos, "unknown key %s in %s; expected %s",
+                         spec_quote(key->value, q, sizeof q), where, expected);
 }
 
 static int fail_unknown_key(Ctx *c, const Node *key, SpecScope scope, const char *where) {
@@ -150,9 +151,10 @@ static int parse_command(Ctx *c, JobSpec *j, const Node *val) {
                 if (item->type != NODE_SCALAR || node_is_null(item)) {
                         char d[SPEC_QUOTE_MAX];
                         SpecPos ip = pos_of(c, item);
-                        return spec_fail_key(c->e, &ip, KEY_COMMAND,
-                                             "expected each argument to be a string, got %s (quote it: \"\")",
-                                             node_describe(item, d, sizeof d));
+                        return spec_fail_key(
+                                c->e, &ip, KEY_COMMAND,
+                                "expected each argument to be a string, got %s (quote it: \"\")",
+                                node_describe(item, d, sizeof d));
                 }
                 argv[i] = item->value;
         }
@@ -163,16 +165,21 @@ static int parse_env(Ctx *c, JobSpec *j, const Node *val) {
         if (val->type != NODE_MAP)
                 return fail_type(c, val, KEY_ENV);
         int r = check_count(c, val, KEY_ENV, SPEC_MAX_ENV);
+        /* Keys of one mapping are unique (checked while loading): only an env: that
+         * already holds variables (from defaults:) needs the search for a key to replace. */
+        bool replace = j->env != NULL;
         for (size_t i = 0; r >= 0 && i < val->n; i++) {
                 const Node *k = node_key(val, i), *v = node_value(val, i);
                 SpecPos pos = pos_of(c, v);
                 if (v->type != NODE_SCALAR || node_is_null(v)) {
                         char d[SPEC_QUOTE_MAX];
-                        return spec_fail(c->e, &pos, "env: expected a string value for %s, got %s (write \"\" "
-                                         "for an empty one)", k->value, node_describe(v, d, sizeof d));
+                        return spec_fail(c->e, &pos,
+                                         "env: expected a string value for %s, got %s (write \"\" "
+                                         "for an empty one)",
+                                         k->value, node_describe(v, d, sizeof d));
                 }
                 SpecPos kp = pos_of(c, k);
-                r = spec_job_env_set(j, k->value, v->value, &kp, c->e);
+                r = spec_job_env_set(j, k->value, v->value, replace, &kp, c->e);
         }
         return r;
 }
@@ -204,8 +211,9 @@ static int check_item_name(Ctx *c, const Node *at, const char *what, const char 
         if (spec_name_is_valid(name))
                 return 0;
         SpecPos pos = pos_of(c, at);
-        return spec_fail(c->e, &pos, "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d)",
-                         what, spec_quote(name, q, sizeof q), SPEC_MAX_NAME);
+        return spec_fail(c->e, &pos,
+                         "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d)", what,
+                         spec_quote(name, q, sizeof q), SPEC_MAX_NAME);
 }
 
 /* A PCRE2 pattern is compiled later (measure/); here it only has to be a non-empty string. */
@@ -214,14 +222,16 @@ static int pattern_of(Ctx *c, const Node *val, const char *what, char **ret) {
         if (val->type != NODE_SCALAR || node_is_null(val) || !*val->value) {
                 SpecPos pos = pos_of(c, val);
                 return spec_fail(c->e, &pos, "%s: expected a regular expression, got %s", what,
-                                 val->type == NODE_SCALAR && !node_is_null(val) ? "an empty string"
-                                                                                 : node_describe(val, d, sizeof d));
+                                 val->type == NODE_SCALAR && !node_is_null(val)
+                                         ? "an empty string"
+                                         : node_describe(val, d, sizeof d));
         }
         *ret = strdup(val->value);
         return *ret ? 0 : -ENOMEM;
 }
 
-static int phase_add(Ctx *c, JobSpec *j, const Node *at, const char *name, const Node *start, const Node *end) {
+static int phase_add(Ctx *c, JobSpec *j, const Node *at, const char *name, const Node *start,
+                     const Node *end) {
         for (size_t i = 0; i < j->n_phases; i++)
                 if (streq(j->phases[i].name, name)) {
                         SpecPos pos = pos_of(c, at);
@@ -251,9 +261,11 @@ static int phase_from_map_value(Ctx *c, JobSpec *j, const Node *k, const Node *v
         if (v->type != NODE_MAP || v->n == 0) {
                 char d[SPEC_QUOTE_MAX];
                 SpecPos pos = pos_of(c, v);
-                return spec_fail(c->e, &pos, "phases: expected {start: regex, end: regex} for phase '%s', got %s",
-                                 k->value, v->n == 0 && v->type == NODE_MAP ? "an empty mapping"
-                                                                          : node_describe(v, d, sizeof d));
+                return spec_fail(c->e, &pos,
+                                 "phases: expected {start: regex, end: regex} for phase '%s', got %s",
+                                 k->value,
+                                 v->n == 0 && v->type == NODE_MAP ? "an empty mapping"
+                                                                  : node_describe(v, d, sizeof d));
         }
         for (size_t i = 0; i < v->n; i++)
                 if (!streq(node_key(v, i)->value, "start") && !streq(node_key(v, i)->value, "end"))
@@ -287,9 +299,11 @@ static int parse_phases(Ctx *c, JobSpec *j, const Node *val) {
                                               node_value(item, 0), NULL);
                         } else {
                                 SpecPos pos = pos_of(c, item);
-                                r = spec_fail(c->e, &pos, "phases: expected a start pattern or {name: pattern}, "
-                                                          "got %s",
-                                              item->type == NODE_MAP ? "a mapping with several keys" : "a list");
+                                r = spec_fail(c->e, &pos,
+                                              "phases: expected a start pattern or {name: pattern}, "
+                                              "got %s",
+                                              item->type == NODE_MAP ? "a mapping with several keys"
+                                                                     : "a list");
                         }
                 }
                 if (r < 0)
@@ -319,18 +333,22 @@ static int parse_metrics(Ctx *c, JobSpec *j, const Node *val) {
                         return r;
                 if (v->type == NODE_MAP) {
                         for (size_t x = 0; x < v->n; x++)
-                                if (!streq(node_key(v, x)->value, "pattern") && !streq(node_key(v, x)->value, "agg"))
-                                        return fail_unknown(c, node_key(v, x), keys, 2, "a metric", "pattern and agg");
+                                if (!streq(node_key(v, x)->value, "pattern") &&
+                                    !streq(node_key(v, x)->value, "agg"))
+                                        return fail_unknown(c, node_key(v, x), keys, 2, "a metric",
+                                                            "pattern and agg");
                         pattern = node_get(v, "pattern");
                         agg = node_get(v, "agg");
                         if (!pattern) {
                                 SpecPos pos = pos_of(c, v);
-                                return spec_fail(c->e, &pos, "metrics: metric '%s' has no pattern:", k->value);
+                                return spec_fail(c->e, &pos,
+                                                 "metrics: metric '%s' has no pattern:", k->value);
                         }
                 }
                 if (agg) {
                         char d[SPEC_QUOTE_MAX];
-                        m.agg = agg->type == NODE_SCALAR ? metric_agg_from_string(agg->value) : _METRIC_AGG_INVALID;
+                        m.agg = agg->type == NODE_SCALAR ? metric_agg_from_string(agg->value)
+                                                         : _METRIC_AGG_INVALID;
                         if (m.agg < 0) {
                                 SpecPos pos = pos_of(c, agg);
                                 return spec_fail(c->e, &pos,
@@ -360,8 +378,9 @@ static int parse_timestamp(Ctx *c, JobSpec *j, const Node *val) {
         const Node *regex = node_get(val, "regex"), *format = node_get(val, "format");
         if (!regex || !format) {
                 SpecPos pos = pos_of(c, val);
-                return spec_fail(c->e, &pos, "timestamp: needs both regex: (one capture group) and format: "
-                                             "(strptime, e.g. \"%%Y-%%m-%%d %%H:%%M:%%S\")");
+                return spec_fail(c->e, &pos,
+                                 "timestamp: needs both regex: (one capture group) and format: "
+                                 "(strptime, e.g. \"%%Y-%%m-%%d %%H:%%M:%%S\")");
         }
         _cleanup_free_ char *re = NULL;
         int r = pattern_of(c, regex, "timestamp: regex", &re);
@@ -431,10 +450,11 @@ static int check_name(Ctx *c, const Node *k, const char *what) {
         if (spec_name_is_valid(k->value))
                 return 0;
         SpecPos pos = pos_of(c, k);
-        return spec_fail(c->e, &pos,
-                         "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d; it names a "
-                         "cgroup)",
-                         what, spec_quote(k->value, q, sizeof q), SPEC_MAX_NAME);
+        return spec_fail(
+                c->e, &pos,
+                "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d; it names a "
+                "cgroup)",
+                what, spec_quote(k->value, q, sizeof q), SPEC_MAX_NAME);
 }
 
 static int parse_jobs(Ctx *c, const Node *jobs, const Node *defaults) {
@@ -469,8 +489,9 @@ static int parse_jobs(Ctx *c, const Node *jobs, const Node *defaults) {
                 if (v->type != NODE_MAP && !node_is_null(v)) {
                         char d[SPEC_QUOTE_MAX];
                         SpecPos pos = pos_of(c, v);
-                        return spec_fail(c->e, &pos, "job '%s': expected a mapping of job keys (command:, cpus:, "
-                                                     "...), got %s",
+                        return spec_fail(c->e, &pos,
+                                         "job '%s': expected a mapping of job keys (command:, cpus:, "
+                                         "...), got %s",
                                          j->name, node_describe(v, d, sizeof d));
                 }
                 if (defaults && (r = job_apply(c, j, defaults, "defaults")) < 0)
@@ -493,8 +514,9 @@ static int parse_scenario_jobs(Ctx *c, ScenarioSpec *sc, const Node *val) {
                 return fail_type(c, val, KEY_JOBS);
         if (val->n == 0) {
                 SpecPos pos = pos_of(c, val);
-                return spec_fail(c->e, &pos, "jobs: the list is empty; name at least one job, or leave jobs: out "
-                                             "to run them all");
+                return spec_fail(c->e, &pos,
+                                 "jobs: the list is empty; name at least one job, or leave jobs: out "
+                                 "to run them all");
         }
         r = check_count(c, val, KEY_JOBS, SPEC_MAX_JOBS);
         if (r >= 0)
@@ -521,15 +543,18 @@ static int parse_scenario_jobs(Ctx *c, ScenarioSpec *sc, const Node *val) {
                                 names[x] = c->s->jobs[x].name;
                         const char *hint = spec_closest(name, names, c->s->n_jobs);
                         if (hint)
-                                return spec_fail(c->e, &pos, "scenario '%s': unknown job %s; did you mean '%s'?",
+                                return spec_fail(c->e, &pos,
+                                                 "scenario '%s': unknown job %s; did you mean '%s'?",
                                                  sc->name, spec_quote(name, q, sizeof q), hint);
-                        return spec_fail(c->e, &pos, "scenario '%s': unknown job %s; the jobs: section defines "
-                                                     "%zu job(s), starting with '%s'",
+                        return spec_fail(c->e, &pos,
+                                         "scenario '%s': unknown job %s; the jobs: section defines "
+                                         "%zu job(s), starting with '%s'",
                                          sc->name, spec_quote(name, q, sizeof q), c->s->n_jobs, names[0]);
                 }
                 if (listed[k])
-                        return spec_fail(c->e, &pos, "scenario '%s': job '%s' is listed twice; use replicas: to "
-                                                     "run several copies",
+                        return spec_fail(c->e, &pos,
+                                         "scenario '%s': job '%s' is listed twice; use replicas: to "
+                                         "run several copies",
                                          sc->name, name);
                 listed[k] = true;
                 r = spec_strv_push(&sc->jobs, &sc->n_jobs, name, strlen(name));
@@ -599,28 +624,32 @@ static int parse_matrix(Ctx *c, ScenarioSpec *sc, const Node *val) {
 
                 if (!param_name_is_valid(k->value)) {
                         SpecPos pos = pos_of(c, k);
-                        return spec_fail(c->e, &pos, "matrix: parameter name %s must be letters, digits and '_', "
-                                                     "not starting with a digit (it is used as ${name})",
+                        return spec_fail(c->e, &pos,
+                                         "matrix: parameter name %s must be letters, digits and '_', "
+                                         "not starting with a digit (it is used as ${name})",
                                          spec_quote(k->value, q, sizeof q));
                 }
                 if (!(m->name = strdup(k->value)))
                         return -ENOMEM;
                 if (v->type != NODE_SEQ || v->n == 0) {
                         SpecPos pos = pos_of(c, v);
-                        return spec_fail(c->e, &pos, "matrix: expected a non-empty list of values for '%s', got %s",
-                                         k->value, v->type == NODE_SEQ ? "an empty list" : node_describe(v, d, sizeof d));
+                        return spec_fail(
+                                c->e, &pos, "matrix: expected a non-empty list of values for '%s', got %s",
+                                k->value,
+                                v->type == NODE_SEQ ? "an empty list" : node_describe(v, d, sizeof d));
                 }
                 if (v->n > SPEC_MAX_MATRIX_VALUES) {
                         SpecPos pos = pos_of(c, v);
-                        return spec_fail(c->e, &pos, "matrix: %zu values for '%s'; at most %d are supported", v->n,
-                                         k->value, SPEC_MAX_MATRIX_VALUES);
+                        return spec_fail(c->e, &pos, "matrix: %zu values for '%s'; at most %d are supported",
+                                         v->n, k->value, SPEC_MAX_MATRIX_VALUES);
                 }
                 for (size_t x = 0; x < v->n; x++) {
                         const Node *item = v->items[x];
                         if (item->type != NODE_SCALAR || node_is_null(item)) {
                                 SpecPos pos = pos_of(c, item);
-                                return spec_fail(c->e, &pos, "matrix: expected a string or number value for '%s', "
-                                                             "got %s",
+                                return spec_fail(c->e, &pos,
+                                                 "matrix: expected a string or number value for '%s', "
+                                                 "got %s",
                                                  k->value, node_describe(item, d, sizeof d));
                         }
                         r = spec_strv_push(&m->values, &m->n_values, item->value, strlen(item->value));
@@ -641,8 +670,9 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
                 return r;
         if (streq(k->value, "solo")) {
                 SpecPos pos = pos_of(c, k);
-                return spec_fail(c->e, &pos, "the scenario name 'solo' is reserved for solo baselines; choose "
-                                             "another name");
+                return spec_fail(c->e, &pos,
+                                 "the scenario name 'solo' is reserved for solo baselines; choose "
+                                 "another name");
         }
         sc->pos = pos_of(c, k);
         if (!(sc->name = strdup(k->value)))
@@ -650,7 +680,8 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
         if (v->type != NODE_MAP && !node_is_null(v)) {
                 char d[SPEC_QUOTE_MAX];
                 SpecPos pos = pos_of(c, v);
-                return spec_fail(c->e, &pos, "scenario '%s': expected a mapping (jobs:, replicas:, ...), got %s",
+                return spec_fail(c->e, &pos,
+                                 "scenario '%s': expected a mapping (jobs:, replicas:, ...), got %s",
                                  sc->name, node_describe(v, d, sizeof d));
         }
         snprintf(where, sizeof where, "scenario '%s'", sc->name);
@@ -685,15 +716,17 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
         }
         if (smt && sc->limits.cpus.kind == CPUS_UNSET) {
                 SpecPos pos = pos_of(c, smt);
-                return spec_fail(c->e, &pos, "scenario '%s': smt: only applies together with cpus: in a "
-                                             "scenario (or set it on the jobs)",
+                return spec_fail(c->e, &pos,
+                                 "scenario '%s': smt: only applies together with cpus: in a "
+                                 "scenario (or set it on the jobs)",
                                  sc->name);
         }
         if (!sc->jobs && (r = count_scenario_jobs(c, k, c->s->n_jobs)) < 0)
                 return r;
         if (!sc->jobs)
                 for (size_t i = 0; i < c->s->n_jobs; i++) {
-                        r = spec_strv_push(&sc->jobs, &sc->n_jobs, c->s->jobs[i].name, strlen(c->s->jobs[i].name));
+                        r = spec_strv_push(&sc->jobs, &sc->n_jobs, c->s->jobs[i].name,
+                                           strlen(c->s->jobs[i].name));
                         if (r < 0)
                                 return r;
                 }
@@ -768,7 +801,8 @@ static int parse_root(Ctx *c, const Node *root) {
         if (root->type != NODE_MAP) {
                 char d[SPEC_QUOTE_MAX];
                 SpecPos pos = pos_of(c, root);
-                return spec_fail(c->e, &pos, "expected a mapping with a jobs: key at the top of the file, got %s",
+                return spec_fail(c->e, &pos,
+                                 "expected a mapping with a jobs: key at the top of the file, got %s",
                                  node_describe(root, d, sizeof d));
         }
         for (size_t i = 0; i < root->n; i++) {
@@ -780,8 +814,9 @@ static int parse_root(Ctx *c, const Node *root) {
         }
         if (!slot[KEY_JOBS]) {
                 SpecPos pos = pos_of(c, root);
-                return spec_fail(c->e, &pos, "the file defines no jobs; add a jobs: mapping (name: {command: "
-                                             "...})");
+                return spec_fail(c->e, &pos,
+                                 "the file defines no jobs; add a jobs: mapping (name: {command: "
+                                 "...})");
         }
 
         /* Run-level scalars first: they cannot fail because of anything else. */
@@ -817,8 +852,9 @@ static int parse_root(Ctx *c, const Node *root) {
                 size_t size = node_count(defaults), n = slot[KEY_JOBS]->n;
                 if (size * n > SPEC_MAX_DEFAULTS_EXPANSION) {
                         SpecPos pos = pos_of(c, slot_key[KEY_DEFAULTS]);
-                        return spec_fail(c->e, &pos, "defaults: %zu values copied into %zu jobs are more than %d; "
-                                                     "make defaults: smaller",
+                        return spec_fail(c->e, &pos,
+                                         "defaults: %zu values copied into %zu jobs are more than %d; "
+                                         "make defaults: smaller",
                                          size, n, SPEC_MAX_DEFAULTS_EXPANSION);
                 }
         }

@@ -38,7 +38,7 @@ static const char *const numa_mode_table[_NUMA_MAX] = {
         [NUMA_INTERLEAVE] = "interleave",
 };
 static const char *const cpu_request_kind_table[_CPUS_KIND_MAX] = {
-        [CPUS_UNSET] = "unset", [CPUS_COUNT] = "count", [CPUS_LIST] = "list",
+        [CPUS_UNSET] = "unset",   [CPUS_COUNT] = "count", [CPUS_LIST] = "list",
         [CPUS_SHARED] = "shared", [CPUS_ALL] = "all",
 };
 
@@ -83,8 +83,8 @@ const char *cpu_request_kind_to_string(CpuRequestKind k) {
 #define DURATION "a duration like 90s, 500ms or 1h30m, or infinity"
 #define SHELL "a shell command"
 const SpecKeyInfo spec_keys[_KEY_MAX] = {
-        [KEY_CPUS] = {"cpus", "--cpus", "a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or all",
-                      J | S},
+        [KEY_CPUS] = {"cpus", "--cpus",
+                      "a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or all", J | S},
         [KEY_SMT] = {"smt", "--smt", "together or separate", J | S},
         [KEY_MEMORY] = {"memory", "--memory", SIZE_MAX_, J | S},
         [KEY_MEMORY_HIGH] = {"memory_high", "--memory-high", SIZE_MAX_, J | S},
@@ -106,7 +106,8 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_ENV] = {"env", "--env", "a mapping of NAME: value", J},
         [KEY_PHASES] = {"phases", NULL,
                         "a mapping of name: {start: regex, end: regex}, or a list of start patterns", J},
-        [KEY_METRICS] = {"metrics", NULL, "a mapping of name: regex or name: {pattern: regex, agg: last}", J},
+        [KEY_METRICS] = {"metrics", NULL, "a mapping of name: regex or name: {pattern: regex, agg: last}",
+                         J},
         [KEY_TIMESTAMP] = {"timestamp", NULL, "{regex: regex, format: strptime format}", J},
         [KEY_NAME] = {"name", "--name", "a name of letters, digits, '_', '.' and '-'", T},
         [KEY_DEFAULTS] = {"defaults", NULL, "a mapping of job keys", T},
@@ -204,7 +205,8 @@ const char *spec_key_list(SpecScope scope, char *buf, size_t n) {
         for (size_t k = 0; k < _KEY_MAX; k++) {
                 if (!(spec_keys[k].scopes & scope))
                         continue;
-                int w = snprintf(buf + len, n > len ? n - len : 0, "%s%s", len ? ", " : "", spec_keys[k].name);
+                int w = snprintf(buf + len, n > len ? n - len : 0, "%s%s", len ? ", " : "",
+                                 spec_keys[k].name);
                 if (w < 0 || len + (size_t)w >= n)
                         break;
                 len += (size_t)w;
@@ -231,8 +233,19 @@ const char *spec_quote(const char *text, char *buf, size_t n) {
         return buf;
 }
 
+const char *spec_pos_format(const SpecPos *pos, char *buf, size_t n) {
+        if (pos && pos->file && pos->line > 0)
+                snprintf(buf, n, "%s:%u:%u: ", pos->file, pos->line, pos->col);
+        else if (pos && pos->flag)
+                snprintf(buf, n, "%s: ", pos->flag);
+        else if (n > 0)
+                buf[0] = '\0';
+        return buf;
+}
+
 int spec_fail(SpecError *e, const SpecPos *pos, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
+        char prefix[SPEC_POS_MAX];
         va_list ap;
         int r;
 
@@ -244,14 +257,7 @@ int spec_fail(SpecError *e, const SpecPos *pos, const char *fmt, ...) {
         if (!e)
                 return -EINVAL;
         free(e->message);
-        e->message = NULL;
-        if (pos && pos->file && pos->line > 0)
-                r = asprintf(&e->message, "%s:%u:%u: %s", pos->file, pos->line, pos->col, msg);
-        else if (pos && pos->flag)
-                r = asprintf(&e->message, "%s: %s", pos->flag, msg);
-        else
-                r = asprintf(&e->message, "%s", msg);
-        if (r < 0) {
+        if (asprintf(&e->message, "%s%s", spec_pos_format(pos, prefix, sizeof prefix), msg) < 0) {
                 e->message = NULL;
                 return -ENOMEM;
         }
@@ -275,7 +281,8 @@ int spec_fail_key(SpecError *e, const SpecPos *pos, SpecKey key, const char *fmt
 
 int spec_fail_value(SpecError *e, const SpecPos *pos, SpecKey key, const char *got) {
         char q[SPEC_QUOTE_MAX];
-        return spec_fail_key(e, pos, key, "expected %s, got %s", spec_keys[key].expect, spec_quote(got, q, sizeof q));
+        return spec_fail_key(e, pos, key, "expected %s, got %s", spec_keys[key].expect,
+                             spec_quote(got, q, sizeof q));
 }
 
 static bool name_char_ok(char c) {

@@ -29,11 +29,11 @@ const char *priority_to_string(Priority p);
 Priority priority_from_string(const char *s);
 
 typedef enum CpuRequestKind {
-        CPUS_UNSET,   /* inherit (scenario, defaults), finally 1 core */
-        CPUS_COUNT,   /* cpus: N — N exclusive whole cores */
-        CPUS_LIST,    /* cpus: "0-3,8" — exactly these logical CPUs (exclusive) */
-        CPUS_SHARED,  /* cpus: {shared: "0-1"} — all jobs of the scenario share this set */
-        CPUS_ALL,     /* cpus: all — every allowed CPU, shared, no pinning decision */
+        CPUS_UNSET,  /* inherit (scenario, defaults), finally 1 core */
+        CPUS_COUNT,  /* cpus: N — N exclusive whole cores */
+        CPUS_LIST,   /* cpus: "0-3,8" — exactly these logical CPUs (exclusive) */
+        CPUS_SHARED, /* cpus: {shared: "0-1"} — all jobs of the scenario share this set */
+        CPUS_ALL,    /* cpus: all — every allowed CPU, shared, no pinning decision */
         _CPUS_KIND_MAX,
         _CPUS_KIND_INVALID = -1,
 } CpuRequestKind;
@@ -117,10 +117,10 @@ typedef struct TimestampSpec {
 
 typedef struct JobSpec {
         char *name;
-        char **argv;      /* NULL-terminated; quick mode: {"/bin/sh","-c",cmd} unless --no-shell */
+        char **argv;        /* NULL-terminated; quick mode: {"/bin/sh","-c",cmd} unless --no-shell */
         char *command_text; /* what the user wrote, for display */
-        char **env;       /* NULL-terminated "KEY=VALUE" (defaults merged in, job wins) */
-        char *cwd;        /* NULL: the directory corun was started in */
+        char **env;         /* NULL-terminated "KEY=VALUE" (defaults merged in, job wins) */
+        char *cwd;          /* NULL: the directory corun was started in */
         char *user, *group;
         Limits limits;
         uint64_t timeout_usec;     /* wall limit; USEC_INFINITY = none */
@@ -154,7 +154,7 @@ typedef struct ScenarioSpec {
         size_t n_replicas;
         MatrixParam *matrix;
         size_t n_matrix;
-        Limits limits; /* scenario overrides of each job's limits (cpus: {shared}, memory per job) */
+        Limits limits;         /* scenario overrides of each job's limits (cpus: {shared}, memory per job) */
         uint64_t memory_total; /* the scenario group's limit over all its jobs; LIMIT_MAX = none */
         CpuSet allowed_cpus;   /* empty = all the runner may use */
         bool solo;             /* add solo baselines */
@@ -195,16 +195,16 @@ typedef struct Spec {
         unsigned repeat; /* >= 1 */
         RunOrder order;
         uint64_t seed;
-        char *results_dir;          /* -o / results: ; NULL = ./corun-results/<name>-<UTC time> */
+        char *results_dir;             /* -o / results: ; NULL = ./corun-results/<name>-<UTC time> */
         uint64_t sample_interval_usec; /* default 200 ms */
-        unsigned reserve_cores;     /* reserve: N */
+        unsigned reserve_cores;        /* reserve: N */
         NumaMode numa;
         BackendKind backend;
-        bool keep;                  /* keep scratch dirs */
-        char *preflight;            /* shell command run once before anything */
-        Hooks hooks;                /* run-level hooks (quick mode --setup etc.) */
-        bool verbose, quiet;        /* -v, -q: for the CLI (never set by a file) */
-        bool json;                  /* --json: for the CLI */
+        bool keep;           /* keep scratch dirs */
+        char *preflight;     /* shell command run once before anything */
+        Hooks hooks;         /* run-level hooks (quick mode --setup etc.) */
+        bool verbose, quiet; /* -v, -q: for the CLI (never set by a file) */
+        bool json;           /* --json: for the CLI */
 } Spec;
 
 /* Errors carry their position and a full sentence; message() output is
@@ -213,6 +213,11 @@ typedef struct SpecError {
         char *message;
 } SpecError;
 void spec_error_done(SpecError *e);
+
+/* The prefix of a message about pos: "file:line:col: ", "--flag: ", or "" when pos is
+ * NULL or says nothing. Long file names are cut to fit n. Returns buf. */
+#define SPEC_POS_MAX 4200
+const char *spec_pos_format(const SpecPos *pos, char *buf, size_t n);
 
 /* Parses a YAML scenario file held in memory (pure). `file` is the name used in
  * messages. On error returns a negative errno (-EINVAL for bad input) and fills

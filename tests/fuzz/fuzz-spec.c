@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* The same text through the command line, with flags that touch every job and
          * every scenario. */
-        char *argv[] = {"run", "-m", "1G", "-c", "2", "--shared", "0-1", "--env", "A=1", "--replicas", "2",
-                        "--solo", "fuzz.yaml", NULL};
+        char *argv[] = {"run",   "-m",  "1G",         "-c", "2",      "--shared",  "0-1",
+                        "--env", "A=1", "--replicas", "2",  "--solo", "fuzz.yaml", NULL};
         SpecCliInput in = {.argc = 13, .argv = argv, .file_text = (const char *)data, .file_len = size};
         s = NULL;
         r = spec_from_cli(&in, &s, &e);

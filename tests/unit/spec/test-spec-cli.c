@@ -26,7 +26,8 @@ static Spec *cli_ok_text(int argc, char **argv, const char *text) {
         if (spec_cli_find_file(argc, argv, &idx, &e) < 0)
                 fail_msg("spec_cli_find_file: %s", e.message ?: "(no message)");
         assert_true(text ? idx > 0 : idx == -1);
-        SpecCliInput in = {.argc = argc, .argv = argv, .file_text = text, .file_len = text ? strlen(text) : 0};
+        SpecCliInput in = {
+                .argc = argc, .argv = argv, .file_text = text, .file_len = text ? strlen(text) : 0};
         int r = spec_from_cli(&in, &s, &e);
         if (r < 0)
                 fail_msg("spec_from_cli: %d %s", r, e.message ?: "(no message)");
@@ -54,7 +55,8 @@ static void cli_err(int argc, char **argv, const char *text, bool find, const ch
                 spec_error_done(&e);
         } else if (r < 0)
                 fail_msg("spec_cli_find_file: %s", e.message);
-        SpecCliInput in = {.argc = argc, .argv = argv, .file_text = text, .file_len = text ? strlen(text) : 0};
+        SpecCliInput in = {
+                .argc = argc, .argv = argv, .file_text = text, .file_len = text ? strlen(text) : 0};
         r = spec_from_cli(&in, &s, &e);
         assert_int_equal(r, -EINVAL);
         assert_null(s);
@@ -89,7 +91,8 @@ static void test_dashdash(void **state) {
 }
 
 static void test_shell_strings(void **state) {
-        Spec *s = CLI_OK("sleep 1", "-c", "1", "sleep 2", "FOO=1 ./tools/my-bench --x", "sleep 3", "a:b|c", "/");
+        Spec *s = CLI_OK("sleep 1", "-c", "1", "sleep 2", "FOO=1 ./tools/my-bench --x", "sleep 3", "a:b|c",
+                         "/");
         assert_int_equal(s->n_jobs, 6);
         assert_string_equal(s->jobs[0].name, "sleep");
         assert_string_equal(s->jobs[1].name, "sleep-2");
@@ -132,7 +135,8 @@ static void test_no_shell(void **state) {
 
         FLAG_ERR("--no-shell: unterminated quote in 'echo \"a'", "--no-shell", "echo \"a");
         FLAG_ERR("--no-shell: unterminated quote in 'it's'", "-N", "it's");
-        FLAG_ERR("command 1 is empty; usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run [OPTIONS] -- "
+        FLAG_ERR("command 1 is empty; usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run "
+                 "[OPTIONS] -- "
                  "CMD [ARG...] | corun run [OPTIONS] FILE.yaml (see corun run --help)",
                  "-N", "  ");
 }
@@ -150,21 +154,22 @@ static void test_job_names(void **state) {
         spec_free(s);
 
         FLAG_ERR("--job-name: 2 names for 1 command(s)", "--job-name", "a", "--job-name", "b", "cmd");
-        FLAG_ERR("--job-name: 'a#1' may only hold letters, digits, '_', '.' and '-' (at most 100)", "--job-name",
-                 "a#1", "cmd");
+        FLAG_ERR("--job-name: 'a#1' may only hold letters, digits, '_', '.' and '-' (at most 100)",
+                 "--job-name", "a#1", "cmd");
         FLAG_ERR("--job-name: the name 'a' is given twice", "--job-name", "a", "--job-name", "a", "x", "y");
 }
 
 static void test_all_flags(void **state) {
-        Spec *s = CLI_OK("-c", "0-3,8", "-m", "512M", "-t", "1m", "--cpu-timeout", "30s", "-o", "out/dir", "-n",
-                         "myrun", "--memory-high", "400M", "--memory-low", "1M", "--memory-min", "1M", "--swap", "1G",
-                         "--pids", "max", "--cpu-weight", "300", "--cpu-max", "50%", "--smt", "separate", "--env",
-                         "A=1", "--env", "B=x=y", "--env", "A=2", "--cwd", "/tmp", "--user", "nobody", "--group",
-                         "nogroup", "--stop-signal", "SIGINT", "--grace", "5s", "--priority", "low", "--keep",
-                         "--sample-interval", "1s", "--backend", "none", "--replicas", "4", "--repeat", "2",
-                         "--order", "sequential", "--seed", "7", "--reserve", "1", "--numa", "interleave", "--solo",
-                         "--setup", "s", "--prepare", "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf",
-                         "--memory-total", "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
+        Spec *s = CLI_OK("-c", "0-3,8", "-m", "512M", "-t", "1m", "--cpu-timeout", "30s", "-o", "out/dir",
+                         "-n", "myrun", "--memory-high", "400M", "--memory-low", "1M", "--memory-min", "1M",
+                         "--swap", "1G", "--pids", "max", "--cpu-weight", "300", "--cpu-max", "50%", "--smt",
+                         "separate", "--env", "A=1", "--env", "B=x=y", "--env", "A=2", "--cwd", "/tmp",
+                         "--user", "nobody", "--group", "nogroup", "--stop-signal", "SIGINT", "--grace",
+                         "5s", "--priority", "low", "--keep", "--sample-interval", "1s", "--backend", "none",
+                         "--replicas", "4", "--repeat", "2", "--order", "sequential", "--seed", "7",
+                         "--reserve", "1", "--numa", "interleave", "--solo", "--setup", "s", "--prepare",
+                         "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf", "--memory-total",
+                         "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
         const JobSpec *j = &s->jobs[0];
         char buf[32];
         assert_int_equal(j->limits.cpus.kind, CPUS_LIST);
@@ -249,43 +254,50 @@ static void test_flag_forms(void **state) {
 static void test_flag_errors(void **state) {
         FLAG_ERR("--memory: expected a size like 512M or 4GiB, or max, got 'lots'", "-m", "lots", "true");
         FLAG_ERR("--memory: expected a size like 512M or 4GiB, or max, got 'x'", "--memory=x", "true");
-        FLAG_ERR("--cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or all, got "
+        FLAG_ERR("--cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or "
+                 "all, got "
                  "'0'",
                  "-c", "0", "true");
-        FLAG_ERR("--shared: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or all, got "
+        FLAG_ERR("--shared: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} or "
+                 "all, got "
                  "'x'",
                  "--shared", "x", "true");
         FLAG_ERR("--timeout: expected a duration like 90s, 500ms or 1h30m, or infinity, got '1 hour'", "-t",
                  "1 hour", "true");
         FLAG_ERR("--pids: expected a process count from 1, or max, got '-1'", "--pids", "-1", "true");
-        FLAG_ERR("--stop-signal: expected a signal like TERM, SIGINT or 15, got 'NOPE'", "--stop-signal", "NOPE",
-                 "true");
+        FLAG_ERR("--stop-signal: expected a signal like TERM, SIGINT or 15, got 'NOPE'", "--stop-signal",
+                 "NOPE", "true");
         FLAG_ERR("--priority: expected high, normal or low, got 'urgent'", "--priority", "urgent", "true");
-        FLAG_ERR("--replicas: expected a copy count from 1 to 1024, or a list of them, got '2000'", "--replicas",
-                 "2000", "true");
+        FLAG_ERR("--replicas: expected a copy count from 1 to 1024, or a list of them, got '2000'",
+                 "--replicas", "2000", "true");
         FLAG_ERR("--repeat: expected a count from 1 to 100000, got '0'", "--repeat", "0", "true");
         FLAG_ERR("--backend: expected auto, v2, v1 or none, got 'cgroup'", "--backend", "cgroup", "true");
-        FLAG_ERR("--name: expected a name of letters, digits, '_', '.' and '-', got 'a b'", "-n", "a b", "true");
+        FLAG_ERR("--name: expected a name of letters, digits, '_', '.' and '-', got 'a b'", "-n", "a b",
+                 "true");
         FLAG_ERR("--cwd: expected a directory, got an empty string", "--cwd", "", "true");
         FLAG_ERR("--env: expected KEY=VALUE, got 'NOVALUE'", "--env", "NOVALUE", "true");
         FLAG_ERR("--env: expected KEY=VALUE, got '=x'", "--env", "=x", "true");
         FLAG_ERR("--verbose and --quiet contradict each other; give one", "-v", "-q", "true");
-        FLAG_ERR("command 2 is empty; usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run [OPTIONS] -- "
+        FLAG_ERR("command 2 is empty; usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run "
+                 "[OPTIONS] -- "
                  "CMD [ARG...] | corun run [OPTIONS] FILE.yaml (see corun run --help)",
                  "a", "");
         FLAG_ERR("--memory-min: expected a size like 512M or 4GiB, got 'max'", "--memory-min", "max", "x");
 }
 
 static void test_shape_errors(void **state) {
-        static const char usage[] = "usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run [OPTIONS] -- "
-                                    "CMD [ARG...] | corun run [OPTIONS] FILE.yaml (see corun run --help)";
+        static const char usage[] =
+                "usage: corun run [OPTIONS] 'cmd a' ['cmd b' ...] | corun run [OPTIONS] -- "
+                "CMD [ARG...] | corun run [OPTIONS] FILE.yaml (see corun run --help)";
         char msg[512];
 
         FIND_ERR("unknown flag '--memroy'; did you mean '--memory'?", "--memroy", "1G", "x");
         FIND_ERR("unknown flag '--timout'; did you mean '--timeout'?", "--timout=1s", "x");
-        FIND_ERR("unknown flag '--frobnicate' (see corun run --help; put a command that starts with '-' after --)",
+        FIND_ERR("unknown flag '--frobnicate' (see corun run --help; put a command that starts with '-' "
+                 "after --)",
                  "--frobnicate", "x");
-        FIND_ERR("unknown flag '-z' (see corun run --help; put a command that starts with '-' after --)", "-qz", "x");
+        FIND_ERR("unknown flag '-z' (see corun run --help; put a command that starts with '-' after --)",
+                 "-qz", "x");
         FIND_ERR("--memory: expected a size like 512M or 4GiB, or max, got nothing", "x", "-m");
         FIND_ERR("--keep: takes no value", "--keep=yes", "x");
         snprintf(msg, sizeof msg, "no command given; %s", usage);
@@ -296,13 +308,16 @@ static void test_shape_errors(void **state) {
         }
         snprintf(msg, sizeof msg, "nothing after '--'; %s", usage);
         FIND_ERR(msg, "-m", "1G", "--");
-        FIND_ERR("command strings and '-- CMD ARG...' cannot be mixed; quote each command as a string, or give one "
+        FIND_ERR("command strings and '-- CMD ARG...' cannot be mixed; quote each command as a string, or "
+                 "give one "
                  "command after --",
                  "a", "--", "b");
-        FIND_ERR("a scenario file (s.yaml) cannot be mixed with commands ('sleep 1'); put the commands into the "
+        FIND_ERR("a scenario file (s.yaml) cannot be mixed with commands ('sleep 1'); put the commands into "
+                 "the "
                  "file's jobs:",
                  "s.yaml", "sleep 1");
-        FIND_ERR("a scenario file (s.yml) cannot be mixed with commands ('--'); put the commands into the file's "
+        FIND_ERR("a scenario file (s.yml) cannot be mixed with commands ('--'); put the commands into the "
+                 "file's "
                  "jobs:",
                  "s.yml", "--", "x");
         FIND_ERR("two scenario files (a.yaml and b.yaml); give one", "a.yaml", "b.yaml");
@@ -337,8 +352,8 @@ static void test_file_mode(void **state) {
         spec_free(s);
 
         /* Flags override the file: every job, and scenarios that set the same limit. */
-        char *argv2[] = {"run", "-f", "s/exp", "-m", "2G", "-n", "other", "-o", "/r", "--replicas", "3", "-t", "5s",
-                         "--solo", "-c", "1", "--env", "K=v", NULL};
+        char *argv2[] = {"run", "-f", "s/exp", "-m",     "2G", "-n", "other", "-o",  "/r", "--replicas",
+                         "3",   "-t", "5s",    "--solo", "-c", "1",  "--env", "K=v", NULL};
         assert_int_equal(spec_cli_find_file(19, argv2, &idx, &e), 0);
         assert_int_equal(idx, 2);
         s = cli_ok_text(19, argv2, scenario_text);
@@ -373,13 +388,16 @@ static void test_file_mode(void **state) {
         cli_err(2, argv3, NULL, false, "bad.yaml: the scenario file was not read");
         char *argv4[] = {"run", "--job-name", "x", "e.yaml", NULL};
         cli_err(4, argv4, scenario_text, false,
-                "--job-name: applies to command strings, not to a scenario file (name the jobs in the file)");
+                "--job-name: applies to command strings, not to a scenario file (name the jobs in the "
+                "file)");
         char *argv5[] = {"run", "-N", "e.yaml", NULL};
         cli_err(3, argv5, scenario_text, false,
-                "--no-shell: applies to command strings, not to a scenario file (name the jobs in the file)");
+                "--no-shell: applies to command strings, not to a scenario file (name the jobs in the "
+                "file)");
         /* A flag value that is bad is reported even with a file. */
         char *argv6[] = {"run", "e.yaml", "--swap", "lots", NULL};
-        cli_err(4, argv6, scenario_text, false, "--swap: expected a size like 512M or 4GiB, or max, got 'lots'");
+        cli_err(4, argv6, scenario_text, false,
+                "--swap: expected a size like 512M or 4GiB, or max, got 'lots'");
 }
 
 static void test_command_with_yaml_word(void **state) {
@@ -392,16 +410,11 @@ static void test_command_with_yaml_word(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_dashdash),
-                cmocka_unit_test(test_shell_strings),
-                cmocka_unit_test(test_no_shell),
-                cmocka_unit_test(test_job_names),
-                cmocka_unit_test(test_all_flags),
-                cmocka_unit_test(test_flag_forms),
-                cmocka_unit_test(test_flag_errors),
-                cmocka_unit_test(test_shape_errors),
-                cmocka_unit_test(test_file_mode),
-                cmocka_unit_test(test_command_with_yaml_word),
+                cmocka_unit_test(test_dashdash),    cmocka_unit_test(test_shell_strings),
+                cmocka_unit_test(test_no_shell),    cmocka_unit_test(test_job_names),
+                cmocka_unit_test(test_all_flags),   cmocka_unit_test(test_flag_forms),
+                cmocka_unit_test(test_flag_errors), cmocka_unit_test(test_shape_errors),
+                cmocka_unit_test(test_file_mode),   cmocka_unit_test(test_command_with_yaml_word),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

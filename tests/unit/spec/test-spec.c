@@ -364,16 +364,17 @@ static void test_defaults_merge(void **state) {
 }
 
 static void test_values(void **state) {
-        Spec *s = parse_ok("jobs:\n"
-                           "  a: {command: x, cpus: all, pids: 7, cpu_max: 250, stop_signal: 9, timeout: infinity,"
-                           " memory: max, grace: 0}\n"
-                           "  b: {command: x, cpus: '2', stop_signal: SIGKILL, timeout: 90, memory_high: 1.5G}\n"
-                           "  c: {command: x, cpus: {shared: 3}, memory: 512k}\n"
-                           "  d.e_f-9: {command: [a b, 'c'], phases: [{load: L}, {run: R}, third]}\n"
-                           "scenarios:\n"
-                           "  x: {replicas: 8, solo: off}\n"
-                           "  y: ~\n"
-                           "solo: true\n");
+        Spec *s = parse_ok(
+                "jobs:\n"
+                "  a: {command: x, cpus: all, pids: 7, cpu_max: 250, stop_signal: 9, timeout: infinity,"
+                " memory: max, grace: 0}\n"
+                "  b: {command: x, cpus: '2', stop_signal: SIGKILL, timeout: 90, memory_high: 1.5G}\n"
+                "  c: {command: x, cpus: {shared: 3}, memory: 512k}\n"
+                "  d.e_f-9: {command: [a b, 'c'], phases: [{load: L}, {run: R}, third]}\n"
+                "scenarios:\n"
+                "  x: {replicas: 8, solo: off}\n"
+                "  y: ~\n"
+                "solo: true\n");
         assert_int_equal(s->jobs[0].limits.cpus.kind, CPUS_ALL);
         assert_int_equal(s->jobs[0].limits.pids_max, 7);
         assert_int_equal(s->jobs[0].limits.cpu_max_pct, 250);
@@ -409,32 +410,38 @@ static void test_values(void **state) {
 }
 
 static void test_syntax_errors(void **state) {
-        check_error("jobs:\n  a: {command: x\n", "t.yaml:3:1: invalid YAML: did not find expected ',' or '}' "
-                                                 "(while parsing a flow mapping at line 2, column 6)");
+        check_error("jobs:\n  a: {command: x\n",
+                    "t.yaml:3:1: invalid YAML: did not find expected ',' or '}' "
+                    "(while parsing a flow mapping at line 2, column 6)");
         check_error("jobs:\n  a:\n    command: x\n   bad: 1\n",
                     "t.yaml:4:4: invalid YAML: did not find expected key (while parsing a block mapping at "
                     "line 2, column 3)");
         /* Cut short after a key, before its value (found by the fuzzer as a leak). */
-        check_error("jobs: {sealer: {command: x:} ,b {command: y}}\n",
-                    "t.yaml:1:27: invalid YAML: found unexpected ':' (while scanning a plain scalar at line 1, "
-                    "column 26)");
+        check_error(
+                "jobs: {sealer: {command: x:} ,b {command: y}}\n",
+                "t.yaml:1:27: invalid YAML: found unexpected ':' (while scanning a plain scalar at line 1, "
+                "column 26)");
         check_error("", "t.yaml:1:1: the file is empty; expected a mapping with a jobs: key");
-        check_error("# only a comment\n", "t.yaml:1:1: the file is empty; expected a mapping with a jobs: key");
+        check_error("# only a comment\n",
+                    "t.yaml:1:1: the file is empty; expected a mapping with a jobs: key");
         check_error("jobs: {a: {command: x}}\n---\njobs: {}\n",
                     "t.yaml:2:1: a second YAML document ('---'); a scenario file holds one");
         check_error_len("jobs: {a: {command: \"x\xff\"}}", 27,
                         "t.yaml:1:23: invalid YAML input: invalid leading UTF-8 octet");
-        check_error("- a\n- b\n", "t.yaml:1:1: expected a mapping with a jobs: key at the top of the file, got a "
-                                  "list");
+        check_error("- a\n- b\n",
+                    "t.yaml:1:1: expected a mapping with a jobs: key at the top of the file, got a "
+                    "list");
 }
 
 static void test_aliases_rejected(void **state) {
-        check_error("defaults: &d {memory: 1G}\njobs:\n  a: {command: x, env: *d}\n",
-                    "t.yaml:3:24: YAML aliases (*d) are not supported; write the value out, or put shared job "
-                    "settings under defaults:");
-        check_error("x: &a [1]\ny: [*a, *a]\n",
-                    "t.yaml:2:5: YAML aliases (*a) are not supported; write the value out, or put shared job "
-                    "settings under defaults:");
+        check_error(
+                "defaults: &d {memory: 1G}\njobs:\n  a: {command: x, env: *d}\n",
+                "t.yaml:3:24: YAML aliases (*d) are not supported; write the value out, or put shared job "
+                "settings under defaults:");
+        check_error(
+                "x: &a [1]\ny: [*a, *a]\n",
+                "t.yaml:2:5: YAML aliases (*a) are not supported; write the value out, or put shared job "
+                "settings under defaults:");
 }
 
 static void test_unknown_keys(void **state) {
@@ -448,15 +455,17 @@ static void test_unknown_keys(void **state) {
         check_error("defaults: {timout: 1s}\njobs: {a: {command: x}}\n",
                     "t.yaml:1:12: unknown key 'timout' in defaults; did you mean 'timeout'?");
         /* Not close to anything: the list of keys instead. */
-        check_error("jobs: {a: {command: x}}\nscenarios: {s: {colour: red}}\n",
-                    "t.yaml:2:17: unknown key 'colour' in scenario 's'; expected one of: cpus, smt, memory, "
-                    "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
-                    "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {s: {colour: red}}\n",
+                "t.yaml:2:17: unknown key 'colour' in scenario 's'; expected one of: cpus, smt, memory, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
+                "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         /* A job key is not a scenario key. */
-        check_error("jobs: {a: {command: x}}\nscenarios: {s: {timeout: 1s}}\n",
-                    "t.yaml:2:17: unknown key 'timeout' in scenario 's'; expected one of: cpus, smt, memory, "
-                    "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
-                    "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {s: {timeout: 1s}}\n",
+                "t.yaml:2:17: unknown key 'timeout' in scenario 's'; expected one of: cpus, smt, memory, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
+                "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         check_error("jobs: {a: {command: x, cpus: {shard: 0-1}}}\n",
                     "t.yaml:1:31: unknown key 'shard' in cpus; did you mean 'shared'?");
         check_error("jobs: {a: {command: x, phases: {p: {begin: x}}}}\n",
@@ -477,7 +486,8 @@ static void test_duplicate_keys(void **state) {
         /* Several: the earliest repetition. */
         check_error("jobs: {b: {command: x}, a: {command: x}, b: {command: x}, a: {command: x}}\n",
                     "t.yaml:1:42: duplicate key 'b' (first given at line 1, column 8)");
-        check_error("jobs: {a: {command: x}}\n[x]: 1\n", "t.yaml:2:1: a key must be a plain string, not a list");
+        check_error("jobs: {a: {command: x}}\n[x]: 1\n",
+                    "t.yaml:2:1: a key must be a plain string, not a list");
 }
 
 static void test_type_errors(void **state) {
@@ -487,36 +497,40 @@ static void test_type_errors(void **state) {
                     "t.yaml:1:32: memory: expected a size like 512M or 4GiB, or max, got a list");
         check_error("jobs: {a: {command: x, memory: }}\n",
                     "t.yaml:1:32: memory: expected a size like 512M or 4GiB, or max, got nothing");
-        check_error("jobs: {a: {command: x, memory: 0}}\n",
-                    "t.yaml:1:32: memory: expected a size like 512M or 4GiB, or max, got 0 (which would stop the "
-                    "job at once)");
+        check_error("jobs: {a: {command: x, memory: 0}}\n", "t.yaml:1:32: memory: expected a size like 512M "
+                                                            "or 4GiB, or max, got 0 (which would stop the "
+                                                            "job at once)");
         check_error("jobs: {a: {command: x, memory_low: max}}\n",
                     "t.yaml:1:36: memory_low: expected a size like 512M or 4GiB, got 'max'");
         check_error("jobs: {a: {command: x, timeout: soon}}\n",
-                    "t.yaml:1:33: timeout: expected a duration like 90s, 500ms or 1h30m, or infinity, got 'soon'");
-        check_error("jobs: {a: {command: x, timeout: 0}}\n",
-                    "t.yaml:1:33: timeout: expected a duration like 90s, 500ms or 1h30m, or infinity, got '0'");
+                    "t.yaml:1:33: timeout: expected a duration like 90s, 500ms or 1h30m, or infinity, got "
+                    "'soon'");
+        check_error(
+                "jobs: {a: {command: x, timeout: 0}}\n",
+                "t.yaml:1:33: timeout: expected a duration like 90s, 500ms or 1h30m, or infinity, got '0'");
         check_error("jobs: {a: {command: x, grace: infinity}}\n",
                     "t.yaml:1:31: grace: expected a duration like 10s or 500ms, got 'infinity'");
-        check_error("jobs: {a: {command: x, cpus: 0}}\n",
-                    "t.yaml:1:30: cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} "
-                    "or all, got '0'");
+        check_error("jobs: {a: {command: x, cpus: 0}}\n", "t.yaml:1:30: cpus: expected a core count like 4, "
+                                                          "a CPU list like \"0-3,8\", {shared: \"0-1\"} "
+                                                          "or all, got '0'");
         check_error("jobs: {a: {command: x, cpus: 3-1}}\n",
-                    "t.yaml:1:30: cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} "
+                    "t.yaml:1:30: cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: "
+                    "\"0-1\"} "
                     "or all, got '3-1'");
         check_error("jobs: {a: {command: x, cpus: 0-5000}}\n",
                     "t.yaml:1:30: cpus: expected CPU numbers from 0 to 1023, got '0-5000'");
-        check_error("jobs: {a: {command: x, cpus: ''}}\n",
-                    "t.yaml:1:30: cpus: expected a core count like 4, a CPU list like \"0-3,8\", {shared: \"0-1\"} "
-                    "or all, got an empty CPU list");
+        check_error("jobs: {a: {command: x, cpus: ''}}\n", "t.yaml:1:30: cpus: expected a core count like "
+                                                           "4, a CPU list like \"0-3,8\", {shared: \"0-1\"} "
+                                                           "or all, got an empty CPU list");
         check_error("jobs: {a: {command: x, smt: both}}\n",
                     "t.yaml:1:29: smt: expected together or separate, got 'both'");
         check_error("jobs: {a: {command: x, pids: 0}}\n",
                     "t.yaml:1:30: pids: expected a process count from 1, or max, got '0'");
         check_error("jobs: {a: {command: x, cpu_weight: 10001}}\n",
                     "t.yaml:1:36: cpu_weight: expected a weight from 1 to 10000, got '10001'");
-        check_error("jobs: {a: {command: x, cpu_max: 1.5}}\n",
-                    "t.yaml:1:33: cpu_max: expected a percentage of one CPU like 150 or \"150%\", got '1.5'");
+        check_error(
+                "jobs: {a: {command: x, cpu_max: 1.5}}\n",
+                "t.yaml:1:33: cpu_max: expected a percentage of one CPU like 150 or \"150%\", got '1.5'");
         check_error("jobs: {a: {command: x, stop_signal: TERMINATE}}\n",
                     "t.yaml:1:37: stop_signal: expected a signal like TERM, SIGINT or 15, got 'TERMINATE'");
         check_error("jobs: {a: {command: x, priority: High}}\n",
@@ -525,10 +539,11 @@ static void test_type_errors(void **state) {
                     "t.yaml:1:29: cwd: expected a directory, got an empty string");
         check_error("jobs: {a: {command: x, env: [A=1]}}\n",
                     "t.yaml:1:29: env: expected a mapping of NAME: value, got a list");
-        check_error("jobs: {a: {command: x, env: {A: }}}\n",
-                    "t.yaml:1:33: env: expected a string value for A, got nothing (write \"\" for an empty one)");
-        check_error("jobs: {a: {command: x, env: {'A=B': 1}}}\n",
-                    "t.yaml:1:30: env: 'A=B' is not a valid variable name (it must be non-empty, without '=')");
+        check_error("jobs: {a: {command: x, env: {A: }}}\n", "t.yaml:1:33: env: expected a string value for "
+                                                             "A, got nothing (write \"\" for an empty one)");
+        check_error(
+                "jobs: {a: {command: x, env: {'A=B': 1}}}\n",
+                "t.yaml:1:30: env: 'A=B' is not a valid variable name (it must be non-empty, without '=')");
         check_error("jobs: {a: {command: x}}\nrepeat: 0\n",
                     "t.yaml:2:9: repeat: expected a count from 1 to 100000, got '0'");
         check_error("jobs: {a: {command: x}}\nrepeat: many\n",
@@ -537,22 +552,25 @@ static void test_type_errors(void **state) {
                     "t.yaml:2:8: order: expected interleaved, sequential or random, got 'shuffled'");
         check_error("jobs: {a: {command: x}}\nseed: -1\n",
                     "t.yaml:2:7: seed: expected a non-negative integer, got '-1'");
-        check_error("jobs: {a: {command: x}}\nsample_interval: 100us\n",
-                    "t.yaml:2:18: sample_interval: expected a duration from 1ms like 200ms or 1s, got '100us'");
+        check_error(
+                "jobs: {a: {command: x}}\nsample_interval: 100us\n",
+                "t.yaml:2:18: sample_interval: expected a duration from 1ms like 200ms or 1s, got '100us'");
         check_error("jobs: {a: {command: x}}\nnuma: far\n",
                     "t.yaml:2:7: numa: expected local, spread or interleave, got 'far'");
         check_error("jobs: {a: {command: x}}\nbackend: v3\n",
                     "t.yaml:2:10: backend: expected auto, v2, v1 or none, got 'v3'");
-        check_error("jobs: {a: {command: x}}\nkeep: maybe\n", "t.yaml:2:7: keep: expected true or false, got 'maybe'");
+        check_error("jobs: {a: {command: x}}\nkeep: maybe\n",
+                    "t.yaml:2:7: keep: expected true or false, got 'maybe'");
         check_error("jobs: {a: {command: x}}\nname: a/b\n",
                     "t.yaml:2:7: name: expected a name of letters, digits, '_', '.' and '-', got 'a/b'");
         check_error("jobs: {a: {command: x}}\nreserve: [1]\n",
                     "t.yaml:2:10: reserve: expected a core count from 0, got a list");
         check_error("jobs: [a, b]\n", "t.yaml:1:7: jobs: expected a mapping of job name: job, got a list");
         check_error("jobs: {}\n", "t.yaml:1:7: jobs: is empty; define at least one job");
-        check_error("name: x\n", "t.yaml:1:1: the file defines no jobs; add a jobs: mapping (name: {command: ...})");
-        check_error("jobs: {a: 'sleep 1'}\n",
-                    "t.yaml:1:11: job 'a': expected a mapping of job keys (command:, cpus:, ...), got 'sleep 1'");
+        check_error("name: x\n",
+                    "t.yaml:1:1: the file defines no jobs; add a jobs: mapping (name: {command: ...})");
+        check_error("jobs: {a: 'sleep 1'}\n", "t.yaml:1:11: job 'a': expected a mapping of job keys "
+                                              "(command:, cpus:, ...), got 'sleep 1'");
         check_error("jobs: {a: {command: x}}\ndefaults: [memory]\n",
                     "t.yaml:2:11: defaults: expected a mapping of job keys, got a list");
         check_error("jobs: {a: {command: x, metrics: {m: {pattern: x, agg: median}}}}\n",
@@ -562,33 +580,42 @@ static void test_type_errors(void **state) {
         check_error("jobs: {a: {command: x, phases: {p: {start: ''}}}}\n",
                     "t.yaml:1:44: phases: start: expected a regular expression, got an empty string");
         check_error("jobs: {a: {command: x, phases: {p: {}}}}\n",
-                    "t.yaml:1:36: phases: expected {start: regex, end: regex} for phase 'p', got an empty mapping");
+                    "t.yaml:1:36: phases: expected {start: regex, end: regex} for phase 'p', got an empty "
+                    "mapping");
 }
 
 static void test_commands(void **state) {
-        check_error("jobs: {a: {command: []}}\n",
-                    "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got an "
-                    "empty command");
-        check_error("jobs: {a: {command: '  '}}\n",
-                    "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got an "
-                    "empty command");
+        check_error(
+                "jobs: {a: {command: []}}\n",
+                "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got an "
+                "empty command");
+        check_error(
+                "jobs: {a: {command: '  '}}\n",
+                "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got an "
+                "empty command");
         check_error("jobs: {a: {command: ['', x]}}\n",
                     "t.yaml:1:21: command: the program name (the first word) is empty");
-        check_error("jobs: {a: {command: [x, ~]}}\n",
-                    "t.yaml:1:25: command: expected each argument to be a string, got nothing (quote it: \"\")");
-        check_error("jobs: {a: {command: [x, [y]]}}\n",
-                    "t.yaml:1:25: command: expected each argument to be a string, got a list (quote it: \"\")");
-        check_error("jobs: {a: {command: {x: y}}}\n",
-                    "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got a "
-                    "mapping");
-        check_error("jobs:\n  a: {cpus: 1}\n",
-                    "t.yaml:2:3: job 'a' has no command; add command: [program, args...] or command: 'a shell "
-                    "line'");
-        check_error("jobs:\n  a:\n", "t.yaml:2:3: job 'a' has no command; add command: [program, args...] or "
-                                     "command: 'a shell line'");
-        check_error("jobs: {a: {command: \"a\\0b\"}}\n",
-                    "t.yaml:1:21: a string holds a NUL character (\\0), which no command, path or pattern can "
-                    "contain");
+        check_error(
+                "jobs: {a: {command: [x, ~]}}\n",
+                "t.yaml:1:25: command: expected each argument to be a string, got nothing (quote it: \"\")");
+        check_error(
+                "jobs: {a: {command: [x, [y]]}}\n",
+                "t.yaml:1:25: command: expected each argument to be a string, got a list (quote it: \"\")");
+        check_error(
+                "jobs: {a: {command: {x: y}}}\n",
+                "t.yaml:1:21: command: expected a list like [prog, arg] or a shell command string, got a "
+                "mapping");
+        check_error(
+                "jobs:\n  a: {cpus: 1}\n",
+                "t.yaml:2:3: job 'a' has no command; add command: [program, args...] or command: 'a shell "
+                "line'");
+        check_error("jobs:\n  a:\n",
+                    "t.yaml:2:3: job 'a' has no command; add command: [program, args...] or "
+                    "command: 'a shell line'");
+        check_error(
+                "jobs: {a: {command: \"a\\0b\"}}\n",
+                "t.yaml:1:21: a string holds a NUL character (\\0), which no command, path or pattern can "
+                "contain");
         /* A command in defaults: every job runs it unless it has its own. */
         Spec *s = parse_ok("defaults: {command: [run, '${replica}']}\njobs: {a: {}, b: {command: other}}\n");
         assert_string_equal(s->jobs[0].argv[1], "${replica}");
@@ -598,22 +625,26 @@ static void test_commands(void **state) {
 }
 
 static void test_names(void **state) {
-        check_error("jobs: {'a b': {command: x}}\n",
-                    "t.yaml:1:8: job name 'a b' may only hold letters, digits, '_', '.' and '-' (at most 100; it "
-                    "names a cgroup)");
-        check_error("jobs: {'a#2': {command: x}}\n",
-                    "t.yaml:1:8: job name 'a#2' may only hold letters, digits, '_', '.' and '-' (at most 100; it "
-                    "names a cgroup)");
-        check_error("jobs: {..: {command: x}}\n",
-                    "t.yaml:1:8: job name '..' may only hold letters, digits, '_', '.' and '-' (at most 100; it "
-                    "names a cgroup)");
-        check_error("jobs: {a: {command: x}}\nscenarios: {solo: {}}\n",
-                    "t.yaml:2:13: the scenario name 'solo' is reserved for solo baselines; choose another name");
-        check_error("jobs: {a: {command: x}}\nscenarios: {a/b: {}}\n",
-                    "t.yaml:2:13: scenario name 'a/b' may only hold letters, digits, '_', '.' and '-' (at most "
-                    "100; it names a cgroup)");
+        check_error("jobs: {'a b': {command: x}}\n", "t.yaml:1:8: job name 'a b' may only hold letters, "
+                                                     "digits, '_', '.' and '-' (at most 100; it "
+                                                     "names a cgroup)");
+        check_error("jobs: {'a#2': {command: x}}\n", "t.yaml:1:8: job name 'a#2' may only hold letters, "
+                                                     "digits, '_', '.' and '-' (at most 100; it "
+                                                     "names a cgroup)");
+        check_error(
+                "jobs: {..: {command: x}}\n",
+                "t.yaml:1:8: job name '..' may only hold letters, digits, '_', '.' and '-' (at most 100; it "
+                "names a cgroup)");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {solo: {}}\n",
+                "t.yaml:2:13: the scenario name 'solo' is reserved for solo baselines; choose another name");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {a/b: {}}\n",
+                "t.yaml:2:13: scenario name 'a/b' may only hold letters, digits, '_', '.' and '-' (at most "
+                "100; it names a cgroup)");
         check_error("jobs: {a: {command: x, metrics: {'m m': x}}}\n",
-                    "t.yaml:1:34: metric name 'm m' may only hold letters, digits, '_', '.' and '-' (at most 100)");
+                    "t.yaml:1:34: metric name 'm m' may only hold letters, digits, '_', '.' and '-' (at "
+                    "most 100)");
         check_error("jobs: {a: {command: x, phases: [a, {phase1: b}]}}\n",
                     "t.yaml:1:37: phases: duplicate phase name 'phase1'");
         char yaml[256];
@@ -631,30 +662,38 @@ static void test_scenarios(void **state) {
         check_error("jobs: {sealer: {command: x}, b: {command: y}}\nscenarios: {s: {jobs: [sealr]}}\n",
                     "t.yaml:2:24: scenario 's': unknown job 'sealr'; did you mean 'sealer'?");
         check_error("jobs: {sealer: {command: x}}\nscenarios: {s: {jobs: [other]}}\n",
-                    "t.yaml:2:24: scenario 's': unknown job 'other'; the jobs: section defines 1 job(s), starting "
+                    "t.yaml:2:24: scenario 's': unknown job 'other'; the jobs: section defines 1 job(s), "
+                    "starting "
                     "with 'sealer'");
-        check_error("jobs: {a: {command: x}}\nscenarios: {s: {jobs: [a, a]}}\n",
-                    "t.yaml:2:27: scenario 's': job 'a' is listed twice; use replicas: to run several copies");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {s: {jobs: [a, a]}}\n",
+                "t.yaml:2:27: scenario 's': job 'a' is listed twice; use replicas: to run several copies");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {jobs: []}}\n",
-                    "t.yaml:2:23: jobs: the list is empty; name at least one job, or leave jobs: out to run them "
+                    "t.yaml:2:23: jobs: the list is empty; name at least one job, or leave jobs: out to run "
+                    "them "
                     "all");
-        check_error("jobs: {a: {command: x}}\nscenarios: {s: {replicas: 0}}\n",
-                    "t.yaml:2:27: replicas: expected a copy count from 1 to 1024, or a list of them, got '0'");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {s: {replicas: 0}}\n",
+                "t.yaml:2:27: replicas: expected a copy count from 1 to 1024, or a list of them, got '0'");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {replicas: [1, 1025]}}\n",
                     "t.yaml:2:31: replicas: expected copy counts from 1 to 1024, got '1025'");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {replicas: []}}\n",
-                    "t.yaml:2:27: replicas: expected a copy count from 1 to 1024, or a list of them, got a list");
-        check_error("jobs: {a: {command: x}}\nscenarios: {s: {matrix: {size: []}}}\n",
-                    "t.yaml:2:32: matrix: expected a non-empty list of values for 'size', got an empty list");
+                    "t.yaml:2:27: replicas: expected a copy count from 1 to 1024, or a list of them, got a "
+                    "list");
+        check_error(
+                "jobs: {a: {command: x}}\nscenarios: {s: {matrix: {size: []}}}\n",
+                "t.yaml:2:32: matrix: expected a non-empty list of values for 'size', got an empty list");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {matrix: {size: 1G}}}\n",
                     "t.yaml:2:32: matrix: expected a non-empty list of values for 'size', got '1G'");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {matrix: {1x: [a]}}}\n",
-                    "t.yaml:2:26: matrix: parameter name '1x' must be letters, digits and '_', not starting with "
+                    "t.yaml:2:26: matrix: parameter name '1x' must be letters, digits and '_', not starting "
+                    "with "
                     "a digit (it is used as ${name})");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {matrix: {x: [a, {b: c}]}}}\n",
                     "t.yaml:2:33: matrix: expected a string or number value for 'x', got a mapping");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {smt: separate}}\n",
-                    "t.yaml:2:17: scenario 's': smt: only applies together with cpus: in a scenario (or set it on "
+                    "t.yaml:2:17: scenario 's': smt: only applies together with cpus: in a scenario (or set "
+                    "it on "
                     "the jobs)");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: {allowed_cpus: x}}\n",
                     "t.yaml:2:31: allowed_cpus: expected a CPU list like \"0-3,8\", got 'x'");
@@ -664,7 +703,8 @@ static void test_scenarios(void **state) {
                     "t.yaml:2:12: scenarios: expected a mapping of scenario name: scenario, got a list");
         check_error("jobs: {a: {command: x}}\nscenarios: {s: 3}\n",
                     "t.yaml:2:16: scenario 's': expected a mapping (jobs:, replicas:, ...), got '3'");
-        check_error("jobs: {a: {command: x}}\nsolo: sure\n", "t.yaml:2:7: solo: expected true or false, got 'sure'");
+        check_error("jobs: {a: {command: x}}\nsolo: sure\n",
+                    "t.yaml:2:7: solo: expected true or false, got 'sure'");
 }
 
 static void test_bounds(void **state) {
@@ -694,12 +734,36 @@ static void test_bounds(void **state) {
         free(s);
 
         /* More than 10000 jobs */
-        size_t cap = 10001 * 24 + 64;
+        size_t cap = 10001 * 24 + 16384;
         char *jobs = malloc(cap), *p = jobs;
         p += sprintf(p, "jobs:\n");
         for (int i = 0; i < 10001; i++)
                 p += sprintf(p, " j%d: {command: x}\n", i);
         check_error(jobs, "t.yaml:2:2: jobs: 10001 entries; at most 10000 are supported");
+
+        /* defaults: copied into every job: 1003 values x 2000 jobs. */
+        p = jobs;
+        p += sprintf(p, "defaults:\n  command: x\n  env:\n");
+        for (int i = 0; i < 500; i++)
+                p += sprintf(p, "    V%d: x\n", i);
+        p += sprintf(p, "jobs:\n");
+        for (int i = 0; i < 2000; i++)
+                p += sprintf(p, " j%d: {}\n", i);
+        check_error(jobs,
+                    "t.yaml:1:1: defaults: 1005 values copied into 2000 jobs are more than 2000000; make "
+                    "defaults: smaller");
+
+        /* 10000 jobs in each of 11 scenarios. */
+        p = jobs;
+        p += sprintf(p, "defaults: {command: x}\njobs:\n");
+        for (int i = 0; i < 10000; i++)
+                p += sprintf(p, " j%d:\n", i);
+        p += sprintf(p,
+                     "scenarios: {s0: {}, s1: {}, s2: {}, s3: {}, s4: {}, s5: {}, s6: {}, s7: {}, s8: {}, "
+                     "s9: {}, s10: {}}\n");
+        check_error(jobs,
+                    "t.yaml:10003:93: the scenarios list more than 100000 jobs in all; split the experiment "
+                    "into several files");
         free(jobs);
 }
 
@@ -712,7 +776,8 @@ static void test_error_done_null_safe(void **state) {
         /* NULL text with length 0 is an empty file, not a crash. */
         Spec *s = NULL;
         assert_int_equal(spec_parse_yaml(NULL, NULL, 0, &s, &e), -EINVAL);
-        assert_string_equal(e.message, "<input>:1:1: the file is empty; expected a mapping with a jobs: key");
+        assert_string_equal(e.message,
+                            "<input>:1:1: the file is empty; expected a mapping with a jobs: key");
         spec_error_done(&e);
 }
 

@@ -105,11 +105,11 @@ static void test_size(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 uint64_t v = SENTINEL;
                 if (parse_size(good[i].s, &v) != 0 || v != good[i].v)
-                        fail_msg("parse_size(\"%s\") = %llu, expected %llu", good[i].s, (unsigned long long)v,
-                                 (unsigned long long)good[i].v);
+                        fail_msg("parse_size(\"%s\") = %llu, expected %llu", good[i].s,
+                                 (unsigned long long)v, (unsigned long long)good[i].v);
         }
-        static const char *const bad[] = {"", "M", "-1", "1.5.5G", "1X", "1e3", "lots", " 1G", "1G ", "1 G B",
-                                          "1GiBB", ".", "1KK"};
+        static const char *const bad[] = {"",    "M",   "-1",    "1.5.5G", "1X", "1e3", "lots",
+                                          " 1G", "1G ", "1 G B", "1GiBB",  ".",  "1KK"};
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 uint64_t v = SENTINEL;
                 if (parse_size(bad[i], &v) != -EINVAL || v != SENTINEL)
@@ -151,11 +151,11 @@ static void test_duration(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 uint64_t v = SENTINEL;
                 if (parse_duration(good[i].s, &v) != 0 || v != good[i].v)
-                        fail_msg("parse_duration(\"%s\") = %llu, expected %llu", good[i].s, (unsigned long long)v,
-                                 (unsigned long long)good[i].v);
+                        fail_msg("parse_duration(\"%s\") = %llu, expected %llu", good[i].s,
+                                 (unsigned long long)v, (unsigned long long)good[i].v);
         }
-        static const char *const bad[] = {"", "s", "1x", "1h 30m", "1s90", "1.5.5s", "1e3s", "-1s", "soon", "1 s",
-                                          " 1s"};
+        static const char *const bad[] = {"",     "s",   "1x",   "1h 30m", "1s90", "1.5.5s",
+                                          "1e3s", "-1s", "soon", "1 s",    " 1s"};
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 uint64_t v = SENTINEL;
                 if (parse_duration(bad[i], &v) != -EINVAL || v != SENTINEL)
