@@ -111,12 +111,12 @@ def bench_cpulimit(tmp):
 
 def bench_peak(tmp):
     size = 256 << 20
-    r0, _ = run_corun(["--", TOUCH, "0"], tmp, "peak0", check=True)
-    r1, _ = run_corun(["--", TOUCH, str(size)], tmp, "peak1", check=True)
+    r0, _ = run_corun(["--", TOUCH, "4096", "--hold", "1000"], tmp, "peak0", check=True)
+    r1, _ = run_corun(["--", TOUCH, str(size), "--hold", "1000"], tmp, "peak1", check=True)
     j0, j1 = r0["runs"][0]["jobs"][0], r1["runs"][0]["jobs"][0]
     base = j0["memory"]["peak_bytes"]
     peak = j1["memory"]["peak_bytes"]
-    err = (peak - (size + base)) / (1 << 20)
+    err = (peak - (size - 4096 + base)) / (1 << 20)
     pss = j1["memory"]["pss_peak_bytes"]
     print(f"peak: static toucher of 256 MiB: group peak {peak / (1 << 20):.2f} MiB, baseline footprint "
           f"{base / (1 << 20):.2f} MiB, error vs 256 MiB + baseline {err:+.2f} MiB; sampled PSS peak "
@@ -163,7 +163,7 @@ def bench_queue(tmp):
                "name: queue\nsample_interval: 1s\n")
     _, t_corun = run_corun([y], tmp, "queue", check=True)
     t0 = time.monotonic()
-    subprocess.run(f"yes /bin/true | head -n {n} | xargs -P2 -I{{}} {{}}", shell=True, check=True)
+    subprocess.run(f"yes | head -n {n} | xargs -P2 -n1 /bin/true", shell=True, check=True)
     t_x = time.monotonic() - t0
     print(f"queue: {n} x /bin/true, 1 core each: corun {n / t_corun:.0f} jobs/s, xargs -P2 (no partitions) "
           f"{n / t_x:.0f} jobs/s: ratio {t_x / t_corun:.2f}x of xargs")

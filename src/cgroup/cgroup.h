@@ -164,3 +164,10 @@ int journal_cleanup_dead(const char *dir, CleanupReport *ret);
  * would be (processes_killed counts the processes found). */
 int journal_cleanup(const char *dir, bool dry_run, CleanupReport *ret);
 void cleanup_report_done(CleanupReport *r);
+
+/* ---- the sampler's fast path (cgroup-sample.c) ---- */
+/* Opens the group's memory usage file and CPU usage file for repeated pread; either fd
+ * is -1 where the backend has none (none backend). The caller closes them. */
+int cg_open_sample_fds(const Cgroup *g, int *ret_mem_fd, int *ret_cpu_fd);
+int cg_sample_read_memory(int fd, uint64_t *ret_bytes);
+int cg_sample_read_cpu(int fd, uint64_t *ret_usec);

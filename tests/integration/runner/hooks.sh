@@ -1,0 +1,17 @@
+#!/bin/sh
+# Hooks with hyperfine's meanings: setup once, prepare/conclude around every run,
+# cleanup once; a failing prepare stops the run before any job starts.
+. "$SRCDIR/tests/integration/lib.sh"
+need_root_cgroups
+R=$WORK/res
+"$CORUN" run -q -o "$R" --repeat 2 --setup 'echo S' --prepare 'echo P$CORUN_REPETITION' \
+        --conclude 'echo C' --cleanup 'echo X' 'true' || fail "run failed"
+got=$(grep -v '^==' "$R/logs/hooks.log" | tr '\n' ' ')
+assert_eq "$got" "S P0 C P1 C X " "hook order"
+assert_eq "$(json "$R/result.json" '.runs | length')" 2 "runs"
+rc=0
+"$CORUN" run -q -o "$R.2" --prepare 'exit 3' 'touch $TMPDIR/../../ran' > "$WORK/err" 2>&1 || rc=$?
+assert_eq "$rc" 1 "exit status of a failed prepare"
+grep -q "prepare hook 'exit 3' failed" "$WORK/err" || fail "no message: $(cat "$WORK/err")"
+assert_eq "$(json "$R.2/result.json" '[.runs[].jobs[]] | length')" 0 "jobs started after a failed prepare"
+echo ok

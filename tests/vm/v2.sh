@@ -1,0 +1,148 @@
+#!/bin/sh
+# Runs inside the VM (tests/vm/run-in-vm.sh): what only the cgroup v2 backend does.
+#  1. memory.high throttles instead of killing; the job's own memory.events.local;
+#     PSI in result.json;
+#  2. memory.events.local: a job that OOMs in a group of its own making is counted in
+#     its memory.events but not in .local, and the result has the .local figures;
+#  3. a runner below the root (as under `systemd-run --scope -p Delegate=yes`) moves
+#     into corun/<run-id>/runner, enables controllers, and leaves the group as it was;
+#     killed with -9 there, `corun cleanup` removes everything;
+#  4. a group shared with another process: auto falls back to none and says what to run;
+#  5. `corun doctor` on v2: ready at the root, not usable in a shared group.
+. "$SRCDIR/tests/integration/lib.sh"
+CG=/sys/fs/cgroup
+[ -f $CG/cgroup.controllers ] || skip "/sys/fs/cgroup is not a cgroup2 mount (run through tests/vm/run-in-vm.sh)"
+need_root_cgroups
+OWN=$CG/corun-v2-test
+cleanup_v2() {
+        [ -d $OWN ] && {
+                echo 1 >$OWN/cgroup.kill 2>/dev/null
+                sleep 0.2
+                find $OWN -depth -type d -exec rmdir {} \; 2>/dev/null
+        }
+        cleanup_work
+}
+trap cleanup_v2 EXIT
+
+# 1. 8 MiB over memory.high: without swap (the VM has none) anonymous memory above
+# memory.high cannot be reclaimed, so the kernel throttles every allocation (up to 2 s
+# per 256 KiB over) instead of killing. 200 MiB over 64M would take ~20 minutes at that
+# pace; 72 MiB takes seconds and shows the same thing.
+R=$WORK/high
+"$CORUN" run -q -t 90s --memory-high 64M -m 512M -o "$R" -- corun stress mem 72M --hold 100ms ||
+        fail "a job over memory.high did not finish: $(cat "$R/result.json" 2>/dev/null | head -c 2000)"
+f=$R/result.json
+assert_eq "$(json "$f" .backend)" v2 "backend"
+assert_eq "$(job "$f" corun .reason)" exit "reason under memory.high"
+assert_eq "$(job "$f" corun .memory.events.oom_kill)" 0 "oom_kill under memory.high"
+assert_eq "$(job "$f" corun .memory.events.max)" 0 "events.max under memory.high"
+[ "$(job "$f" corun .memory.events.high)" -gt 0 ] || fail "memory.events high not counted"
+assert_between "$(job "$f" corun .memory.peak_bytes)" 67108864 100663296 "peak under memory.high 64M"
+for k in cpu_some_s memory_some_s memory_full_s io_some_s io_full_s; do
+        v=$(job "$f" corun ".pressure.$k")
+        [ "$v" != null ] || fail "pressure.$k is null"
+done
+# Throttling is a memory stall.
+assert_between "$(job "$f" corun .pressure.memory_some_s)" 0.001 1000 "memory stall under memory.high"
+json "$f" .host.cgroup_backend_detail | grep -q "memory.peak" || fail "backend detail does not name memory.peak"
+# The same job under memory.max 64M is killed (the contrast high is about).
+"$CORUN" run -q -t 90s -m 64M -o "$R.max" -- corun stress mem 72M >/dev/null 2>&1 || true
+assert_eq "$(job "$R.max/result.json" corun .reason)" oom "reason under memory.max"
+
+# 2. The job moves itself into inner/ and runs a hog in hog/ under a 16M limit; the hog's
+# OOM kill shows in the job's memory.events, not in its memory.events.local, which is
+# what the result holds. memory.oom.group on the job does not widen the kill: the OOM's
+# domain is hog/.
+R=$WORK/local
+cat >"$WORK/nest.sh" <<'EOF'
+g=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+mkdir "$g/inner" "$g/hog"
+echo $$ >"$g/inner/cgroup.procs"
+echo +memory >"$g/cgroup.subtree_control"
+echo 16M >"$g/hog/memory.max"
+sh -c 'echo $$ >"$1/hog/cgroup.procs" && exec corun stress mem 64M' sh "$g" || true
+echo "events: $(grep oom_kill "$g/memory.events")"
+echo "local: $(grep oom_kill "$g/memory.events.local")"
+EOF
+"$CORUN" run -q -t 60s -m 256M -o "$R" -- sh "$WORK/nest.sh" || fail "nested job failed"
+out="$R/$(job "$R/result.json" sh .logs.stdout)"
+grep -q "^events: oom_kill 1" "$out" || fail "the hog's OOM kill is not in the job's memory.events: $(cat "$out")"
+grep -q "^local: oom_kill 0" "$out" || fail "memory.events.local counts the hog's kill: $(cat "$out")"
+assert_eq "$(job "$R/result.json" sh .reason)" exit "nested job reason"
+assert_eq "$(job "$R/result.json" sh .memory.events.oom_kill)" 0 "result oom_kill (from .local)"
+
+# 3. Below the root, alone in its group.
+mkdir $OWN
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -m 64M -o "$1" -- sh -c "cat /proc/self/cgroup; sleep 1"' \
+        "$CORUN" "$WORK/leaf" &
+pid=$!
+leaf=""
+for i in $(seq 100); do
+        leaf=$(ls -d $OWN/corun/*/runner 2>/dev/null || true)
+        [ -n "$leaf" ] && grep -qx "$pid" "$leaf/cgroup.procs" 2>/dev/null && break
+        sleep 0.05
+done
+[ -n "$leaf" ] || fail "no corun/<run-id>/runner below $OWN"
+grep -qx "$pid" "$leaf/cgroup.procs" || fail "the runner $pid is not in $leaf"
+grep -qw memory $OWN/cgroup.subtree_control || fail "memory not enabled in $OWN"
+wait $pid || fail "corun run below the root failed"
+f=$WORK/leaf/result.json
+assert_eq "$(json "$f" .backend)" v2 "backend below the root"
+json "$f" .host.cgroup_backend_detail | grep -q "runner" || fail "detail does not say where the runner went"
+out="$WORK/leaf/$(job "$f" sh .logs.stdout)"
+grep -q "^0::/corun-v2-test/corun/.*/000-default/sh$" "$out" || fail "job not in its group: $(cat "$out")"
+assert_eq "$(ls $OWN | grep -c '^corun')" 0 "groups left below $OWN"
+assert_eq "$(cat $OWN/cgroup.subtree_control)" "" "controllers left enabled in $OWN"
+
+# kill -9 while the runner sits in its leaf; cleanup removes the whole tree.
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -o "$1" "sleep 60"' "$CORUN" "$WORK/k9" &
+pid=$!
+for i in $(seq 100); do
+        pidof sleep >/dev/null && ls -d $OWN/corun/*/runner >/dev/null 2>&1 && break
+        sleep 0.05
+done
+kill -9 $pid
+wait $pid 2>/dev/null || true
+# The killed runner was the only process of its leaf, which is now empty.
+"$CORUN" cleanup >"$WORK/cleanup.out" 2>&1 || fail "cleanup failed: $(cat "$WORK/cleanup.out")"
+grep -q "runner" "$WORK/cleanup.out" || fail "cleanup did not remove the runner leaf: $(cat "$WORK/cleanup.out")"
+[ ! -e $OWN/corun ] || fail "cleanup left $(find $OWN/corun -type d)"
+# (busybox has no pgrep.)
+pidof sleep >/dev/null && fail "the job's sleep survived cleanup"
+# What cleanup cannot undo: the dead runner had enabled controllers in $OWN, which then
+# holds no process (a systemd scope ends with its last one).
+echo "-cpuset -cpu -io -memory -pids" >$OWN/cgroup.subtree_control
+
+# 4. Sharing the group with another process: no controllers can be enabled there.
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec sleep 30' &
+other=$!
+sleep 0.2
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -o "$1" -- true' "$CORUN" "$WORK/shared" \
+        >"$WORK/shared.out" 2>&1 || fail "auto did not fall back: $(cat "$WORK/shared.out")"
+assert_eq "$(json "$WORK/shared/result.json" .backend)" none "backend in a shared group"
+grep -q "systemd-run --scope -p Delegate=yes" "$WORK/shared.out" || fail "no advice: $(cat "$WORK/shared.out")"
+rc=0
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q --backend v2 -o "$1" -- true' "$CORUN" \
+        "$WORK/shared2" >"$WORK/shared2.out" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "--backend v2 in a shared group did not fail"
+grep -q "other process" "$WORK/shared2.out" || fail "--backend v2 error says not why: $(cat "$WORK/shared2.out")"
+
+# 5. doctor: in the shared group, then at the root (this script's own group).
+rc=0
+sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" doctor' "$CORUN" >"$WORK/doc.shared" 2>&1 || rc=$?
+assert_eq "$rc" 2 "doctor in a shared group"
+grep -q "^FAIL  delegation .*other process.*systemd-run --scope -p Delegate=yes" "$WORK/doc.shared" ||
+        fail "doctor: no delegation advice: $(cat "$WORK/doc.shared")"
+kill $other
+rc=0
+"$CORUN" doctor --json >"$WORK/doc.json" || rc=$?
+assert_eq "$rc" 0 "doctor at the root: $(cat "$WORK/doc.json")"
+assert_eq "$(json "$WORK/doc.json" .backend)" v2 "doctor backend"
+assert_eq "$(json "$WORK/doc.json" '.checks[] | select(.name == "controllers") | .message')" \
+        "cpuset cpu io memory pids available and writable" "doctor controllers"
+assert_eq "$(json "$WORK/doc.json" '.checks[] | select(.name == "psi") | .level')" ok "doctor psi"
+rc=0
+"$CORUN" doctor --write-test >"$WORK/doc.write" 2>&1 || rc=$?
+assert_eq "$rc" 0 "doctor --write-test: $(cat "$WORK/doc.write")"
+grep -q "^ok    write-test" "$WORK/doc.write" || fail "write-test: $(cat "$WORK/doc.write")"
+echo ok
