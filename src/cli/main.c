@@ -89,7 +89,8 @@ typedef struct Command {
 static const Command commands[] = {
         {"run", cmd_run, "run a scenario file or commands side by side in partitions"},
         {"cleanup", cmd_cleanup, "remove what killed runs left behind (groups, processes, scratch dirs)"},
-        {"stress", cmd_stress, "built-in workloads: stress cpu|mem"},
+        {"doctor", cmd_doctor, "is this machine ready? backend, controllers, delegation, SMT, governor"},
+        {"stress", cmd_stress, "built-in workloads: stress cpu|mem|sleep|output"},
 };
 
 static void usage(FILE *f) {

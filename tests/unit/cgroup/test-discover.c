@@ -124,14 +124,22 @@ static void test_manager_on_fixtures(void **state) {
         char *why = NULL;
         CgroupManagerOptions o = {.backend = BACKEND_AUTO, .fs_root = fixture("v2"), .run_id = "t1"};
 
-        /* v2-only host: no v2 backend yet, said plainly. */
-        assert_int_equal(cg_manager_new(&o, NULL, &m, &why), -EOPNOTSUPP);
-        assert_null(m);
-        assert_non_null(why);
-        assert_non_null(strstr(why, "v2"));
-        assert_non_null(strstr(why, "--backend none"));
+        /* v2-only host whose group is not there under the fixture root: auto falls
+         * back to none and says what to run; asking for v1 there is refused. */
+        assert_int_equal(cg_manager_new(&o, NULL, &m, &why), 0);
+        assert_int_equal(cg_manager_backend(m), BACKEND_NONE);
+        assert_non_null(strstr(why, "Delegate=yes"));
+        assert_non_null(strstr(why, "NOT ENFORCED"));
         free(why);
         why = NULL;
+        m = cg_manager_free(m);
+        o.backend = BACKEND_V1;
+        assert_int_equal(cg_manager_new(&o, NULL, &m, &why), -EOPNOTSUPP);
+        assert_null(m);
+        assert_non_null(strstr(why, "--backend v2 or auto"));
+        free(why);
+        why = NULL;
+        o.backend = BACKEND_AUTO;
 
         /* Hierarchies listed but not usable under the fixture root: auto falls back to
          * none and says loudly that memory is not enforced; asking for v1 fails. */
