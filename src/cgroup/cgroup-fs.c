@@ -482,6 +482,60 @@ int cg_rmdir_tree(const char *path) {
         return rmdir_rec(path, &(RmdirWalk){.deadline = cg_now_usec() + USEC_PER_SEC});
 }
 
+/* ---- cgroup v2 controller lists (cgroup-v2.c, cgroup-probe.c) ---- */
+
+static const char *const v2_names[CG_V2_N] = {"cpuset", "cpu", "io", "memory", "pids"};
+
+const char *cg_v2_controller_name(unsigned bit) {
+        return bit < CG_V2_N ? v2_names[bit] : NULL;
+}
+
+unsigned cg_v2_controllers_in(const char *dir, const char *file) {
+        _cleanup_free_ char *s = NULL;
+        unsigned mask = 0;
+        if (cg_read(dir, file, &s) < 0)
+                return 0;
+        char *save = NULL;
+        for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+                for (unsigned b = 0; b < CG_V2_N; b++)
+                        if (streq(t, v2_names[b]))
+                                mask |= 1u << b;
+        return mask;
+}
+
+char *cg_v2_mask_to_string(unsigned mask) {
+        char buf[64] = "";
+        for (unsigned b = 0; b < CG_V2_N; b++)
+                if (mask & (1u << b)) {
+                        if (*buf)
+                                strcat(buf, " ");
+                        strcat(buf, v2_names[b]);
+                }
+        return strdup(buf);
+}
+
+bool cg_v2_is_root(const char *dir) {
+        return !cg_exists(dir, "cgroup.type");
+}
+
+int cg_v2_other_procs(const char *dir, pid_t *ret_first) {
+        _cleanup_free_ char *s = NULL;
+        int r = cg_read(dir, "cgroup.procs", &s), n = 0;
+        if (r < 0)
+                return r;
+        for (char *line = s, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                unsigned pid;
+                if (parse_unsigned(line, &pid) < 0 || (pid_t)pid == getpid())
+                        continue;
+                if (n++ == 0 && ret_first)
+                        *ret_first = (pid_t)pid;
+        }
+        return n;
+}
+
 uint64_t cg_weight_to_shares(uint64_t weight) {
         /* The same linear map the kernel and systemd use between the two scales. */
         uint64_t s = weight * 1024 / 100;

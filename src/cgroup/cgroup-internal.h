@@ -200,7 +200,8 @@ void cg_sleep_usec(uint64_t usec);
 /* v1 memory: true when memory.memsw.limit_in_bytes must be written before
  * memory.limit_in_bytes, because the kernel keeps limit <= memsw at every step. */
 bool cg_v1_memsw_first(uint64_t cur_limit, uint64_t new_memsw);
-/* ---- cgroup v2 (cgroup-v2.c) ---- */
+
+/* ---- cgroup v2 controller lists (cgroup-fs.c; used by cgroup-v2.c and cgroup-probe.c) ---- */
 /* The controllers the v2 backend enables, as bits 0..CG_V2_N-1. */
 #define CG_V2_N 5
 #define CG_V2_MEMORY_BIT (1u << 3)

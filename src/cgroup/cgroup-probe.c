@@ -48,7 +48,8 @@ static int feature(const char *dir, const char *file, int by_version) {
 }
 
 static bool has_delegate_xattr(const char *path) {
-        return getxattr(path, "trusted.delegate", NULL, 0) >= 0 || getxattr(path, "user.delegate", NULL, 0) >= 0;
+        return getxattr(path, "trusted.delegate", NULL, 0) >= 0 ||
+               getxattr(path, "user.delegate", NULL, 0) >= 0;
 }
 
 static void probe_v2(const CgroupManager *m, CgProbe *p) {
@@ -104,7 +105,10 @@ static void probe_v1(const CgroupManager *m, CgProbe *p) {
 int cg_probe(const char *fs_root, CgProbe *ret) {
         CgroupManagerOptions o = {.backend = BACKEND_AUTO, .fs_root = fs_root, .run_id = "probe"};
         CgroupManager *m = NULL;
-        CgProbe p = {.mounted = BACKEND_NONE, .memory_peak = -1, .events_local = -1, .cgroup_kill = -1,
+        CgProbe p = {.mounted = BACKEND_NONE,
+                     .memory_peak = -1,
+                     .events_local = -1,
+                     .cgroup_kill = -1,
                      .swap_per_group = -1};
         _cleanup_free_ char *why = NULL;
 
@@ -121,8 +125,8 @@ int cg_probe(const char *fs_root, CgProbe *ret) {
         else if (m->d.kind == BACKEND_V1)
                 probe_v1(m, &p);
         if (p.backend == BACKEND_V2 || p.backend == BACKEND_V1)
-                asprintf(&p.why, "cgroup %s, groups below %s", p.backend == BACKEND_V2 ? "v2" : "v1 (hybrid)",
-                         own ? own : "?");
+                asprintf(&p.why, "cgroup %s, groups below %s",
+                         p.backend == BACKEND_V2 ? "v2" : "v1 (hybrid)", own ? own : "?");
         else
                 p.why = TAKE_PTR(why);
         cg_manager_free(m);

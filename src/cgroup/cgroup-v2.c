@@ -18,62 +18,10 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
-#include "util/parse.h"
 
 #define RUNNER_LEAF "runner"
-#define DELEGATE_HINT "start corun in a delegated group of its own: systemd-run --scope -p Delegate=yes corun …"
-
-static const char *const v2_names[CG_V2_N] = {"cpuset", "cpu", "io", "memory", "pids"};
-
-const char *cg_v2_controller_name(unsigned bit) {
-        return bit < CG_V2_N ? v2_names[bit] : NULL;
-}
-
-unsigned cg_v2_controllers_in(const char *dir, const char *file) {
-        _cleanup_free_ char *s = NULL;
-        unsigned mask = 0;
-        if (cg_read(dir, file, &s) < 0)
-                return 0;
-        char *save = NULL;
-        for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-                for (unsigned b = 0; b < CG_V2_N; b++)
-                        if (streq(t, v2_names[b]))
-                                mask |= 1u << b;
-        return mask;
-}
-
-char *cg_v2_mask_to_string(unsigned mask) {
-        char buf[64] = "";
-        for (unsigned b = 0; b < CG_V2_N; b++)
-                if (mask & (1u << b)) {
-                        if (*buf)
-                                strcat(buf, " ");
-                        strcat(buf, v2_names[b]);
-                }
-        return strdup(buf);
-}
-
-bool cg_v2_is_root(const char *dir) {
-        return !cg_exists(dir, "cgroup.type");
-}
-
-int cg_v2_other_procs(const char *dir, pid_t *ret_first) {
-        _cleanup_free_ char *s = NULL;
-        int r = cg_read(dir, "cgroup.procs", &s), n = 0;
-        if (r < 0)
-                return r;
-        for (char *line = s, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                unsigned pid;
-                if (parse_unsigned(line, &pid) < 0 || (pid_t)pid == getpid())
-                        continue;
-                if (n++ == 0 && ret_first)
-                        *ret_first = (pid_t)pid;
-        }
-        return n;
-}
+#define DELEGATE_HINT                                                                                       \
+        "start corun in a delegated group of its own: systemd-run --scope -p Delegate=yes corun …"
 
 static const char *v2_own(const CgroupManager *m) {
         return cg_own(m, CG_UNIFIED);
@@ -132,7 +80,7 @@ static unsigned enable_controllers(const char *dir, unsigned want) {
                 char buf[16];
                 if (!(want & (1u << b)) || (have & (1u << b)))
                         continue;
-                snprintf(buf, sizeof buf, "+%s", v2_names[b]);
+                snprintf(buf, sizeof buf, "+%s", cg_v2_controller_name(b));
                 if (cg_write(dir, "cgroup.subtree_control", buf) >= 0)
                         added |= 1u << b;
         }
@@ -146,7 +94,7 @@ static int disable_controllers(const char *dir, unsigned mask) {
                 char buf[16];
                 if (!(mask & (1u << b)))
                         continue;
-                snprintf(buf, sizeof buf, "-%s", v2_names[b]);
+                snprintf(buf, sizeof buf, "-%s", cg_v2_controller_name(b));
                 int k = cg_write(dir, "cgroup.subtree_control", buf);
                 if (k < 0 && r >= 0)
                         r = k;
@@ -155,11 +103,12 @@ static int disable_controllers(const char *dir, unsigned mask) {
 }
 
 static char *describe(const CgroupManager *m, unsigned missing) {
-        _cleanup_free_ char *on = cg_v2_mask_to_string(m->v2_controllers), *off = cg_v2_mask_to_string(missing);
+        _cleanup_free_ char *on = cg_v2_mask_to_string(m->v2_controllers),
+                            *off = cg_v2_mask_to_string(missing);
         const char *own = m->d.h[m->d.by_ctrl[CG_UNIFIED]].own;
         char *s = NULL;
-        asprintf(&s,
-                 "cgroup v2: groups below %s%s; controllers %s%s%s%s; %s; %s; %s", *own ? own : "/ (the root)",
+        asprintf(&s, "cgroup v2: groups below %s%s; controllers %s%s%s%s; %s; %s; %s",
+                 *own ? own : "/ (the root)",
                  m->runner_leaf ? ", the runner in corun/<run-id>/" RUNNER_LEAF : "", on ? on : "?",
                  missing ? " (not available: " : "", missing && off ? off : "", missing ? ")" : "",
                  m->v2_has_peak ? "peak memory from memory.peak"
@@ -188,7 +137,8 @@ static int v2_setup_run(CgroupManager *m, char **ret_why) {
                         return -ENOMEM;
                 if ((r = cg_journal_mkdir(m, m->runner_leaf)) < 0 ||
                     (r = cg_write(m->runner_leaf, "cgroup.procs", "0")) < 0) {
-                        asprintf(ret_why, "cannot move the runner into %s: %s", m->runner_leaf, strerror(-r));
+                        asprintf(ret_why, "cannot move the runner into %s: %s", m->runner_leaf,
+                                 strerror(-r));
                         (void)rmdir(m->runner_leaf);
                         free(m->runner_leaf);
                         m->runner_leaf = NULL;
@@ -327,8 +277,8 @@ static int v2_apply(Cgroup *g, const CgLimits *l, CgApplied *a) {
                 return -EOPNOTSUPP;
         if ((r = apply_cpuset(p, l, a)) < 0 || (r = apply_memory(g, p, l, a)) < 0)
                 return r;
-        if (cg_exists(p, "pids.max") &&
-            ((r = write_max(p, "pids.max", l->pids_max)) < 0 || (r = cg_read_u64(p, "pids.max", &a->pids_max)) < 0))
+        if (cg_exists(p, "pids.max") && ((r = write_max(p, "pids.max", l->pids_max)) < 0 ||
+                                         (r = cg_read_u64(p, "pids.max", &a->pids_max)) < 0))
                 return r;
         if (cg_exists(p, "cpu.weight")) {
                 if (l->cpu_weight && (r = cg_write_u64(p, "cpu.weight", l->cpu_weight)) < 0)

@@ -215,14 +215,16 @@ int cg_manager_choose(const CgroupManagerOptions *o, CgroupManager **ret, char *
                         goto fail;
                 fallback_none(m, why ? why : "cannot find the cgroup hierarchies", &why);
         } else if (m->d.kind == BACKEND_V2 && o->backend == BACKEND_V1) {
-                replace_why(&why, strdup("--backend v1 was asked for but this host has only the unified cgroup "
-                                         "v2 hierarchy; use --backend v2 or auto"));
+                replace_why(&why,
+                            strdup("--backend v1 was asked for but this host has only the unified cgroup "
+                                   "v2 hierarchy; use --backend v2 or auto"));
                 r = -EOPNOTSUPP;
                 goto fail;
         } else if (m->d.kind == BACKEND_V1 && o->backend == BACKEND_V2) {
                 /* A hybrid host's cgroup2 mount has no controllers to limit with. */
-                replace_why(&why, strdup("--backend v2 was asked for but this host is cgroup v1 (hybrid); use "
-                                         "--backend v1 or auto"));
+                replace_why(&why,
+                            strdup("--backend v2 was asked for but this host is cgroup v1 (hybrid); use "
+                                   "--backend v1 or auto"));
                 r = -EOPNOTSUPP;
                 goto fail;
         } else if (m->d.kind == BACKEND_V2 || m->d.kind == BACKEND_V1) {

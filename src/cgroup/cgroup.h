@@ -114,23 +114,23 @@ const char *cg_path(const Cgroup *g); /* "corun/<run-id>/<relpath>" for messages
  * without creating or changing anything. Tri-state features: 1 yes, 0 no, -1 unknown
  * (nothing to look at without creating a group, and the kernel version says nothing). */
 typedef struct CgProbe {
-        BackendKind mounted;   /* /sys/fs/cgroup: V2 (cgroup2), V1 (v1 hierarchies), NONE */
-        BackendKind backend;   /* what auto chooses */
-        char *why;             /* why (for none: why cgroups cannot be used here) */
-        char *own;             /* the runner's group (unified on v2, memory on v1); NULL unknown */
-        char *available;       /* the controllers corun uses that are there, space separated */
-        char *missing;         /* those that are not ("" when none) */
-        bool writable;         /* groups can be made below own */
-        bool at_root;          /* v2: own is the root (no-internal-processes does not apply) */
-        unsigned other_procs;  /* v2: processes beside the caller in own (they block controllers) */
-        bool systemd;          /* PID 1 is systemd */
-        bool delegated;        /* own carries systemd's delegation mark (xattr trusted/user.delegate) */
-        bool unified;          /* a cgroup2 hierarchy to clone3 into (v2, or v1's unified mount) */
-        bool psi;              /* pressure stall information per group */
-        int memory_peak;       /* v2 memory.peak (5.19+); v1 memory.max_usage_in_bytes */
-        int events_local;      /* v2 memory.events.local (5.2+) */
-        int cgroup_kill;       /* cgroup.kill (5.14+) */
-        int swap_per_group;    /* v2 memory.swap.max; v1 memory.memsw.* (swapaccount=1) */
+        BackendKind mounted;  /* /sys/fs/cgroup: V2 (cgroup2), V1 (v1 hierarchies), NONE */
+        BackendKind backend;  /* what auto chooses */
+        char *why;            /* why (for none: why cgroups cannot be used here) */
+        char *own;            /* the runner's group (unified on v2, memory on v1); NULL unknown */
+        char *available;      /* the controllers corun uses that are there, space separated */
+        char *missing;        /* those that are not ("" when none) */
+        bool writable;        /* groups can be made below own */
+        bool at_root;         /* v2: own is the root (no-internal-processes does not apply) */
+        unsigned other_procs; /* v2: processes beside the caller in own (they block controllers) */
+        bool systemd;         /* PID 1 is systemd */
+        bool delegated;       /* own carries systemd's delegation mark (xattr trusted/user.delegate) */
+        bool unified;         /* a cgroup2 hierarchy to clone3 into (v2, or v1's unified mount) */
+        bool psi;             /* pressure stall information per group */
+        int memory_peak;      /* v2 memory.peak (5.19+); v1 memory.max_usage_in_bytes */
+        int events_local;     /* v2 memory.events.local (5.2+) */
+        int cgroup_kill;      /* cgroup.kill (5.14+) */
+        int swap_per_group;   /* v2 memory.swap.max; v1 memory.memsw.* (swapaccount=1) */
 } CgProbe;
 /* fs_root as in CgroupManagerOptions (NULL = "/"). */
 int cg_probe(const char *fs_root, CgProbe *ret);

@@ -86,7 +86,8 @@ static void check_cgroups(Doctor *d, const CgProbe *p) {
                 check_add(d, "backend", LEVEL_FATAL, p->mounted == BACKEND_V2 ? delegate_fix() : NULL,
                           "none: %s", p->why);
         else
-                check_add(d, "backend", LEVEL_OK, NULL, "%s: %s", backend_kind_to_string(p->backend), p->why);
+                check_add(d, "backend", LEVEL_OK, NULL, "%s: %s", backend_kind_to_string(p->backend),
+                          p->why);
 
         if (p->mounted == BACKEND_NONE)
                 return;
@@ -217,10 +218,13 @@ static void check_cpus(Doctor *d, const HostInfo *h) {
         CpuSet both = iso;
         cpuset_and(&both, &allowed);
         if (cpuset_is_empty(&both))
-                check_add(d, "isolated", LEVEL_OK, NULL, "CPUs %s, none of which corun may use", t ? t : "?");
+                check_add(d, "isolated", LEVEL_OK, NULL, "CPUs %s, none of which corun may use",
+                          t ? t : "?");
         else
-                check_add(d, "isolated", LEVEL_WARN, "give multi-threaded jobs non-isolated cores, or pin their threads",
-                          "CPUs %s: the scheduler does not spread threads across isolated CPUs", t ? t : "?");
+                check_add(d, "isolated", LEVEL_WARN,
+                          "give multi-threaded jobs non-isolated cores, or pin their threads",
+                          "CPUs %s: the scheduler does not spread threads across isolated CPUs",
+                          t ? t : "?");
 }
 
 /* BTF names are NUL-separated strings: the exact type name, not a longer one. */
@@ -252,7 +256,8 @@ static void check_features(Doctor *d, const CgProbe *p) {
 
         int bpf = memcg_bpf_ops_in_btf();
         if (bpf > 0)
-                check_add(d, "memcg-bpf", LEVEL_OK, NULL, "memcg BPF struct_ops supported (memcg_bpf_ops in BTF)");
+                check_add(d, "memcg-bpf", LEVEL_OK, NULL,
+                          "memcg BPF struct_ops supported (memcg_bpf_ops in BTF)");
         else
                 check_add(d, "memcg-bpf", LEVEL_OK, NULL,
                           "memcg BPF struct_ops: not supported by this kernel%s; priorities use the "
@@ -263,7 +268,8 @@ static void check_features(Doctor *d, const CgProbe *p) {
         void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
         if (h) {
                 dlclose(h);
-                check_add(d, "gpu", LEVEL_OK, NULL, "NVML (libnvidia-ml.so.1) loads: GPU features available");
+                check_add(d, "gpu", LEVEL_OK, NULL,
+                          "NVML (libnvidia-ml.so.1) loads: GPU features available");
         } else
                 check_add(d, "gpu", LEVEL_OK, NULL, "no NVML (libnvidia-ml.so.1): GPU features unavailable");
 }
@@ -304,8 +310,8 @@ static void check_write(Doctor *d) {
                           "%s reads back memory.max %" PRIu64 " and pids.max %" PRIu64, cg_path(g),
                           a.memory_max, a.pids_max);
         else if (r >= 0)
-                check_add(d, "write-test", LEVEL_OK, NULL, "created %s with memory.max 64 MiB and removed it",
-                          cg_path(g));
+                check_add(d, "write-test", LEVEL_OK, NULL,
+                          "created %s with memory.max 64 MiB and removed it", cg_path(g));
         else
                 check_add(d, "write-test", LEVEL_FATAL, NULL, "cannot %s: %s%s%s", step, strerror(-r),
                           why ? ": " : "", why ? why : "");
@@ -364,7 +370,8 @@ int cmd_doctor(int argc, char **argv) {
                         fputs(doctor_usage, stdout);
                         return 0;
                 default:
-                        log_error("doctor: unknown option '%s'; see 'corun doctor --help'", argv[optind - 1]);
+                        log_error("doctor: unknown option '%s'; see 'corun doctor --help'",
+                                  argv[optind - 1]);
                         return 2;
                 }
         }

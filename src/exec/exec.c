@@ -1014,6 +1014,27 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
         rr->started_s = since(R, now_usec(CLOCK_MONOTONIC));
         emit(R, EXEC_EVENT_RUN_START, run, run_index, NULL, run->label);
 
+        /* allowed_cpus: this scenario's jobs are placed inside that set only. Runs are
+         * sequential, so a pool of its own for the run is enough. */
+        CorePool *global_pool = R->pool, *scen_pool = NULL;
+        Topology *scen_topo = NULL; /* the pool borrows it */
+        if (run->scenario && !cpuset_is_empty(&run->scenario->allowed_cpus)) {
+                CpuSet allowed = run->scenario->allowed_cpus;
+                Topology *t = NULL;
+                cpuset_and(&allowed, alloc_pool_usable(global_pool));
+                AllocOptions ao = {.numa = R->o->spec->numa, .memory_available = UINT64_MAX};
+                if (cpuset_is_empty(&allowed) || topo_restrict(R->topo, &allowed, &t) < 0 ||
+                    alloc_pool_new(t, &ao, &scen_pool) < 0) {
+                        topo_free(t);
+                        char want[256];
+                        cpuset_format(&run->scenario->allowed_cpus, want, sizeof want);
+                        return set_error(R, "scenario '%s': allowed_cpus %s has no CPU this runner may use",
+                                         run->scenario_name, want);
+                }
+                scen_topo = t;
+                R->pool = scen_pool;
+        }
+
         /* The scenario level: the "slice" holding the scenario's shared limits. */
         _cleanup_free_ char *scen_rel = NULL;
         if (asprintf(&scen_rel, "%03zu-%s", run_index, run->scenario_name) < 0)
@@ -1151,6 +1172,11 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 free(j->cpus_text);
         }
         free(jobs);
+        if (scen_pool) {
+                R->pool = global_pool;
+                alloc_pool_free(scen_pool);
+                topo_free(scen_topo);
+        }
         int r2 = cg_destroy(scg);
         if (r2 < 0)
                 warn(R, "scenario '%s': could not remove its group: %s", run->scenario_name, strerror(-r2));

@@ -8,6 +8,9 @@
 need_root_cgroups
 [ -d /sys/fs/cgroup/memory ] || skip "not a cgroup v1 hybrid host (the VM suite covers v2)"
 : "${FAKE_NVML_DIR:?}"
+# meson puts the fake NVML's dir on LD_LIBRARY_PATH (it is a dependency of the test):
+# only the last check below may see it.
+unset LD_LIBRARY_PATH
 
 checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu"
 # Other runs may come and go meanwhile: only doctor's own names count.
