@@ -192,14 +192,8 @@ static int foreach_subdir(const char *dir, int (*fn)(const char *sub, void *ud),
         return 0;
 }
 
-typedef struct PidsWalk {
-        unsigned depth;
-        pid_t **pids;
-        size_t *n, cap;
-} PidsWalk;
-
-static int read_pids_rec(const char *dir, void *ud) {
-        PidsWalk *w = ud;
+/* Appends the pids in dir/cgroup.procs to *pids (room for *cap). */
+static int read_procs(const char *dir, pid_t **pids, size_t *n, size_t *cap) {
         _cleanup_free_ char *s = NULL;
         int r = cg_read(dir, "cgroup.procs", &s);
         if (r == -ENOENT || r == -ENODEV)
@@ -213,16 +207,30 @@ static int read_pids_rec(const char *dir, void *ud) {
                 unsigned v;
                 if (parse_unsigned(line, &v) < 0 || v == 0 || v > INT32_MAX)
                         continue;
-                if (*w->n == w->cap) {
-                        size_t nc = w->cap ? w->cap * 2 : 64;
-                        pid_t *np = realloc(*w->pids, nc * sizeof(pid_t));
+                if (*n == *cap) {
+                        size_t nc = *cap ? *cap * 2 : 64;
+                        pid_t *np = realloc(*pids, nc * sizeof(pid_t));
                         if (!np)
                                 return -ENOMEM;
-                        *w->pids = np;
-                        w->cap = nc;
+                        *pids = np;
+                        *cap = nc;
                 }
-                (*w->pids)[(*w->n)++] = (pid_t)v;
+                (*pids)[(*n)++] = (pid_t)v;
         }
+        return 0;
+}
+
+typedef struct PidsWalk {
+        unsigned depth;
+        pid_t **pids;
+        size_t *n, cap;
+} PidsWalk;
+
+static int read_pids_rec(const char *dir, void *ud) {
+        PidsWalk *w = ud;
+        int r = read_procs(dir, w->pids, w->n, &w->cap);
+        if (r < 0)
+                return r;
         if (w->depth >= CG_TREE_DEPTH_MAX)
                 return -ELOOP;
         w->depth++;
@@ -519,21 +527,15 @@ bool cg_v2_is_root(const char *dir) {
 }
 
 int cg_v2_other_procs(const char *dir, pid_t *ret_first) {
-        _cleanup_free_ char *s = NULL;
-        int r = cg_read(dir, "cgroup.procs", &s), n = 0;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, cap = 0;
+        int r = read_procs(dir, &pids, &n, &cap), others = 0;
         if (r < 0)
                 return r;
-        for (char *line = s, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                unsigned pid;
-                if (parse_unsigned(line, &pid) < 0 || (pid_t)pid == getpid())
-                        continue;
-                if (n++ == 0 && ret_first)
-                        *ret_first = (pid_t)pid;
-        }
-        return n;
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] != getpid() && others++ == 0 && ret_first)
+                        *ret_first = pids[i];
+        return others;
 }
 
 uint64_t cg_weight_to_shares(uint64_t weight) {

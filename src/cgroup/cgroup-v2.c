@@ -89,8 +89,8 @@ static unsigned enable_controllers(const char *dir, unsigned want) {
 
 static int disable_controllers(const char *dir, unsigned mask) {
         int r = 0;
-        /* Children before parents: a controller stays on while a child passes it on. */
-        for (unsigned b = CG_V2_N; b-- > 0;) {
+        /* In list order: io before memory, which io's writeback accounting keeps on. */
+        for (unsigned b = 0; b < CG_V2_N; b++) {
                 char buf[16];
                 if (!(mask & (1u << b)))
                         continue;

@@ -90,6 +90,7 @@ static const Command commands[] = {
         {"run", cmd_run, "run a scenario file or commands side by side in partitions"},
         {"cleanup", cmd_cleanup, "remove what killed runs left behind (groups, processes, scratch dirs)"},
         {"doctor", cmd_doctor, "is this machine ready? backend, controllers, delegation, SMT, governor"},
+        {"phases", cmd_phases, "phase durations and metrics from existing logs (same patterns as a run)"},
         {"stress", cmd_stress, "built-in workloads: stress cpu|mem|sleep|output"},
 };
 

@@ -27,6 +27,7 @@
 #include "alloc/alloc.h"
 #include "cgroup/cgroup.h"
 #include "exec/spawn.h"
+#include "measure/markers.h"
 #include "measure/proc.h"
 #include "topo/topo.h"
 #include "util/cpuset.h"
@@ -45,6 +46,7 @@ typedef enum SourceKind {
 } SourceKind;
 
 typedef struct Job Job;
+typedef struct Runner Runner;
 typedef struct Source {
         SourceKind kind;
         Job *job;
@@ -88,9 +90,15 @@ struct Job {
         char *log_prefix; /* "logs/003-crowded-rep0/sealer" without extension */
         char *cpus_text;
         char *samples_path; /* the CSV is created at the first sample: short jobs have none */
+        MarkerEngine *mk;   /* phases and metrics, NULL when the job has none */
+        LineSplitter ls_out, ls_err;
+        uint64_t line_usec; /* arrival time of the chunk being split */
+        Runner *R;
+        const PlanRun *run;
+        size_t run_index;
 };
 
-typedef struct Runner {
+struct Runner {
         const ExecOptions *o;
         const Plan *plan;
         Result *result;
@@ -108,7 +116,7 @@ typedef struct Runner {
         uint64_t last_write_usec;
         bool result_dirty;
         char *error;
-} Runner;
+};
 
 static double since(const Runner *R, uint64_t t) {
         return t > R->t0 ? (double)(t - R->t0) / USEC_PER_SEC : 0.0;
@@ -168,6 +176,7 @@ static void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView 
                                      ? (double)(now - j->sp.start_usec) / USEC_PER_SEC
                                      : 0,
                 .result = res,
+                .phase = marker_engine_current(j->mk),
         };
 }
 
@@ -377,6 +386,23 @@ static void job_on_timer(Runner *R, Job *j) {
 
 /* ---- output ---- */
 
+static uint64_t job_cpu_usec(Job *j);
+
+static uint64_t marker_cpu(void *userdata) {
+        return job_cpu_usec(userdata);
+}
+
+/* Each whole line of stdout or stderr, as it arrives: phase boundaries and metrics. */
+static void job_on_line(const char *line, size_t len, void *userdata) {
+        Job *j = userdata;
+        char change[160];
+        if (marker_engine_feed(j->mk, line, len, j->line_usec, marker_cpu, j, change, sizeof change) > 0) {
+                ExecJobView v;
+                job_view(j->R, j, NULL, &v);
+                emit(j->R, EXEC_EVENT_JOB_PHASE, j->run, j->run_index, &v, change);
+        }
+}
+
 /* Returns true at EOF. */
 static bool job_read_output(Runner *R, Job *j, bool is_err) {
         int *fd = is_err ? &j->err_fd : &j->out_fd;
@@ -403,6 +429,10 @@ static bool job_read_output(Runner *R, Job *j, bool is_err) {
                                 break;
                         off += w;
                 }
+                if (j->mk) {
+                        j->line_usec = now_usec(CLOCK_MONOTONIC);
+                        (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n, job_on_line, j);
+                }
         }
 }
 
@@ -425,6 +455,12 @@ static void job_drain_output(Runner *R, Job *j) {
                         closep(fd);
                         *fd = -1;
                 }
+        if (j->mk) {
+                /* A last line without its newline still counts. */
+                j->line_usec = now_usec(CLOCK_MONOTONIC);
+                line_splitter_flush(&j->ls_out, job_on_line, j);
+                line_splitter_flush(&j->ls_err, job_on_line, j);
+        }
 }
 
 /* ---- sampling ---- */
@@ -657,6 +693,9 @@ static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
                         res.samples_csv = rel;
         }
 
+        if (j->mk && !j->sp.start_errno)
+                (void)marker_engine_finish(j->mk, j->sp.start_usec, j->end_usec, st.cpu_usage_usec, &res);
+
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
         JobResult *slot = run_result_add_job(rr);
         if (slot)
@@ -781,6 +820,15 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
         int r, p[2];
 
         j->cpus_text = cpuset_to_string(&j->asg.cpus);
+        j->R = R;
+        j->run = run;
+        j->run_index = run_index;
+        if (js->n_phases || js->n_metrics) {
+                _cleanup_free_ char *perr = NULL;
+                r = marker_engine_new(js, &j->mk, &perr);
+                if (r < 0)
+                        return set_error(R, "%s", perr ? perr : "cannot compile the job's patterns");
+        }
 
         /* Logs and samples. */
         if (asprintf(&j->log_prefix, "logs/%03zu-%s-rep%u/%s", run_index, run->scenario_name, run->repetition,
@@ -1166,6 +1214,9 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                         alloc_release(R->pool, &j->asg);
                         assignment_done(&j->asg);
                 }
+                j->mk = marker_engine_free(j->mk);
+                line_splitter_done(&j->ls_out);
+                line_splitter_done(&j->ls_err);
                 free(j->scratch);
                 free(j->samples_path);
                 free(j->log_prefix);
@@ -1238,6 +1289,17 @@ static int setup(Runner *R, char **ret_error) {
         if (r < 0) {
                 asprintf(ret_error, "cannot set up core allocation: %s", strerror(-r));
                 return r;
+        }
+        /* Pattern errors are input errors: report them before anything starts. */
+        for (size_t i = 0; i < spec->n_jobs; i++) {
+                MarkerEngine *mk = NULL;
+                _cleanup_free_ char *perr = NULL;
+                r = marker_engine_new(&spec->jobs[i], &mk, &perr);
+                marker_engine_free(mk);
+                if (r < 0) {
+                        *ret_error = TAKE_PTR(perr);
+                        return r;
+                }
         }
         /* Refuse infeasible requests before anything starts. */
         for (size_t i = 0; i < R->plan->n_runs; i++)

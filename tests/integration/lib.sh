@@ -29,7 +29,9 @@ need_root_cgroups() {
 }
 # json FILE FILTER: jq -r with a clear failure
 json() {
-        jq -er "$2" "$1" 2>/dev/null || fail "jq '$2' on $1 gave nothing; file: $(head -c 3000 "$1")"
+        _out=$(jq -r "$2" "$1" 2>/dev/null) && [ -n "$_out" ] ||
+                fail "jq '$2' on $1 gave nothing; file: $(head -c 1500 "$1")"
+        printf '%s\n' "$_out"
 }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 # assert_between VALUE LOW HIGH WHAT (floating point)
