@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,42 @@ static void pad(FILE *f, size_t n) {
         fprintf(f, "%*s", (int)n, "");
 }
 
+/* Phases and metrics, one line per job that has any, after the main table. */
+static void print_phases(const Result *r, FILE *f, bool markdown) {
+        bool any = false;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const JobResult *j = &r->runs[i].jobs[k];
+                        if (j->n_phases == 0 && j->n_metrics == 0)
+                                continue;
+                        if (!any)
+                                fputs(markdown ? "\n### Phases and metrics\n\n" : "\nphases and metrics:\n", f);
+                        any = true;
+                        fprintf(f, markdown ? "- `%s` rep %u, **%s**:" : "  %s rep %u %s:", r->runs[i].scenario,
+                                r->runs[i].repetition, j->name);
+                        for (size_t p = 0; p < j->n_phases; p++) {
+                                char w[FORMAT_DURATION_MAX], c[FORMAT_DURATION_MAX];
+                                const PhaseResult *ph = &j->phases[p];
+                                fprintf(f, " %s %s", ph->name, format_duration(w, sizeof w, usec_of(ph->wall_s)));
+                                if (ph->cpu_s >= 0)
+                                        fprintf(f, " (cpu %s)", format_duration(c, sizeof c, usec_of(ph->cpu_s)));
+                                if (ph->unfinished)
+                                        fputs(" unfinished", f);
+                                fputc(p + 1 < j->n_phases || j->n_metrics ? ',' : ' ', f);
+                        }
+                        for (size_t m = 0; m < j->n_metrics; m++) {
+                                const MetricResult *mr = &j->metrics[m];
+                                if (isfinite(mr->value))
+                                        fprintf(f, " %s=%g%s%s", mr->name, mr->value, mr->unit ? " " : "",
+                                                mr->unit ? mr->unit : "");
+                                else
+                                        fprintf(f, " %s=-", mr->name);
+                                fputs(m + 1 < j->n_metrics ? "," : "", f);
+                        }
+                        fputc('\n', f);
+                }
+}
+
 int report_summary_table(const Result *r, FILE *f, bool color) {
         _cleanup_(table_done) Table t = {0};
         size_t width[_COL_MAX];
@@ -279,6 +316,7 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
                 }
                 fputc('\n', f);
         }
+        print_phases(r, f, false);
         fputc('\n', f);
         print_tally(r, f);
         print_start_failures(r, f, "  ");
@@ -391,6 +429,7 @@ int report_summary_markdown(const Result *r, FILE *f) {
                 }
                 fputs("|\n", f);
         }
+        print_phases(r, f, true);
         fputc('\n', f);
         print_tally(r, f);
 
