@@ -20,8 +20,10 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	@./scripts/demo.sh $(BUILD)
 
+# Every suite: unit, integration (real cgroups on this host) and vm (cgroup v2 in qemu).
 test: build test-asan
-	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1 --no-suite vm
+	./scripts/fetch-vm-kernel.sh >/dev/null
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1
 
 # The cgroup v2 backend inside a throwaway VM (qemu TCG): see docs/testing-vm.md.
 test-vm: build

@@ -12,19 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo/errmsg.h"
 #include "util/macros.h"
 #include "util/parse.h"
 
 typedef struct AllocNode {
-        CpuSet pus;        /* usable PUs of the group */
-        CpuSet cores;      /* core indexes */
-        CpuSet bare_pus;   /* units not inside any child group */
+        CpuSet pus;      /* usable PUs of the group */
+        CpuSet cores;    /* core indexes */
+        CpuSet bare_pus; /* units not inside any child group */
         CpuSet bare_cores;
-        int parent;        /* -1 for the root */
+        int parent; /* -1 for the root */
         int first_child, next_sibling;
-        unsigned height;   /* 1 + the highest child; 1 when it has no child group */
-        bool multi_numa;   /* covers CPUs of more than one NUMA node */
-        int first_pu;      /* lowest CPU number: the order of last resort */
+        unsigned height; /* 1 + the highest child; 1 when it has no child group */
+        bool multi_numa; /* covers CPUs of more than one NUMA node */
+        int first_pu;    /* lowest CPU number: the order of last resort */
 } AllocNode;
 
 struct CorePool {
@@ -33,13 +34,13 @@ struct CorePool {
         CpuSet usable, usable_cores;
         CpuSet reserved_pus;
         unsigned n_reserved;
-        CpuSet busy;       /* PUs held by exclusive jobs */
-        CpuSet shared;     /* PUs with shared_ref > 0 */
+        CpuSet busy;   /* PUs held by exclusive jobs */
+        CpuSet shared; /* PUs with shared_ref > 0 */
         uint32_t shared_ref[CPUSET_MAX];
         uint64_t committed;
-        AllocNode *nodes;  /* nodes[0] is the root: every usable PU */
+        AllocNode *nodes; /* nodes[0] is the root: every usable PU */
         size_t n_nodes;
-        unsigned *free;    /* scratch: free units per node during one take */
+        unsigned *free;                /* scratch: free units per node during one take */
         CpuSet *kind_pus, *kind_cores; /* [k]: usable units of kind k */
         CpuSet *numa_pus, *numa_cores; /* [i]: usable units of Topology.numa_nodes[i] */
 };
@@ -47,24 +48,12 @@ struct CorePool {
 /* One placement: the units a job may get and what has been taken so far. */
 typedef struct Place {
         CorePool *p;
-        bool by_core;      /* units are core indexes (SMT together) or CPU numbers */
-        CpuSet units;      /* free units allowed for this job */
+        bool by_core; /* units are core indexes (SMT together) or CPU numbers */
+        CpuSet units; /* free units allowed for this job */
         CpuSet taken;
 } Place;
 
 #define BARE (-2) /* the pseudo child holding a node's bare units */
-
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...) {
-        if (ret_error) {
-                va_list ap;
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
 
 static unsigned and_count(const CpuSet *a, const CpuSet *b) {
         unsigned n = 0;
@@ -235,7 +224,8 @@ static void take_run(Place *pl, const CpuSet *from, unsigned n) {
                 }
         }
         unsigned got = 0;
-        for (int u = best >= 0 ? best : cpuset_first(&avail); u >= 0 && got < n; u = cpuset_next(&avail, u)) {
+        for (int u = best >= 0 ? best : cpuset_first(&avail); u >= 0 && got < n;
+             u = cpuset_next(&avail, u)) {
                 cpuset_add(&pl->taken, (unsigned)u);
                 got++;
         }
@@ -287,11 +277,13 @@ static void place(Place *pl, int node, unsigned n) {
                 unsigned fit_free = 0, largest_free = 0;
                 for (int c = p->nodes[node].first_child;; c = p->nodes[c].next_sibling) {
                         int id = c >= 0 ? c : BARE;
-                        bool done = id == BARE ? bare_used : cpuset_has(&used, (unsigned)p->nodes[id].first_pu);
+                        bool done =
+                                id == BARE ? bare_used : cpuset_has(&used, (unsigned)p->nodes[id].first_pu);
                         unsigned f = id == BARE ? bare_free : p->free[id];
                         if (!done && f > 0) {
-                                if (f >= n && (fit == -1 || f < fit_free ||
-                                               (f == fit_free && id != BARE && fit != BARE && better(p, id, fit)))) {
+                                if (f >= n &&
+                                    (fit == -1 || f < fit_free ||
+                                     (f == fit_free && id != BARE && fit != BARE && better(p, id, fit)))) {
                                         fit = id;
                                         fit_free = f;
                                 }
@@ -356,53 +348,62 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                 bool by_core = c->smt != SMT_SEPARATE;
                 unsigned n = c->kind == CPUS_UNSET ? 1 : c->count, cap = capacity(p, by_core);
                 if (n == 0)
-                        return fail(ret_error, -EINVAL, "job '%s' asks for 0 %s; at least 1 is needed", job,
-                                    units_name(by_core, 0));
+                        return errmsg_set(ret_error, -EINVAL, "job '%s' asks for 0 %s; at least 1 is needed",
+                                          job, units_name(by_core, 0));
                 if (cap == 0)
-                        return fail(ret_error, -ENOSPC,
-                                    "job '%s' asks for %u %s but none is usable (%u of %zu cores reserved)", job, n,
-                                    units_name(by_core, n), p->n_reserved, p->t->n_cores);
+                        return errmsg_set(
+                                ret_error, -ENOSPC,
+                                "job '%s' asks for %u %s but none is usable (%u of %zu cores reserved)", job,
+                                n, units_name(by_core, n), p->n_reserved, p->t->n_cores);
                 _cleanup_free_ char *usable = n > cap ? cpuset_to_string(&p->usable) : NULL;
                 if (n > cap && !usable)
                         return -ENOMEM;
                 if (n > cap)
-                        return fail(ret_error, -ENOSPC,
-                                    "job '%s' asks for %u %s but only %u %s usable (%s, %u reserved); at most %u "
-                                    "would fit",
-                                    job, n, units_name(by_core, n), cap, cap == 1 ? "is" : "are", usable,
-                                    p->n_reserved, cap);
+                        return errmsg_set(
+                                ret_error, -ENOSPC,
+                                "job '%s' asks for %u %s but only %u %s usable (%s, %u reserved); at "
+                                "most %u "
+                                "would fit",
+                                job, n, units_name(by_core, n), cap, cap == 1 ? "is" : "are", usable,
+                                p->n_reserved, cap);
         } else if (c->kind == CPUS_LIST || c->kind == CPUS_SHARED) {
                 if (cpuset_is_empty(&c->set))
-                        return fail(ret_error, -EINVAL, "job '%s' asks for an empty CPU list", job);
+                        return errmsg_set(ret_error, -EINVAL, "job '%s' asks for an empty CPU list", job);
                 if (!cpuset_is_subset(&c->set, &p->usable)) {
                         CpuSet bad = c->set, res = c->set;
                         cpuset_andnot(&bad, &p->usable);
                         cpuset_and(&res, &p->reserved_pus);
                         _cleanup_free_ char *want = cpuset_to_string(&c->set), *b = cpuset_to_string(&bad),
-                                            *r = cpuset_to_string(&res), *usable = cpuset_to_string(&p->usable);
+                                            *r = cpuset_to_string(&res),
+                                            *usable = cpuset_to_string(&p->usable);
                         if (!want || !b || !r || !usable)
                                 return -ENOMEM;
-                        return fail(ret_error, -EINVAL,
-                                    "job '%s' asks for %s %s but %s %s not usable%s%s%s; usable are %s", job,
-                                    cpus_word(&c->set), want, b, cpuset_count(&bad) == 1 ? "is" : "are",
-                                    *r ? " (" : "", r, *r ? " reserved for the system)" : "",
-                                    *usable ? usable : "none");
+                        return errmsg_set(
+                                ret_error, -EINVAL,
+                                "job '%s' asks for %s %s but %s %s not usable%s%s%s; usable are %s", job,
+                                cpus_word(&c->set), want, b, cpuset_count(&bad) == 1 ? "is" : "are",
+                                *r ? " (" : "", r, *r ? " reserved for the system)" : "",
+                                *usable ? usable : "none");
                 }
         } else if (c->kind == CPUS_ALL) {
                 if (cpuset_is_empty(&p->usable))
-                        return fail(ret_error, -ENOSPC,
-                                    "job '%s' asks for all CPUs but none is usable (%u of %zu cores reserved)", job,
-                                    p->n_reserved, p->t->n_cores);
+                        return errmsg_set(
+                                ret_error, -ENOSPC,
+                                "job '%s' asks for all CPUs but none is usable (%u of %zu cores reserved)",
+                                job, p->n_reserved, p->t->n_cores);
         } else
-                return fail(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
+                return errmsg_set(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
 
         uint64_t mem = req->memory_bytes;
-        if (mem != 0 && mem != UINT64_MAX && p->o.memory_available != UINT64_MAX && mem > p->o.memory_available) {
+        if (mem != 0 && mem != UINT64_MAX && p->o.memory_available != UINT64_MAX &&
+            mem > p->o.memory_available) {
                 char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
-                return fail(ret_error, -ENOSPC,
-                            "job '%s' needs %s of memory but only %s are available to jobs; at most %s would fit",
-                            job, format_size(a, sizeof(a), mem), format_size(b, sizeof(b), p->o.memory_available),
-                            b);
+                return errmsg_set(
+                        ret_error, -ENOSPC,
+                        "job '%s' needs %s of memory but only %s are available to jobs; at most %s "
+                        "would fit",
+                        job, format_size(a, sizeof(a), mem),
+                        format_size(b, sizeof(b), p->o.memory_available), b);
         }
         return 0;
 }
@@ -411,7 +412,8 @@ int alloc_check(const CorePool *p, const AllocRequest *req, char **ret_error) {
         return check_static(p, req, ret_error);
 }
 
-static int check_memory_now(const CorePool *p, const AllocRequest *req, uint64_t *ret_commit, char **ret_error) {
+static int check_memory_now(const CorePool *p, const AllocRequest *req, uint64_t *ret_commit,
+                            char **ret_error) {
         uint64_t mem = req->memory_bytes;
         *ret_commit = 0;
         if (mem == 0 || mem == UINT64_MAX || p->o.memory_available == UINT64_MAX)
@@ -419,9 +421,10 @@ static int check_memory_now(const CorePool *p, const AllocRequest *req, uint64_t
         uint64_t left = p->o.memory_available - MIN(p->committed, p->o.memory_available);
         if (mem > left) {
                 char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX], c[FORMAT_SIZE_MAX];
-                return fail(ret_error, -EAGAIN, "job '%s' needs %s of memory; %s of %s is uncommitted now",
-                            req->job ?: "?", format_size(a, sizeof(a), mem), format_size(b, sizeof(b), left),
-                            format_size(c, sizeof(c), p->o.memory_available));
+                return errmsg_set(
+                        ret_error, -EAGAIN, "job '%s' needs %s of memory; %s of %s is uncommitted now",
+                        req->job ?: "?", format_size(a, sizeof(a), mem), format_size(b, sizeof(b), left),
+                        format_size(c, sizeof(c), p->o.memory_available));
         }
         *ret_commit = mem;
         return 0;
@@ -480,12 +483,14 @@ static int make_notes(const CorePool *p, const CpuSet *pus, unsigned n, bool by_
                 if (fw)
                         snprintf(mhzw, sizeof(mhzw), ", %" PRIu64 " MHz", fw / 1000);
                 if (slow == 0)
-                        r = append_note(note, "fastest cores (%s%s) preferred", kind_name(p, 0, k0, sizeof(k0)),
-                                        mhz0);
+                        r = append_note(note, "fastest cores (%s%s) preferred",
+                                        kind_name(p, 0, k0, sizeof(k0)), mhz0);
                 else
-                        r = append_note(note, "%u of %u cores are slower (%s%s): not enough of the fastest (%s) free",
-                                        slow, n, kind_name(p, worst, kw, sizeof(kw)), mhzw,
-                                        kind_name(p, 0, k0, sizeof(k0)));
+                        r = append_note(
+                                note,
+                                "%u of %u cores are slower (%s%s): not enough of the fastest (%s) free",
+                                slow, n, kind_name(p, worst, kw, sizeof(kw)), mhzw,
+                                kind_name(p, 0, k0, sizeof(k0)));
                 if (r < 0)
                         return r;
         }
@@ -533,13 +538,16 @@ static void place_spread(Place *pl, unsigned n) {
         pl->units = all;
 }
 
-static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, char **ret_note, char **ret_error) {
+static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, char **ret_note,
+                      char **ret_error) {
         bool by_core = req->cpus.smt != SMT_SEPARATE;
         unsigned n = req->cpus.kind == CPUS_UNSET ? 1 : req->cpus.count;
         Place pl = {.p = p, .by_core = by_core};
         CpuSet all_free;
         free_units(p, by_core, &all_free);
         unsigned n_free = cpuset_count(&all_free);
+        if (n_free < n && !ret_error)
+                return -EAGAIN; /* the queue asks often; spare it the message */
         if (n_free < n) {
                 CpuSet pus = all_free;
                 if (by_core)
@@ -547,9 +555,9 @@ static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, cha
                 _cleanup_free_ char *f = cpuset_to_string(&pus);
                 if (!f)
                         return -ENOMEM;
-                return fail(ret_error, -EAGAIN, "job '%s' asks for %u %s; %u of %u %s free now%s%s%s",
-                            req->job ?: "?", n, units_name(by_core, n), n_free, capacity(p, by_core),
-                            n_free == 1 ? "is" : "are", *f ? " (" : "", f, *f ? ")" : "");
+                return errmsg_set(ret_error, -EAGAIN, "job '%s' asks for %u %s; %u of %u %s free now%s%s%s",
+                                  req->job ?: "?", n, units_name(by_core, n), n_free, capacity(p, by_core),
+                                  n_free == 1 ? "is" : "are", *f ? " (" : "", f, *f ? ")" : "");
         }
         /* Every free core of the fastest kind before any of the next: a job is as slow as its
          * slowest thread, so it gets as few slow cores as possible. */
@@ -569,7 +577,7 @@ static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, cha
         }
         /* place() takes exactly n when n are free; anything else is a bug in it */
         if (cpuset_count(&pl.taken) != n)
-                return fail(ret_error, -EIO, "job '%s': internal allocation error", req->job ?: "?");
+                return errmsg_set(ret_error, -EIO, "job '%s': internal allocation error", req->job ?: "?");
         if (by_core)
                 cores_to_pus(p, &pl.taken, ret_pus);
         else
@@ -604,16 +612,18 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
                 CpuSet clash = cpus;
                 cpuset_and(&clash, exclusive ? &blocked : &p->busy);
                 if (!cpuset_is_empty(&clash)) {
-                        _cleanup_free_ char *want = cpuset_to_string(&cpus), *busy = cpuset_to_string(&clash);
+                        _cleanup_free_ char *want = cpuset_to_string(&cpus),
+                                            *busy = cpuset_to_string(&clash);
                         if (!want || !busy)
                                 return -ENOMEM;
-                        return fail(ret_error, -EAGAIN, "job '%s' asks for %s %s but %s %s in use by other jobs",
-                                    job, cpus_word(&cpus), want, busy, cpuset_count(&clash) == 1 ? "is" : "are");
+                        return errmsg_set(
+                                ret_error, -EAGAIN, "job '%s' asks for %s %s but %s %s in use by other jobs",
+                                job, cpus_word(&cpus), want, busy, cpuset_count(&clash) == 1 ? "is" : "are");
                 }
                 break;
         }
         default:
-                return fail(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
+                return errmsg_set(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
         }
 
         uint64_t commit;
@@ -630,8 +640,7 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
         if (exclusive)
                 cpuset_or(&p->busy, &cpus);
         else
-                CPUSET_FOREACH(c, &cpus)
-                {
+                CPUSET_FOREACH(c, &cpus) {
                         p->shared_ref[c]++;
                         cpuset_add(&p->shared, (unsigned)c);
                 }
@@ -645,14 +654,21 @@ void alloc_release(CorePool *p, const Assignment *a) {
         if (a->exclusive)
                 cpuset_andnot(&p->busy, &a->cpus);
         else
-                CPUSET_FOREACH(c, &a->cpus)
-                {
+                CPUSET_FOREACH(c, &a->cpus) {
                         if (p->shared_ref[c] > 0)
                                 p->shared_ref[c]--;
                         if (p->shared_ref[c] == 0)
                                 cpuset_del(&p->shared, (unsigned)c);
                 }
         p->committed -= MIN(p->committed, a->memory_bytes);
+}
+
+void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l) {
+        *ret = (AllocRequest){.job = job, .cpus = l->cpus, .memory_bytes = l->memory_max};
+        if (ret->cpus.kind == CPUS_UNSET) {
+                ret->cpus.kind = CPUS_COUNT;
+                ret->cpus.count = 1;
+        }
 }
 
 /* ---- the pool ---- */
@@ -669,7 +685,6 @@ CorePool *alloc_pool_free(CorePool *p) {
         free(p);
         return NULL;
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(CorePool *, alloc_pool_free);
 
 int alloc_pool_new(const Topology *t, const AllocOptions *o, CorePool **ret) {
         if (!t || t->n_cores == 0)

@@ -11,6 +11,7 @@
 
 #include "spec/spec.h"
 #include "topo/topo.h"
+#include "util/macros.h"
 
 typedef struct AllocOptions {
         unsigned reserve_cores; /* whole cores kept for the system (taken from the end) */
@@ -19,17 +20,21 @@ typedef struct AllocOptions {
 } AllocOptions;
 
 typedef struct AllocRequest {
-        const char *job;        /* name, for messages */
-        CpuRequest cpus;        /* CPUS_UNSET is treated as 1 core */
-        uint64_t memory_bytes;  /* committed while running; UINT64_MAX/0 = not admitted */
+        const char *job;       /* name, for messages */
+        CpuRequest cpus;       /* CPUS_UNSET is treated as 1 core */
+        uint64_t memory_bytes; /* committed while running; UINT64_MAX/0 = not admitted */
 } AllocRequest;
+
+/* The request for a planned job: its CPU request (CPUS_UNSET = 1 whole core) and its
+ * memory limit as the memory it commits. The one mapping `run` and `plan` share. */
+void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l);
 
 typedef struct Assignment {
         CpuSet cpus;
-        CpuSet mems;            /* NUMA node os indexes */
-        bool exclusive;         /* false for shared/all */
+        CpuSet mems;    /* NUMA node os indexes */
+        bool exclusive; /* false for shared/all */
         uint64_t memory_bytes;
-        char *note;             /* e.g. "fastest cores (P) preferred", may be NULL; malloc'ed */
+        char *note; /* e.g. "fastest cores (P) preferred", may be NULL; malloc'ed */
 } Assignment;
 void assignment_done(Assignment *a);
 
@@ -39,6 +44,7 @@ typedef struct CorePool CorePool;
  * memory admission. Reserving every core is allowed; every take then explains why. */
 int alloc_pool_new(const Topology *t, const AllocOptions *o, CorePool **ret);
 CorePool *alloc_pool_free(CorePool *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CorePool *, alloc_pool_free);
 /* The CPUs jobs may use (allowed minus reserved). */
 const CpuSet *alloc_pool_usable(const CorePool *p);
 

@@ -90,6 +90,9 @@ static const Command commands[] = {
         {"run", cmd_run, "run a scenario file or commands side by side in partitions"},
         {"cleanup", cmd_cleanup, "remove what killed runs left behind (groups, processes, scratch dirs)"},
         {"doctor", cmd_doctor, "is this machine ready? backend, controllers, delegation, SMT, governor"},
+        {"plan", cmd_plan, "where every job would be placed (dry run); --topology for another machine"},
+        {"report", cmd_report, "write report.html, summary.md and results.csv for a results directory"},
+        {"compare", cmd_compare, "compare results: 1.42x slower / not significant, per job"},
         {"phases", cmd_phases, "phase durations and metrics from existing logs (same patterns as a run)"},
         {"stress", cmd_stress, "built-in workloads: stress cpu|mem|sleep|output"},
 };

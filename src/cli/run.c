@@ -18,6 +18,7 @@
 #include "cli/progress.h"
 #include "exec/exec.h"
 #include "plan/plan.h"
+#include "report/html.h"
 #include "report/summary.h"
 #include "result/result.h"
 #include "spec/spec.h"
@@ -274,6 +275,9 @@ int cmd_run(int argc, char **argv) {
                         fclose(f);
                 }
         }
+        _cleanup_free_ char *rerr = NULL;
+        if (report_write_all(results, &rerr) < 0)
+                log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");
         if (!spec->quiet) {
                 fputc('\n', stdout);
                 report_summary_table(result, stdout, use_color(STDOUT_FILENO));
@@ -285,7 +289,7 @@ int cmd_run(int argc, char **argv) {
                         all_ok &= j->reason == REASON_EXIT && j->exit_code == 0;
                 }
         if (!spec->quiet)
-                printf("\nresults: %s/result.json\n", results);
+                printf("\nresults: %s/result.json\nreport:  %s/report.html\n", results, results);
         if (result->interrupted) {
                 log_warning("interrupted: the result is partial (%s/result.json)", results);
                 status = 130;

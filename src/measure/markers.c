@@ -50,7 +50,8 @@ struct MarkerEngine {
         Pattern ts;
         pcre2_match_data *md;
         uint64_t lines, ignored_ends, seq;
-        uint64_t last_ts_usec; /* timestamp mode: the time of the last line that had one */
+        uint64_t last_ts_usec;  /* timestamp mode: the time of the last line that had one */
+        uint64_t first_ts_usec; /* timestamp mode: the first one, the job's start */
         bool ts_mode;
 };
 
@@ -59,16 +60,17 @@ static void pattern_done(Pattern *p) {
         p->code = NULL;
 }
 
-static int compile(const char *job, const char *what, const char *name, const char *re, Pattern *ret,
-                   char **ret_error) {
+/* which: "start " or "end " for a phase's patterns, "" otherwise. */
+static int compile(const char *job, const char *what, const char *name, const char *which, const char *re,
+                   Pattern *ret, char **ret_error) {
         int err;
         PCRE2_SIZE off;
         pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
         if (!c) {
                 PCRE2_UCHAR msg[256];
                 pcre2_get_error_message(err, msg, sizeof msg);
-                if (asprintf(ret_error, "job '%s': %s '%s' pattern '%s': %s at offset %zu", job, what, name, re,
-                             (char *)msg, (size_t)off) < 0)
+                if (asprintf(ret_error, "job '%s': %s '%s' %spattern '%s': %s at offset %zu", job, what, name, which,
+                             re, (char *)msg, (size_t)off) < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
@@ -122,15 +124,15 @@ int marker_engine_new(const JobSpec *job, MarkerEngine **ret, char **ret_error) 
                 PhaseState *p = &e->phases[e->n_phases++];
                 p->spec = &job->phases[i];
                 if (p->spec->start)
-                        r = compile(job->name, "phase", p->spec->name, p->spec->start, &p->start, ret_error);
+                        r = compile(job->name, "phase", p->spec->name, "start ", p->spec->start, &p->start, ret_error);
                 if (r >= 0 && p->spec->end)
-                        r = compile(job->name, "phase", p->spec->name, p->spec->end, &p->end, ret_error);
+                        r = compile(job->name, "phase", p->spec->name, "end ", p->spec->end, &p->end, ret_error);
         }
         for (size_t i = 0; i < job->n_metrics && r >= 0; i++) {
                 MetricState *m = &e->metrics[e->n_metrics++];
                 m->spec = &job->metrics[i];
                 m->value = NAN;
-                r = compile(job->name, "metric", m->spec->name, m->spec->pattern, &m->re, ret_error);
+                r = compile(job->name, "metric", m->spec->name, "", m->spec->pattern, &m->re, ret_error);
                 if (r >= 0 && capture_count(&m->re) < 1) {
                         if (asprintf(ret_error,
                                      "job '%s': metric '%s' pattern '%s' has no capture group; put the number in "
@@ -141,7 +143,7 @@ int marker_engine_new(const JobSpec *job, MarkerEngine **ret, char **ret_error) 
                 }
         }
         if (r >= 0 && job->timestamp.regex) {
-                r = compile(job->name, "timestamp", "regex", job->timestamp.regex, &e->ts, ret_error);
+                r = compile(job->name, "timestamp", "regex", "", job->timestamp.regex, &e->ts, ret_error);
                 if (r >= 0 && capture_count(&e->ts) < 1) {
                         if (asprintf(ret_error, "job '%s': timestamp regex '%s' needs one capture group around the time",
                                      job->name, job->timestamp.regex) < 0)
@@ -232,8 +234,11 @@ int marker_engine_feed(MarkerEngine *e, const char *line, size_t len, uint64_t m
                         uint64_t ts;
                         memcpy(buf, s, n);
                         buf[n] = '\0';
-                        if (marker_parse_time(buf, e->job->timestamp.format, &ts) >= 0)
+                        if (marker_parse_time(buf, e->job->timestamp.format, &ts) >= 0) {
+                                if (e->last_ts_usec == 0)
+                                        e->first_ts_usec = ts;
                                 e->last_ts_usec = ts;
+                        }
                 }
                 t = e->last_ts_usec;
         }
@@ -245,7 +250,9 @@ int marker_engine_feed(MarkerEngine *e, const char *line, size_t len, uint64_t m
                 if (!p->end.code || !match(e, &p->end, line, len))
                         continue;
                 if (!p->running) {
-                        e->ignored_ends++;
+                        /* A line that also starts this phase (a lap) is not a stray end. */
+                        if (!match(e, &p->start, line, len))
+                                e->ignored_ends++;
                         continue;
                 }
                 phase_close(p, t, CPU_NOW(), false);
@@ -363,7 +370,7 @@ int marker_engine_finish(MarkerEngine *e, uint64_t start_usec, uint64_t end_usec
                 if (!pr)
                         return -ENOMEM;
                 pr->name = strdup(bp->spec->name);
-                uint64_t base = e->ts_mode ? 0 : start_usec;
+                uint64_t base = e->ts_mode ? e->first_ts_usec : start_usec;
                 pr->start_s = in->start_usec >= base ? (double)(in->start_usec - base) / USEC_PER_SEC : 0;
                 pr->wall_s = in->end_usec >= in->start_usec ? (double)(in->end_usec - in->start_usec) / USEC_PER_SEC
                                                             : 0;
@@ -423,7 +430,7 @@ int line_splitter_feed(LineSplitter *s, const char *data, size_t n, LineFn fn, v
                         p = nl ? nl + 1 : end;
                         continue;
                 }
-                if (s->len == 0 && nl) {
+                if (s->len == 0 && nl && chunk <= MARKER_LINE_MAX) {
                         /* The common case: a whole line inside the chunk, no copy. */
                         fn(p, chunk, userdata);
                         p = nl + 1;
@@ -437,7 +444,7 @@ int line_splitter_feed(LineSplitter *s, const char *data, size_t n, LineFn fn, v
                 }
                 memcpy(s->buf + s->len, p, take);
                 s->len += take;
-                if (take < chunk || s->len == MARKER_LINE_MAX) {
+                if (take < chunk || (s->len == MARKER_LINE_MAX && !nl)) {
                         /* Overlong: deliver what fits, drop the rest of the line. */
                         fn(s->buf, s->len, userdata);
                         s->len = 0;

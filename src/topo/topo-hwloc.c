@@ -5,13 +5,13 @@
 #include <fcntl.h>
 #include <hwloc.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "topo/topo.h"
+#include "topo/errmsg.h"
 #include "util/macros.h"
 #include "util/parse.h"
 
@@ -20,19 +20,6 @@ static void hwloc_topology_destroyp(hwloc_topology_t *t) {
                 hwloc_topology_destroy(*t);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(hwloc_bitmap_t, hwloc_bitmap_free);
-
-/* Fills *ret_error (when asked for) and returns r. */
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...) {
-        if (ret_error) {
-                va_list ap;
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
 
 /* cpufreq's cpuinfo_max_freq (kHz), for hosts where hwloc's cpukinds carry no frequency.
  * Read relative to a directory fd so a captured tree can stand in for /sys. */
@@ -87,15 +74,16 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
         int n_pus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
         int n_numa = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
         if (n_pus <= 0)
-                return fail(ret_error, -EINVAL, "%s: the topology has no CPUs", source);
+                return errmsg_set(ret_error, -EINVAL, "%s: the topology has no CPUs", source);
         _cleanup_free_ TopoPUDesc *d = calloc((size_t)n_pus, sizeof(TopoPUDesc));
         if (!d)
                 return -ENOMEM;
         size_t n = 0;
         for (hwloc_obj_t pu = NULL; (pu = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PU, pu));) {
                 if (pu->os_index >= CPUSET_MAX)
-                        return fail(ret_error, -ERANGE, "%s: CPU %u is beyond the %d CPUs corun supports",
-                                    source, pu->os_index, CPUSET_MAX);
+                        return errmsg_set(ret_error, -ERANGE,
+                                          "%s: CPU %u is beyond the %d CPUs corun supports", source,
+                                          pu->os_index, CPUSET_MAX);
                 hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_CORE, pu);
                 TopoPUDesc *p = &d[n++];
                 *p = (TopoPUDesc){
@@ -129,8 +117,8 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
         r = topo_build(d, n, allowed, source, ret);
         if (r == -EINVAL && allowed) {
                 _cleanup_free_ char *list = cpuset_to_string(allowed);
-                fail(ret_error, r, "%s: none of the allowed CPUs (%s) exist in the topology", source,
-                     list ?: "?");
+                errmsg_set(ret_error, r, "%s: none of the allowed CPUs (%s) exist in the topology", source,
+                           list ?: "?");
         }
         return r;
 }
@@ -145,7 +133,8 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
                 cpu_set_t cs;
                 if (sched_getaffinity(0, sizeof(cs), &cs) < 0) {
                         int r = negative_errno();
-                        return fail(ret_error, r, "cannot read this process's CPU affinity: %s", strerror(-r));
+                        return errmsg_set(ret_error, r, "cannot read this process's CPU affinity: %s",
+                                          strerror(-r));
                 }
                 for (unsigned c = 0; c < CPU_SETSIZE && c < CPUSET_MAX; c++)
                         if (CPU_ISSET(c, &cs))
@@ -157,7 +146,8 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
                 return -ENOMEM;
         if (hwloc_topology_load(h) < 0) {
                 int r = negative_errno();
-                return fail(ret_error, r, "cannot read this machine's topology (hwloc): %s", strerror(-r));
+                return errmsg_set(ret_error, r, "cannot read this machine's topology (hwloc): %s",
+                                  strerror(-r));
         }
         _cleanup_close_ int dirfd = open("/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return from_hwloc(h, &mask, dirfd, "this machine", ret, ret_error);
@@ -167,7 +157,8 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
 static int apply_mhz_suffix(Topology *t, const char *suffix, char **ret_error) {
         const char *p = suffix + strspn(suffix, " \t");
         if (!strneq(p, "mhz", 3) || (p[3] != ' ' && p[3] != '\t'))
-                return fail(ret_error, -EINVAL, "topology suffix '%s': expected 'mhz CPUS=MHZ ...'", p);
+                return errmsg_set(ret_error, -EINVAL, "topology suffix '%s': expected 'mhz CPUS=MHZ ...'",
+                                  p);
         p += 3;
         size_t n_items = 0;
         for (;;) {
@@ -182,19 +173,20 @@ static int apply_mhz_suffix(Topology *t, const char *suffix, char **ret_error) {
                 CpuSet set;
                 uint64_t mhz;
                 if (!eq)
-                        return fail(ret_error, -EINVAL, "topology suffix: '%s' is not CPUS=MHZ", item);
+                        return errmsg_set(ret_error, -EINVAL, "topology suffix: '%s' is not CPUS=MHZ", item);
                 *eq = '\0';
                 if (cpuset_parse(item, &set, NULL) < 0 || cpuset_is_empty(&set))
-                        return fail(ret_error, -EINVAL, "topology suffix: '%s' is not a CPU list", item);
+                        return errmsg_set(ret_error, -EINVAL, "topology suffix: '%s' is not a CPU list",
+                                          item);
                 if (parse_u64(eq + 1, &mhz) < 0 || mhz == 0 || mhz > 1000000)
-                        return fail(ret_error, -EINVAL, "topology suffix: '%s' is not a frequency in MHz",
-                                    eq + 1);
+                        return errmsg_set(ret_error, -EINVAL,
+                                          "topology suffix: '%s' is not a frequency in MHz", eq + 1);
                 topo_set_core_khz(t, &set, mhz * 1000);
                 n_items++;
                 p += len;
         }
         if (n_items == 0)
-                return fail(ret_error, -EINVAL, "topology suffix 'mhz': no CPUS=MHZ given");
+                return errmsg_set(ret_error, -EINVAL, "topology suffix 'mhz': no CPUS=MHZ given");
         return 0;
 }
 
@@ -210,9 +202,11 @@ int topo_load_synthetic(const char *desc, Topology **ret, char **ret_error) {
         if (hwloc_topology_init(&h) < 0)
                 return -ENOMEM;
         if (hwloc_topology_set_synthetic(h, hw) < 0 || hwloc_topology_load(h) < 0)
-                return fail(ret_error, -EINVAL,
-                            "'%s' is not a valid hwloc synthetic topology (e.g. \"pack:2 numa:2 l3:2 core:8 pu:2\")",
-                            hw);
+                return errmsg_set(
+                        ret_error, -EINVAL,
+                        "'%s' is not a valid hwloc synthetic topology (e.g. \"pack:2 numa:2 l3:2 core:8 "
+                        "pu:2\")",
+                        hw);
         _cleanup_free_ char *source = NULL;
         if (asprintf(&source, "synthetic: %s", desc) < 0)
                 return -ENOMEM;
@@ -237,8 +231,8 @@ int topo_load_xml(const char *path, Topology **ret, char **ret_error) {
                 return -ENOMEM;
         if (hwloc_topology_set_xml(h, path) < 0 || hwloc_topology_load(h) < 0) {
                 int r = errno > 0 ? -errno : -EINVAL;
-                return fail(ret_error, r, "cannot load the topology from '%s': %s", path,
-                            r == -EINVAL ? "not a hwloc XML export (lstopo file.xml)" : strerror(-r));
+                return errmsg_set(ret_error, r, "cannot load the topology from '%s': %s", path,
+                                  r == -EINVAL ? "not a hwloc XML export (lstopo file.xml)" : strerror(-r));
         }
         _cleanup_free_ char *source = NULL;
         if (asprintf(&source, "xml: %s", path) < 0)
@@ -252,7 +246,7 @@ int topo_load_arg(const char *arg, Topology **ret, char **ret_error) {
         if (len > 4 && streq(arg + len - 4, ".xml")) {
                 if (stat(arg, &st) < 0) {
                         int r = negative_errno();
-                        return fail(ret_error, r, "topology file '%s': %s", arg, strerror(-r));
+                        return errmsg_set(ret_error, r, "topology file '%s': %s", arg, strerror(-r));
                 }
                 return topo_load_xml(arg, ret, ret_error);
         }

@@ -10,8 +10,6 @@
 
 #include "util/macros.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(Topology *, topo_free);
-
 /* Dense numbering of group keys in order of first appearance. Machines have at most a few
  * hundred groups per kind and PUs of one group come in a row, hence the `last` fast path. */
 typedef struct KeyMap {
@@ -186,10 +184,14 @@ int topo_build(const TopoPUDesc *descs, size_t n_descs, const CpuSet *allowed, c
                 TopoPU *pu = &t->pus[t->n_pus++];
                 pu->os_index = d->os_index;
                 pu->max_khz = d->max_khz;
-                pu->l2 = d->l2 < 0 ? -1 : group_add(t->l2, &t->n_l2, &m_l2, d->l2, (unsigned)d->l2, d->os_index, 0);
-                pu->l3 = d->l3 < 0 ? -1 : group_add(t->l3, &t->n_l3, &m_l3, d->l3, (unsigned)d->l3, d->os_index, 0);
-                pu->numa = (unsigned)group_add(t->numa_nodes, &t->n_numa, &m_numa, d->numa, d->numa, d->os_index,
-                                               d->numa_memory_bytes);
+                pu->l2 = d->l2 < 0
+                                 ? -1
+                                 : group_add(t->l2, &t->n_l2, &m_l2, d->l2, (unsigned)d->l2, d->os_index, 0);
+                pu->l3 = d->l3 < 0
+                                 ? -1
+                                 : group_add(t->l3, &t->n_l3, &m_l3, d->l3, (unsigned)d->l3, d->os_index, 0);
+                pu->numa = (unsigned)group_add(t->numa_nodes, &t->n_numa, &m_numa, d->numa, d->numa,
+                                               d->os_index, d->numa_memory_bytes);
                 pu->package = (unsigned)group_add(t->packages, &t->n_packages, &m_pkg, d->package,
                                                   d->package < 0 ? 0 : (unsigned)d->package, d->os_index, 0);
 

@@ -8,30 +8,31 @@
 #include <stdint.h>
 
 #include "util/cpuset.h"
+#include "util/macros.h"
 
 typedef struct TopoPU {
-        unsigned os_index;  /* logical CPU id as the kernel numbers it */
-        unsigned core;      /* index into Topology.cores */
-        int l2, l3;         /* group indexes, -1 when the machine has none */
-        unsigned numa;      /* index into Topology.numa_nodes */
+        unsigned os_index; /* logical CPU id as the kernel numbers it */
+        unsigned core;     /* index into Topology.cores */
+        int l2, l3;        /* group indexes, -1 when the machine has none */
+        unsigned numa;     /* index into Topology.numa_nodes */
         unsigned package;
-        uint64_t max_khz;   /* 0 when unknown */
+        uint64_t max_khz; /* 0 when unknown */
 } TopoPU;
 
 typedef struct TopoCore {
         unsigned index;
-        unsigned os_index;  /* hwloc's core os_index, for display */
-        CpuSet pus;         /* its logical CPUs (SMT siblings), restricted to allowed */
+        unsigned os_index; /* hwloc's core os_index, for display */
+        CpuSet pus;        /* its logical CPUs (SMT siblings), restricted to allowed */
         int l2, l3;
         unsigned numa, package;
         uint64_t max_khz;
-        unsigned kind;      /* 0 = fastest class (P), higher = slower (E) */
+        unsigned kind; /* 0 = fastest class (P), higher = slower (E) */
 } TopoCore;
 
 typedef struct TopoGroup {
         CpuSet pus;
-        unsigned os_index;  /* for NUMA nodes: the node number used in cpuset.mems; for caches and
-                             * packages hwloc's logical index on the unrestricted machine */
+        unsigned os_index;     /* for NUMA nodes: the node number used in cpuset.mems; for caches and
+                                * packages hwloc's logical index on the unrestricted machine */
         uint64_t memory_bytes; /* NUMA nodes: local memory (0 when unknown); others 0 */
 } TopoGroup;
 
@@ -42,25 +43,25 @@ typedef struct Topology {
         size_t n_cores;
         TopoGroup *l2, *l3, *numa_nodes, *packages;
         size_t n_l2, n_l3, n_numa, n_packages;
-        CpuSet allowed;     /* all PUs above */
-        unsigned n_kinds;   /* core kinds (1 on a homogeneous machine; TopoCore.kind < n_kinds) */
+        CpuSet allowed;        /* all PUs above */
+        unsigned n_kinds;      /* core kinds (1 on a homogeneous machine; TopoCore.kind < n_kinds) */
         uint64_t memory_bytes; /* sum over the NUMA nodes above */
-        char *description;  /* "1 package, 2 cores, 2 PUs, 1 NUMA node" */
-        char *source;       /* "this machine", "synthetic: ...", "xml: path" */
+        char *description;     /* "1 package, 2 cores, 2 PUs, 1 NUMA node" */
+        char *source;          /* "this machine", "synthetic: ...", "xml: path" */
 } Topology;
 
 /* One PU of a machine to build a Topology from (topo_build). Keys are any numbers that are
  * unique per group on the machine; they need not be dense. */
 typedef struct TopoPUDesc {
         unsigned os_index;
-        long core;              /* key of its core; -1: the PU is a core of its own */
-        unsigned core_os_index; /* shown to users */
-        long l2, l3;            /* cache keys, -1 = none; kept as TopoGroup.os_index */
-        unsigned numa;          /* NUMA node number (cpuset.mems) */
+        long core;                  /* key of its core; -1: the PU is a core of its own */
+        unsigned core_os_index;     /* shown to users */
+        long l2, l3;                /* cache keys, -1 = none; kept as TopoGroup.os_index */
+        unsigned numa;              /* NUMA node number (cpuset.mems) */
         uint64_t numa_memory_bytes; /* that node's memory; the first PU seen of a node decides */
-        long package;           /* -1 = none (one package) */
-        uint64_t max_khz;       /* 0 = unknown */
-        int perf_rank;          /* higher = faster core kind (hwloc's cpukind efficiency); -1 unknown */
+        long package;               /* -1 = none (one package) */
+        uint64_t max_khz;           /* 0 = unknown */
+        int perf_rank;              /* higher = faster core kind (hwloc's cpukind efficiency); -1 unknown */
 } TopoPUDesc;
 
 /* Builds a Topology from a flat PU list, keeping only PUs in `allowed` (NULL = all), in the
@@ -83,6 +84,7 @@ int topo_load_arg(const char *arg, Topology **ret, char **ret_error);
 /* Returns a copy restricted to `allowed` (holes allowed). */
 int topo_restrict(const Topology *t, const CpuSet *allowed, Topology **ret);
 Topology *topo_free(Topology *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Topology *, topo_free);
 
 /* Test and dry-run hook: sets the maximum frequency of the PUs in `pus` (and of their cores:
  * a core's is its fastest PU's) and recomputes the core kinds from frequencies. */

@@ -51,7 +51,7 @@ corun=${CORUN:-$build/corun}
 shell_mode=${CORUN_VM_SHELL:-0}
 smp=${CORUN_VM_SMP:-2}
 mem=${CORUN_VM_MEM:-1024}
-tools=${CORUN_VM_TOOLS:-jq tmux getent}
+tools=${CORUN_VM_TOOLS:-jq tmux getent pgrep}
 
 [ -x "$corun" ] || die "no corun binary at $corun (build first: meson compile -C $build)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/install-deps.sh installs it)"

@@ -30,7 +30,10 @@ for i in 0 1 2; do
 done
 assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .wall_s')" 0.28 0.32 "idle wall"
 assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .cpu_s')" 0 0.05 "idle cpu"
-assert_between "$(job "$f" burner '.phases[] | select(.name == "burn") | .cpu_s')" 0.25 0.35 "burn cpu"
+# Under TCG (the VM) starting markers costs ~20x the CPU it does here.
+burn_hi=0.35
+[ "${CORUN_IN_VM:-}" = 1 ] && burn_hi=0.45
+assert_between "$(job "$f" burner '.phases[] | select(.name == "burn") | .cpu_s')" 0.25 $burn_hi "burn cpu"
 assert_eq "$(job "$f" burner '.phases[] | select(.name == "open") | .unfinished')" true "open phase unfinished"
 assert_eq "$(job "$f" burner '.metrics.speed')" 3.5 "metric max"
 # 100 MB of output with a marker every 10,000 lines: every marker counted, memory flat.

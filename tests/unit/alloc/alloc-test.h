@@ -32,11 +32,11 @@ static inline CpuSet set_of(const char *list) {
 }
 
 /* Compares a CpuSet with a list literal, printing both on failure. */
-#define assert_set(set, list)                                                                      \
-        do {                                                                                       \
-                char _b[1024];                                                                     \
-                cpuset_format(&(set), _b, sizeof(_b));                                             \
-                assert_string_equal(_b, (list));                                                   \
+#define assert_set(set, list)                                                                               \
+        do {                                                                                                \
+                char _b[1024];                                                                              \
+                cpuset_format(&(set), _b, sizeof(_b));                                                      \
+                assert_string_equal(_b, (list));                                                            \
         } while (0)
 
 static inline AllocRequest req_count(const char *job, unsigned n) {
@@ -66,6 +66,15 @@ static inline Assignment take_ok(CorePool *p, AllocRequest r) {
         return a;
 }
 
+/* Takes and expects exactly these CPUs and (unless NULL) memory nodes. */
+static inline Assignment take_at(CorePool *p, AllocRequest r, const char *cpus, const char *mems) {
+        Assignment a = take_ok(p, r);
+        assert_set(a.cpus, cpus);
+        if (mems)
+                assert_set(a.mems, mems);
+        return a;
+}
+
 /* Takes and expects failure `code` with exactly `text` as the message. */
 static inline void take_fails(CorePool *p, AllocRequest r, int code, const char *text) {
         Assignment a;
@@ -89,7 +98,5 @@ static inline unsigned n_cores_in(const Topology *t, const CpuSet *cpus) {
         return cpuset_count(&c);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(Topology *, topo_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(CorePool *, alloc_pool_free);
 #define _cleanup_topo_ _cleanup_(topo_freep)
 #define _cleanup_pool_ _cleanup_(alloc_pool_freep)

@@ -13,6 +13,8 @@
 #define MAX_ACTIVE 64
 
 static uint64_t rng_state;
+/* outcomes seen, so a run that never reaches a branch shows in the output */
+static unsigned n_ok, n_again, n_nospc, n_inval, n_release;
 
 static uint64_t rnd(void) {
         /* xorshift64*: fast and plenty for picking cases */
@@ -206,7 +208,7 @@ static void model_take(Model *m, const Assignment *a) {
                 cpuset_or(&m->excl, &a->cpus);
         else
                 CPUSET_FOREACH(c, &a->cpus)
-                m->shared_ref[c]++;
+        m->shared_ref[c]++;
         m->committed += a->memory_bytes;
 }
 
@@ -215,7 +217,7 @@ static void model_release(Model *m, const Assignment *a) {
                 cpuset_andnot(&m->excl, &a->cpus);
         else
                 CPUSET_FOREACH(c, &a->cpus)
-                m->shared_ref[c]--;
+        m->shared_ref[c]--;
         m->committed -= a->memory_bytes;
 }
 
@@ -271,6 +273,7 @@ static void run_machine(unsigned round, unsigned steps) {
                 if (n_active > 0 && (n_active == MAX_ACTIVE || chance(40))) {
                         size_t i = rnd_below((unsigned)n_active);
                         alloc_release(p, &active[i].a);
+                        n_release++;
                         model_release(&m, &active[i].a);
                         assignment_done(&active[i].a);
                         active[i] = active[--n_active];
@@ -285,9 +288,13 @@ static void run_machine(unsigned round, unsigned steps) {
                         if (got != want)
                                 print_error("%s on '%s' (holes %d, reserve %u, numa %d): kind %d count %u: "
                                             "got %d want %d (%s)\n",
-                                            name, shape, holes, o.reserve_cores, (int)o.numa, (int)r.cpus.kind,
-                                            r.cpus.count, got, want, err ?: "");
+                                            name, shape, holes, o.reserve_cores, (int)o.numa,
+                                            (int)r.cpus.kind, r.cpus.count, got, want, err ?: "");
                         assert_int_equal(got, want);
+                        n_ok += got == 0;
+                        n_again += got == -EAGAIN;
+                        n_nospc += got == -ENOSPC;
+                        n_inval += got == -EINVAL;
                         if (got < 0) {
                                 assert_non_null(err); /* every refusal says why */
                                 free(err);
@@ -316,8 +323,12 @@ static void test_random(void **state) {
                 assert_int_equal(parse_u64(e, &seed), 0);
         print_message("seed %" PRIu64 " (CORUN_TEST_SEED to replay)\n", seed);
         rng_state = seed ?: 1;
-        for (unsigned round = 0; round < 40; round++)
-                run_machine(round, 150);
+        for (unsigned round = 0; round < 60; round++)
+                run_machine(round, 200);
+        print_message("%u taken, %u released, refused: %u EAGAIN, %u ENOSPC, %u EINVAL\n", n_ok, n_release,
+                      n_again, n_nospc, n_inval);
+        /* the mix must reach every outcome, or the test proves little */
+        assert_true(n_ok > 1000 && n_again > 100 && n_nospc > 50 && n_inval > 50);
 }
 
 int main(void) {

@@ -209,24 +209,29 @@ static void test_xml_cpukinds(void **state) {
 }
 
 static void test_load_errors(void **state) {
-        Topology *t = NULL;
-        char *err = NULL;
-        assert_int_equal(topo_load_arg("pack:two", &t, &err), -EINVAL);
-        assert_string_equal(err, "'pack:two' is not a valid hwloc synthetic topology (e.g. \"pack:2 numa:2 l3:2 core:8 pu:2\")");
-        free(err), err = NULL;
-        assert_int_equal(topo_load_arg("/nonexistent/machine.xml", &t, &err), -ENOENT);
-        assert_string_equal(err, "topology file '/nonexistent/machine.xml': No such file or directory");
-        free(err), err = NULL;
-        assert_int_equal(topo_load_arg("core:2; ghz 0=1", &t, &err), -EINVAL);
-        assert_string_equal(err, "topology suffix 'ghz 0=1': expected 'mhz CPUS=MHZ ...'");
-        free(err), err = NULL;
-        assert_int_equal(topo_load_arg("core:2; mhz 0-1=fast", &t, &err), -EINVAL);
-        assert_string_equal(err, "topology suffix: 'fast' is not a frequency in MHz");
-        free(err), err = NULL;
-        assert_int_equal(topo_load_arg("core:2; mhz 0-1", &t, &err), -EINVAL);
-        assert_string_equal(err, "topology suffix: '0-1' is not CPUS=MHZ");
-        free(err), err = NULL;
-        assert_null(t);
+        static const struct {
+                const char *arg;
+                int code;
+                const char *message;
+        } cases[] = {
+                {"pack:two", -EINVAL,
+                 "'pack:two' is not a valid hwloc synthetic topology (e.g. \"pack:2 numa:2 l3:2 core:8 "
+                 "pu:2\")"},
+                {"/nonexistent/machine.xml", -ENOENT,
+                 "topology file '/nonexistent/machine.xml': No such file or directory"},
+                {"core:2 pu:1; ghz 0=1", -EINVAL, "topology suffix 'ghz 0=1': expected 'mhz CPUS=MHZ ...'"},
+                {"core:2 pu:1; mhz 0-1=fast", -EINVAL, "topology suffix: 'fast' is not a frequency in MHz"},
+                {"core:2 pu:1; mhz 0-1", -EINVAL, "topology suffix: '0-1' is not CPUS=MHZ"},
+                {"core:2 pu:1; mhz x=100", -EINVAL, "topology suffix: 'x' is not a CPU list"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Topology *t = NULL;
+                char *err = NULL;
+                assert_int_equal(topo_load_arg(cases[i].arg, &t, &err), cases[i].code);
+                assert_string_equal(err, cases[i].message);
+                assert_null(t);
+                free(err);
+        }
 }
 
 static void test_host(void **state) {
@@ -259,10 +264,14 @@ static void test_host(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_small),          cmocka_unit_test(test_smt_two_sockets),
-                cmocka_unit_test(test_numa_l3),        cmocka_unit_test(test_restrict_holes),
-                cmocka_unit_test(test_kinds_from_suffix), cmocka_unit_test(test_kinds_from_rank),
-                cmocka_unit_test(test_xml_cpukinds),   cmocka_unit_test(test_load_errors),
+                cmocka_unit_test(test_small),
+                cmocka_unit_test(test_smt_two_sockets),
+                cmocka_unit_test(test_numa_l3),
+                cmocka_unit_test(test_restrict_holes),
+                cmocka_unit_test(test_kinds_from_suffix),
+                cmocka_unit_test(test_kinds_from_rank),
+                cmocka_unit_test(test_xml_cpukinds),
+                cmocka_unit_test(test_load_errors),
                 cmocka_unit_test(test_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/* corun plan: the dry run. Parses and expands the scenario file like `run`, places every run's
+ * jobs on this machine (or a --topology) with the same allocator, and prints where each job
+ * would sit, what stays idle, what waits and what can never fit. Touches nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc/alloc.h"
+#include "cli/cli.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
+#include "topo/topo.h"
+#include "util/cpuset.h"
+#include "util/parse.h"
+
+#define PLAN_FILE_MAX (16u << 20)
+
+static const char plan_usage[] =
+        "Usage: corun plan FILE.yaml [--topology DESC|FILE.xml] [--memory SIZE] [--json]\n"
+        "\n"
+        "Shows where every job of every run would be placed, without running anything:\n"
+        "its CPUs, the cores, L3 caches and NUMA nodes they belong to, its memory nodes and\n"
+        "limit; per run the cores left idle and the memory committed; jobs that would wait\n"
+        "for others to finish; and jobs that can never fit, with what would.\n"
+        "\n"
+        "      --topology T  plan for another machine: a hwloc synthetic description\n"
+        "                    (\"pack:2 numa:2 l3:4 core:8 pu:2\", add \"numa:2(memory=64GiB)\" for\n"
+        "                    memory, \"; mhz 0-7=5000 8-15=3000\" for P/E cores) or an XML\n"
+        "                    file from `lstopo machine.xml`\n"
+        "      --memory SIZE memory jobs may commit (default: the machine's)\n"
+        "      --json        the plan as JSON\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "Exit status: 0 every job fits, 1 some job can never be placed, 2 bad input.\n";
+
+/* One job of one run, as placed. */
+typedef struct Placed {
+        const PlanJob *pj;
+        Assignment a;
+        unsigned wave; /* 1: starts with the run; n > 1: after jobs of wave n-1 finish */
+        bool placed;
+        char *waits; /* why it could not start with the first wave */
+        char *error; /* why it can never be placed */
+} Placed;
+
+typedef struct RunPlan {
+        const PlanRun *run;
+        Placed *jobs;
+        unsigned idle_cores; /* after the first wave started */
+        CpuSet idle_cpus;
+        uint64_t committed; /* by the first wave */
+        uint64_t memory_available;
+        char *error; /* the run itself cannot be placed (allowed_cpus) */
+} RunPlan;
+
+typedef struct Planner {
+        const Spec *spec;
+        const Plan *plan;
+        const Topology *t;
+        AllocOptions o;
+        const CorePool *global; /* for the usable set */
+        RunPlan *runs;
+        size_t n_runs;
+        char **warnings;
+        size_t n_warnings;
+        bool infeasible;
+} Planner;
+
+static int warn(Planner *p, const char *fmt, ...) _printf_(2, 3);
+static int warn(Planner *p, const char *fmt, ...) {
+        char **w = realloc(p->warnings, (p->n_warnings + 1) * sizeof(char *));
+        if (!w)
+                return -ENOMEM;
+        p->warnings = w;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&w[p->n_warnings], fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        p->n_warnings++;
+        return 0;
+}
+
+static void planner_done(Planner *p) {
+        for (size_t i = 0; i < p->n_runs; i++) {
+                RunPlan *rp = &p->runs[i];
+                for (size_t k = 0; rp->jobs && k < rp->run->n_jobs; k++) {
+                        assignment_done(&rp->jobs[k].a);
+                        free(rp->jobs[k].waits);
+                        free(rp->jobs[k].error);
+                }
+                free(rp->jobs);
+                free(rp->error);
+        }
+        free(p->runs);
+        for (size_t i = 0; i < p->n_warnings; i++)
+                free(p->warnings[i]);
+        free(p->warnings);
+}
+
+/* Places one run's jobs in waves: the first wave is what starts together; a job that does not
+ * fit waits, and is shown where it would go once the wave before it has finished. The exec
+ * queue starts waiting jobs as soon as cores free up, so later waves are an approximation. */
+static int place_run(Planner *p, const Topology *t, RunPlan *rp) {
+        _cleanup_(alloc_pool_freep) CorePool *pool = NULL;
+        int r = alloc_pool_new(t, &p->o, &pool);
+        if (r < 0)
+                return r;
+        const PlanRun *run = rp->run;
+        size_t left = run->n_jobs;
+        for (unsigned wave = 1; left > 0; wave++) {
+                size_t placed_now = 0;
+                for (size_t k = 0; k < run->n_jobs; k++) {
+                        Placed *j = &rp->jobs[k];
+                        if (j->placed || j->error)
+                                continue;
+                        AllocRequest req;
+                        alloc_request_init(&req, j->pj->name, &j->pj->limits);
+                        _cleanup_free_ char *err = NULL;
+                        if (wave == 1 && alloc_check(pool, &req, &err) < 0) {
+                                j->error = TAKE_PTR(err);
+                                if (!j->error &&
+                                    asprintf(&j->error, "job '%s' cannot be placed", req.job) < 0)
+                                        return -ENOMEM;
+                                p->infeasible = true;
+                                left--;
+                                continue;
+                        }
+                        r = alloc_take(pool, &req, &j->a, &err);
+                        if (r == -EAGAIN) {
+                                if (!j->waits)
+                                        j->waits = TAKE_PTR(err);
+                                continue;
+                        }
+                        if (r < 0)
+                                return r;
+                        j->placed = true;
+                        j->wave = wave;
+                        placed_now++;
+                        left--;
+                }
+                if (wave == 1) {
+                        rp->idle_cores = alloc_pool_free_cores(pool);
+                        rp->committed = alloc_pool_memory_committed(pool);
+                        CpuSet busy = {0};
+                        for (size_t k = 0; k < run->n_jobs; k++)
+                                if (rp->jobs[k].placed)
+                                        cpuset_or(&busy, &rp->jobs[k].a.cpus);
+                        rp->idle_cpus = *alloc_pool_usable(pool);
+                        cpuset_andnot(&rp->idle_cpus, &busy);
+                }
+                /* Every job passed alloc_check, so on an emptied pool the first one fits. */
+                if (placed_now == 0 && left > 0)
+                        return -EIO;
+                for (size_t k = 0; k < run->n_jobs; k++)
+                        if (rp->jobs[k].placed && rp->jobs[k].wave == wave)
+                                alloc_release(pool, &rp->jobs[k].a);
+        }
+        return 0;
+}
+
+static int plan_runs(Planner *p) {
+        /* Repetitions are placed like their first: the pool starts empty for every run. */
+        for (size_t i = 0; i < p->plan->n_runs; i++)
+                if (p->plan->runs[i].repetition == 0)
+                        p->n_runs++;
+        p->runs = calloc(MAX(p->n_runs, (size_t)1), sizeof(RunPlan));
+        if (!p->runs)
+                return -ENOMEM;
+        for (size_t i = 0, n = 0; i < p->plan->n_runs; i++) {
+                const PlanRun *run = &p->plan->runs[i];
+                if (run->repetition != 0)
+                        continue;
+                RunPlan *rp = &p->runs[n++];
+                rp->run = run;
+                rp->memory_available = p->o.memory_available;
+                rp->jobs = calloc(MAX(run->n_jobs, (size_t)1), sizeof(Placed));
+                if (!rp->jobs)
+                        return -ENOMEM;
+                for (size_t k = 0; k < run->n_jobs; k++)
+                        rp->jobs[k].pj = &run->jobs[k];
+
+                /* allowed_cpus: the run gets the part of the machine it names, as in `run` */
+                _cleanup_(topo_freep) Topology *restricted = NULL;
+                const Topology *t = p->t;
+                if (run->scenario && !cpuset_is_empty(&run->scenario->allowed_cpus)) {
+                        CpuSet allowed = run->scenario->allowed_cpus;
+                        cpuset_and(&allowed, alloc_pool_usable(p->global));
+                        if (cpuset_is_empty(&allowed) || topo_restrict(p->t, &allowed, &restricted) < 0) {
+                                char want[256];
+                                cpuset_format(&run->scenario->allowed_cpus, want, sizeof(want));
+                                if (asprintf(&rp->error, "scenario '%s': allowed_cpus %s has no usable CPU",
+                                             run->scenario_name, want) < 0)
+                                        return -ENOMEM;
+                                p->infeasible = true;
+                                continue;
+                        }
+                        t = restricted;
+                }
+                AllocOptions o = p->o;
+                if (restricted)
+                        o.reserve_cores = 0; /* already outside the usable set */
+                const AllocOptions saved = p->o;
+                p->o = o;
+                int r = place_run(p, t, rp);
+                p->o = saved;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int collect_warnings(Planner *p) {
+        int r;
+        for (size_t i = 0; i < p->n_runs; i++) {
+                const RunPlan *rp = &p->runs[i];
+                for (size_t k = 0; k < rp->run->n_jobs; k++) {
+                        const Placed *j = &rp->jobs[k];
+                        if (j->a.note && (r = warn(p, "run '%s': job '%s': %s", rp->run->label, j->pj->name,
+                                                   j->a.note)) < 0)
+                                return r;
+                        if (j->placed && j->wave > 1 &&
+                            (r = warn(p, "run '%s': job '%s' waits for earlier jobs to finish: %s",
+                                      rp->run->label, j->pj->name, j->waits ?: "")) < 0)
+                                return r;
+                }
+        }
+        /* once per job definition, not per replica */
+        if (p->o.memory_available != UINT64_MAX)
+                for (size_t i = 0; i < p->spec->n_jobs; i++) {
+                        const JobSpec *js = &p->spec->jobs[i];
+                        if (js->limits.memory_max == LIMIT_MAX &&
+                            (r = warn(p,
+                                      "job '%s' has no memory limit: it is not counted against the memory "
+                                      "available, and nothing stops it from taking all of it",
+                                      js->name)) < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* ---- where a set of CPUs sits ---- */
+
+typedef struct Where {
+        char cpus[256], cores[256], l3[128], numa[64], packages[64], mems[64];
+} Where;
+
+static void where_of(const Topology *t, const Assignment *a, Where *w) {
+        CpuSet cores, l3 = {0}, numa, pkg = {0};
+        cpuset_format(&a->cpus, w->cpus, sizeof(w->cpus));
+        cpuset_format(&a->mems, w->mems, sizeof(w->mems));
+        topo_cores_of(t, &a->cpus, &cores);
+        cpuset_format(&cores, w->cores, sizeof(w->cores));
+        topo_mems_of(t, &a->cpus, &numa);
+        cpuset_format(&numa, w->numa, sizeof(w->numa));
+        CPUSET_FOREACH(c, &cores) {
+                if (t->cores[c].l3 >= 0)
+                        cpuset_add(&l3, t->l3[t->cores[c].l3].os_index);
+                cpuset_add(&pkg, t->packages[t->cores[c].package].os_index);
+        }
+        if (cpuset_is_empty(&l3))
+                snprintf(w->l3, sizeof(w->l3), "-");
+        else
+                cpuset_format(&l3, w->l3, sizeof(w->l3));
+        cpuset_format(&pkg, w->packages, sizeof(w->packages));
+}
+
+static const char *memory_text(char *buf, size_t n, uint64_t bytes) {
+        if (bytes == LIMIT_MAX)
+                return "-";
+        return format_size(buf, n, bytes);
+}
+
+/* ---- text ---- */
+
+static void print_topology(const Planner *p, FILE *f) {
+        char usable[512], mem[FORMAT_SIZE_MAX];
+        cpuset_format(alloc_pool_usable(p->global), usable, sizeof(usable));
+        fprintf(f, "machine: %s (%s)\n", p->t->source, p->t->description);
+        fprintf(f, "usable:  CPUs %s (%u cores, %u reserved)\n", *usable ? usable : "none",
+                alloc_pool_usable_cores(p->global), alloc_pool_reserved_cores(p->global));
+        fprintf(f, "memory:  %s available to jobs\n",
+                p->o.memory_available == UINT64_MAX ? "unknown (no check)"
+                                                    : format_size(mem, sizeof(mem), p->o.memory_available));
+        if (p->spec->repeat > 1)
+                fprintf(f, "repeat:  %u (every repetition is placed like the first, shown here)\n",
+                        p->spec->repeat);
+}
+
+static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
+        const PlanRun *run = rp->run;
+        fprintf(f, "\nrun '%s'\n", run->label);
+        if (rp->error) {
+                fprintf(f, "  error: %s\n", rp->error);
+                return;
+        }
+        const Topology *t = p->t;
+        /* column widths from the content */
+        size_t wn = 4, wc = 4, wk = 5, wl = 2, wu = 4, wm = 4;
+        Where *w = calloc(MAX(run->n_jobs, (size_t)1), sizeof(Where));
+        if (!w)
+                return;
+        for (size_t k = 0; k < run->n_jobs; k++) {
+                const Placed *j = &rp->jobs[k];
+                wn = MAX(wn, strlen(j->pj->name));
+                if (!j->placed)
+                        continue;
+                where_of(t, &j->a, &w[k]);
+                wc = MAX(wc, strlen(w[k].cpus));
+                wk = MAX(wk, strlen(w[k].cores));
+                wl = MAX(wl, strlen(w[k].l3));
+                wu = MAX(wu, strlen(w[k].numa));
+                wm = MAX(wm, strlen(w[k].mems));
+        }
+        fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s\n", (int)wn, "JOB", (int)wc, "CPUS",
+                (int)wk, "CORES", (int)wl, "L3", (int)wu, "NUMA", (int)wm, "MEMS", "MEMORY", "START");
+        for (size_t k = 0; k < run->n_jobs; k++) {
+                const Placed *j = &rp->jobs[k];
+                char mem[FORMAT_SIZE_MAX], start[32];
+                if (!j->placed) {
+                        fprintf(f, "  %-*s  never fits: %s\n", (int)wn, j->pj->name, j->error ?: "?");
+                        continue;
+                }
+                if (j->wave == 1)
+                        snprintf(start, sizeof(start), "at once");
+                else
+                        snprintf(start, sizeof(start), "wave %u", j->wave);
+                fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s%s\n", (int)wn, j->pj->name,
+                        (int)wc, w[k].cpus, (int)wk, w[k].cores, (int)wl, w[k].l3, (int)wu, w[k].numa,
+                        (int)wm, w[k].mems, memory_text(mem, sizeof(mem), j->pj->limits.memory_max), start,
+                        j->a.exclusive ? "" : " (shared)");
+        }
+        free(w);
+        char idle[512], a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
+        cpuset_format(&rp->idle_cpus, idle, sizeof(idle));
+        fprintf(f, "  idle: %u core%s%s%s%s; memory committed: %s", rp->idle_cores,
+                rp->idle_cores == 1 ? "" : "s", *idle ? " (CPUs " : "", idle, *idle ? ")" : "",
+                format_size(a, sizeof(a), rp->committed));
+        if (rp->memory_available != UINT64_MAX)
+                fprintf(f, " of %s", format_size(b, sizeof(b), rp->memory_available));
+        fputc('\n', f);
+}
+
+/* ---- JSON ---- */
+
+static json_t *json_bytes(uint64_t v) {
+        return v == UINT64_MAX ? json_null() : json_integer((json_int_t)MIN(v, (uint64_t)INT64_MAX));
+}
+
+static json_t *json_run(const Planner *p, const RunPlan *rp) {
+        const PlanRun *run = rp->run;
+        json_t *jobs = json_array();
+        for (size_t k = 0; k < run->n_jobs; k++) {
+                const Placed *j = &rp->jobs[k];
+                json_t *o = json_object();
+                json_object_set_new(o, "name", json_string(j->pj->name));
+                json_object_set_new(o, "memory_max_bytes", json_bytes(j->pj->limits.memory_max));
+                if (j->placed) {
+                        Where w;
+                        where_of(p->t, &j->a, &w);
+                        json_object_set_new(o, "wave", json_integer(j->wave));
+                        json_object_set_new(o, "cpus", json_string(w.cpus));
+                        json_object_set_new(o, "cores", json_string(w.cores));
+                        json_object_set_new(o, "l3", json_string(streq(w.l3, "-") ? "" : w.l3));
+                        json_object_set_new(o, "numa_nodes", json_string(w.numa));
+                        json_object_set_new(o, "packages", json_string(w.packages));
+                        json_object_set_new(o, "mems", json_string(w.mems));
+                        json_object_set_new(o, "exclusive", json_boolean(j->a.exclusive));
+                        json_object_set_new(o, "note", j->a.note ? json_string(j->a.note) : json_null());
+                        json_object_set_new(o, "waits",
+                                            j->wave > 1 && j->waits ? json_string(j->waits) : json_null());
+                }
+                json_object_set_new(o, "error", j->error ? json_string(j->error) : json_null());
+                json_array_append_new(jobs, o);
+        }
+        char idle[512];
+        cpuset_format(&rp->idle_cpus, idle, sizeof(idle));
+        return json_pack("{s:s, s:s, s:b, s:i, s:o, s:o, s:i, s:s, s:I, s:o}", "label", run->label,
+                         "scenario", run->scenario_name, "solo", run->solo, "replicas", (int)run->replicas,
+                         "params", run->params ? json_string(run->params) : json_null(), "error",
+                         rp->error ? json_string(rp->error) : json_null(), "idle_cores", (int)rp->idle_cores,
+                         "idle_cpus", idle, "memory_committed_bytes", (json_int_t)rp->committed, "jobs",
+                         jobs);
+}
+
+static int print_json(const Planner *p) {
+        char usable[1024];
+        cpuset_format(alloc_pool_usable(p->global), usable, sizeof(usable));
+        json_t *runs = json_array(), *warnings = json_array();
+        for (size_t i = 0; i < p->n_runs; i++)
+                json_array_append_new(runs, json_run(p, &p->runs[i]));
+        for (size_t i = 0; i < p->n_warnings; i++)
+                json_array_append_new(warnings, json_string(p->warnings[i]));
+        json_t *machine = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:o}", "source",
+                                    p->t->source, "description", p->t->description, "pus", (int)p->t->n_pus,
+                                    "cores", (int)p->t->n_cores, "numa_nodes", (int)p->t->n_numa,
+                                    "core_kinds", (int)p->t->n_kinds, "usable_cpus", usable, "usable_cores",
+                                    (int)alloc_pool_usable_cores(p->global), "reserved_cores",
+                                    (int)alloc_pool_reserved_cores(p->global), "memory_available_bytes",
+                                    json_bytes(p->o.memory_available));
+        json_t *root =
+                json_pack("{s:o, s:i, s:b, s:o, s:o}", "machine", machine, "repeat", (int)p->spec->repeat,
+                          "feasible", !p->infeasible, "runs", runs, "warnings", warnings);
+        if (!root)
+                return -ENOMEM;
+        int r = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
+        fputc('\n', stdout);
+        json_decref(root);
+        return r;
+}
+
+/* ---- the command ---- */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Spec *, spec_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Plan *, plan_free);
+
+int cmd_plan(int argc, char **argv) {
+        static const struct option options[] = {
+                {"topology", required_argument, NULL, 't'},
+                {"memory", required_argument, NULL, 'm'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *topology = NULL, *memory = NULL;
+        bool json = false;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 't':
+                        topology = optarg;
+                        break;
+                case 'm':
+                        memory = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        fputs(plan_usage, stdout);
+                        return 0;
+                default:
+                        fputs(plan_usage, stderr);
+                        return 2;
+                }
+        if (optind != argc - 1) {
+                log_error("plan: expected one scenario file, got %d arguments", argc - optind);
+                fputs(plan_usage, stderr);
+                return 2;
+        }
+        const char *file = argv[optind];
+
+        uint64_t memory_bytes = 0;
+        if (memory && (parse_size(memory, &memory_bytes) < 0 || memory_bytes == 0)) {
+                log_error("--memory: '%s' is not a size (e.g. 64G, 512M, max)", memory);
+                return 2;
+        }
+
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        size_t len = 0;
+        int r = read_full_file(file, PLAN_FILE_MAX, &text, &len);
+        if (r < 0) {
+                log_error("cannot read scenario file %s: %s", file, strerror(-r));
+                return 2;
+        }
+        _cleanup_(spec_freep) Spec *spec = NULL;
+        SpecError se = {0};
+        r = spec_parse_yaml(file, text, len, &spec, &se);
+        if (r < 0) {
+                log_error("%s", se.message ?: "invalid scenario");
+                spec_error_done(&se);
+                return 2;
+        }
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        r = plan_build(spec, &plan, &err);
+        if (r < 0) {
+                log_error("%s", err ?: "cannot expand the scenario");
+                return 2;
+        }
+
+        _cleanup_(topo_freep) Topology *t = NULL;
+        r = topology ? topo_load_arg(topology, &t, &err) : topo_load_host(NULL, &t, &err);
+        if (r < 0) {
+                log_error("%s", err ?: strerror(-r));
+                return 2;
+        }
+        /* hwloc gives synthetic NUMA nodes 1 GiB unless the description says memory=: that
+         * number would refuse every real job, so it means "unknown" here */
+        bool fake_memory = topology && !strstr(topology, ".xml") && !strstr(topology, "memory=");
+        Planner p = {
+                .spec = spec,
+                .plan = plan,
+                .t = t,
+                .o = {.reserve_cores = spec->reserve_cores,
+                      .numa = spec->numa,
+                      .memory_available = memory                                ? memory_bytes
+                                          : fake_memory || t->memory_bytes == 0 ? UINT64_MAX
+                                                                                : t->memory_bytes},
+        };
+        _cleanup_(alloc_pool_freep) CorePool *global = NULL;
+        r = alloc_pool_new(t, &p.o, &global);
+        if (r < 0) {
+                log_error("cannot set up core allocation: %s", strerror(-r));
+                return 2;
+        }
+        p.global = global;
+        r = plan_runs(&p);
+        if (r >= 0)
+                r = collect_warnings(&p);
+        if (r < 0) {
+                log_error("cannot plan: %s", strerror(-r));
+                planner_done(&p);
+                return 2;
+        }
+
+        if (json)
+                r = print_json(&p);
+        else {
+                print_topology(&p, stdout);
+                for (size_t i = 0; i < p.n_runs; i++)
+                        print_run(&p, &p.runs[i], stdout);
+                if (p.n_warnings > 0)
+                        fputc('\n', stdout);
+                for (size_t i = 0; i < p.n_warnings; i++)
+                        printf("warning: %s\n", p.warnings[i]);
+        }
+        /* the refusals also go to stderr, once each, so scripts see why the status is 1 */
+        for (size_t i = 0; i < p.n_runs; i++) {
+                if (p.runs[i].error)
+                        log_error("%s", p.runs[i].error);
+                for (size_t k = 0; k < p.runs[i].run->n_jobs; k++)
+                        if (p.runs[i].jobs[k].error)
+                                log_error("run '%s': %s", p.runs[i].run->label, p.runs[i].jobs[k].error);
+        }
+        bool infeasible = p.infeasible;
+        planner_done(&p);
+        if (r < 0)
+                return 2;
+        return infeasible ? 1 : 0;
+}

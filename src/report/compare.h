@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* `corun compare A B...`: per job and run configuration, the wall times of B (and C...)
+ * against A's with Welch's t-test (docs/report.md). Also the grouping of a result's job
+ * instances into series over the repetitions, which the HTML report shares. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "result/result.h"
+#include "stats/stats.h"
+
+/* The instances of one job in one run configuration over the repetitions. A
+ * configuration is the scenario with its sweep values: "crowded r=4 size=1G"; solo
+ * baselines are "solo" (plus their matrix values). */
+typedef struct JobSeries {
+        char *config;
+        const char *scenario;  /* borrowed from the Result */
+        const char *job;       /* borrowed: "sealer#2" */
+        const char *base_name; /* borrowed: "sealer" */
+        const char *params;    /* borrowed, may be NULL */
+        bool solo;
+        double *wall; /* wall_s of the instances that exited 0 (the only meaningful times) */
+        size_t n;
+        size_t n_failed; /* instances left out: another reason or a non-zero exit */
+} JobSeries;
+
+/* In order of first appearance. Returns 0 or -ENOMEM. */
+int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n);
+void report_job_series_free(JobSeries *s, size_t n);
+/* The solo series of s's job (same base name and matrix values), or NULL. */
+const JobSeries *report_job_series_solo(const JobSeries *all, size_t n, const JobSeries *s);
+
+typedef struct CompareCell {
+        bool present; /* the job exists in that result with at least one good time */
+        Summary s;    /* valid when present */
+        Verdict v;    /* against the reference; valid when present and the row has one */
+        bool has_verdict;
+        double ratio; /* mean / the reference's mean; valid with a verdict */
+} CompareCell;
+
+typedef struct CompareRow {
+        char *config;
+        char *job;
+        CompareCell *cells; /* one per result; cells[0] is the reference */
+} CompareRow;
+
+typedef struct Comparison {
+        size_t n_results;
+        CompareRow *rows;
+        size_t n_rows;
+        /* Per result (index 0 unused): the geometric mean over the rows with a verdict
+         * of mean(result)/mean(reference); NAN when no row has one. */
+        double *geomean;
+        size_t *geomean_n;
+        /* NULL-terminated host differences against the reference:
+         * "B: kernel differs: 'Linux 6.1' vs 'Linux 6.18'". */
+        char **warnings;
+} Comparison;
+
+/* results[0] is the reference; labels name the results in warnings (their paths).
+ * Returns 0, -EINVAL for n < 2, -ENOMEM. */
+int report_compare(const Result *const *results, const char *const *labels, size_t n, Comparison **ret);
+Comparison *comparison_free(Comparison *c);
+
+/* "1.42x slower", "1.10x faster", "not significant", "1.42x slower (n too small)". */
+const char *report_compare_verdict(const CompareCell *c, char *buf, size_t n);
+#define REPORT_VERDICT_MAX 64
+
+/* The pyperf-style table; labels head the columns. 0 or -ENOMEM / -EIO. */
+int report_compare_table(const Comparison *c, const char *const *labels, FILE *f);
+/* The same as one JSON object (docs/report.md). 0 or -ENOMEM / -EIO. */
+int report_compare_json(const Comparison *c, const char *const *labels, FILE *f);

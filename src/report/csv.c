@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/csv.h"
+#include "util/macros.h"
+
+static const char *const fixed_columns[] = {
+        "scenario",  "repetition", "solo",           "replicas",     "params", "job",
+        "base_name", "reason",     "exit_code",      "signal",       "wall_s", "user_s",
+        "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",
+};
+
+static void put_str(FILE *f, const char *s) {
+        if (!s)
+                return;
+        if (!strpbrk(s, ",\"\r\n")) {
+                fputs(s, f);
+                return;
+        }
+        fputc('"', f);
+        for (; *s; s++) {
+                if (*s == '"')
+                        fputc('"', f);
+                fputc(*s, f);
+        }
+        fputc('"', f);
+}
+
+static void put_double(FILE *f, double v) {
+        if (isfinite(v))
+                fprintf(f, "%.6f", v);
+}
+
+/* UINT64_MAX is "no limit" / unknown in the model: an empty field. */
+static void put_u64(FILE *f, uint64_t v) {
+        if (v != UINT64_MAX)
+                fprintf(f, "%" PRIu64, v);
+}
+
+/* The phase names in order of first appearance (borrowed from r). */
+static int phase_names(const Result *r, const char ***ret, size_t *ret_n) {
+        const char **names = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t j = 0; j < r->runs[i].n_jobs; j++) {
+                        const JobResult *job = &r->runs[i].jobs[j];
+                        for (size_t p = 0; p < job->n_phases; p++) {
+                                const char *name = job->phases[p].name;
+                                bool seen = !name;
+                                for (size_t q = 0; q < n && !seen; q++)
+                                        seen = streq(names[q], name);
+                                if (seen)
+                                        continue;
+                                const char **g = realloc(names, (n + 1) * sizeof *g);
+                                if (!g) {
+                                        free(names);
+                                        return -ENOMEM;
+                                }
+                                names = g;
+                                names[n++] = name;
+                        }
+                }
+        *ret = names;
+        *ret_n = n;
+        return 0;
+}
+
+/* The next field of a row: the separator, then the value. */
+static void col_str(FILE *f, const char *s) {
+        fputc(',', f);
+        put_str(f, s);
+}
+static void col_double(FILE *f, double v) {
+        fputc(',', f);
+        put_double(f, v);
+}
+static void col_u64(FILE *f, uint64_t v) {
+        fputc(',', f);
+        put_u64(f, v);
+}
+
+static void put_row(FILE *f, const RunResult *run, const JobResult *j, const char **phases,
+                    size_t n_phases) {
+        put_str(f, run->scenario);
+        fprintf(f, ",%u,%s,%u", run->repetition, run->solo ? "true" : "false", run->replicas);
+        col_str(f, run->params);
+        col_str(f, j->name);
+        col_str(f, j->base_name);
+        col_str(f, job_reason_to_string(j->reason));
+        fputc(',', f);
+        if (j->exit_code >= 0)
+                fprintf(f, "%d", j->exit_code);
+        fputc(',', f);
+        if (j->signal > 0)
+                fprintf(f, "%d", j->signal);
+        col_double(f, j->wall_s);
+        col_double(f, j->user_s);
+        col_double(f, j->sys_s);
+        col_u64(f, j->peak_bytes);
+        col_u64(f, j->pss_peak_bytes);
+        col_u64(f, j->applied_memory_bytes);
+        col_str(f, j->applied_cpus);
+        for (size_t p = 0; p < n_phases; p++) {
+                fputc(',', f);
+                /* A phase that never ended has no wall time worth a number. */
+                for (size_t q = 0; q < j->n_phases; q++)
+                        if (j->phases[q].name && streq(j->phases[q].name, phases[p]) &&
+                            !j->phases[q].unfinished) {
+                                put_double(f, j->phases[q].wall_s);
+                                break;
+                        }
+        }
+        fputc('\n', f);
+}
+
+int report_csv(const Result *r, FILE *f) {
+        _cleanup_free_ const char **phases = NULL;
+        size_t n_phases = 0;
+        int k = phase_names(r, &phases, &n_phases);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < ELEMENTSOF(fixed_columns); i++)
+                fprintf(f, "%s%s", i > 0 ? "," : "", fixed_columns[i]);
+        for (size_t p = 0; p < n_phases; p++) {
+                _cleanup_free_ char *col = NULL;
+                if (asprintf(&col, "phase:%s", phases[p]) < 0)
+                        return -ENOMEM;
+                col_str(f, col);
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t j = 0; j < r->runs[i].n_jobs; j++)
+                        put_row(f, &r->runs[i], &r->runs[i].jobs[j], phases, n_phases);
+        return ferror(f) ? -EIO : 0;
+}

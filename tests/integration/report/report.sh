@@ -1,0 +1,75 @@
+#!/bin/sh
+# corun report and corun compare on real runs with solo baselines; then the report in
+# headless Chromium: it renders its charts, logs no console error, and a screenshot is
+# kept in the build's meson-logs/ for a look.
+. "$SRCDIR/tests/integration/lib.sh"
+need_root_cgroups
+cd "$WORK"
+"$CORUN" report --help >/dev/null 2>&1 || fail "'corun report' is not a command (commands[] in src/cli/main.c)"
+"$CORUN" compare --help >/dev/null 2>&1 || fail "'corun compare' is not a command (commands[] in src/cli/main.c)"
+
+# A command with markup in it: the report must show it as text.
+EVIL='sh -c "echo \"<script>alert(1)</script>\"; exec corun stress cpu --work 150"'
+"$CORUN" run -o a --repeat 3 --solo -c 1 "$EVIL" 'corun stress cpu --work 150' >/dev/null 2>&1 ||
+        fail "run a failed"
+"$CORUN" run -o b --repeat 3 -c 1 "$EVIL" 'corun stress cpu --work 1200' >/dev/null 2>&1 || fail "run b failed"
+
+# report: the three files, from result.json
+rm -f a/report.html a/summary.md a/results.csv
+"$CORUN" report a > out 2> err || fail "corun report: $(cat err)"
+for f in report.html summary.md results.csv; do
+        [ -s "a/$f" ] || fail "a/$f not written"
+done
+rows=$(($(wc -l < a/results.csv) - 1))
+assert_eq "$rows" "$(json a/result.json '[.runs[].jobs[]] | length')" "results.csv rows (one per job run)"
+head -1 a/results.csv | grep -q '^scenario,repetition,solo,replicas,params,job,base_name,reason,exit_code,' ||
+        fail "results.csv header: $(head -1 a/results.csv)"
+grep -c ',solo,\|^solo,' a/results.csv >/dev/null || fail "no solo rows in results.csv"
+grep -q '<svg class="gantt"' a/report.html || fail "no timeline"
+grep -q '<svg class="memchart"' a/report.html || fail "no memory chart (samples/*.csv not read?)"
+grep -q '<svg class="bars"' a/report.html || fail "no slowdown bars despite solo baselines"
+grep -q '<table class="system">' a/report.html || fail "no STP/ANTT table"
+! grep -q '<script' a/report.html || fail "unescaped <script> in report.html"
+grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' a/report.html || fail "the command is not shown escaped"
+
+# unreadable input: exit 2, the path named
+rc=0
+"$CORUN" report nowhere > out 2> err || rc=$?
+assert_eq "$rc" 2 "exit status of report on a missing directory"
+grep -q nowhere err || fail "the error does not name the directory: $(cat err)"
+
+# compare: the second job (named corun) is ~8x slower in b (a large gap: other work shares this 2-core machine)
+"$CORUN" compare a b > cmp 2> err || fail "compare failed: $(cat err)"
+grep -q 'geometric mean' cmp || fail "no geometric mean: $(cat cmp)"
+grep -Eq '^default +corun .*[0-9.]+x slower' cmp || fail "corun (second job) should be slower: $(cat cmp)"
+grep -Eq '^solo +sh .*missing' cmp || fail "b has no solo runs: $(cat cmp)"
+"$CORUN" compare --json a/result.json b > cmp.json 2> err || fail "compare --json failed: $(cat err)"
+assert_eq "$(json cmp.json '.rows[] | select(.run == "default" and .job == "corun") | .compared[0].verdict')" \
+        slower "the second job's verdict"
+assert_between "$(json cmp.json '.rows[] | select(.run == "default" and .job == "corun") | .compared[0].ratio')" \
+        3 16 "the second job's ratio"
+rc=0
+"$CORUN" compare a missing-dir > out 2> err || rc=$?
+assert_eq "$rc" 2 "exit status of compare on unreadable input"
+grep -q "missing-dir" err || fail "the error does not name the input: $(cat err)"
+
+# The browser: renders without console errors; the DOM holds the charts.
+CHROME=$(command -v chromium || true)
+[ -n "$CHROME" ] || fail "no chromium (scripts/install-deps.sh installs it)"
+SHOT="$(dirname "$CORUN")/meson-logs/report-screenshot.png"
+mkdir -p "$(dirname "$SHOT")"
+run_chrome() {
+        timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+                --disable-component-update --disable-sync --no-first-run --user-data-dir="$(mktemp -d "$WORK/chr.XXXXXX")" \
+                --enable-logging=stderr --v=0 "$@" "file://$WORK/a/report.html"
+}
+run_chrome --dump-dom > dom.html 2> chrome.log || fail "chromium --dump-dom failed: $(tail -5 chrome.log)"
+run_chrome --screenshot="$SHOT" --window-size=1200,2000 > /dev/null 2>> chrome.log ||
+        fail "chromium --screenshot failed: $(tail -5 chrome.log)"
+! grep -E 'Uncaught|ERROR:CONSOLE' chrome.log || fail "console errors in the report"
+lanes=$(grep -o '<g class="lane">' dom.html | wc -l)
+assert_eq "$lanes" "$(json a/result.json '[.runs[].jobs[]] | length')" "timeline lanes in the rendered DOM"
+grep -q '<svg class="bars"' dom.html || fail "slowdown chart missing from the DOM"
+! grep -q '<script' dom.html || fail "a script element in the rendered DOM"
+[ -s "$SHOT" ] || fail "no screenshot"
+echo "screenshot: $SHOT"
