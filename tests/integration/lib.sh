@@ -11,7 +11,9 @@ WORK=$(mktemp -d "/tmp/corun-test-$TEST_NAME.XXXXXX")
 cleanup_work() {
         # Never leave a group or process behind, even when the test fails.
         "$CORUN" cleanup -q >/dev/null 2>&1 || true
-        rm -rf "$WORK"
+        # A run still finishing in the background (tmux tests) may add files while we
+        # remove them: try again once.
+        rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK" || true; }
 }
 trap cleanup_work EXIT
 

@@ -40,4 +40,8 @@ sleep 1.5
 screen=$(tmux capture-pane -p -t "$S")
 echo "$screen" | grep -Eq "ETA [0-9.]+s" || fail "ETA not learned from the previous result:
 $screen"
+for i in $(seq 60); do
+        ls "$WORK"/parent/corun-results/ttytest-*/summary.md | grep -qv 20000101 && break
+        sleep 0.1
+done
 echo ok
