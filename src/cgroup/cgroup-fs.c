@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 
 /* cgroup.procs of a fork bomb's group stays small (pids.max), but a big job may have
@@ -51,33 +52,7 @@ int cg_read(const char *dir, const char *name, char **ret) {
         _cleanup_close_ int fd = open_in(dir, name, O_RDONLY);
         if (fd < 0)
                 return fd;
-        size_t cap = 4096, len = 0;
-        _cleanup_free_ char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == cap) {
-                        if (cap >= CG_READ_MAX)
-                                return -EFBIG;
-                        cap *= 2;
-                        char *n = realloc(buf, cap + 1);
-                        if (!n)
-                                return -ENOMEM;
-                        buf = n;
-                }
-                ssize_t k = read(fd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t)k;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return read_full_fd(fd, CG_READ_MAX, ret, NULL);
 }
 
 int cg_read_u64(const char *dir, const char *name, uint64_t *ret) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 
 #define JOURNAL_DIR_DEFAULT "/run/corun"
@@ -84,23 +85,6 @@ static int fsync_dir(const char *dir) {
         return RET_NERRNO(fsync(fd));
 }
 
-static int mkdir_parents(const char *dir, mode_t last_mode) {
-        _cleanup_free_ char *p = strdup(dir);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, last_mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int write_all(int fd, const char *s, size_t n) {
         while (n > 0) {
                 ssize_t k = write(fd, s, n);
@@ -127,7 +111,7 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
         if ((r = read_boot_id(boot, sizeof boot)) < 0 || (r = proc_start_time(getpid(), &start)) < 0)
                 return r;
         /* The journal names what cleanup may kill and delete: only root may write it. */
-        if ((r = mkdir_parents(dir, 0700)) < 0)
+        if ((r = mkdir_p(dir, 0700)) < 0)
                 return r;
 
         _cleanup_free_ char *path = NULL, *tmp = NULL, *header = NULL;

@@ -22,5 +22,4 @@ void log_warning(const char *fmt, ...) _printf_(1, 2);
 void log_info(const char *fmt, ...) _printf_(1, 2);
 extern bool arg_verbose;
 bool use_color(int fd);
-/* Reads a whole file (bounded by max bytes). */
-int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+#include "util/fileio.h"

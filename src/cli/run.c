@@ -22,6 +22,7 @@
 #include "report/summary.h"
 #include "result/result.h"
 #include "spec/spec.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 
 #define SPEC_FILE_MAX (16u << 20)
@@ -51,22 +52,6 @@ static void utc_stamp(char *buf, size_t n, bool rfc3339) {
                 strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
         else
                 strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
-}
-
-static int mkdir_parents(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = '\0';
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
 }
 
 /* Runs the preflight canary once; its output is shown only when it fails. */
@@ -221,7 +206,7 @@ int cmd_run(int argc, char **argv) {
                 log_error("-o/--results: %s already holds a result.json; choose another directory", results);
                 goto out;
         }
-        r = mkdir_parents(results);
+        r = mkdir_p(results, 0755);
         if (r < 0) {
                 log_error("-o/--results: cannot create %s: %s", results, strerror(-r));
                 goto out;

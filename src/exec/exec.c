@@ -32,6 +32,7 @@
 #include "topo/topo.h"
 #include "util/cpuset.h"
 #include "util/macros.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 
 extern char **environ;
@@ -181,23 +182,6 @@ static void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView 
 }
 
 /* ---- small file helpers ---- */
-
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
 
 static int rm_rf_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void)st;
