@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* corun phases LOG... --config FILE [--job NAME] [--json]: the same phase and metric
  * patterns as a live run, applied to existing logs, so old runs can be analysed without
- * running them again. Times come from the lines themselves (`timestamp:`). */
+ * running them again. Times come from the lines themselves (`timestamp:`); lines before
+ * the first timestamp take its time. */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +22,8 @@
 static const char phases_usage[] =
         "Usage: corun phases LOG... --config SCENARIO.yaml [--job NAME] [--json]\n"
         "Applies the job's phases: and metrics: patterns to existing log files. Phase times\n"
-        "come from the log lines, so the job needs timestamp: {regex, format}.\n";
+        "come from the log lines, so the job needs timestamp: {regex, format}; lines before\n"
+        "the first timestamp take its time.\n";
 
 typedef struct Ctx {
         MarkerEngine *e;
@@ -31,7 +34,8 @@ static void on_line(const char *line, size_t len, void *userdata) {
         (void)marker_engine_feed(c->e, line, len, 0, NULL, NULL, NULL, 0);
 }
 
-static int replay(const JobSpec *job, const char *path, JobResult *res, char **ret_error) {
+static int replay(const JobSpec *job, const char *config, const char *path, JobResult *res,
+                  char **ret_error) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f) {
                 if (asprintf(ret_error, "cannot read %s: %m", path) < 0)
@@ -50,7 +54,27 @@ static int replay(const JobSpec *job, const char *path, JobResult *res, char **r
                 line_splitter_feed(&ls, buf, n, on_line, &c);
         line_splitter_flush(&ls, on_line, &c);
         line_splitter_done(&ls);
+        /* No arrival clock in a file: start and arrival times are 0, so times count
+         * from the first timestamp and lines before it take its time. */
         r = marker_engine_finish(e, 0, 0, 0, res);
+        if (job->timestamp.regex) {
+                uint64_t read, bad;
+                const char *sample;
+                marker_engine_timestamps(e, &read, &bad, &sample);
+                if (read == 0 && job->n_phases > 0)
+                        log_warning("%s: no line has a time that timestamp regex '%s' and format '%s' "
+                                    "can read, so every phase is at time 0%s%s%s; fix the job's timestamp: "
+                                    "in %s",
+                                    path, job->timestamp.regex, job->timestamp.format,
+                                    bad ? " (the regex matched, e.g. '" : "", bad ? sample : "",
+                                    bad ? "')" : "", config);
+                else if (bad > 0)
+                        log_warning(
+                                "%s: %" PRIu64 " line%s matched timestamp regex '%s' but do not "
+                                "fit format '%s' (the first: '%s'); they take the time of the line before",
+                                path, bad, bad == 1 ? "" : "s", job->timestamp.regex, job->timestamp.format,
+                                sample);
+        }
         marker_engine_free(e);
         return r;
 }
@@ -68,7 +92,8 @@ static void print_text(const char *path, const JobResult *res) {
                 for (size_t i = 0; i < res->n_phases; i++) {
                         const PhaseResult *p = &res->phases[i];
                         printf("  %-24s %12s %12s%s\n", p->name,
-                               format_duration(when, sizeof when, (uint64_t)((p->start_s - t0) * USEC_PER_SEC)),
+                               format_duration(when, sizeof when,
+                                               (uint64_t)((p->start_s - t0) * USEC_PER_SEC)),
                                format_duration(wall, sizeof wall, (uint64_t)(p->wall_s * USEC_PER_SEC)),
                                p->unfinished ? "  (unfinished)" : "");
                 }
@@ -89,7 +114,8 @@ static json_t *to_json(const char *path, const JobResult *res) {
         }
         for (size_t i = 0; i < res->n_metrics; i++)
                 json_object_set_new(m, res->metrics[i].name,
-                                    isfinite(res->metrics[i].value) ? json_real(res->metrics[i].value) : json_null());
+                                    isfinite(res->metrics[i].value) ? json_real(res->metrics[i].value)
+                                                                    : json_null());
         json_object_set_new(o, "log", json_string(path));
         json_object_set_new(o, "phases", ph);
         json_object_set_new(o, "metrics", m);
@@ -160,7 +186,8 @@ int cmd_phases(int argc, char **argv) {
                 for (size_t i = 0; i < spec->n_jobs; i++)
                         if (spec->jobs[i].n_phases || spec->jobs[i].n_metrics) {
                                 if (job) {
-                                        log_error("%s has several jobs with patterns ('%s', '%s'); choose one with "
+                                        log_error("%s has several jobs with patterns ('%s', '%s'); choose "
+                                                  "one with "
                                                   "--job",
                                                   config, job->name, spec->jobs[i].name);
                                         goto out;
@@ -173,8 +200,10 @@ int cmd_phases(int argc, char **argv) {
                 }
         }
         if (job->n_phases && !job->timestamp.regex) {
-                log_error("job '%s' has phases but no timestamp: the log's lines carry the only clock there is. Add "
-                          "timestamp: {regex: '^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)', format: '%%Y-%%m-%%d "
+                log_error("job '%s' has phases but no timestamp: the log's lines carry the only clock there "
+                          "is. Add "
+                          "timestamp: {regex: '^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)', format: "
+                          "'%%Y-%%m-%%d "
                           "%%H:%%M:%%S'} (adapted to the log) to the job",
                           job->name);
                 goto out;
@@ -185,7 +214,7 @@ int cmd_phases(int argc, char **argv) {
                 JobResult res;
                 _cleanup_free_ char *err = NULL;
                 job_result_init(&res);
-                r = replay(job, logs[i], &res, &err);
+                r = replay(job, config, logs[i], &res, &err);
                 if (r < 0) {
                         log_error("%s", err ? err : strerror(-r));
                         status = 2;

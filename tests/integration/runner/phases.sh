@@ -1,6 +1,10 @@
 #!/bin/sh
 # Phases and metrics from job output: live timing against known intervals, CPU time per
-# phase, a flood of output with markers inside, and the replay of a shipped log.
+# phase, a flood of output with markers inside, the replay of a shipped log and of a
+# clock-only log, and timestamps in a live run.
+# Other tests share this machine's cores: wall times are checked with wide margins (a
+# line read late shortens one phase and lengthens the next), CPU time against what the
+# burner itself measured.
 . "$SRCDIR/tests/integration/lib.sh"
 need_root_cgroups
 cat > "$WORK/p.yaml" <<Y
@@ -9,13 +13,14 @@ jobs:
     command: [$HELPERS/markers, --interval-ms, "200", --count, "3"]
     phases: ['phase \\d start']
   burner:
-    command: [sh, -c, 'echo "idle start"; sleep 0.3; echo "idle end"; echo "burn start"; $HELPERS/markers --interval-ms 300 --count 1 --burn > /dev/null; echo "burn end"; echo "speed: 3.5 GiB/s"; echo "speed: 1.5 GiB/s"']
+    command: [sh, -c, 'echo "idle start"; sleep 0.3; echo "idle end"; corun stress cpu --work 300; echo "speed: 3.5 GiB/s"; echo "speed: 1.5 GiB/s"']
     phases:
       idle: {start: 'idle start', end: 'idle end'}
-      burn: {start: 'burn start', end: 'burn end'}
-      open: {start: 'burn start', end: 'never printed'}
+      burn: {start: 'phase burn start', end: 'phase burn end'}
+      open: {start: 'phase burn start', end: 'never printed'}
     metrics:
       speed: {pattern: 'speed: ([0-9.]+ \\S+)', agg: max}
+      burned: 'work=\\d+ threads=1 wall_s=\\S+ cpu_s=([0-9.]+)'
 Y
 R=$WORK/res
 "$CORUN" run -q -o "$R" "$WORK/p.yaml" || fail "run failed"
@@ -23,17 +28,20 @@ f=$R/result.json
 assert_eq "$(job "$f" sleepy '.phases | length')" 3 "short-form phases"
 for i in 0 1 2; do
         # markers prints "phase K start", sleeps 200 ms, prints "phase K end", and the
-        # next start follows at once: each short-form phase lasts 200 ms (within 20 ms);
-        # the last one ends with the job.
-        assert_between "$(job "$f" sleepy ".phases[$i].wall_s")" 0.18 0.22 "phase $i wall (200 ms)"
+        # next start follows at once: each short-form phase lasts 200 ms (on an idle
+        # machine within a few ms); the last one ends with the job.
+        assert_between "$(job "$f" sleepy ".phases[$i].wall_s")" 0.1 0.4 "phase $i wall (200 ms)"
         assert_eq "$(job "$f" sleepy ".phases[$i].unfinished")" false "phase $i finished"
 done
-assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .wall_s')" 0.28 0.32 "idle wall"
+assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .wall_s')" 0.15 1 "idle wall (300 ms)"
 assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .cpu_s')" 0 0.05 "idle cpu"
-# Under TCG (the VM) starting markers costs ~20x the CPU it does here.
-burn_hi=0.35
-[ "${CORUN_IN_VM:-}" = 1 ] && burn_hi=0.45
-assert_between "$(job "$f" burner '.phases[] | select(.name == "burn") | .cpu_s')" 0.25 $burn_hi "burn cpu"
+# The burn phase's CPU time is what the burner measured between its two markers
+# (CLOCK_PROCESS_CPUTIME_ID), whatever share of a core it got.
+burned=$(job "$f" burner '.metrics.burned')
+burn_cpu=$(job "$f" burner '.phases[] | select(.name == "burn") | .cpu_s')
+assert_between "$burned" 0.05 100 "cpu the burner measured"
+assert_between "$(awk -v a="$burn_cpu" -v b="$burned" 'BEGIN { print a / b }')" 0.8 1.25 \
+        "burn cpu $burn_cpu s vs ${burned} s measured by the burner (ratio)"
 assert_eq "$(job "$f" burner '.phases[] | select(.name == "open") | .unfinished')" true "open phase unfinished"
 assert_eq "$(job "$f" burner '.metrics.speed')" 3.5 "metric max"
 # 100 MB of output with a marker every 10,000 lines: every marker counted, memory flat.
@@ -65,4 +73,44 @@ assert_eq "$(jq -r '.[0].phases[] | select(.name == "p1") | .wall_s' "$WORK/r.js
 assert_eq "$(jq -r '.[0].phases[] | select(.name == "p2") | .wall_s' "$WORK/r.json")" 7830 "p2 02:35:20 -> 04:45:50"
 assert_eq "$(jq -r '.[0].phases[] | select(.name == "c1") | .wall_s' "$WORK/r.json")" 40 "c1"
 assert_eq "$(jq -r '.[0].metrics.proofs' "$WORK/r.json")" 0.025 "proofs metric"
+# A clock without a date, across midnight, with a marker before the first timestamp
+# (which takes that timestamp's time): load 23:58:00 -> 23:59:30.5 = 90.5 s; run
+# 23:59:31 -> 01:00:01 the next day = 3630 s, starting 91 s after load.
+cat > "$WORK/c.yaml" <<'Y'
+jobs:
+  night:
+    command: ['true']
+    timestamp: {regex: '^\[(\d\d:\d\d:\d\d(?:\.\d+)?)\]', format: '%H:%M:%S'}
+    phases:
+      load: {start: 'load start', end: 'load end'}
+      run: {start: 'run start', end: 'run end'}
+Y
+printf '%s\n' 'banner: load start' '[23:58:00] config read' '[23:59:30.500] load end' '[23:59:31] run start' \
+        '[00:10:31] halfway' '[01:00:01] run end' > "$WORK/c.log"
+"$CORUN" phases "$WORK/c.log" --config "$WORK/c.yaml" --json > "$WORK/c.json" || fail "corun phases (clock) failed"
+assert_eq "$(jq -c '[.[0].phases[] | [.name, .start_s, .wall_s, .unfinished]]' "$WORK/c.json")" \
+        '[["load",0,90.5,false],["run",91,3630,false]]' "clock-only replay across midnight"
+# A format that reads none of the log's times: a warning that says so.
+sed 's/%H:%M:%S/%Y %H:%M:%S/' "$WORK/c.yaml" > "$WORK/c2.yaml"
+"$CORUN" phases "$WORK/c.log" --config "$WORK/c2.yaml" > /dev/null 2> "$WORK/c2.err" || fail "corun phases (bad format) failed"
+grep -q "no line has a time that timestamp regex .* can read.*e.g. '23:58:00'" "$WORK/c2.err" \
+        || fail "no warning for a format that reads nothing: $(cat "$WORK/c2.err")"
+# A day without a year is refused before reading, with the place in the file.
+sed 's/%H:%M:%S/%d %H:%M:%S/' "$WORK/c.yaml" > "$WORK/c3.yaml"
+"$CORUN" phases "$WORK/c.log" --config "$WORK/c3.yaml" > /dev/null 2> "$WORK/c3.err" && fail "a day without a year was accepted"
+grep -q "c3.yaml:2:3: job 'night': timestamp format '%d %H:%M:%S' has a day but no year" "$WORK/c3.err" \
+        || fail "unclear error for a day without a year: $(cat "$WORK/c3.err")"
+# Live with timestamp: a marker before the first timestamped line keeps its arrival time
+# (the job's elapsed time). load: 0.3 s of sleep before the first timestamp and 0.3 s
+# between the job's own timestamps, so at least 0.6 s; the replay rule would give 0.3 s.
+cat > "$WORK/l.yaml" <<'Y'
+jobs:
+  live:
+    command: [sh, -c, 'echo "load start"; sleep 0.3; echo "$(date -u +%H:%M:%S.%N) ready"; sleep 0.3; echo "$(date -u +%H:%M:%S.%N) load end"']
+    timestamp: {regex: '^(\S+) ', format: '%H:%M:%S.%f'}
+    phases:
+      load: {start: 'load start', end: 'load end'}
+Y
+"$CORUN" run -q -o "$WORK/l" "$WORK/l.yaml" || fail "live timestamp run failed"
+assert_between "$(job "$WORK/l/result.json" live '.phases[0].wall_s')" 0.59 3 "live load wall (pre-timestamp start)"
 echo ok

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The live display on a real terminal (tmux): a header with done/total and ETA, one line
-# per running job with its cores, and the end lines; then a clean summary.
+# per running job with its cores and current phase, and the end lines; then a clean
+# summary.
 . "$SRCDIR/tests/integration/lib.sh"
 need_root_cgroups
 command -v tmux >/dev/null || fail "tmux missing (scripts/install-deps.sh installs it)"
@@ -44,4 +45,31 @@ for i in $(seq 60); do
         ls "$WORK"/parent/corun-results/ttytest-*/summary.md | grep -qv 20000101 && break
         sleep 0.1
 done
+# The phase column: a job that prints phase markers shows the phase it is in, and the
+# next one once its marker is printed.
+tmux kill-session -t "$S"
+cat > "$WORK/ph.yaml" <<Y
+jobs:
+  gamma:
+    command: [sh, -c, 'echo "stage warmup"; sleep 3; echo "stage measure"; sleep 3']
+    phases: [{warmup: 'stage warmup'}, {measure: 'stage measure'}]
+Y
+R3=$WORK/res3
+tmux new-session -d -s "$S" -x 140 -y 40 "TERM=xterm NO_COLOR=1 $CORUN run -n ttyphase -o $R3 $WORK/ph.yaml; sleep 30"
+# wait_line REGEX WHAT: the screen shows a line matching REGEX within 10 s.
+wait_line() {
+        for i in $(seq 100); do
+                screen=$(tmux capture-pane -p -t "$S")
+                echo "$screen" | grep -Eq "$1" && return 0
+                sleep 0.1
+        done
+        fail "$2:
+$screen"
+}
+wait_line "^  gamma +cpus [^ ]+ +warmup +[0-9]" "no phase 'warmup' in the line of gamma"
+echo "$screen" | grep -Eq "^  gamma .* measure " && fail "phase 'measure' shown before its marker:
+$screen"
+wait_line "^  gamma +cpus [^ ]+ +measure +[0-9]" "the line of gamma did not move on to phase 'measure'"
+echo "$screen" | grep -q "phase  gamma: measure started" || fail "no event line for the phase change:
+$screen"
 echo ok

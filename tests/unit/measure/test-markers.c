@@ -3,6 +3,7 @@
  * with explicit monotonic times and a fake CPU counter, and the JobResult is checked for
  * exact values. Also the timestamp parser and the line splitter. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,14 +20,14 @@
 #include "util/macros.h"
 
 #define S(x) ((char *)(x))
-#define SEC(x) ((uint64_t)((x) * 1000000.0))
+#define SEC(x) ((uint64_t)((x)*1000000.0))
 
 /* Exact double comparison with both values in the failure message. */
-#define assert_dbl(a, b)                                                                                     \
-        do {                                                                                                 \
-                double _a = (a), _b = (b);                                                                   \
-                if (!(_a == _b))                                                                             \
-                        fail_msg("%s == %.9g, expected %.9g", #a, _a, _b);                                   \
+#define assert_dbl(a, b)                                                                                    \
+        do {                                                                                                \
+                double _a = (a), _b = (b);                                                                  \
+                if (!(_a == _b))                                                                            \
+                        fail_msg("%s == %.9g, expected %.9g", #a, _a, _b);                                  \
         } while (0)
 
 /* The fake CPU counter: what the engine reads, and how often it asked. */
@@ -81,11 +82,13 @@ static void test_start_end(void **state) {
         assert_true(marker_engine_active(e));
         assert_int_equal(feed(e, &c, "noise", 100.5, 1), 0);
         c.usec = SEC(3);
-        assert_int_equal(marker_engine_feed(e, "x p2: start y", 13, SEC(101), fake_cpu, &c, change, sizeof change),
-                         1);
+        assert_int_equal(
+                marker_engine_feed(e, "x p2: start y", 13, SEC(101), fake_cpu, &c, change, sizeof change),
+                1);
         assert_string_equal(change, "p2 started");
         c.usec = SEC(7.5);
-        assert_int_equal(marker_engine_feed(e, "p2: done", 8, SEC(103.25), fake_cpu, &c, change, sizeof change), 1);
+        assert_int_equal(
+                marker_engine_feed(e, "p2: done", 8, SEC(103.25), fake_cpu, &c, change, sizeof change), 1);
         assert_string_equal(change, "p2 ended");
         assert_int_equal(feed(e, &c, "after", 104, 9), 0);
         assert_int_equal(marker_engine_lines(e), 4);
@@ -287,12 +290,54 @@ static void test_errors(void **state) {
         PhaseSpec ph[] = {{.name = S("ok"), .start = S("fine"), .end = S("also fine")},
                           {.name = S("p"), .start = S("a(b"), .end = S("x")}};
         JobSpec job = {.name = S("j"), .phases = ph, .n_phases = 2};
-        expect_error(&job, "job 'j': phase 'p' start pattern 'a(b': missing closing parenthesis at offset 3");
+        expect_error(&job,
+                     "job 'j': phase 'p' start pattern 'a(b': missing closing parenthesis at offset 3");
 
         MetricSpec ms[] = {{.name = S("speed"), .pattern = S("speed: [0-9.]+")}};
         JobSpec job2 = {.name = S("j"), .metrics = ms, .n_metrics = 1};
-        expect_error(&job2, "job 'j': metric 'speed' pattern 'speed: [0-9.]+' has no capture group; put the number "
-                            "in parentheses, e.g. 'proofs/s: ([0-9.]+)'");
+        expect_error(&job2,
+                     "job 'j': metric 'speed' pattern 'speed: [0-9.]+' has no capture group; put the number "
+                     "in parentheses, e.g. 'proofs/s: ([0-9.]+)'");
+
+        /* With a position (a scenario file), the message starts with it. */
+        PhaseSpec at[] = {
+                {.name = S("p"), .start = S("a(b"), .pos = {.file = "s.yaml", .line = 4, .col = 7}}};
+        JobSpec job3 = {.name = S("j"), .phases = at, .n_phases = 1};
+        expect_error(&job3,
+                     "s.yaml:4:7: job 'j': phase 'p' start pattern 'a(b': missing closing parenthesis at "
+                     "offset 3");
+
+        /* Timestamp formats are checked before anything runs. */
+        JobSpec ts = {.name = S("j"), .phases = ph, .n_phases = 1, .timestamp = {.regex = S("^(\\S+)")}};
+        ts.timestamp.format = S("%b %d %H:%M:%S");
+        expect_error(
+                &ts,
+                "job 'j': timestamp format '%b %d %H:%M:%S' has a day but no year, so corun cannot tell "
+                "the year; capture the date with its year, or only the clock (a format such as "
+                "'%H:%M:%S', whose times then count from the first timestamp)");
+        ts.timestamp.format = S("%Y-%m-%d %N");
+        expect_error(
+                &ts,
+                "job 'j': timestamp format '%Y-%m-%d %N': '%N' is not a strptime conversion (corun adds "
+                "%f for the fraction of a second and %s for seconds since the epoch)");
+        ts.timestamp.format = S("%Y-%m-%d %");
+        expect_error(&ts,
+                     "job 'j': timestamp format '%Y-%m-%d %': '%' is not a strptime conversion (corun adds "
+                     "%f for the fraction of a second and %s for seconds since the epoch)");
+        ts.timestamp.format = S("at %f");
+        expect_error(&ts, "job 'j': timestamp format 'at %f' reads neither a date nor a clock; e.g. "
+                          "'%Y-%m-%d %H:%M:%S' or '%H:%M:%S'");
+        ts.pos = (SpecPos){.file = "s.yaml", .line = 2, .col = 3};
+        ts.timestamp.format = S("%d %H:%M");
+        expect_error(
+                &ts,
+                "s.yaml:2:3: job 'j': timestamp format '%d %H:%M' has a day but no year, so corun cannot "
+                "tell the year; capture the date with its year, or only the clock (a format such as "
+                "'%H:%M:%S', whose times then count from the first timestamp)");
+        ts.pos = (SpecPos){0};
+        ts.timestamp.regex = S("^\\S+");
+        ts.timestamp.format = S("%H:%M:%S");
+        expect_error(&ts, "job 'j': timestamp regex '^\\S+' needs one capture group around the time");
 
         /* A job with neither phases nor metrics is inactive. */
         JobSpec none = {.name = S("j")};
@@ -369,44 +414,246 @@ static void test_metrics(void **state) {
         marker_engine_free(e);
 }
 
-/* (11) Timestamp mode: times are taken from the lines, not from when they arrived. */
+/* A timestamp-mode job with one start/end phase per entry of ph. */
+static JobSpec ts_job(PhaseSpec *ph, size_t n, const char *regex, const char *format) {
+        return (JobSpec){.name = S("j"),
+                         .phases = ph,
+                         .n_phases = n,
+                         .timestamp = {.regex = S(regex), .format = S(format)}};
+}
+
+#define DATE_RE "^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)"
+
+/* (11) Timestamp mode, live: times are taken from the lines, put on the arrival clock
+ * at the first timestamped line (arrived 0.25 s after the job started). */
 static void test_timestamp(void **state) {
         (void)state;
         PhaseSpec ph[] = {{.name = S("seal"), .start = S("seal start"), .end = S("seal done")}};
-        JobSpec job = {.name = S("j"),
-                       .phases = ph,
-                       .n_phases = 1,
-                       .timestamp = {.regex = S("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d)"),
-                                     .format = S("%Y-%m-%d %H:%M:%S")}};
+        JobSpec job = ts_job(ph, 1, DATE_RE, "%Y-%m-%d %H:%M:%S");
         MarkerEngine *e = engine(&job);
         FakeCpu c = {0};
         JobResult res;
         job_result_init(&res);
 
-        feed(e, &c, "2020-07-19 02:00:00 booting", 0.75, 0); /* the job's start */
+        feed(e, &c, "2020-07-19 02:00:00 booting", 0.75, 0);
         feed(e, &c, "2020-07-19 02:35:20 seal start", 1, 1);
         feed(e, &c, "no time on this line", 1.5, 2);
         feed(e, &c, "2020-07-19 04:45:50 seal done", 2, 3);
         assert_int_equal(marker_engine_finish(e, SEC(0.5), SEC(3), SEC(3), &res), 0);
         assert_int_equal(res.n_phases, 1);
-        assert_string_equal(res.phases[0].name, "seal");
-        assert_dbl(res.phases[0].start_s, 2120.0); /* since the first timestamp */
-        assert_dbl(res.phases[0].wall_s, 7830.0);
-        assert_dbl(res.phases[0].cpu_s, 2);
-        assert_false(res.phases[0].unfinished);
+        /* 02:00:00 arrived at 0.75, 0.25 s into the job: 02:35:20 is 0.25 + 2120 s. */
+        assert_phase(&res.phases[0], "seal", 2120.25, 7830, 2, false);
+        uint64_t read, bad;
+        const char *sample;
+        marker_engine_timestamps(e, &read, &bad, &sample);
+        assert_int_equal(read, 3);
+        assert_int_equal(bad, 0);
+        assert_null(sample);
+        job_result_done(&res);
+        marker_engine_free(e);
+}
+
+/* (11a) Live, lines before the first timestamp: they keep their arrival time (the job's
+ * elapsed time) and the log's times are pinned to the arrival of the first one. */
+static void test_timestamp_live_before_first(void **state) {
+        (void)state;
+        PhaseSpec ph[] = {{.name = S("load"), .start = S("load start"), .end = S("load end")},
+                          {.name = S("run"), .start = S("run start"), .end = S("run end")}};
+        JobSpec job = ts_job(ph, 2, DATE_RE, "%Y-%m-%d %H:%M:%S");
+        MarkerEngine *e = engine(&job);
+        FakeCpu c = {0};
+        JobResult res;
+        job_result_init(&res);
+
+        /* The job starts at 10 s (monotonic). */
+        assert_int_equal(feed(e, &c, "load start (no time yet)", 10.5, 0), 1);
+        feed(e, &c, "2020-07-19 02:00:00 logging set up", 12, 1); /* 02:00:00 = 12 s */
+        feed(e, &c, "2020-07-19 02:00:05 load end", 12.1, 2);     /* 17 s */
+        feed(e, &c, "2020-07-19 02:00:07 run start", 12.2, 3);    /* 19 s */
+        feed(e, &c, "still running, no time", 14, 4);             /* 19 s: the last one's */
+        assert_int_equal(marker_engine_finish(e, SEC(10), SEC(25), SEC(5), &res), 0);
+        assert_int_equal(res.n_phases, 2);
+        assert_phase(&res.phases[0], "load", 0.5, 6.5, 2, false);
+        assert_phase(&res.phases[1], "run", 9, 6, 2, true); /* ends with the job at 25 s */
+        job_result_done(&res);
+        marker_engine_free(e);
+}
+
+/* (11b) Replay (`corun phases`: arrival and start times are 0): lines before the first
+ * timestamp take its time; a phase left open ends at the last timestamp. */
+static void test_timestamp_replay_before_first(void **state) {
+        (void)state;
+        PhaseSpec ph[] = {{.name = S("load"), .start = S("load start"), .end = S("load end")},
+                          {.name = S("open"), .start = S("banner"), .end = S("never")}};
+        JobSpec job = ts_job(ph, 2, DATE_RE, "%Y-%m-%d %H:%M:%S");
+        MarkerEngine *e = engine(&job);
+        FakeCpu c = {0};
+        JobResult res;
+        job_result_init(&res);
+
+        feed(e, &c, "banner: benchy 1.0", 0, 0);
+        feed(e, &c, "load start", 0, 0);
+        feed(e, &c, "2020-07-19 02:00:10 first line with a time", 0, 0);
+        feed(e, &c, "2020-07-19 02:00:40 load end", 0, 0);
+        feed(e, &c, "2020-07-19 02:01:10 last line", 0, 0);
+        assert_int_equal(marker_engine_finish(e, 0, 0, 0, &res), 0);
+        assert_int_equal(res.n_phases, 2);
+        /* Both start at 02:00:10 (start_s 0); equal starts keep the spec's order. */
+        assert_phase(&res.phases[0], "load", 0, 30, 0, false);
+        assert_phase(&res.phases[1], "open", 0, 60, 0, true);
+        job_result_done(&res);
+        marker_engine_free(e);
+}
+
+/* (11c) A clock without a date: times count from the first timestamp; a time more than
+ * 12 h earlier than the one before is the next day, more than 12 h later the day before
+ * (a late line). Replay, so times are seconds since the first timestamp. */
+static void test_timestamp_clock_only(void **state) {
+        (void)state;
+        PhaseSpec ph[] = {{.name = S("p"), .start = S("p start"), .end = S("p end")},
+                          {.name = S("q"), .start = S("q start"), .end = S("q end")},
+                          {.name = S("r"), .start = S("r start"), .end = S("r end")},
+                          {.name = S("s"), .start = S("s start"), .end = S("s end")}};
+        JobSpec job = ts_job(ph, 4, "^\\[(\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?)\\]", "%H:%M:%S");
+        MarkerEngine *e = engine(&job);
+        FakeCpu c = {0};
+        JobResult res;
+        job_result_init(&res);
+
+        /* Day 0 23:59:50 is time 0. */
+        feed(e, &c, "[23:59:50] p start", 0, 0); /* 0 */
+        feed(e, &c, "[23:59:58] tick", 0, 0);    /* 8 */
+        feed(e, &c, "[00:00:10] p end", 0, 0);   /* midnight passed: day 1 00:00:10 = 20 */
+        feed(e, &c, "[23:59:59] q start", 0, 0); /* 24 h later than 00:00:10: day 0, 9 */
+        feed(e, &c, "[00:00:20.5] q end", 0, 0); /* day 1 again: 30.5 */
+        feed(e, &c, "[06:00:00] r start", 0, 0); /* day 1 06:00 = 21610 */
+        feed(e, &c, "[13:00:00] tick", 0, 0);    /* 46810 */
+        feed(e, &c, "[20:00:00] tick", 0, 0);    /* 72010 */
+        feed(e, &c, "[02:00:00] r end", 0, 0);   /* 18 h earlier: day 2 02:00 = 93610 */
+        feed(e, &c, "[14:00:00] s start", 0, 0); /* 12 h later, not more: day 2 = 136810 */
+        feed(e, &c, "[02:00:00] s end", 0, 0);   /* 12 h earlier, not more: day 2 02:00 = 93610 */
+        assert_int_equal(marker_engine_finish(e, 0, 0, 0, &res), 0);
+        assert_int_equal(res.n_phases, 4);
+        assert_phase(&res.phases[0], "p", 0, 20, 0, false);
+        assert_phase(&res.phases[1], "q", 9, 21.5, 0, false);
+        assert_phase(&res.phases[2], "r", 21610, 72000, 0, false);
+        /* An end before its start (times running backwards) gives 0, never negative. */
+        assert_phase(&res.phases[3], "s", 136810, 0, 0, false);
         job_result_done(&res);
         marker_engine_free(e);
 
-        uint64_t t = 0;
-        assert_int_equal(marker_parse_time("2020-07-19 02:35:20", "%Y-%m-%d %H:%M:%S", &t), 0);
-        assert_int_equal(t, UINT64_C(1595126120) * USEC_PER_SEC);
-        assert_int_equal(marker_parse_time("2020-07-19 02:35:20.250", "%Y-%m-%d %H:%M:%S", &t), 0);
-        assert_int_equal(t, UINT64_C(1595126120) * USEC_PER_SEC + 250000);
-        assert_int_equal(marker_parse_time("2020-07-19 02:35:20,5 rest", "%Y-%m-%d %H:%M:%S", &t), 0);
-        assert_int_equal(t, UINT64_C(1595126120) * USEC_PER_SEC + 500000);
-        t = 42;
-        assert_int_equal(marker_parse_time("not a time", "%Y-%m-%d %H:%M:%S", &t), -EINVAL);
-        assert_int_equal(t, 42); /* untouched on failure */
+        /* Live: the first clock time is pinned to its arrival (5 s into the job). */
+        PhaseSpec ph2[] = {{.name = S("m"), .start = S("m start"), .end = S("m end")}};
+        JobSpec job2 = ts_job(ph2, 1, "^(\\S+) ", "%H:%M:%S.%f");
+        e = engine(&job2);
+        job_result_init(&res);
+        feed(e, &c, "23:59:59.750 m start", 105, 1);
+        feed(e, &c, "00:00:00.250 m end", 105.5, 3);
+        assert_int_equal(marker_engine_finish(e, SEC(100), SEC(106), SEC(3), &res), 0);
+        assert_int_equal(res.n_phases, 1);
+        assert_phase(&res.phases[0], "m", 5, 0.5, 2, false);
+        job_result_done(&res);
+        marker_engine_free(e);
+}
+
+/* (11d) Lines the regex matches but the format cannot read are counted, and keep the
+ * last good time. */
+static void test_timestamp_unreadable(void **state) {
+        (void)state;
+        PhaseSpec ph[] = {{.name = S("p"), .start = S("p start"), .end = S("p end")}};
+        JobSpec job = ts_job(ph, 1, "^(\\S+ \\S+)", "%Y-%m-%d %H:%M:%S");
+        MarkerEngine *e = engine(&job);
+        FakeCpu c = {0};
+        JobResult res;
+        job_result_init(&res);
+        feed(e, &c, "2020-07-19 02:00:00 p start", 0, 0);
+        feed(e, &c, "2020-07-19 02:00:30 tick", 0, 0);
+        feed(e, &c, "2020-13-45 99:99:99 p end", 0, 0); /* takes 02:00:30 */
+        feed(e, &c, "garbage garbage", 0, 0);
+        assert_int_equal(marker_engine_finish(e, 0, 0, 0, &res), 0);
+        assert_phase(&res.phases[0], "p", 0, 30, 0, false);
+        uint64_t read, bad;
+        const char *sample;
+        marker_engine_timestamps(e, &read, &bad, &sample);
+        assert_int_equal(read, 2);
+        assert_int_equal(bad, 2);
+        assert_string_equal(sample, "2020-13-45 99:99:99");
+        job_result_done(&res);
+        marker_engine_free(e);
+}
+
+/* (11e) The parser on its own: hand-computed values. 2020-07-19 02:35:20 UTC is
+ * 1595126120 s since the epoch; 02:35:20 is 9320 s after midnight. */
+static void test_parse_time(void **state) {
+        (void)state;
+        static const struct {
+                const char *text, *format;
+                int ret;
+                uint64_t usec;
+        } cases[] = {
+                {"2020-07-19 02:35:20", "%Y-%m-%d %H:%M:%S", 0, UINT64_C(1595126120000000)},
+                {"2020-07-19 02:35:20.250", "%Y-%m-%d %H:%M:%S", 0, UINT64_C(1595126120250000)},
+                {"2020-07-19 02:35:20,5 rest", "%Y-%m-%d %H:%M:%S", 0, UINT64_C(1595126120500000)},
+                {"2020-07-19 02:35:20.123456789", "%Y-%m-%d %H:%M:%S.%f", 0, UINT64_C(1595126120123456)},
+                {"2020-07-19T04:35:20+0200", "%Y-%m-%dT%H:%M:%S%z", 0, UINT64_C(1595126120000000)},
+                {"19/Jul/2020:02:35:20", "%d/%b/%Y:%H:%M:%S", 0, UINT64_C(1595126120000000)},
+                {"1595126120.250", "%s", 0, UINT64_C(1595126120250000)},
+                {"t=1595126120", "t=%s", 0, UINT64_C(1595126120000000)},
+                {"02:35:20", "%H:%M:%S", 1, UINT64_C(9320000000)},
+                {"[02:35:20]", "[%H:%M:%S]", 1, UINT64_C(9320000000)},
+                {"02:35:20.5", "%H:%M:%S", 1, UINT64_C(9320500000)},
+                {"02:35:20.000250", "%H:%M:%S.%f", 1, UINT64_C(9320000250)},
+                {"02:35:20.250 PM", "%I:%M:%S.%f %p", 1, UINT64_C(52520250000)},
+                {"2:35:20 pm", "%I:%M:%S %p", 1, UINT64_C(52520000000)},
+                {"12:05:00 AM", "%I:%M:%S %p", 1, UINT64_C(300000000)},
+                {"12:05:00 PM", "%I:%M:%S %p", 1, UINT64_C(43500000000)},
+                {"23:59:60", "%H:%M:%S", 1, UINT64_C(0)}, /* a leap second: the next midnight */
+                {"not a time", "%Y-%m-%d %H:%M:%S", -EINVAL, 0},
+                {"02:35", "%H:%M:%S", -EINVAL, 0},
+                {"02:35:20", "%H:%M:%S.%f", -EINVAL, 0},
+                {"02:35:20 XM", "%H:%M:%S %p", -EINVAL, 0},
+                {"Jul 19 02:35:20", "%b %d %H:%M:%S", -EINVAL, 0}, /* a day but no year */
+                {"2020-07-19", "%Y-%m-%d %N", -EINVAL, 0},
+                {"1969-12-31 23:59:59", "%Y-%m-%d %H:%M:%S", -ERANGE, 0},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t t = 42;
+                int r = marker_parse_time(cases[i].text, cases[i].format, &t);
+                if (r != cases[i].ret)
+                        fail_msg("'%s' with '%s': returned %d, expected %d", cases[i].text, cases[i].format,
+                                 r, cases[i].ret);
+                uint64_t want = cases[i].ret >= 0 ? cases[i].usec : 42; /* untouched on failure */
+                if (t != want)
+                        fail_msg("'%s' with '%s': %" PRIu64 " usec, expected %" PRIu64, cases[i].text,
+                                 cases[i].format, t, want);
+        }
+}
+
+/* (11f) Output is bytes, not always UTF-8: a marker on a line with invalid UTF-8 (a
+ * binary progress bar, a Latin-1 name) is still seen, and so is a metric. */
+static void test_invalid_utf8(void **state) {
+        (void)state;
+        PhaseSpec ph[] = {{.name = S("p"), .start = S("p start"), .end = S("p end")}};
+        MetricSpec ms[] = {{.name = S("speed"), .pattern = S("speed: (\\d+)"), .agg = METRIC_LAST}};
+        JobSpec job = {.name = S("j"), .phases = ph, .n_phases = 1, .metrics = ms, .n_metrics = 1};
+        MarkerEngine *e = engine(&job);
+        FakeCpu c = {0};
+        JobResult res;
+        job_result_init(&res);
+        assert_int_equal(feed(e, &c,
+                              "\xff\xfe caf\xe9"
+                              "p start \xc3",
+                              1, 0),
+                         1);
+        feed(e, &c, "\x80speed: 42\xff", 2, 0);
+        assert_int_equal(feed(e, &c, "p end \xed\xa0\x80", 4, 1), 1); /* a UTF-16 surrogate */
+        assert_int_equal(marker_engine_finish(e, 0, SEC(5), SEC(1), &res), 0);
+        assert_int_equal(res.n_phases, 1);
+        assert_phase(&res.phases[0], "p", 1, 3, 1, false);
+        assert_int_equal(res.n_metrics, 1);
+        assert_dbl(res.metrics[0].value, 42);
+        job_result_done(&res);
+        marker_engine_free(e);
 }
 
 /* (12) The CPU callback is asked only on lines with a phase boundary. */
@@ -611,6 +858,12 @@ int main(void) {
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_metrics),
                 cmocka_unit_test(test_timestamp),
+                cmocka_unit_test(test_timestamp_live_before_first),
+                cmocka_unit_test(test_timestamp_replay_before_first),
+                cmocka_unit_test(test_timestamp_clock_only),
+                cmocka_unit_test(test_timestamp_unreadable),
+                cmocka_unit_test(test_parse_time),
+                cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_cpu_calls),
                 cmocka_unit_test(test_splitter_random),
                 cmocka_unit_test(test_splitter_long_line),
