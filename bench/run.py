@@ -2,7 +2,7 @@
 """corun benchmarks. Each prints its figure next to a baseline measured in the same run.
 
 Usage: bench/run.py [--build DIR] [NAME ...]   (names: overhead process timeout cpulimit
-       peak sampling queue alloc; default: all). Needs root (real cgroups). Record the
+       peak sampling queue alloc isolation; default: all). Needs root (real cgroups). Record the
        output in docs/performance.md with the command line.
 """
 import argparse
@@ -45,22 +45,52 @@ def write_yaml(path, jobs, extra=""):
                 f.write(f"    {line}\n")
 
 
-def bench_overhead(tmp):
+def load_note():
+    """The 1/5/15-minute load averages: these benchmarks share the cores with whatever else
+    runs on the machine, so every figure is printed with the load it met."""
+    return {"loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def children_cpu_s():
+    # Grows by every reaped child *and* what it reaped: corun plus its jobs, or bare-spawn
+    # plus the same jobs. The difference of the two is corun's own CPU time.
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def bench_overhead(tmp, reps=3):
     n = 200
     # Every job asks for all usable cores, so they run one after another, exactly like the
     # sequential baseline: the difference per job is corun's own cost (partition create,
-    # clone3 into it, wait, stats, remove, result.json rewrite).
+    # clone3 into it, wait, stats, remove, result.json rewrite). corun and the baseline
+    # alternate `reps` times and the medians are compared, so that load from other work
+    # on the machine falls on both.
     ncpu = len(os.sched_getaffinity(0))
     y = os.path.join(tmp, "overhead.yaml")
     write_yaml(y, [(f"t{i}", ["command: [/bin/true]", f"cpus: {ncpu}"]) for i in range(n)],
                "name: overhead\nsample_interval: 1s\n")
-    _, t_corun = run_corun([y], tmp, "overhead", check=True)
-    bare = subprocess.run([BARE, str(n), "/bin/true"], capture_output=True, text=True, check=True)
-    t_bare = float(bare.stdout)
+    before = load_note()
+    t_c, t_b, cpu_c, cpu_b = [], [], [], []
+    for r in range(reps):
+        shutil.rmtree(os.path.join(tmp, "overhead"), ignore_errors=True)
+        c0 = children_cpu_s()
+        t_c.append(run_corun([y], tmp, "overhead", check=True)[1])
+        c1 = children_cpu_s()
+        bare = subprocess.run([BARE, str(n), "/bin/true"], capture_output=True, text=True, check=True)
+        c2 = children_cpu_s()
+        t_b.append(float(bare.stdout))
+        cpu_c.append(c1 - c0)
+        cpu_b.append(c2 - c1)
+    t_corun, t_bare = statistics.median(t_c), statistics.median(t_b)
     per = (t_corun - t_bare) / n * 1000
-    print(f"overhead: {n} x /bin/true in partitions: corun {t_corun:.3f}s, bare fork+exec+wait {t_bare:.3f}s; "
-          f"extra per job {per:.2f} ms (ratio {t_corun / t_bare:.1f}x)")
-    return {"n": n, "corun_s": t_corun, "bare_s": t_bare, "extra_ms_per_job": per}
+    cpu_per = (statistics.median(cpu_c) - statistics.median(cpu_b)) / n * 1000
+    after = load_note()
+    print(f"overhead: {n} x /bin/true in partitions, median of {reps}: corun {t_corun:.3f}s "
+          f"(runs {', '.join(f'{x:.2f}' for x in t_c)}), bare fork+exec+wait {t_bare:.3f}s; extra per job "
+          f"{per:.2f} ms (ratio {t_corun / t_bare:.1f}x); corun's own CPU {cpu_per:.2f} ms per job; "
+          f"load average before {before['loadavg']}, after {after['loadavg']}")
+    return {"n": n, "corun_s": t_corun, "bare_s": t_bare, "extra_ms_per_job": per, "corun_runs_s": t_c,
+            "bare_runs_s": t_b, "runner_cpu_ms_per_job": cpu_per, "load_before": before, "load_after": after}
 
 
 def bench_process(tmp):
@@ -156,18 +186,27 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / tck
 
 
-def bench_queue(tmp):
+def bench_queue(tmp, reps=3):
     n = 2000
     y = os.path.join(tmp, "queue.yaml")
     write_yaml(y, [(f"q{i}", ["command: [/bin/true]", "cpus: 1"]) for i in range(n)],
                "name: queue\nsample_interval: 1s\n")
-    _, t_corun = run_corun([y], tmp, "queue", check=True)
-    t0 = time.monotonic()
-    subprocess.run(f"yes | head -n {n} | xargs -P2 -n1 /bin/true", shell=True, check=True)
-    t_x = time.monotonic() - t0
-    print(f"queue: {n} x /bin/true, 1 core each: corun {n / t_corun:.0f} jobs/s, xargs -P2 (no partitions) "
-          f"{n / t_x:.0f} jobs/s: ratio {t_x / t_corun:.2f}x of xargs")
-    return {"corun_jobs_per_s": n / t_corun, "xargs_jobs_per_s": n / t_x, "ratio": t_x / t_corun}
+    # corun and xargs alternate `reps` times; medians are compared (see bench_overhead).
+    before = load_note()
+    t_c, t_xs = [], []
+    for r in range(reps):
+        shutil.rmtree(os.path.join(tmp, "queue"), ignore_errors=True)
+        t_c.append(run_corun([y], tmp, "queue", check=True)[1])
+        t0 = time.monotonic()
+        subprocess.run(f"yes | head -n {n} | xargs -P2 -n1 /bin/true", shell=True, check=True)
+        t_xs.append(time.monotonic() - t0)
+    t_corun, t_x = statistics.median(t_c), statistics.median(t_xs)
+    after = load_note()
+    print(f"queue: {n} x /bin/true, 1 core each, median of {reps}: corun {n / t_corun:.0f} jobs/s "
+          f"(runs {', '.join(f'{n / x:.0f}' for x in t_c)}), xargs -P2 (no partitions) {n / t_x:.0f} jobs/s: "
+          f"ratio {t_x / t_corun:.2f}x of xargs; load average before {before['loadavg']}, after {after['loadavg']}")
+    return {"corun_jobs_per_s": n / t_corun, "xargs_jobs_per_s": n / t_x, "ratio": t_x / t_corun,
+            "corun_runs_s": t_c, "xargs_runs_s": t_xs, "load_before": before, "load_after": after}
 
 
 def bench_alloc(tmp):
@@ -180,9 +219,90 @@ def bench_alloc(tmp):
     return {"output": p.stdout.strip()}
 
 
+def worker_walls(res, job):
+    """{baseline or scenario: [wall_s]} of a job's good instances; baselines keyed "solo:<scenario>"."""
+    walls = {}
+    for run in res["runs"]:
+        key = "solo:" + (run.get("solo_for") or "") if run["solo"] else run["scenario"]
+        for j in run["jobs"]:
+            if (j.get("base_name") or j["name"]) == job and j["reason"] == "exit" and j["exit_code"] == 0:
+                walls.setdefault(key, []).append(j["wall_s"])
+    return walls
+
+
+def slowdown_of(walls, scenario):
+    # The baseline made for the scenario; results without solo_for have one "solo:" key.
+    solo = walls.get("solo:" + scenario) or walls.get("solo:")
+    w = walls.get(scenario)
+    if not solo or not w:
+        sys.exit(f"isolation: no successful worker run (or baseline) for scenario {scenario}")
+    m = statistics.median(solo)
+    # Other work on the machine only ever adds time: the ratio of the fastest runs is a
+    # second, noise-resistant estimate next to the ratio of the medians.
+    return {"median_s": statistics.median(w), "solo_median_s": m, "slowdown": statistics.median(w) / m,
+            "fastest_ratio": min(w) / min(solo), "min": min(w) / m, "max": max(w) / m}
+
+
+def bench_isolation(tmp, repeat=5):
+    # examples/partitions.yaml with more repetitions: a 2-thread worker doing fixed work (its
+    # wall time is its speed) next to a 2-thread burner, each on an exclusive core, then both
+    # on shared CPUs 0-1; each against its solo baseline in the same partition.
+    load = os.getloadavg()[0]
+    spec = os.path.join(ROOT, "examples", "partitions.yaml")
+    r, _ = run_corun(["--repeat", str(repeat), spec], tmp, "isolation", check=True)
+    walls = worker_walls(r, "worker")
+    res = {"repeat": repeat, "loadavg_before": load}
+    for sc in ("exclusive", "shared"):
+        res[sc] = slowdown_of(walls, sc)
+    # The same neighbour next to a single-threaded worker on shared CPUs 0-1: with one cgroup
+    # per job the kernel shares the CPUs between the jobs, not between their threads.
+    r, _ = run_corun(["--repeat", str(repeat), "--solo", "--shared", "0-1", "-n", "isolation-1t",
+                      "--job-name", "worker", "--job-name", "noisy", "corun stress cpu --work 800",
+                      "corun stress cpu --threads 2 --work 2500"], tmp, "isolation-1t", check=True)
+    res["shared_1thread"] = slowdown_of(worker_walls(r, "worker"), "default")
+
+    def fmt(x):
+        return (f"{x['slowdown']:.3f}x (fastest/fastest {x['fastest_ratio']:.3f}x, "
+                f"runs {x['min']:.3f}-{x['max']:.3f})")
+    print(f"isolation: 2-thread worker (fixed work) next to a 2-thread burner, slowdown vs solo in the same "
+          f"partition, median of {repeat}: exclusive cores {fmt(res['exclusive'])} [target <= 1.03x]; "
+          f"shared CPUs 0-1 {fmt(res['shared'])}; 1-thread worker on shared CPUs 0-1 "
+          f"{fmt(res['shared_1thread'])}; 1-min load average before: {load:.2f}")
+    return res
+
+
+def bench_priority(tmp, repeat=3):
+    # examples/memory-priority.yaml: one HIGH and two LOW tenants of 256 MiB with a 200 MiB
+    # high mark, without classes (baseline) and with them (protected), each job against its
+    # solo baseline in the same scenario (docs/priorities.md).
+    load = os.getloadavg()[0]
+    spec = os.path.join(ROOT, "examples", "memory-priority.yaml")
+    r, _ = run_corun(["--repeat", str(repeat), spec], tmp, "priority", check=True)
+    res = {"repeat": repeat, "loadavg_before": load, "backend": r.get("backend")}
+    for sc in ("baseline", "protected"):
+        res[sc] = {job: slowdown_of(worker_walls(r, job), sc) for job in ("high", "low1", "low2")}
+    p, b = res["protected"], res["baseline"]
+    low_p = statistics.mean([p["low1"]["median_s"], p["low2"]["median_s"]])
+    low_b = statistics.mean([b["low1"]["slowdown"], b["low2"]["slowdown"]])
+    frozen = {}
+    for run in r["runs"]:
+        if not run["solo"]:
+            for j in run["jobs"]:
+                frozen.setdefault(run["scenario"] + ":" + j["name"], []).append(j.get("frozen_s", 0))
+    res["frozen_s_median"] = {k: statistics.median(v) for k, v in frozen.items()}
+    res["events"] = len(r.get("events", []))
+    print(f"priority ({res['backend']}, median of {repeat}): protected HIGH {p['high']['median_s']:.2f}s = "
+          f"{p['high']['slowdown']:.3f}x its solo time [target <= 1.20x], LOW {p['low1']['median_s']:.2f}s and "
+          f"{p['low2']['median_s']:.2f}s = {low_p / p['high']['median_s']:.2f}x HIGH's [target > 1x]; baseline "
+          f"slowdowns HIGH {b['high']['slowdown']:.3f}x, LOW mean {low_b:.3f}x, ratio "
+          f"{b['high']['slowdown'] / low_b:.3f} [target 0.75-1.25]; {res['events']} freeze events; "
+          f"1-min load average before: {load:.2f}")
+    return res
+
+
 BENCHES = {"overhead": bench_overhead, "process": bench_process, "timeout": bench_timeout,
            "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "queue": bench_queue,
-           "alloc": bench_alloc}
+           "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority}
 
 
 def main():

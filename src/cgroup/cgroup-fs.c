@@ -341,15 +341,21 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
                          * in flight included. */
                         if (cg_write(paths[i], "cgroup.kill", "1") >= 0)
                                 continue;
-                        /* Older kernels: freeze (5.2+) so nothing forks between reading
-                         * the list and killing it; a frozen task still dies of SIGKILL. */
+                        /* Older kernels (or a cgroup.kill that refuses writes): freeze
+                         * (5.2+) so nothing forks between reading the list and killing it;
+                         * a frozen task still dies of SIGKILL. A child forked while the
+                         * freeze spreads is frozen too and found by the next pass, which
+                         * goes on until the group is empty. tests/vm/old-kernel.sh. */
                         bool frozen = cg_write(paths[i], "cgroup.freeze", "1") >= 0;
                         if (frozen) {
                                 free(p);
                                 p = NULL;
                                 k = 0;
-                                if ((r = cg_read_pids_tree(paths[i], &p, &k)) < 0)
+                                if ((r = cg_read_pids_tree(paths[i], &p, &k)) < 0) {
+                                        /* Never leave a job frozen behind an error. */
+                                        (void)cg_write(paths[i], "cgroup.freeze", "0");
                                         return r;
+                                }
                         }
                         for (size_t m = 0; m < k; m++)
                                 (void)kill(p[m], SIGKILL);

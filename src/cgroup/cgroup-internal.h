@@ -83,6 +83,13 @@ typedef struct CgroupBackendOps {
         /* Optional. Before corun/<run-id> is killed and removed: undoes setup_run. < 0
          * when the runner could not leave the run group, which must then not be killed. */
         int (*teardown_run)(CgroupManager *m);
+        /* Optional. Called once the run group exists in the cgroup2 hierarchies and
+         * before the others get theirs: the controllers (bits of 1u << CgController)
+         * whose hierarchies the run can do without because the cgroup2 group already
+         * gives what corun takes from them (v1: cpuacct and freezer next to a unified
+         * group with cpu.stat, cgroup.kill and cgroup.freeze). Hierarchies serving
+         * only such controllers get no groups. */
+        unsigned (*covered_by_cgroup2)(const CgroupManager *m);
 } CgroupBackendOps;
 
 extern const CgroupBackendOps cg_v1_ops;
@@ -106,6 +113,9 @@ struct CgroupManager {
         char *runner_leaf;
         unsigned v2_controllers, v2_enabled_own, v2_enabled_top;
         bool v2_has_peak; /* memory.peak (5.19+); else the peak is the sampled maximum */
+        /* Controllers of ops->controllers this run makes no groups for (from
+         * ops->covered_by_cgroup2); their hierarchies have no run_path. */
+        unsigned controllers_skipped;
 };
 
 struct Cgroup {

@@ -18,8 +18,16 @@ static int open_in(const char *dir, const char *file) {
         return RET_NERRNO(open(p, O_RDONLY | O_CLOEXEC));
 }
 
+/* The hierarchy whose group holds the job's memory files: v1's memory hierarchy, or on
+ * v2 the unified one, which carries every controller (discovery maps no v1 controller
+ * there). Not the controller-less cgroup2 of a v1 hybrid host. */
+static int memory_hier(const Cgroup *g) {
+        int mi = cg_hier(g->m, CG_MEMORY);
+        return mi >= 0 || g->m->ops->kind != BACKEND_V2 ? mi : cg_hier(g->m, CG_UNIFIED);
+}
+
 int cg_open_sample_fds(const Cgroup *g, int *ret_mem_fd, int *ret_cpu_fd) {
-        int mi = cg_hier(g->m, CG_MEMORY), ui = cg_hier(g->m, CG_UNIFIED);
+        int mi = memory_hier(g), ui = cg_hier(g->m, CG_UNIFIED);
         *ret_mem_fd = *ret_cpu_fd = -1;
         if (mi >= 0)
                 *ret_mem_fd = open_in(g->path[mi], g->m->d.h[mi].cgroup2 ? "memory.current" : "memory.usage_in_bytes");
@@ -43,12 +51,16 @@ static ssize_t pread_text(int fd, char *buf, size_t n) {
         return k;
 }
 
-int cg_sample_read_memory(int fd, uint64_t *ret) {
+int cg_sample_read_memory(Cgroup *g, int fd, uint64_t *ret) {
         char buf[64];
         ssize_t k = pread_text(fd, buf, sizeof buf);
         if (k < 0)
                 return (int)k;
-        return parse_u64(buf, ret);
+        int r = parse_u64(buf, ret);
+        /* Where the kernel keeps no peak (v2 before 5.19), the samples are the peak. */
+        if (r >= 0 && g)
+                g->peak_sampled = MAX(g->peak_sampled, *ret);
+        return r;
 }
 
 int cg_sample_read_cpu(int fd, uint64_t *ret_usec) {
@@ -65,5 +77,25 @@ int cg_sample_read_cpu(int fd, uint64_t *ret_usec) {
         if (r < 0)
                 return r;
         *ret_usec = ns / 1000;
+        return 0;
+}
+
+int cg_read_memory_pressure(const Cgroup *g, CgPressure *ret) {
+        int mi = memory_hier(g), ui = cg_hier(g->m, CG_UNIFIED);
+        uint64_t v;
+
+        *ret = (CgPressure){0};
+        /* PSI lives in the cgroup2 group: v2's own, or v1 hybrid's unified one. */
+        if (g->m->has_psi && ui >= 0)
+                ret->has_stall = cg_read_psi_total(g->path[ui], "memory.pressure", "some", &ret->stall_usec) >= 0;
+        if (mi < 0)
+                return ret->has_stall ? 0 : -EOPNOTSUPP;
+        if (g->m->d.h[mi].cgroup2) {
+                if (cg_read_keyed(g->path[mi], "memory.events", "high", &v) >= 0)
+                        ret->count += v;
+                if (cg_read_keyed(g->path[mi], "memory.events", "max", &v) >= 0)
+                        ret->count += v;
+        } else if (cg_read_u64(g->path[mi], "memory.failcnt", &v) >= 0)
+                ret->count = v;
         return 0;
 }

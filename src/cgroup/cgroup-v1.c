@@ -2,7 +2,8 @@
 /* cgroup v1 (hybrid hosts): limits in the cpuset, cpu, memory and pids hierarchies,
  * accounting in cpuacct and memory, stopping through the freezer. When a cgroup2
  * hierarchy is mounted beside them (/sys/fs/cgroup/unified) it is used too: clone3
- * straight into the job's group, cgroup.kill, cpu.stat and PSI. */
+ * straight into the job's group, cgroup.kill, cgroup.freeze, cpu.stat and PSI; with
+ * cgroup.kill there, cpuacct and freezer get no groups at all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -198,8 +199,14 @@ static int v1_prepare_attach(const Cgroup *g, bool cloned_into, CgAttach *ret) {
                         continue;
                 if (ret->n_fds >= ELEMENTSOF(ret->fds))
                         return -E2BIG;
+                /* The child writes "0" between fork and exec, when it has one thread:
+                 * moving that thread moves the whole process. A v1 `tasks` write of the
+                 * caller itself skips the global cgroup_threadgroup_rwsem, whose write
+                 * side waits for an RCU grace period whenever it was idle (5-10 ms per
+                 * job here, the runner waiting for the exec); `cgroup.procs` always
+                 * takes it. cgroup2 has no such file for domain groups: cgroup.procs. */
                 _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/cgroup.procs", g->path[i]) < 0)
+                if (asprintf(&p, "%s/%s", g->path[i], g->m->d.h[i].cgroup2 ? "cgroup.procs" : "tasks") < 0)
                         return -ENOMEM;
                 int fd = open(p, O_WRONLY | O_CLOEXEC);
                 if (fd < 0)
@@ -270,6 +277,28 @@ static int v1_freeze(Cgroup *g, bool frozen) {
         return -EOPNOTSUPP;
 }
 
+/* cpuacct gives CPU time, which the unified group's cpu.stat has too (its usage lines
+ * need no controller); the freezer serves killing and cg_freeze, which cgroup.kill
+ * and cgroup.freeze do in the unified group. Both are then one mkdir, one attach
+ * write, one populated check and one rmdir per job for nothing. Only when cgroup.kill
+ * is there: without it a kill freezes the v1 groups so nothing forks meanwhile. */
+static unsigned v1_covered_by_cgroup2(const CgroupManager *m) {
+        int ui = cg_hier(m, CG_UNIFIED);
+        if (ui < 0)
+                return 0;
+        /* Usable, not merely there: a file that refuses (a read-only bind mount over
+         * it, as tests/vm/old-kernel.sh makes) counts as absent. */
+        const char *p = m->run_path[ui];
+        uint64_t usec;
+        _cleanup_free_ char *kill = NULL, *freeze = NULL;
+        if (asprintf(&kill, "%s/cgroup.kill", p) < 0 || asprintf(&freeze, "%s/cgroup.freeze", p) < 0)
+                return 0;
+        if (cg_read_keyed(p, "cpu.stat", "usage_usec", &usec) < 0 || access(kill, W_OK) < 0 ||
+            access(freeze, W_OK) < 0)
+                return 0;
+        return (1u << CG_CPUACCT) | (1u << CG_FREEZER);
+}
+
 static int v1_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems) {
         CpuSet cpus, mems, c, mm;
         int r = cg_runner_affinity(&cpus, &mems);
@@ -301,4 +330,5 @@ const CgroupBackendOps cg_v1_ops = {
         .freeze = v1_freeze,
         .allowed = v1_allowed,
         .memory_limit = cg_own_memory_limit,
+        .covered_by_cgroup2 = v1_covered_by_cgroup2,
 };

@@ -102,7 +102,24 @@ static int disable_controllers(const char *dir, unsigned mask) {
         return r;
 }
 
-static char *describe(const CgroupManager *m, unsigned missing) {
+/* What the kernel offers is the same in every group below one that enables memory, so
+ * corun/ (made before the run group, shared by runs) stands for all of them. A file
+ * counts when it can be read (memory.peak) or written (cgroup.kill), not merely when it
+ * exists: a kernel before 5.19/5.14 lacks it, and one that is there but refuses (as
+ * under the read-only bind mount tests/vm/old-kernel.sh puts over it) is no more use.
+ * The kill itself tries cgroup.kill in every group anyway (cg_kill_paths); this decides
+ * where the peak comes from and what the backend detail says. */
+static bool peak_usable(const char *dir) {
+        uint64_t v;
+        return cg_read_u64(dir, "memory.peak", &v) >= 0;
+}
+
+static bool kill_usable(const char *dir) {
+        _cleanup_free_ char *p = NULL;
+        return asprintf(&p, "%s/cgroup.kill", dir) >= 0 && access(p, W_OK) == 0;
+}
+
+static char *describe(const CgroupManager *m, const char *top, unsigned missing) {
         _cleanup_free_ char *on = cg_v2_mask_to_string(m->v2_controllers),
                             *off = cg_v2_mask_to_string(missing);
         const char *own = m->d.h[m->d.by_ctrl[CG_UNIFIED]].own;
@@ -114,7 +131,7 @@ static char *describe(const CgroupManager *m, unsigned missing) {
                  m->v2_has_peak ? "peak memory from memory.peak"
                                 : "no memory.peak before Linux 5.19: the peak is the highest sampled "
                                   "memory.current",
-                 cg_exists(m->run_path[m->d.by_ctrl[CG_UNIFIED]], "cgroup.kill")
+                 kill_usable(top)
                          ? "stop with cgroup.kill"
                          : "no cgroup.kill before Linux 5.14: stop by freezing and killing every pid",
                  m->has_psi ? "PSI" : "no PSI (boot with psi=1)");
@@ -154,8 +171,8 @@ static int v2_setup_run(CgroupManager *m, char **ret_why) {
                 asprintf(ret_why, "cannot enable the memory controller below %s; %s", own, DELEGATE_HINT);
                 return -EPERM;
         }
-        m->v2_has_peak = cg_exists(run, "memory.peak");
-        *ret_why = describe(m, CG_V2_WANTED & ~m->v2_controllers);
+        m->v2_has_peak = peak_usable(top);
+        *ret_why = describe(m, top, CG_V2_WANTED & ~m->v2_controllers);
         return 0;
 }
 
@@ -325,8 +342,10 @@ static int v2_read_stats(Cgroup *g, CgStats *s) {
         (void)cg_read_keyed(p, "cpu.stat", "throttled_usec", &s->throttled_usec);
         (void)cg_read_u64(p, "memory.current", &s->memory_current);
         (void)cg_read_u64(p, "memory.swap.current", &s->swap_current);
-        /* Before 5.19 there is no memory.peak: every read (the runner samples) keeps
-         * the highest memory.current, which misses spikes between samples. */
+        /* Before 5.19 there is no memory.peak: the peak is the highest memory.current
+         * read for the group, here and at each of the runner's samples (which must raise
+         * peak_sampled as they read it), and misses spikes between samples. A group whose
+         * memory.peak cannot be read falls back to the same. */
         g->peak_sampled = MAX(g->peak_sampled, s->memory_current);
         if (!g->m->v2_has_peak || cg_read_u64(p, "memory.peak", &s->memory_peak) < 0)
                 s->memory_peak = g->peak_sampled;

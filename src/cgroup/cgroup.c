@@ -63,49 +63,102 @@ int cg_journal_mkdir(CgroupManager *m, const char *path) {
 }
 
 static bool hier_used(const CgroupManager *m, size_t i) {
-        return m->ops->uses_dirs && (m->d.h[i].controllers & m->ops->controllers);
+        return m->ops->uses_dirs && (m->d.h[i].controllers & m->ops->controllers & ~m->controllers_skipped);
 }
 
-/* corun/ is shared by every run below the same group; corun/<run-id> is ours. */
-static int create_run_groups(CgroupManager *m) {
+typedef struct PathArray {
+        char *p[CG_MAX_HIER];
+} PathArray;
+
+static void path_array_done(PathArray *a) {
+        for (size_t i = 0; i < CG_MAX_HIER; i++)
+                free(a->p[i]);
+}
+
+/* The corun/ and corun/<run-id> levels in the used hierarchies that are (or are not)
+ * cgroup2, journalled with one sync. corun/ is shared by every run below the same
+ * group and is journalled only by the run that makes it (a cleanup removes it only
+ * when empty anyway); corun/<run-id> is ours. */
+static int create_run_groups_in(CgroupManager *m, bool cgroup2) {
+        _cleanup_(path_array_done) PathArray top_paths = {{0}};
+        char **tops = top_paths.p;
+        const char *batch[2 * CG_MAX_HIER];
+        bool journalled_top[CG_MAX_HIER] = {0};
+        size_t nb = 0;
+        int r;
+
         for (size_t i = 0; i < m->d.n; i++) {
-                if (!hier_used(m, i))
+                if (!hier_used(m, i) || m->d.h[i].cgroup2 != cgroup2)
                         continue;
-                _cleanup_free_ char *top = NULL;
-                if (asprintf(&top, "%s/corun", m->own_path[i]) < 0 ||
-                    asprintf(&m->run_path[i], "%s/%s", top, m->run_id) < 0)
+                if (asprintf(&tops[i], "%s/corun", m->own_path[i]) < 0) {
+                        tops[i] = NULL;
                         return -ENOMEM;
+                }
+                if (asprintf(&m->run_path[i], "%s/%s", tops[i], m->run_id) < 0) {
+                        m->run_path[i] = NULL;
+                        return -ENOMEM;
+                }
+                if (access(tops[i], F_OK) < 0) {
+                        batch[nb++] = tops[i];
+                        journalled_top[i] = true;
+                }
+                batch[nb++] = m->run_path[i];
+        }
+        if (nb > 0 && m->journal && (r = journal_add_many(m->journal, "cgroup", batch, nb)) < 0)
+                goto fail;
+
+        for (size_t i = 0; i < m->d.n; i++) {
+                if (!tops[i])
+                        continue;
                 /* Another run may remove an empty corun/ between our two mkdirs. */
                 for (int attempt = 0;; attempt++) {
-                        int r = 0;
-                        if (access(top, F_OK) < 0) {
-                                r = cg_journal_mkdir(m, top);
+                        r = 0;
+                        if (access(tops[i], F_OK) < 0) {
+                                /* Journalled above, unless another run removed it since. */
+                                r = journalled_top[i] ? RET_NERRNO(mkdir(tops[i], 0755))
+                                                      : cg_journal_mkdir(m, tops[i]);
+                                journalled_top[i] = true;
                                 if (r == -EEXIST)
                                         r = 0;
                                 else if (r >= 0)
-                                        r = m->ops->init_dir ? m->ops->init_dir(m, i, top) : 0;
+                                        r = m->ops->init_dir ? m->ops->init_dir(m, i, tops[i]) : 0;
                         } else if (m->ops->init_dir)
                                 /* Left half-made by a runner killed right after mkdir. */
-                                r = m->ops->init_dir(m, i, top);
+                                r = m->ops->init_dir(m, i, tops[i]);
                         if (r < 0)
-                                return r;
-                        r = cg_journal_mkdir(m, m->run_path[i]);
+                                goto fail;
+                        r = RET_NERRNO(mkdir(m->run_path[i], 0755));
                         if (r == -ENOENT && attempt < 3)
                                 continue;
                         if (r < 0) {
                                 free(m->run_path[i]);
                                 m->run_path[i] = NULL;
-                                return r;
+                                goto fail;
                         }
                         break;
                 }
-                if (m->ops->init_dir) {
-                        int r = m->ops->init_dir(m, i, m->run_path[i]);
-                        if (r < 0)
-                                return r;
-                }
+                if (m->ops->init_dir && (r = m->ops->init_dir(m, i, m->run_path[i])) < 0)
+                        goto fail;
         }
         return 0;
+fail:
+        /* Paths not made yet are forgotten, so that teardown touches only ours. */
+        for (size_t i = 0; i < m->d.n; i++)
+                if (tops[i] && m->run_path[i] && access(m->run_path[i], F_OK) < 0) {
+                        free(m->run_path[i]);
+                        m->run_path[i] = NULL;
+                }
+        return r;
+}
+
+static int create_run_groups(CgroupManager *m) {
+        /* cgroup2 first: what its group offers decides which v1 hierarchies are needed. */
+        int r = create_run_groups_in(m, true);
+        if (r < 0)
+                return r;
+        if (m->ops->covered_by_cgroup2)
+                m->controllers_skipped = m->ops->covered_by_cgroup2(m) & m->ops->controllers;
+        return create_run_groups_in(m, false);
 }
 
 static void remove_run_groups(CgroupManager *m) {
@@ -167,6 +220,17 @@ static char *describe_v1(const CgroupManager *m) {
                         m->has_psi ? " and PSI" : "");
         else
                 fputs("; no cgroup2 mount: jobs join their groups before exec, kill via freezer", f);
+        /* A skipped controller mounted with a needed one (cpu,cpuacct) is still used. */
+        bool any = false;
+        for (int c = 0; c < CG_UNIFIED; c++)
+                if (m->controllers_skipped & (1u << c) && m->d.by_ctrl[c] >= 0 &&
+                    cg_hier(m, (CgController)c) < 0) {
+                        fprintf(f, "%s %s",
+                                any ? "" : "; not used:", cg_controller_to_string((CgController)c));
+                        any = true;
+                }
+        if (any)
+                fputs(" (the unified group gives CPU time, kill and freeze)", f);
         fclose(f);
         return TAKE_PTR(list);
 }
@@ -362,21 +426,43 @@ int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup *
                 cgroup_free(g);
                 return -ENOMEM;
         }
+        /* Every directory of the group is journalled with one write and one sync, then
+         * made: the journal names each before it exists. */
+        const char *batch[CG_MAX_HIER];
+        size_t nb = 0;
         for (size_t i = 0; m->ops->uses_dirs && i < m->d.n; i++) {
                 if (!m->run_path[i])
                         continue;
                 if (asprintf(&g->path[i], "%s/%s", m->run_path[i], relpath) < 0) {
+                        g->path[i] = NULL;
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = cg_journal_mkdir(m, g->path[i]);
+                batch[nb++] = g->path[i];
+        }
+        if (nb > 0 && m->journal && (r = journal_add_many(m->journal, "cgroup", batch, nb)) < 0) {
+                /* Nothing was made: nothing to remove. */
+                for (size_t i = 0; i < m->d.n; i++) {
+                        free(g->path[i]);
+                        g->path[i] = NULL;
+                }
+                goto fail;
+        }
+        for (size_t i = 0; m->ops->uses_dirs && i < m->d.n; i++) {
+                if (!g->path[i])
+                        continue;
+                r = RET_NERRNO(mkdir(g->path[i], 0755));
                 if (r >= 0 && m->ops->init_dir)
                         r = m->ops->init_dir(m, i, g->path[i]);
                 if (r < 0) {
+                        /* Not ours to remove when it was there already; the ones after
+                         * it were never made. */
                         if (r != -EEXIST)
                                 (void)rmdir(g->path[i]);
-                        free(g->path[i]);
-                        g->path[i] = NULL;
+                        for (size_t k = i; k < m->d.n; k++) {
+                                free(g->path[k]);
+                                g->path[k] = NULL;
+                        }
                         goto fail;
                 }
         }
@@ -551,13 +637,28 @@ int cg_dirs_kill(Cgroup *g) {
 }
 
 int cg_dirs_is_populated(Cgroup *g) {
-        const char *paths[CG_MAX_HIER];
-        size_t n = group_paths(g, paths);
-        for (size_t i = 0; i < n; i++) {
-                int r = cg_path_populated(paths[i]);
-                if (r != 0)
-                        return r;
-        }
+        /* The hierarchy types are known: no statfs per path (cg_path_populated). The
+         * cgroup2 group first: one read answers for a running job. A process could
+         * still have left it (moved itself), hence the v1 groups after it. */
+        const CgroupManager *m = g->m;
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < m->d.n; i++) {
+                        if (!g->path[i] || m->d.h[i].cgroup2 != (pass == 0))
+                                continue;
+                        int r;
+                        if (m->d.h[i].cgroup2) {
+                                uint64_t p;
+                                r = cg_read_keyed(g->path[i], "cgroup.events", "populated", &p);
+                                r = r == -ENOENT ? 0 : r < 0 ? r : p != 0;
+                        } else {
+                                _cleanup_free_ pid_t *pids = NULL;
+                                size_t n = 0;
+                                r = cg_read_pids_tree(g->path[i], &pids, &n);
+                                r = r < 0 ? r : n > 0;
+                        }
+                        if (r != 0)
+                                return r;
+                }
         return 0;
 }
 

@@ -137,10 +137,21 @@ int cg_probe(const char *fs_root, CgProbe *ret);
 void cg_probe_done(CgProbe *p);
 
 /* ---- journal (journal.c) ---- */
-/* /run/corun/<run-id>.journal: one line per resource, written and fsync'ed *before*
+/* /run/corun/<run-id>.journal: one line per resource, written and fdatasync'ed *before*
  * the resource is created, so a kill -9 at any point leaves a complete list. */
 int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
 int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
+/* The same for n paths of one kind with one write(2) and one fdatasync (a group's
+ * directories in every hierarchy). Every path is checked before anything is written;
+ * create none of them unless it returns >= 0. */
+int journal_add_many(Journal *j, const char *kind, const char *const *paths, size_t n);
+/* Queues a line without writing it: it reaches the disk with the next journal_add,
+ * journal_add_many or journal_flush, which then covers it with the same sync. Create
+ * the resource only after one of those returned >= 0 (journal_flush when in doubt: it
+ * does nothing when nothing is queued). Lines still queued at journal_free are
+ * dropped: they name nothing that was created. */
+int journal_stage(Journal *j, const char *kind, const char *path);
+int journal_flush(Journal *j);
 const char *journal_path(const Journal *j);
 /* Marks a clean finish: removes the journal file and frees j. */
 int journal_close_clean(Journal *j);
@@ -169,5 +180,16 @@ void cleanup_report_done(CleanupReport *r);
 /* Opens the group's memory usage file and CPU usage file for repeated pread; either fd
  * is -1 where the backend has none (none backend). The caller closes them. */
 int cg_open_sample_fds(const Cgroup *g, int *ret_mem_fd, int *ret_cpu_fd);
-int cg_sample_read_memory(int fd, uint64_t *ret_bytes);
+/* memory.current (v1: memory.usage_in_bytes) from the fd; also raises g's sampled peak. */
+int cg_sample_read_memory(Cgroup *g, int fd, uint64_t *ret_bytes);
 int cg_sample_read_cpu(int fd, uint64_t *ret_usec);
+
+/* What the priority protector watches of a job: its memory stall (PSI "some" total, in
+ * the cgroup2 group, where PSI is on) and a count that rises when it hits its memory
+ * marks (v2 memory.events high + max; v1 memory.failcnt). */
+typedef struct CgPressure {
+        bool has_stall;
+        uint64_t stall_usec;
+        uint64_t count;
+} CgPressure;
+int cg_read_memory_pressure(const Cgroup *g, CgPressure *ret);

@@ -3,7 +3,8 @@
  * runner killed at any instruction leaves a complete list; and the cleanup that
  * replays the journals of dead runners.
  *
- * File format (text, one record a line, appended with O_APPEND and fsync'ed):
+ * File format (text, one record a line, appended with O_APPEND and fdatasync'ed; the
+ * lines of one group in all its hierarchies go out in one write and one sync):
  *   corun-journal 1 pid=<pid> start=<ticks> boot=<boot-id> run=<run-id>
  *   cgroup <absolute path>
  *   dir <absolute path>
@@ -34,11 +35,18 @@
 /* A run with thousands of jobs writes a few hundred KiB; refuse to load absurd files. */
 #define JOURNAL_READ_MAX (64u << 20)
 #define RM_DEPTH_MAX 256
+/* PATH_MAX: a longer path could not be created, so it needs no line. */
+#define JOURNAL_PATH_MAX 4095
 
 struct Journal {
         int fd;
         char *path;
         char *dir;
+        /* Lines staged by journal_stage, not yet on disk: they go out with the next
+         * write, so that one fdatasync covers them and that write's own lines. */
+        char *pending;
+        size_t n_pending;
+        bool torn; /* the last write failed, maybe halfway through a line */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
@@ -154,20 +162,82 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
         return 0;
 }
 
-int journal_add(Journal *j, const char *kind, const char *path) {
-        if (!j || !kind || !path || !(streq(kind, "cgroup") || streq(kind, "dir")) || path[0] != '/' ||
-            strchr(path, '\n'))
-                return -EINVAL;
-        _cleanup_free_ char *line = NULL;
-        int n = asprintf(&line, "%s %s\n", kind, path);
-        if (n < 0)
+static bool entry_ok(const char *kind, const char *path) {
+        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir")) && path[0] == '/' &&
+               !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
+}
+
+/* Appends "kind path\n" for each path to *buf (of *len bytes, malloc'ed). */
+static int append_lines(char **buf, size_t *len, const char *kind, const char *const *paths, size_t n) {
+        size_t add = 0, kl = strlen(kind);
+        for (size_t i = 0; i < n; i++)
+                add += kl + 1 + strlen(paths[i]) + 1;
+        if (add == 0)
+                return 0;
+        char *nb = realloc(*buf, *len + add + 1);
+        if (!nb)
                 return -ENOMEM;
+        char *p = nb + *len;
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "%s %s\n", kind, paths[i]);
+        *buf = nb;
+        *len += add;
+        return 0;
+}
+
+/* Writes the staged lines and `n` new ones with one write(2) and one fdatasync. */
+static int journal_write(Journal *j, const char *kind, const char *const *paths, size_t n) {
+        int r;
+        if (n > 0 && (r = append_lines(&j->pending, &j->n_pending, kind, paths, n)) < 0)
+                return r;
+        if (j->n_pending == 0)
+                return 0;
         /* One write(2) with O_APPEND: a crash leaves whole lines or a torn last one,
-         * which the reader skips. */
-        int r = write_all(j->fd, line, (size_t)n);
+         * which the reader skips. Nothing named here exists yet: callers create only
+         * after this returns, so a torn batch names nothing that was made. */
+        /* After a failed write the file may end in a torn line: start on a fresh one
+         * (the reader skips empty lines). */
+        r = j->torn ? write_all(j->fd, "\n", 1) : 0;
+        if (r >= 0)
+                r = write_all(j->fd, j->pending, j->n_pending);
+        if (r >= 0)
+                r = RET_NERRNO(fdatasync(j->fd));
+        j->torn = r < 0;
+        /* On failure the lines stay pending: the caller creates none of them, and a
+         * line staged earlier must still reach the disk before any later call returns
+         * success (its creator flushes, sees 0 and creates). Lines written twice, or
+         * naming what was never made, are harmless: cleanup skips what is absent. */
         if (r < 0)
                 return r;
-        return RET_NERRNO(fdatasync(j->fd));
+        free(j->pending);
+        j->pending = NULL;
+        j->n_pending = 0;
+        return r;
+}
+
+int journal_add_many(Journal *j, const char *kind, const char *const *paths, size_t n) {
+        if (!j || (n > 0 && !paths))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!entry_ok(kind, paths[i]))
+                        return -EINVAL;
+        return journal_write(j, kind, paths, n);
+}
+
+int journal_add(Journal *j, const char *kind, const char *path) {
+        return journal_add_many(j, kind, &path, 1);
+}
+
+int journal_stage(Journal *j, const char *kind, const char *path) {
+        if (!j || !entry_ok(kind, path))
+                return -EINVAL;
+        return append_lines(&j->pending, &j->n_pending, kind, &path, 1);
+}
+
+int journal_flush(Journal *j) {
+        if (!j)
+                return -EINVAL;
+        return journal_write(j, NULL, NULL, 0);
 }
 
 const char *journal_path(const Journal *j) {
@@ -188,6 +258,8 @@ Journal *journal_free(Journal *j) {
         if (!j)
                 return NULL;
         closep(&j->fd);
+        /* Staged lines name nothing that exists (creation waits for the flush). */
+        free(j->pending);
         free(j->path);
         free(j->dir);
         free(j);

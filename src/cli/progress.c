@@ -129,6 +129,9 @@ static void draw_block(Progress *p) {
                         format_size(mem, sizeof mem, v->memory_current));
                 if (v->memory_max != LIMIT_MAX && v->memory_max)
                         fprintf(p->out, " / %s", format_size(lim, sizeof lim, v->memory_max));
+                if (v->frozen_s > 0)
+                        fprintf(p->out, "  %sfrozen%s %s", v->frozen && p->color ? "\033[35m" : "",
+                                v->frozen && p->color ? "\033[0m" : "", fmt_secs(el, sizeof el, v->frozen_s));
                 fputc('\n', p->out);
                 lines++;
         }
@@ -250,10 +253,13 @@ void progress_observer(const ExecEvent *ev, void *userdata) {
                 fprintf(p->out, "[%8.2fs] %zu/%zu done, %zu failed, %zu running, ETA %s:", ev->t_s, ev->jobs_done,
                         ev->jobs_total, ev->jobs_failed, ev->n_running,
                         e < 0 ? "unknown" : fmt_secs(eta, sizeof eta, e));
-                for (size_t i = 0; i < ev->n_running; i++)
+                for (size_t i = 0; i < ev->n_running; i++) {
                         fprintf(p->out, " %s%s%s %.0fs %s", ev->running[i].name, ev->running[i].phase ? "/" : "",
                                 ev->running[i].phase ? ev->running[i].phase : "", ev->running[i].elapsed_s,
                                 format_size(mem, sizeof mem, ev->running[i].memory_current));
+                        if (ev->running[i].frozen_s > 0)
+                                fprintf(p->out, " frozen %.1fs", ev->running[i].frozen_s);
+                }
                 fputc('\n', p->out);
                 fflush(p->out);
                 break;

@@ -29,6 +29,7 @@
 #include "exec/spawn.h"
 #include "measure/markers.h"
 #include "measure/proc.h"
+#include "protect/protect.h"
 #include "topo/topo.h"
 #include "util/cpuset.h"
 #include "util/macros.h"
@@ -44,6 +45,7 @@ typedef enum SourceKind {
         SRC_STDOUT,
         SRC_STDERR,
         SRC_TIMER,
+        SRC_PROTECT,
 } SourceKind;
 
 typedef struct Job Job;
@@ -97,6 +99,7 @@ struct Job {
         Runner *R;
         const PlanRun *run;
         size_t run_index;
+        size_t index; /* in the run's jobs (and R->prot) */
 };
 
 struct Runner {
@@ -107,14 +110,24 @@ struct Runner {
         Journal *journal;
         Topology *topo;
         CorePool *pool;
-        int epfd, sigfd, samplefd;
-        Source s_sig, s_sample;
+        uint64_t memory_available; /* what jobs may commit in total (admission) */
+        int epfd, sigfd, samplefd, protfd;
+        Source s_sig, s_sample, s_prot;
+        /* The priority protector, for the run in progress (prot NULL when it is off). */
+        ProtectConfig pcfg;
+        ProtectJob *prot;
+        size_t *prot_event; /* per job: index in result->events of its current freeze */
+        ProtectAction *prot_actions;
+        Job *jobs; /* the run in progress */
+        size_t n_jobs;
+        size_t n_events_dropped;
+        bool prot_warned;
         uint64_t t0; /* monotonic start of the whole run */
         unsigned interrupts;
         size_t jobs_done, jobs_failed;
         char *scratch_base;
         int proc_fd;
-        uint64_t last_write_usec;
+        uint64_t last_write_usec, last_write_cost_usec;
         bool result_dirty;
         char *error;
 };
@@ -179,6 +192,12 @@ static void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView 
                 .result = res,
                 .phase = marker_engine_current(j->mk),
         };
+        if (R->prot && j->index < R->n_jobs && &R->jobs[j->index] == j) {
+                const ProtectJob *p = &R->prot[j->index];
+                uint64_t f = p->frozen_total_usec + (p->frozen && now > p->frozen_since ? now - p->frozen_since : 0);
+                ret->frozen = p->frozen;
+                ret->frozen_s = (double)f / USEC_PER_SEC;
+        }
 }
 
 /* ---- small file helpers ---- */
@@ -327,9 +346,174 @@ static void job_kill_now(Job *j) {
         }
 }
 
+/* ---- the priority protector (docs/priorities.md): src/protect decides, this applies ---- */
+
+#define PROTECT_MAX_EVENTS 20000
+
+static void protect_record(Runner *R, Job *j, const ProtectAction *a, uint64_t now) {
+        const ProtectJob *p = &R->prot[j->index];
+        char detail[320], b1[32], b2[32];
+
+        if (a->kind == PROTECT_THAW) {
+                size_t e = R->prot_event[j->index];
+                if (e < R->result->n_events)
+                        R->result->events[e].duration_s = (double)a->duration_usec / USEC_PER_SEC;
+                R->prot_event[j->index] = SIZE_MAX;
+                R->result_dirty = true;
+                return;
+        }
+        if (R->result->n_events >= PROTECT_MAX_EVENTS) {
+                R->n_events_dropped++;
+                return;
+        }
+        if (a->reason == PROTECT_REASON_STALL) {
+                const ProtectJob *c = &R->prot[a->cause];
+                const char *who = R->jobs[a->cause].pj->name;
+                if (c->has_stall)
+                        snprintf(detail, sizeof detail,
+                                 "high-priority job '%s' stalled on memory %.0f%% of the time (threshold %.0f%%)",
+                                 who, c->stall_share * 100, R->pcfg.threshold * 100);
+                else
+                        snprintf(detail, sizeof detail,
+                                 "high-priority job '%s' hit its memory limits (%.0f new memory events)", who,
+                                 c->rank);
+        } else
+                snprintf(detail, sizeof detail, "memory %s is %.0f%% above its high mark %s",
+                         format_size(b1, sizeof b1, p->memory_current), a->overage * 100,
+                         format_size(b2, sizeof b2, p->memory_high));
+        EventResult *ev = result_add_event(R->result);
+        if (!ev)
+                return;
+        ev->t_s = since(R, now);
+        ev->job = strdup(j->pj->name);
+        ev->action = strdup("freeze");
+        ev->detail = strdup(detail);
+        ev->run = (int)j->run_index;
+        ev->duration_s = (double)a->duration_usec / USEC_PER_SEC;
+        R->prot_event[j->index] = R->result->n_events - 1;
+        R->result_dirty = true;
+}
+
+static void protect_apply(Runner *R, const ProtectAction *a, uint64_t now) {
+        Job *j = &R->jobs[a->job];
+        bool freeze = a->kind == PROTECT_FREEZE;
+        int r = j->cg ? cg_freeze(j->cg, freeze) : -ENOENT;
+        if (r < 0 && freeze) {
+                protect_job_forget_freeze(&R->prot[a->job], now);
+                R->prot[a->job].n_freezes--;
+                if (!R->prot_warned)
+                        warn(R, "job '%s': the priority protector cannot freeze it: %s", j->pj->name, strerror(-r));
+                R->prot_warned = true;
+                return;
+        }
+        protect_record(R, j, a, now);
+}
+
+/* Before a job stops, exits or loses its group: thawed, and left alone from now on. */
+static void protect_release(Job *j) {
+        Runner *R = j->R;
+        ProtectAction a;
+        if (!R || !R->prot || j->index >= R->n_jobs)
+                return;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        if (protect_job_release(&R->prot[j->index], j->index, now, &a)) {
+                if (j->cg)
+                        (void)cg_freeze(j->cg, false);
+                protect_record(R, j, &a, now);
+        }
+        R->prot[j->index].running = false;
+}
+
+static void protect_arm(Runner *R, uint64_t now) {
+        uint64_t next = now + R->o->spec->protector.interval_usec;
+        next = MIN(next, protect_next_deadline(R->prot, R->n_jobs, now));
+        next = MAX(next, now + 1);
+        struct itimerspec its = {
+                .it_value = {.tv_sec = (time_t)(next / USEC_PER_SEC), .tv_nsec = (long)(next % USEC_PER_SEC * 1000)}};
+        timerfd_settime(R->protfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void protect_on_tick(Runner *R) {
+        uint64_t exp;
+        ssize_t _unused_ rd = read(R->protfd, &exp, sizeof exp);
+        if (!R->prot)
+                return;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        for (size_t i = 0; i < R->n_jobs; i++) {
+                Job *j = &R->jobs[i];
+                ProtectJob *p = &R->prot[i];
+                p->running = j->state == JOB_RUNNING && j->stop == STOP_NONE && j->cg;
+                if (!p->running)
+                        continue;
+                if (j->mem_fd >= 0)
+                        (void)cg_sample_read_memory(j->cg, j->mem_fd, &p->memory_current);
+                CgPressure cp;
+                if (p->priority == PRIORITY_HIGH && cg_read_memory_pressure(j->cg, &cp) >= 0) {
+                        p->has_stall = cp.has_stall;
+                        p->stall_usec = cp.stall_usec;
+                        p->pressure_count = cp.count;
+                }
+        }
+        size_t k = protect_tick(&R->pcfg, R->prot, R->n_jobs, now, R->prot_actions);
+        for (size_t i = 0; i < k; i++)
+                protect_apply(R, &R->prot_actions[i], now);
+        protect_arm(R, now);
+}
+
+/* On for a run when asked, or (auto) when a job has a priority class or a high mark
+ * the kernel will not enforce (v1, none). */
+static bool protect_wanted(const Runner *R, const PlanRun *run) {
+        ProtectorMode m = R->o->spec->protector.mode;
+        if (m != PROTECTOR_AUTO)
+                return m == PROTECTOR_ON;
+        for (size_t i = 0; i < run->n_jobs; i++) {
+                const Limits *l = &run->jobs[i].limits;
+                if (l->priority != PRIORITY_NORMAL)
+                        return true;
+                if (l->memory_high_set && l->memory_high != LIMIT_MAX && cg_manager_backend(R->cgm) != BACKEND_V2)
+                        return true;
+        }
+        return false;
+}
+
+static int protect_begin(Runner *R, const PlanRun *run, Job *jobs) {
+        R->jobs = jobs;
+        R->n_jobs = run->n_jobs;
+        if (!protect_wanted(R, run))
+                return 0;
+        R->prot = calloc(run->n_jobs, sizeof *R->prot);
+        R->prot_event = malloc(run->n_jobs * sizeof *R->prot_event);
+        R->prot_actions = calloc(2 * run->n_jobs, sizeof *R->prot_actions);
+        if (!R->prot || !R->prot_event || !R->prot_actions)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_jobs; i++) {
+                R->prot[i].priority = run->jobs[i].limits.priority;
+                R->prot[i].memory_high = UINT64_MAX;
+                R->prot_event[i] = SIZE_MAX;
+        }
+        protect_config_from_spec(&R->o->spec->protector, true, &R->pcfg);
+        protect_arm(R, now_usec(CLOCK_MONOTONIC));
+        return 0;
+}
+
+static void protect_end(Runner *R) {
+        struct itimerspec off = {0};
+        if (R->protfd >= 0)
+                timerfd_settime(R->protfd, 0, &off, NULL);
+        free(R->prot);
+        free(R->prot_event);
+        free(R->prot_actions);
+        R->prot = NULL;
+        R->prot_event = NULL;
+        R->prot_actions = NULL;
+        R->jobs = NULL;
+        R->n_jobs = 0;
+}
+
 static void job_begin_stop(Job *j, StopReason why, uint64_t now) {
         if (j->state != JOB_RUNNING || j->stop != STOP_NONE)
                 return;
+        protect_release(j);
         j->stop = why;
         j->cpu_check_at = 0;
         j->wall_deadline = 0;
@@ -466,7 +650,7 @@ static void job_sample(Runner *R, Job *j, uint64_t now) {
         uint64_t mem = 0, cpu = 0;
 
         if (j->mem_fd >= 0)
-                (void)cg_sample_read_memory(j->mem_fd, &mem);
+                (void)cg_sample_read_memory(j->cg, j->mem_fd, &mem);
         if (j->cpu_fd >= 0)
                 (void)cg_sample_read_cpu(j->cpu_fd, &cpu);
         if (pss_due(j, mem, now)) {
@@ -562,19 +746,26 @@ static const char *request_text(const CpuRequest *c, char *buf, size_t n) {
         return buf;
 }
 
-/* result.json is rewritten after finished jobs, at most every RESULT_WRITE_MIN_USEC:
+/* result.json is rewritten after finished jobs, at most every RESULT_WRITE_MIN_USEC, and
+ * never more often than RESULT_WRITE_COST_FACTOR times the last rewrite took:
  * serialising the whole result after each of thousands of short jobs cost more than
- * running them. A skipped rewrite happens at the next sample tick or run end, so the
- * file is never staler than that; readers always see a complete file (rename). */
+ * running them, and a result of thousands of jobs takes milliseconds to write, so the
+ * rewrites stay under 1/RESULT_WRITE_COST_FACTOR of the runner's time however large the
+ * result grows. A skipped rewrite happens at a later sample tick or at the run's end;
+ * readers always see a complete file (rename). */
 #define RESULT_WRITE_MIN_USEC (200 * USEC_PER_MSEC)
+#define RESULT_WRITE_COST_FACTOR 20
 static void flush_result(Runner *R, bool force) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        if (!R->result_dirty || (!force && now - R->last_write_usec < RESULT_WRITE_MIN_USEC))
+        uint64_t gap = MAX(RESULT_WRITE_MIN_USEC, RESULT_WRITE_COST_FACTOR * R->last_write_cost_usec);
+        if (!R->result_dirty || (!force && now - R->last_write_usec < gap))
                 return;
         int r = result_write(R->result, R->o->results_dir);
         if (r < 0)
                 warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
-        R->last_write_usec = now;
+        uint64_t done = now_usec(CLOCK_MONOTONIC);
+        R->last_write_cost_usec = done - now;
+        R->last_write_usec = done;
         R->result_dirty = false;
 }
 
@@ -589,7 +780,7 @@ static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
         res.name = strdup(j->pj->name);
         res.base_name = strdup(j->pj->spec->name);
         res.command = strdup(j->pj->spec->command_text ? j->pj->spec->command_text : j->pj->argv[0]);
-        res.priority = strdup(priority_to_string(j->pj->spec->priority));
+        res.priority = strdup(priority_to_string(j->pj->limits.priority));
         res.req_cpus = strdup(request_text(&j->pj->limits.cpus, buf, sizeof buf));
         res.req_memory_bytes = j->pj->limits.memory_max;
         res.applied_cpus = cpuset_to_string(&j->applied.cpus);
@@ -598,6 +789,17 @@ static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
         res.applied_swap_bytes = j->applied.swap_max;
         res.applied_pids_max = j->applied.pids_max;
         res.memory_enforced = j->applied.memory_enforced;
+        res.applied_memory_high_bytes = j->applied.memory_high;
+        res.applied_memory_low_bytes = j->applied.memory_low;
+        res.applied_cpu_weight = j->applied.cpu_weight ? j->applied.cpu_weight : LIMIT_MAX;
+        if (R->prot) {
+                const ProtectJob *p = &R->prot[j->index];
+                res.memory_high_emulated = p->memory_high != UINT64_MAX;
+                if (res.memory_high_emulated)
+                        res.applied_memory_high_bytes = p->memory_high;
+                res.frozen_s = (double)p->frozen_total_usec / USEC_PER_SEC;
+                res.freezes = p->n_freezes;
+        }
         if (j->cg)
                 res.cgroup = strdup(cg_path(j->cg));
         if (j->log_prefix) {
@@ -677,8 +879,18 @@ static void job_finish(Runner *R, RunResult *rr, const PlanRun *run, size_t run_
                         res.samples_csv = rel;
         }
 
-        if (j->mk && !j->sp.start_errno)
+        if (j->mk && !j->sp.start_errno) {
                 (void)marker_engine_finish(j->mk, j->sp.start_usec, j->end_usec, st.cpu_usage_usec, &res);
+                uint64_t n_read = 0, n_bad = 0;
+                const char *sample = NULL;
+                marker_engine_timestamps(j->mk, &n_read, &n_bad, &sample);
+                if (j->pj->spec->timestamp.regex && n_read == 0)
+                        warn(R,
+                             "job '%s': no line's timestamp could be read%s%s%s; its phases are timed by when "
+                             "lines arrived",
+                             j->pj->name, sample ? " (the format does not read '" : "", sample ?: "",
+                             sample ? "')" : "");
+        }
 
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
         JobResult *slot = run_result_add_job(rr);
@@ -727,6 +939,7 @@ static void job_on_exit(Runner *R, RunResult *rr, const PlanRun *run, size_t run
         if (p == 0)
                 return; /* spurious */
         j->end_usec = now_usec(CLOCK_MONOTONIC);
+        protect_release(j);
         /* The main process is gone; whatever it left (daemons, children) goes too. */
         if (j->cg) {
                 int populated = cg_is_populated(j->cg);
@@ -841,23 +1054,38 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
         if (asprintf(&j->scratch, "%s/%03zu-%s-rep%u-%s", R->scratch_base, run_index, run->scenario_name,
                      run->repetition, san) < 0)
                 return -ENOMEM;
-        r = journal_add(R->journal, "dir", j->scratch);
+        /* Its journal line goes out with the partition's batch: one sync for both. */
+        r = journal_stage(R->journal, "dir", j->scratch);
         if (r < 0)
                 return set_error(R, "cannot write the journal: %s", strerror(-r));
-        if (mkdir(j->scratch, 0777) < 0 && errno != EEXIST)
-                return set_error(R, "cannot create scratch dir %s: %m", j->scratch);
 
         /* The partition. */
         CgLimits lim;
         limits_to_cg(&j->pj->limits, &j->asg, &lim);
+        protect_static_limits(j->pj->limits.priority, &j->pj->limits, &lim);
         if (asprintf(&rel, "%s/%s", scen_rel, j->pj->name) < 0)
                 return -ENOMEM;
-        r = cg_create(R->cgm, rel, &lim, &j->cg);
+        r = cg_create(R->cgm, rel, NULL, &j->cg); /* limits once, below */
         if (r < 0)
                 return set_error(R, "job '%s': cannot create its partition %s: %s", j->pj->name, rel, strerror(-r));
         r = cg_apply(j->cg, &lim, &j->applied);
         if (r < 0)
                 return set_error(R, "job '%s': cannot apply its limits: %s", j->pj->name, strerror(-r));
+        /* Does nothing when cg_create's batch carried the scratch line. */
+        r = journal_flush(R->journal);
+        if (r < 0)
+                return set_error(R, "cannot write the journal: %s", strerror(-r));
+        if (mkdir(j->scratch, 0777) < 0 && errno != EEXIST)
+                return set_error(R, "cannot create scratch dir %s: %m", j->scratch);
+        /* A high mark the kernel did not take (v1 has no memory.high) is the protector's. */
+        if (lim.memory_high != LIMIT_MAX && j->applied.memory_high == LIMIT_MAX) {
+                if (R->prot)
+                        R->prot[j->index].memory_high = lim.memory_high;
+                else
+                        warn(R, "job '%s': memory_high is not enforced: this backend has no memory.high and the "
+                                "priority protector is off",
+                             j->pj->name);
+        }
         (void)cg_open_sample_fds(j->cg, &j->mem_fd, &j->cpu_fd);
         if (js->user || js->group)
                 (void)chown(j->scratch, 0, 0);
@@ -1041,6 +1269,7 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
         rr->scenario = strdup(run->scenario_name);
         rr->repetition = run->repetition;
         rr->solo = run->solo;
+        rr->solo_for = run->solo && run->scenario && run->scenario->name ? strdup(run->scenario->name) : NULL;
         rr->replicas = run->replicas;
         rr->params = run->params ? strdup(run->params) : NULL;
         rr->started_s = since(R, now_usec(CLOCK_MONOTONIC));
@@ -1054,7 +1283,8 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 CpuSet allowed = run->scenario->allowed_cpus;
                 Topology *t = NULL;
                 cpuset_and(&allowed, alloc_pool_usable(global_pool));
-                AllocOptions ao = {.numa = R->o->spec->numa, .memory_available = UINT64_MAX};
+                /* Runs are sequential: the machine's memory is all this run's to admit. */
+                AllocOptions ao = {.numa = R->o->spec->numa, .memory_available = R->memory_available};
                 if (cpuset_is_empty(&allowed) || topo_restrict(R->topo, &allowed, &t) < 0 ||
                     alloc_pool_new(t, &ao, &scen_pool) < 0) {
                         topo_free(t);
@@ -1094,9 +1324,11 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 jobs[i].out_fd = jobs[i].err_fd = jobs[i].log_out = jobs[i].log_err = jobs[i].timer_fd = -1;
                 jobs[i].mem_fd = jobs[i].cpu_fd = -1;
                 jobs[i].sp.pidfd = -1;
+                jobs[i].index = i;
         }
+        r = protect_begin(R, run, jobs);
 
-        for (;;) {
+        while (r >= 0) {
                 if (R->interrupts == 0) {
                         r = start_ready(R, rr, run, run_index, scen_rel, jobs, run->n_jobs);
                         if (r < 0)
@@ -1172,6 +1404,9 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                                 if (j->state == JOB_RUNNING)
                                         job_on_timer(R, j);
                                 break;
+                        case SRC_PROTECT:
+                                protect_on_tick(R);
+                                break;
                         }
                 }
         }
@@ -1180,6 +1415,7 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
         for (size_t i = 0; i < run->n_jobs; i++) {
                 Job *j = &jobs[i];
                 if (j->state == JOB_RUNNING) {
+                        protect_release(j);
                         if (j->stop == STOP_NONE)
                                 j->stop = STOP_INTERRUPT;
                         job_kill_now(j);
@@ -1205,6 +1441,12 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 free(j->samples_path);
                 free(j->log_prefix);
                 free(j->cpus_text);
+        }
+        protect_end(R);
+        if (R->n_events_dropped > 0) {
+                warn(R, "the priority protector froze jobs %zu more times than the %d recorded as events",
+                     R->n_events_dropped, PROTECT_MAX_EVENTS);
+                R->n_events_dropped = 0;
         }
         free(jobs);
         if (scen_pool) {
@@ -1269,6 +1511,7 @@ static int setup(Runner *R, char **ret_error) {
                 .numa = spec->numa,
                 .memory_available = MIN(memlimit, R->topo->memory_bytes ? R->topo->memory_bytes : UINT64_MAX),
         };
+        R->memory_available = ao.memory_available;
         r = alloc_pool_new(R->topo, &ao, &R->pool);
         if (r < 0) {
                 asprintf(ret_error, "cannot set up core allocation: %s", strerror(-r));
@@ -1322,7 +1565,8 @@ static int setup(Runner *R, char **ret_error) {
         signal(SIGPIPE, SIG_IGN);
         R->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         R->samplefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (R->epfd < 0 || R->sigfd < 0 || R->samplefd < 0)
+        R->protfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (R->epfd < 0 || R->sigfd < 0 || R->samplefd < 0 || R->protfd < 0)
                 return -errno;
         uint64_t iv = spec->sample_interval_usec ? spec->sample_interval_usec : 200 * USEC_PER_MSEC;
         struct itimerspec its = {
@@ -1331,7 +1575,8 @@ static int setup(Runner *R, char **ret_error) {
         };
         timerfd_settime(R->samplefd, 0, &its, NULL);
         if ((r = epoll_add(R, R->sigfd, &R->s_sig, SRC_SIGNAL, NULL)) < 0 ||
-            (r = epoll_add(R, R->samplefd, &R->s_sample, SRC_SAMPLE, NULL)) < 0)
+            (r = epoll_add(R, R->samplefd, &R->s_sample, SRC_SAMPLE, NULL)) < 0 ||
+            (r = epoll_add(R, R->protfd, &R->s_prot, SRC_PROTECT, NULL)) < 0)
                 return r;
         _cleanup_free_ char *samples = NULL;
         if (asprintf(&samples, "%s/samples", R->o->results_dir) >= 0)
@@ -1359,6 +1604,8 @@ static void teardown(Runner *R) {
                 close(R->sigfd);
         if (R->samplefd >= 0)
                 close(R->samplefd);
+        if (R->protfd >= 0)
+                close(R->protfd);
         if (R->proc_fd >= 0)
                 close(R->proc_fd);
         free(R->scratch_base);
@@ -1460,7 +1707,7 @@ static int run_with_hooks(Runner *R, size_t i) {
 }
 
 int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_error) {
-        Runner R = {.o = o, .plan = plan, .result = result, .epfd = -1, .sigfd = -1, .samplefd = -1, .proc_fd = -1};
+        Runner R = {.o = o, .plan = plan, .result = result, .epfd = -1, .sigfd = -1, .samplefd = -1, .protfd = -1, .proc_fd = -1};
         int r;
 
         R.t0 = now_usec(CLOCK_MONOTONIC);

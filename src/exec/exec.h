@@ -32,6 +32,8 @@ typedef struct ExecJobView {
         double elapsed_s;
         const char *phase;       /* current phase or NULL */
         const JobResult *result; /* for JOB_END */
+        bool frozen;             /* frozen by the priority protector right now */
+        double frozen_s;         /* time frozen so far */
 } ExecJobView;
 
 typedef struct ExecEvent {

@@ -177,9 +177,8 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
         do
                 n = read(err_r, msg, sizeof msg);
         while (n < 0 && errno == EINTR);
-        /* The job's clock starts at its execve, not at clone3: on cgroup v1 the child's
-         * attach can wait for an RCU grace period (milliseconds) that is corun's cost,
-         * not the job's. */
+        /* The job's clock starts at its execve, not at clone3: what the child does before
+         * (attaching to v1 hierarchies, identity, rlimits) is corun's cost, not the job's. */
         if (n == 0)
                 res.start_usec = now_usec(CLOCK_MONOTONIC);
         if (n == (ssize_t)sizeof msg) {

@@ -295,11 +295,12 @@ static void limits_override(Limits *l, const Limits *o) {
         OVERRIDE(memory_min);
         OVERRIDE(swap_max);
         OVERRIDE(pids_max);
-#undef OVERRIDE
         if (o->cpu_weight != 0)
                 l->cpu_weight = o->cpu_weight;
         if (o->cpu_max_pct != 0)
                 l->cpu_max_pct = o->cpu_max_pct;
+        OVERRIDE(priority);
+#undef OVERRIDE
 }
 
 static size_t strv_length(char **v) {

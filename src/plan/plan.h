@@ -27,7 +27,7 @@ typedef struct PlanJob {
 
 typedef struct PlanRun {
         /* Borrowed. For a solo baseline: the scenario the baseline was made for (its
-         * partition overrides apply), the first one when several share it. */
+         * partition overrides apply); each scenario with solo: has baselines of its own. */
         const ScenarioSpec *scenario;
         char *scenario_name; /* group name: scenario, or "solo" for baselines */
         char *label;         /* "crowded r=4 rep 2/3" for display */

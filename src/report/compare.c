@@ -10,23 +10,98 @@
 #include "util/macros.h"
 #include "util/parse.h"
 
-static char *config_name(const RunResult *run) {
+/* for_scenario: name the scenario a baseline was made for, when the result has baselines
+ * for several ("solo (crowded)"), as the plan's labels do. */
+static char *config_name(const RunResult *run, bool for_scenario) {
         char *s = NULL;
         char rep[32] = "";
         if (run->replicas > 1)
                 snprintf(rep, sizeof rep, " r=%u", run->replicas);
-        if (asprintf(&s, "%s%s%s%s", run->scenario ?: "?", rep, run->params ? " " : "", run->params ?: "") <
-            0)
+        bool named = run->solo && run->solo_for && for_scenario;
+        if (asprintf(&s, "%s%s%s%s%s%s%s", run->scenario ?: "?", named ? " (" : "",
+                     named ? run->solo_for : "", named ? ")" : "", rep, run->params ? " " : "",
+                     run->params ?: "") < 0)
                 return NULL;
         return s;
+}
+
+/* Whether the result's baselines were made for more than one scenario. */
+static bool several_solo_for(const Result *r) {
+        const char *first = NULL;
+        for (size_t i = 0; i < r->n_runs; i++) {
+                const char *f = r->runs[i].solo ? r->runs[i].solo_for : NULL;
+                if (!f)
+                        continue;
+                if (first && !streq(first, f))
+                        return true;
+                first = f;
+        }
+        return false;
 }
 
 void report_job_series_free(JobSeries *s, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(s[i].config);
                 free(s[i].wall);
+                for (size_t p = 0; p < s[i].n_phases; p++)
+                        free(s[i].phases[p].wall);
+                free(s[i].phases);
         }
         free(s);
+}
+
+bool report_phase_time(const JobResult *j, const char *name, double *ret) {
+        double t = 0;
+        bool found = false;
+        for (size_t p = 0; p < j->n_phases; p++) {
+                const PhaseResult *ph = &j->phases[p];
+                if (!ph->name || !streq(ph->name, name))
+                        continue;
+                if (ph->unfinished || !isfinite(ph->wall_s) || ph->wall_s < 0)
+                        return false;
+                t += ph->wall_s;
+                found = true;
+        }
+        if (found)
+                *ret = t;
+        return found;
+}
+
+static int append(double **v, size_t *n, double x) {
+        double *g = realloc(*v, (*n + 1) * sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        *v = g;
+        g[(*n)++] = x;
+        return 0;
+}
+
+/* Each phase name of a good instance once, with the instance's time in it. */
+static int add_phases(JobSeries *e, const JobResult *job) {
+        for (size_t p = 0; p < job->n_phases; p++) {
+                const char *name = job->phases[p].name;
+                bool seen = !name;
+                for (size_t q = 0; q < p && !seen; q++)
+                        seen = job->phases[q].name && streq(job->phases[q].name, name);
+                double t;
+                if (seen || !report_phase_time(job, name, &t))
+                        continue;
+                PhaseSeries *ps = NULL;
+                for (size_t q = 0; q < e->n_phases && !ps; q++)
+                        if (streq(e->phases[q].name, name))
+                                ps = &e->phases[q];
+                if (!ps) {
+                        PhaseSeries *g = realloc(e->phases, (e->n_phases + 1) * sizeof *g);
+                        if (!g)
+                                return -ENOMEM;
+                        e->phases = g;
+                        ps = &g[e->n_phases++];
+                        *ps = (PhaseSeries){.name = name};
+                }
+                if (append(&ps->wall, &ps->n, t) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 static JobSeries *series_find(JobSeries *s, size_t n, const char *config, const char *job) {
@@ -40,10 +115,11 @@ int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n) {
         JobSeries *s = NULL;
         size_t n = 0;
         int k = -ENOMEM;
+        bool several = several_solo_for(r);
 
         for (size_t i = 0; i < r->n_runs; i++) {
                 const RunResult *run = &r->runs[i];
-                _cleanup_free_ char *config = config_name(run);
+                _cleanup_free_ char *config = config_name(run, several);
                 if (!config)
                         goto fail;
                 for (size_t j = 0; j < run->n_jobs; j++) {
@@ -64,6 +140,7 @@ int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n) {
                                         .base_name = job->base_name ?: job->name,
                                         .params = run->params,
                                         .solo = run->solo,
+                                        .solo_for = run->solo ? run->solo_for : NULL,
                                 };
                                 n++;
                                 if (!e->config)
@@ -73,11 +150,8 @@ int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n) {
                                 e->n_failed++;
                                 continue;
                         }
-                        double *w = realloc(e->wall, (e->n + 1) * sizeof *w);
-                        if (!w)
+                        if (append(&e->wall, &e->n, job->wall_s) < 0 || add_phases(e, job) < 0)
                                 goto fail;
-                        e->wall = w;
-                        e->wall[e->n++] = job->wall_s;
                 }
         }
         *ret = s;
@@ -93,11 +167,17 @@ static bool str_eq_null(const char *a, const char *b) {
 }
 
 const JobSeries *report_job_series_solo(const JobSeries *all, size_t n, const JobSeries *s) {
-        for (size_t i = 0; i < n; i++)
-                if (all[i].solo && streq(all[i].base_name, s->base_name) &&
-                    str_eq_null(all[i].params, s->params))
+        const JobSeries *any = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (!all[i].solo || !streq(all[i].base_name, s->base_name) ||
+                    !str_eq_null(all[i].params, s->params))
+                        continue;
+                if (s->scenario && all[i].solo_for && streq(all[i].solo_for, s->scenario))
                         return &all[i];
-        return NULL;
+                if (!any)
+                        any = &all[i];
+        }
+        return any;
 }
 
 Comparison *comparison_free(Comparison *c) {

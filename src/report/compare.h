@@ -12,9 +12,17 @@
 #include "result/result.h"
 #include "stats/stats.h"
 
+/* One phase's times over the instances that exited 0 and finished it. */
+typedef struct PhaseSeries {
+        const char *name; /* borrowed from the Result */
+        double *wall;
+        size_t n;
+} PhaseSeries;
+
 /* The instances of one job in one run configuration over the repetitions. A
  * configuration is the scenario with its sweep values: "crowded r=4 size=1G"; solo
- * baselines are "solo" (plus their matrix values). */
+ * baselines are "solo" (plus their matrix values), "solo (crowded)" when the result has
+ * baselines made for several scenarios. */
 typedef struct JobSeries {
         char *config;
         const char *scenario;  /* borrowed from the Result */
@@ -22,15 +30,24 @@ typedef struct JobSeries {
         const char *base_name; /* borrowed: "sealer" */
         const char *params;    /* borrowed, may be NULL */
         bool solo;
-        double *wall; /* wall_s of the instances that exited 0 (the only meaningful times) */
+        const char *solo_for; /* borrowed: a baseline's scenario (result.json solo_for), may be NULL */
+        double *wall;         /* wall_s of the instances that exited 0 (the only meaningful times) */
         size_t n;
-        size_t n_failed; /* instances left out: another reason or a non-zero exit */
+        size_t n_failed;     /* instances left out: another reason or a non-zero exit */
+        PhaseSeries *phases; /* in order of first appearance */
+        size_t n_phases;
 } JobSeries;
+
+/* A job instance's time in phase `name`: the total of its entries (a phase seen twice
+ * has two). False when the job has no such phase or one entry never ended. */
+bool report_phase_time(const JobResult *j, const char *name, double *ret);
 
 /* In order of first appearance. Returns 0 or -ENOMEM. */
 int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n);
 void report_job_series_free(JobSeries *s, size_t n);
-/* The solo series of s's job (same base name and matrix values), or NULL. */
+/* The solo series of s's job (same base name and matrix values): the one made for s's
+ * scenario, else the first one (a scenario without baselines of its own, or a result
+ * older than solo_for), or NULL. */
 const JobSeries *report_job_series_solo(const JobSeries *all, size_t n, const JobSeries *s);
 
 typedef struct CompareCell {

@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "report/csv.h"
+#include "report/slowdown.h"
 #include "util/macros.h"
 
 static const char *const fixed_columns[] = {
         "scenario",  "repetition", "solo",           "replicas",     "params", "job",
         "base_name", "reason",     "exit_code",      "signal",       "wall_s", "user_s",
-        "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",
+        "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",   "slowdown",
+        "priority",  "frozen_s",
 };
 
 static void put_str(FILE *f, const char *s) {
@@ -84,8 +86,28 @@ static void col_u64(FILE *f, uint64_t v) {
         put_u64(f, v);
 }
 
-static void put_row(FILE *f, const RunResult *run, const JobResult *j, const char **phases,
-                    size_t n_phases) {
+static bool job_ok(const JobResult *j) {
+        return j->reason == REASON_EXIT && j->exit_code == 0 && isfinite(j->wall_s);
+}
+
+/* This instance's time over the median solo time of its job (the whole job, or one
+ * phase): empty for baselines, failed instances and jobs without a baseline. */
+static void col_slowdown(FILE *f, const JobSeries *s, size_t n, const RunResult *run, const JobResult *j,
+                         const char *phase) {
+        double t = NAN, solo;
+        fputc(',', f);
+        if (run->solo || !job_ok(j))
+                return;
+        if (!phase)
+                t = j->wall_s;
+        else if (!report_phase_time(j, phase, &t))
+                return;
+        if (report_solo_median(s, n, run, j, phase, &solo))
+                put_double(f, t / solo);
+}
+
+static void put_row(FILE *f, const RunResult *run, const JobResult *j, const char **phases, size_t n_phases,
+                    const JobSeries *s, size_t n_series) {
         put_str(f, run->scenario);
         fprintf(f, ",%u,%s,%u", run->repetition, run->solo ? "true" : "false", run->replicas);
         col_str(f, run->params);
@@ -105,36 +127,47 @@ static void put_row(FILE *f, const RunResult *run, const JobResult *j, const cha
         col_u64(f, j->pss_peak_bytes);
         col_u64(f, j->applied_memory_bytes);
         col_str(f, j->applied_cpus);
+        col_slowdown(f, s, n_series, run, j, NULL);
+        col_str(f, j->priority);
+        col_double(f, j->frozen_s);
         for (size_t p = 0; p < n_phases; p++) {
+                double t;
                 fputc(',', f);
                 /* A phase that never ended has no wall time worth a number. */
-                for (size_t q = 0; q < j->n_phases; q++)
-                        if (j->phases[q].name && streq(j->phases[q].name, phases[p]) &&
-                            !j->phases[q].unfinished) {
-                                put_double(f, j->phases[q].wall_s);
-                                break;
-                        }
+                if (report_phase_time(j, phases[p], &t))
+                        put_double(f, t);
         }
+        for (size_t p = 0; p < n_phases; p++)
+                col_slowdown(f, s, n_series, run, j, phases[p]);
         fputc('\n', f);
 }
 
 int report_csv(const Result *r, FILE *f) {
         _cleanup_free_ const char **phases = NULL;
-        size_t n_phases = 0;
+        JobSeries *s = NULL;
+        size_t n_phases = 0, n_series = 0;
         int k = phase_names(r, &phases, &n_phases);
+        if (k >= 0)
+                k = report_job_series(r, &s, &n_series);
         if (k < 0)
                 return k;
         for (size_t i = 0; i < ELEMENTSOF(fixed_columns); i++)
                 fprintf(f, "%s%s", i > 0 ? "," : "", fixed_columns[i]);
-        for (size_t p = 0; p < n_phases; p++) {
+        /* phase:NAME for every phase, then slowdown:NAME for every phase. */
+        for (size_t p = 0; p < 2 * n_phases && k >= 0; p++) {
                 _cleanup_free_ char *col = NULL;
-                if (asprintf(&col, "phase:%s", phases[p]) < 0)
-                        return -ENOMEM;
+                if (asprintf(&col, "%s:%s", p < n_phases ? "phase" : "slowdown", phases[p % n_phases]) < 0) {
+                        k = -ENOMEM;
+                        break;
+                }
                 col_str(f, col);
         }
         fputc('\n', f);
-        for (size_t i = 0; i < r->n_runs; i++)
+        for (size_t i = 0; i < r->n_runs && k >= 0; i++)
                 for (size_t j = 0; j < r->runs[i].n_jobs; j++)
-                        put_row(f, &r->runs[i], &r->runs[i].jobs[j], phases, n_phases);
+                        put_row(f, &r->runs[i], &r->runs[i].jobs[j], phases, n_phases, s, n_series);
+        report_job_series_free(s, n_series);
+        if (k < 0)
+                return k;
         return ferror(f) ? -EIO : 0;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "report/compare.h"
 #include "report/csv.h"
 #include "report/html.h"
+#include "report/slowdown.h"
 #include "report/summary.h"
 #include "stats/interference.h"
 #include "util/cpuset.h"
@@ -53,8 +55,11 @@ static const char css[] =
         "svg .grid{stroke:#eef0f3}svg .bar{stroke:#1d2530;stroke-opacity:.25}\n"
         "svg .bar.failed{fill:#c9ced6}svg .phase{stroke:#fff;stroke-width:.5}\n"
         "svg .marker.oom{fill:#d62728}svg .marker.timeout{fill:#ff7f0e}\n"
+        "svg .freeze{fill:#6a3d9a}svg .event{fill:#555}\n"
         "svg .limit{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}\n"
         "svg .series{fill:none;stroke-width:1.8}svg .one{stroke:#1d2530;stroke-dasharray:4 3}\n"
+        "svg.pbar{border:0;border-radius:0;margin:0;display:inline-block;vertical-align:middle;"
+        "background:#eef1f5}\n"
         ".legend{display:flex;flex-wrap:wrap;gap:12px;font-size:12px;color:#3b4756;margin:2px 0 10px}\n"
         ".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;"
         "vertical-align:-1px}\n";
@@ -234,43 +239,45 @@ static void fmt_ratio(FILE *f, double v, const char *suffix) {
                 fputs("–", f);
 }
 
+/* A slowdown table row up to the slowdown cell, left open: run, job, [phase,] shared,
+ * solo, slowdown (marked bad from 1.1x). */
+static void slowdown_row(FILE *f, const char *config, const char *job, const char *phase, double shared,
+                         double solo, double slowdown) {
+        char a[32], b[32];
+        fputs("<tr><td>", f);
+        esc(f, config);
+        fputs("</td><td>", f);
+        esc(f, job);
+        if (phase) {
+                fputs("</td><td>", f);
+                esc(f, phase);
+        }
+        fprintf(f, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num%s\">",
+                dur(a, sizeof a, shared), dur(b, sizeof b, solo), isfinite(slowdown) && slowdown >= 1.1 ? " bad" : "");
+        fmt_ratio(f, slowdown, "×");
+}
+
 /* Slowdown per job and STP/ANTT/max slowdown per shared configuration, when the result
  * holds solo baselines. */
-static int overview_interference(FILE *f, const JobSeries *s, size_t n) {
-        bool any = false;
-        for (size_t i = 0; i < n && !any; i++)
-                any = !s[i].solo && report_job_series_solo(s, n, &s[i]);
-        if (!any) {
+static void overview_interference(FILE *f, const Slowdowns *d) {
+        if (d->n_with_baseline == 0) {
                 fputs("<p class=\"muted\">No solo baselines in this result: run with <code>--solo</code> "
                       "(or <code>solo: true</code>) to see slowdowns.</p>\n",
                       f);
-                return 0;
+                return;
         }
-        char a[32], b[32];
         fputs("<table class=\"slowdown\">\n<tr><th>run</th><th>job</th><th>median wall shared</th>"
               "<th>median wall solo</th><th>slowdown</th></tr>\n",
               f);
-        for (size_t i = 0; i < n; i++) {
-                const JobSeries *solo = s[i].solo ? NULL : report_job_series_solo(s, n, &s[i]);
-                if (!solo)
-                        continue;
-                double ts = NAN, t1 = NAN, sd = NAN;
-                if (s[i].n)
-                        (void)stats_median(s[i].wall, s[i].n, &ts);
-                if (solo->n)
-                        (void)stats_median(solo->wall, solo->n, &t1);
-                Samples sh = {s[i].wall, s[i].n}, so = {solo->wall, solo->n};
-                int k = interference_slowdown(&sh, &so, &sd);
-                if (k < 0 && k != -EINVAL)
-                        return k;
-                fputs("<tr><td>", f);
-                esc(f, s[i].config);
-                fputs("</td><td>", f);
-                esc(f, s[i].job);
-                fprintf(f, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num%s\">",
-                        dur(a, sizeof a, ts), dur(b, sizeof b, t1), isfinite(sd) && sd >= 1.1 ? " bad" : "");
-                fmt_ratio(f, sd, "×");
-                fputs("</td></tr>\n", f);
+        for (size_t c = 0; c < d->n_configs; c++) {
+                const SlowdownConfig *sc = &d->configs[c];
+                for (size_t j = 0; j < sc->metrics->n_jobs; j++) {
+                        const InterferenceJob *m = &sc->metrics->jobs[j];
+                        if (!sc->solo[j])
+                                continue;
+                        slowdown_row(f, sc->config, m->name, NULL, m->t_shared, m->t_solo, m->slowdown);
+                        fputs("</td></tr>\n", f);
+                }
         }
         fputs("</table>\n", f);
 
@@ -278,35 +285,11 @@ static int overview_interference(FILE *f, const JobSeries *s, size_t n) {
         fputs("<table class=\"system\">\n<tr><th>run</th><th>jobs</th><th>STP</th><th>ANTT</th>"
               "<th>max slowdown</th></tr>\n",
               f);
-        for (size_t i = 0; i < n; i++) {
-                if (s[i].solo)
-                        continue;
-                bool first = true;
-                for (size_t p = 0; p < i && first; p++)
-                        first = !streq(s[p].config, s[i].config);
-                if (!first)
-                        continue;
-                _cleanup_free_ InterferenceJobInput *in = calloc(n, sizeof *in);
-                if (!in)
-                        return -ENOMEM;
-                size_t m = 0;
-                for (size_t j = i; j < n; j++) {
-                        if (s[j].solo || !streq(s[j].config, s[i].config))
-                                continue;
-                        const JobSeries *solo = report_job_series_solo(s, n, &s[j]);
-                        in[m++] = (InterferenceJobInput){
-                                .name = s[j].job,
-                                .shared = {s[j].wall, s[j].n},
-                                .solo = {solo ? solo->wall : NULL, solo ? solo->n : 0},
-                        };
-                }
-                Interference *res = NULL;
-                int k = interference_compute(in, m, &res);
-                if (k < 0)
-                        return k;
+        for (size_t c = 0; c < d->n_configs; c++) {
+                const Interference *res = d->configs[c].metrics;
                 fputs("<tr><td>", f);
-                esc(f, s[i].config);
-                fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", m);
+                esc(f, d->configs[c].config);
+                fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", res->n_jobs);
                 fmt_ratio(f, res->stp, "");
                 fputs("</td><td class=\"num\">", f);
                 fmt_ratio(f, res->antt, "");
@@ -318,13 +301,11 @@ static int overview_interference(FILE *f, const JobSeries *s, size_t n) {
                         fputs(")", f);
                 }
                 fputs("</td></tr>\n", f);
-                interference_free(res);
         }
         fputs("</table>\n<p class=\"meta\">slowdown = median shared wall / median solo wall over the "
               "repetitions that exited 0; STP = Σ solo/shared (n = no interference); ANTT = mean "
               "slowdown (1 = none).</p>\n",
               f);
-        return 0;
 }
 
 /* ---- timeline ---- */
@@ -354,7 +335,27 @@ static void time_axis(FILE *f, double span, double height, double top) {
         fputs("</g>\n", f);
 }
 
-static void lane(FILE *f, const JobResult *j, double t0, double span, double y) {
+/* The priority protector's freezes of this job in this run, as marks under its bar. */
+static void lane_events(FILE *f, const Result *r, size_t run, const JobResult *j, double t0, double span,
+                        double y) {
+        char b[32];
+        for (size_t e = 0; e < r->n_events; e++) {
+                const EventResult *ev = &r->events[e];
+                if (ev->run != (int)run || !ev->job || !streq(ev->job, j->name) || !isfinite(ev->t_s))
+                        continue;
+                double w = isfinite(ev->duration_s) && ev->duration_s > 0 ? ev->duration_s : 0;
+                fprintf(f,
+                        "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"4\"><title>",
+                        ev->action && streq(ev->action, "freeze") ? "freeze" : "event",
+                        LABEL_W + (ev->t_s - t0) / span * PLOT_W, y + 19, MAX(w / span * PLOT_W, 1.0));
+                esc(f, ev->action ? ev->action : "event");
+                fprintf(f, " %s: ", dur(b, sizeof b, w));
+                esc(f, ev->detail ? ev->detail : "");
+                fputs("</title></rect>", f);
+        }
+}
+
+static void lane(FILE *f, const Result *r, size_t run, const JobResult *j, double t0, double span, double y) {
         double x0 = LABEL_W + (j->started_s - t0) / span * PLOT_W;
         double x1 = LABEL_W + (j->ended_s - t0) / span * PLOT_W;
         double w = MAX(x1 - x0, 1.0);
@@ -399,6 +400,7 @@ static void lane(FILE *f, const JobResult *j, double t0, double span, double y) 
                 fprintf(f,
                         "<path class=\"marker %s\" d=\"M%.1f %.1f l-6 -7 h12 z\"><title>%s</title></path>",
                         marker, x0 + w, y + 6, marker);
+        lane_events(f, r, run, j, t0, span, y);
         fputs("</g>\n", f);
 }
 
@@ -406,7 +408,8 @@ static void timelines(FILE *f, const Result *r, size_t n_reps) {
         fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p class=\"meta\">One lane per job from its "
               "start "
               "to its end; inner segments are phases; <span style=\"color:#d62728\">▼</span> out of memory, "
-              "<span style=\"color:#ff7f0e\">▼</span> timeout. Hover for details.</p>\n",
+              "<span style=\"color:#ff7f0e\">▼</span> timeout; <span style=\"color:#6a3d9a\">▬</span> under a "
+              "lane: frozen by the priority protector. Hover for details.</p>\n",
               f);
         for (size_t i = 0; i < r->n_runs && i < MAX_CHART_RUNS; i++) {
                 const RunResult *run = &r->runs[i];
@@ -422,7 +425,7 @@ static void timelines(FILE *f, const Result *r, size_t n_reps) {
                         SVG_W, h + 24, SVG_W, h + 24);
                 time_axis(f, span, h, 4);
                 for (size_t j = 0; j < run->n_jobs; j++)
-                        lane(f, &run->jobs[j], t0, span, 10 + j * 26.0);
+                        lane(f, r, i, &run->jobs[j], t0, span, 10 + j * 26.0);
                 fputs("</svg>\n", f);
         }
         if (r->n_runs > MAX_CHART_RUNS)
@@ -615,35 +618,73 @@ static void memory_section(FILE *f, const Result *r, const char *dir, size_t n_r
 
 /* ---- slowdown bars ---- */
 
-static int slowdown_section(FILE *f, const JobSeries *s, size_t n) {
-        /* Groups: base jobs; bars: the shared configurations of that job. */
+/* Per phase: the same ratio over each phase's time, with a bar drawn in the cell. */
+static void phase_table(FILE *f, const Slowdowns *d) {
+        if (d->n_phase_rows == 0)
+                return;
+        double vmax = 1.0;
+        for (size_t c = 0; c < d->n_configs; c++)
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        const InterferenceJob *m = &d->configs[c].metrics->jobs[j];
+                        for (size_t p = 0; p < m->n_phases; p++)
+                                if (isfinite(m->phases[p].slowdown))
+                                        vmax = MAX(vmax, m->phases[p].slowdown);
+                }
+        fputs("<h3>Per phase</h3>\n<table class=\"phase-slowdown\">\n<tr><th>run</th><th>job</th>"
+              "<th>phase</th><th>median shared</th><th>median solo</th><th>slowdown</th><th></th></tr>\n",
+              f);
+        for (size_t c = 0; c < d->n_configs; c++)
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        const InterferenceJob *m = &d->configs[c].metrics->jobs[j];
+                        for (size_t p = 0; p < m->n_phases; p++) {
+                                const InterferencePhase *ph = &m->phases[p];
+                                if (!d->configs[c].solo[j])
+                                        continue;
+                                slowdown_row(f, d->configs[c].config, m->name, ph->name, ph->t_shared,
+                                             ph->t_solo, ph->slowdown);
+                                fputs("</td><td>", f);
+                                /* 160 px = the largest slowdown; the tick marks 1.0. */
+                                if (isfinite(ph->slowdown)) {
+                                        double w = ph->slowdown / vmax * 160, one = 1.0 / vmax * 160;
+                                        fprintf(f,
+                                                "<svg class=\"pbar\" width=\"164\" height=\"14\" "
+                                                "viewBox=\"0 0 164 14\" "
+                                                "xmlns=\"http://www.w3.org/2000/svg\">"
+                                                "<rect class=\"bar\" x=\"0\" y=\"2\" width=\"%.1f\" "
+                                                "height=\"10\" fill=\"%s\"/><line class=\"one\" x1=\"%.1f\" "
+                                                "y1=\"0\" x2=\"%.1f\" y2=\"14\"/></svg>",
+                                                w, phase_colors[p % ELEMENTSOF(phase_colors)], one, one);
+                                }
+                                fputs("</td></tr>\n", f);
+                        }
+                }
+        fputs("</table>\n<p class=\"meta\">A phase's time in one run is the total of its occurrences; "
+              "runs that did not finish the phase are left out.</p>\n",
+              f);
+}
+
+static int slowdown_section(FILE *f, const Slowdowns *d) {
+        /* Bars in the order of the configurations; groups: the jobs of one configuration. */
         size_t n_bars = 0;
         double vmax = 1.0;
-        _cleanup_free_ double *sd = calloc(n, sizeof *sd);
-        if (!sd)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                sd[i] = NAN;
-                const JobSeries *solo = s[i].solo ? NULL : report_job_series_solo(s, n, &s[i]);
-                if (!solo)
-                        continue;
-                Samples a = {s[i].wall, s[i].n}, b = {solo->wall, solo->n};
-                int k = interference_slowdown(&a, &b, &sd[i]);
-                if (k < 0 && k != -EINVAL)
-                        return k;
-                if (isfinite(sd[i])) {
-                        n_bars++;
-                        vmax = MAX(vmax, sd[i]);
+        for (size_t c = 0; c < d->n_configs; c++)
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        double v = d->configs[c].metrics->jobs[j].slowdown;
+                        if (isfinite(v)) {
+                                n_bars++;
+                                vmax = MAX(vmax, v);
+                        }
                 }
-        }
         fputs("<section id=\"slowdown\">\n<h2>Slowdown against solo</h2>\n", f);
         if (n_bars == 0) {
-                fputs("<p class=\"muted\">No job has a solo baseline.</p>\n</section>\n", f);
+                fputs("<p class=\"muted\">No job has a solo baseline.</p>\n", f);
+                phase_table(f, d);
+                fputs("</section>\n", f);
                 return 0;
         }
         const double top = 10, h = 200, bar_w = 26;
         double vtop = ceil(vmax * 1.15 * 4) / 4;
-        double width = LABEL_W + 40 + n_bars * (bar_w + 6) + n * 12.0;
+        double width = LABEL_W + 40 + n_bars * (bar_w + 6) + n_bars * 12.0;
         width = MAX(width, 500);
         fprintf(f,
                 "<svg class=\"bars\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
@@ -657,62 +698,77 @@ static int slowdown_section(FILE *f, const JobSeries *s, size_t n) {
                         LABEL_W - 40, top + h - v / vtop * h, width - 10, top + h - v / vtop * h,
                         LABEL_W - 44, top + h - v / vtop * h + 4, v);
         fputs("</g>\n", f);
-        /* Configurations get a colour each, in order of first appearance. */
-        const char **configs = calloc(n, sizeof *configs);
-        size_t n_configs = 0;
-        if (!configs)
+        /* A configuration gets one colour for all its bars (in order, those with any bar). */
+        _cleanup_free_ size_t *color = calloc(d->n_configs, sizeof *color);
+        _cleanup_free_ const char **bases = calloc(n_bars, sizeof *bases);
+        size_t n_colored = 0, n_bases = 0;
+        if (!color || !bases)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (!isfinite(sd[i]))
-                        continue;
-                size_t c = 0;
-                while (c < n_configs && !streq(configs[c], s[i].config))
-                        c++;
-                if (c == n_configs)
-                        configs[n_configs++] = s[i].config;
+        for (size_t c = 0; c < d->n_configs; c++) {
+                bool any = false;
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        const char *base = d->configs[c].series[j]->base_name;
+                        if (!isfinite(d->configs[c].metrics->jobs[j].slowdown))
+                                continue;
+                        any = true;
+                        size_t b = 0;
+                        while (b < n_bases && !streq(bases[b], base))
+                                b++;
+                        if (b == n_bases)
+                                bases[n_bases++] = base;
+                }
+                color[c] = any ? n_colored++ : SIZE_MAX;
         }
+        /* Groups: the jobs (by their name in the file); in a group, one bar per
+         * configuration and copy, coloured by configuration. */
         double x = LABEL_W - 30;
-        for (size_t i = 0; i < n; i++) {
-                if (!isfinite(sd[i]))
-                        continue;
-                size_t c = 0;
-                while (!streq(configs[c], s[i].config))
-                        c++;
-                double bh = sd[i] / vtop * h;
-                fprintf(f,
-                        "<g class=\"group\"><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" "
-                        "height=\"%.1f\" fill=\"%s\"><title>",
-                        x, top + h - bh, bar_w, bh, job_colors[c % ELEMENTSOF(job_colors)]);
-                esc(f, s[i].job);
-                fputs(" in ", f);
-                esc(f, s[i].config);
-                fprintf(f,
-                        ": %.2f×</title></rect><text x=\"%.1f\" y=\"%.1f\" "
-                        "text-anchor=\"middle\">%.2f</text>",
-                        sd[i], x + bar_w / 2, top + h - bh - 4, sd[i]);
-                fprintf(f,
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f "
-                        "%.1f)\">",
-                        x + bar_w / 2, top + h + 14, x + bar_w / 2, top + h + 14);
-                esc(f, s[i].job);
-                fputs("</text></g>\n", f);
-                x += bar_w + 6;
-                /* A gap between base jobs groups the bars of one job. */
-                if (i + 1 < n && !streq(s[i + 1].base_name, s[i].base_name))
-                        x += 12;
+        for (size_t b = 0; b < n_bases; b++) {
+                for (size_t c = 0; c < d->n_configs; c++) {
+                        const SlowdownConfig *sc = &d->configs[c];
+                        for (size_t j = 0; j < sc->metrics->n_jobs; j++) {
+                                const InterferenceJob *m = &sc->metrics->jobs[j];
+                                if (!isfinite(m->slowdown) || !streq(sc->series[j]->base_name, bases[b]))
+                                        continue;
+                                double bh = m->slowdown / vtop * h;
+                                fprintf(f,
+                                        "<g class=\"group\"><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" "
+                                        "width=\"%.0f\" height=\"%.1f\" fill=\"%s\"><title>",
+                                        x, top + h - bh, bar_w, bh,
+                                        job_colors[color[c] % ELEMENTSOF(job_colors)]);
+                                esc(f, m->name);
+                                fputs(" in ", f);
+                                esc(f, sc->config);
+                                fprintf(f,
+                                        ": %.2f×</title></rect><text x=\"%.1f\" y=\"%.1f\" "
+                                        "text-anchor=\"middle\">%.2f</text>",
+                                        m->slowdown, x + bar_w / 2, top + h - bh - 4, m->slowdown);
+                                fprintf(f,
+                                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                                        "transform=\"rotate(-35 %.1f %.1f)\">",
+                                        x + bar_w / 2, top + h + 14, x + bar_w / 2, top + h + 14);
+                                esc(f, m->name);
+                                fputs("</text></g>\n", f);
+                                x += bar_w + 6;
+                        }
+                }
+                x += 12; /* the gap between two jobs' groups */
         }
         double y1 = top + h - 1.0 / vtop * h;
         fprintf(f,
                 "<line class=\"one\" x1=\"%d\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"><title>1.0 = solo speed"
                 "</title></line>\n</svg>\n<div class=\"legend\">",
                 LABEL_W - 40, y1, width - 10, y1);
-        for (size_t c = 0; c < n_configs; c++) {
-                fprintf(f, "<span><i style=\"background:%s\"></i>", job_colors[c % ELEMENTSOF(job_colors)]);
-                esc(f, configs[c]);
+        for (size_t c = 0; c < d->n_configs; c++) {
+                if (color[c] == SIZE_MAX)
+                        continue;
+                fprintf(f, "<span><i style=\"background:%s\"></i>",
+                        job_colors[color[c] % ELEMENTSOF(job_colors)]);
+                esc(f, d->configs[c].config);
                 fputs("</span>", f);
         }
-        fputs("<span>- - - 1.0 = solo</span></div>\n</section>\n", f);
-        free(configs);
+        fputs("<span>- - - 1.0 = solo</span></div>\n", f);
+        phase_table(f, d);
+        fputs("</section>\n", f);
         return 0;
 }
 
@@ -753,43 +809,56 @@ static void allocation_section(FILE *f, const Result *r, size_t n_reps) {
                                 fprintf(f, "%.0f %%", (job->user_s + job->sys_s) / job->wall_s / ncpu * 100);
                         else
                                 fputs("–", f);
-                        fprintf(f, "</td><td class=\"num\">%s / %s</td><td class=\"num\">%s</td></tr>\n",
+                        /* Peak as a share of the limit: how close the job came to an OOM kill. */
+                        bool limited =
+                                job->applied_memory_bytes != UINT64_MAX && job->applied_memory_bytes > 0;
+                        double share =
+                                limited && job->peak_bytes != UINT64_MAX
+                                        ? (double)job->peak_bytes / (double)job->applied_memory_bytes * 100
+                                        : NAN;
+                        fprintf(f, "</td><td class=\"num%s\">%s / %s", share >= 90 ? " bad" : "",
                                 size_or_dash(b, sizeof b, job->peak_bytes),
-                                job->applied_memory_bytes == UINT64_MAX
-                                        ? "none"
-                                        : format_size(c, sizeof c, job->applied_memory_bytes),
+                                limited ? format_size(c, sizeof c, job->applied_memory_bytes) : "none");
+                        if (isfinite(share))
+                                fprintf(f, " (%.0f %%)", share);
+                        fprintf(f, "</td><td class=\"num\">%s</td></tr>\n",
                                 size_or_dash(d, sizeof d, job->pss_peak_bytes));
                 }
         }
         fputs("</table>\n<p class=\"meta\">CPU % = (user + system CPU time) / wall time / allotted "
-              "CPUs.</p>\n"
+              "CPUs; memory: the group's peak against its limit, in % of the limit (red from 90 %).</p>\n"
               "</section>\n",
               f);
 }
 
 int report_html(const Result *r, const char *dir, FILE *f) {
         JobSeries *s = NULL;
+        Slowdowns *d = NULL;
         size_t n = 0;
         int k = report_job_series(r, &s, &n);
         if (k < 0)
                 return k;
+        k = report_slowdowns(s, n, &d);
+        if (k < 0) {
+                report_job_series_free(s, n);
+                return k;
+        }
         size_t n_reps = n_repetitions(r);
         header(f, r);
         fputs("<section id=\"overview\">\n<h2>Overview</h2>\n", f);
         overview_counts(f, r);
-        k = overview_interference(f, s, n);
+        overview_interference(f, d);
         fputs("</section>\n", f);
-        if (k >= 0) {
-                timelines(f, r, n_reps);
-                memory_section(f, r, dir, n_reps);
-                k = slowdown_section(f, s, n);
-        }
+        timelines(f, r, n_reps);
+        memory_section(f, r, dir, n_reps);
+        k = slowdown_section(f, d);
         if (k >= 0) {
                 allocation_section(f, r, n_reps);
                 fputs("<p class=\"meta\">Also in this directory: result.json (everything), results.csv (one "
                       "row per job run), summary.md.</p>\n</main>\n</body>\n</html>\n",
                       f);
         }
+        slowdowns_free(d);
         report_job_series_free(s, n);
         if (k >= 0 && ferror(f))
                 k = -EIO;

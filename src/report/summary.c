@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/slowdown.h"
 #include "report/summary.h"
 #include "util/cpuset.h"
 #include "util/macros.h"
@@ -259,16 +260,20 @@ static void print_phases(const Result *r, FILE *f, bool markdown) {
                         if (j->n_phases == 0 && j->n_metrics == 0)
                                 continue;
                         if (!any)
-                                fputs(markdown ? "\n### Phases and metrics\n\n" : "\nphases and metrics:\n", f);
+                                fputs(markdown ? "\n### Phases and metrics\n\n" : "\nphases and metrics:\n",
+                                      f);
                         any = true;
-                        fprintf(f, markdown ? "- `%s` rep %u, **%s**:" : "  %s rep %u %s:", r->runs[i].scenario,
+                        fprintf(f,
+                                markdown ? "- `%s` rep %u, **%s**:" : "  %s rep %u %s:", r->runs[i].scenario,
                                 r->runs[i].repetition, j->name);
                         for (size_t p = 0; p < j->n_phases; p++) {
                                 char w[FORMAT_DURATION_MAX], c[FORMAT_DURATION_MAX];
                                 const PhaseResult *ph = &j->phases[p];
-                                fprintf(f, " %s %s", ph->name, format_duration(w, sizeof w, usec_of(ph->wall_s)));
+                                fprintf(f, " %s %s", ph->name,
+                                        format_duration(w, sizeof w, usec_of(ph->wall_s)));
                                 if (ph->cpu_s >= 0)
-                                        fprintf(f, " (cpu %s)", format_duration(c, sizeof c, usec_of(ph->cpu_s)));
+                                        fprintf(f, " (cpu %s)",
+                                                format_duration(c, sizeof c, usec_of(ph->cpu_s)));
                                 if (ph->unfinished)
                                         fputs(" unfinished", f);
                                 fputc(p + 1 < j->n_phases || j->n_metrics ? ',' : ' ', f);
@@ -284,6 +289,150 @@ static void print_phases(const Result *r, FILE *f, bool markdown) {
                         }
                         fputc('\n', f);
                 }
+}
+
+/* The priority protector's work, one line per job it froze (docs/priorities.md). */
+static void print_frozen(const Result *r, FILE *f, bool markdown) {
+        bool any = false;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const JobResult *j = &r->runs[i].jobs[k];
+                        char w[FORMAT_DURATION_MAX];
+                        if (j->freezes == 0)
+                                continue;
+                        if (!any)
+                                fputs(markdown ? "\n### Frozen by the priority protector\n\n"
+                                               : "\nfrozen by the priority protector:\n",
+                                      f);
+                        any = true;
+                        fprintf(f, markdown ? "- `%s` rep %u, **%s** (%s): %s in %u freezes%s\n"
+                                            : "  %s rep %u %s (%s): %s in %u freezes%s\n",
+                                r->runs[i].scenario, r->runs[i].repetition, j->name, j->priority ?: "normal",
+                                format_duration(w, sizeof w, usec_of(j->frozen_s)), j->freezes,
+                                j->memory_high_emulated ? ", memory_high emulated" : "");
+                }
+}
+
+static void md_cell(FILE *f, const char *s);
+
+static void ratio(FILE *f, double v, const char *suffix) {
+        if (isfinite(v))
+                fprintf(f, "%.2f%s", v, suffix);
+        else
+                fputs("-", f);
+}
+
+static void md_duration(FILE *f, double s) {
+        char b[FORMAT_DURATION_MAX];
+        fputs(isfinite(s) && s >= 0 ? format_duration(b, sizeof b, usec_of(s)) : "-", f);
+}
+
+/* Markdown: the slowdown of every job and phase with a baseline and the system metrics
+ * per configuration (docs/experiments.md). Nothing without solo baselines. */
+static void md_interference(FILE *f, const Slowdowns *d) {
+        fputs("\n## Slowdown against solo\n\nMedians over the repetitions that exited 0; slowdown = "
+              "shared / solo.\n\n| run | job | shared | solo | slowdown |\n|---|---|---:|---:|---:|\n",
+              f);
+        for (size_t c = 0; c < d->n_configs; c++)
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        const InterferenceJob *m = &d->configs[c].metrics->jobs[j];
+                        if (!d->configs[c].solo[j])
+                                continue;
+                        fputs("| ", f);
+                        md_cell(f, d->configs[c].config);
+                        fputs(" | ", f);
+                        md_cell(f, m->name);
+                        fputs(" | ", f);
+                        md_duration(f, m->t_shared);
+                        fputs(" | ", f);
+                        md_duration(f, m->t_solo);
+                        fputs(" | ", f);
+                        ratio(f, m->slowdown, "x");
+                        fputs(" |\n", f);
+                }
+        fputs("\n| run | jobs | STP | ANTT | max slowdown |\n|---|---:|---:|---:|---:|\n", f);
+        for (size_t c = 0; c < d->n_configs; c++) {
+                const Interference *m = d->configs[c].metrics;
+                fputs("| ", f);
+                md_cell(f, d->configs[c].config);
+                fprintf(f, " | %zu | ", m->n_jobs);
+                ratio(f, m->stp, "");
+                fputs(" | ", f);
+                ratio(f, m->antt, "");
+                fputs(" | ", f);
+                ratio(f, m->max_slowdown, "x");
+                if (isfinite(m->max_slowdown)) {
+                        fputs(" (", f);
+                        md_cell(f, m->jobs[m->max_job].name);
+                        fputc(')', f);
+                }
+                fputs(" |\n", f);
+        }
+        if (d->n_phase_rows == 0)
+                return;
+        fputs("\n### Per phase\n\n| run | job | phase | shared | solo | slowdown |\n"
+              "|---|---|---|---:|---:|---:|\n",
+              f);
+        for (size_t c = 0; c < d->n_configs; c++)
+                for (size_t j = 0; j < d->configs[c].metrics->n_jobs; j++) {
+                        const InterferenceJob *m = &d->configs[c].metrics->jobs[j];
+                        for (size_t p = 0; p < m->n_phases && d->configs[c].solo[j]; p++) {
+                                fputs("| ", f);
+                                md_cell(f, d->configs[c].config);
+                                fputs(" | ", f);
+                                md_cell(f, m->name);
+                                fputs(" | ", f);
+                                md_cell(f, m->phases[p].name);
+                                fputs(" | ", f);
+                                md_duration(f, m->phases[p].t_shared);
+                                fputs(" | ", f);
+                                md_duration(f, m->phases[p].t_solo);
+                                fputs(" | ", f);
+                                ratio(f, m->phases[p].slowdown, "x");
+                                fputs(" |\n", f);
+                        }
+                }
+}
+
+/* Terminal: one line per configuration; the per-job figures are in summary.md. */
+static void text_interference(FILE *f, const Slowdowns *d) {
+        fputs("\nslowdown against solo (medians; ANTT = mean slowdown, STP = solo jobs' worth of work):\n",
+              f);
+        for (size_t c = 0; c < d->n_configs; c++) {
+                const SlowdownConfig *sc = &d->configs[c];
+                const Interference *m = sc->metrics;
+                fprintf(f, "  %s:", sc->config);
+                if (m->n_jobs == 1) {
+                        fputc(' ', f);
+                        ratio(f, m->jobs[0].slowdown, "x");
+                        fputc('\n', f);
+                        continue;
+                }
+                fputs(" ANTT ", f);
+                ratio(f, m->antt, "");
+                fputs(", STP ", f);
+                ratio(f, m->stp, "");
+                fputs(", max ", f);
+                ratio(f, m->max_slowdown, "x");
+                if (isfinite(m->max_slowdown))
+                        fprintf(f, " (%s)", m->jobs[m->max_job].name);
+                fputc('\n', f);
+        }
+}
+
+/* Builds the metrics and prints them when there is any baseline. */
+static int print_interference(const Result *r, FILE *f, bool markdown) {
+        JobSeries *s = NULL;
+        Slowdowns *d = NULL;
+        size_t n = 0;
+        int k = report_job_series(r, &s, &n);
+        if (k >= 0)
+                k = report_slowdowns(s, n, &d);
+        if (k >= 0 && d->n_with_baseline > 0)
+                (markdown ? md_interference : text_interference)(f, d);
+        slowdowns_free(d);
+        report_job_series_free(s, n);
+        return k;
 }
 
 int report_summary_table(const Result *r, FILE *f, bool color) {
@@ -317,6 +466,10 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
                 fputc('\n', f);
         }
         print_phases(r, f, false);
+        print_frozen(r, f, false);
+        k = print_interference(r, f, false);
+        if (k < 0)
+                return k;
         fputc('\n', f);
         print_tally(r, f);
         print_start_failures(r, f, "  ");
@@ -430,8 +583,12 @@ int report_summary_markdown(const Result *r, FILE *f) {
                 fputs("|\n", f);
         }
         print_phases(r, f, true);
+        print_frozen(r, f, true);
         fputc('\n', f);
         print_tally(r, f);
+        k = print_interference(r, f, true);
+        if (k < 0)
+                return k;
 
         bool any = false;
         for (size_t i = 0; i < r->n_runs && !any; i++)

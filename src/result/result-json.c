@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "result/result.h"
+#include "util/fileio.h"
 #include "util/macros.h"
 
 /* A result.json of a few thousand jobs is a few MiB; anything far larger is not ours, and
@@ -209,6 +210,10 @@ static json_t *applied_to_json(const JobResult *j) {
         e |= put(o, "swap_bytes", j_u64(j->applied_swap_bytes));
         e |= put(o, "pids_max", j_u64(j->applied_pids_max));
         e |= put(o, "memory_enforced", json_boolean(j->memory_enforced));
+        e |= put(o, "memory_high_bytes", j_u64(j->applied_memory_high_bytes));
+        e |= put(o, "memory_low_bytes", j_u64(j->applied_memory_low_bytes));
+        e |= put(o, "cpu_weight", j_u64(j->applied_cpu_weight));
+        e |= put(o, "memory_high_emulated", json_boolean(j->memory_high_emulated));
         return finish(o, e);
 }
 
@@ -271,6 +276,8 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "base_name", j_str(j->base_name));
         e |= put(o, "command", j_str(j->command));
         e |= put(o, "priority", j_str(j->priority));
+        e |= put(o, "frozen_s", j_dbl(j->frozen_s));
+        e |= put(o, "freezes", json_integer(j->freezes));
         e |= put(o, "reason", j_str(job_reason_to_string(j->reason)));
         e |= put(o, "limit", j_str(job_limit(j)));
         e |= put(o, "exit_code", j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
@@ -308,6 +315,7 @@ static json_t *run_to_json(const RunResult *run) {
                 e |= put(o, "scenario", j_str(run->scenario));
                 e |= put(o, "repetition", json_integer(run->repetition));
                 e |= put(o, "solo", json_boolean(run->solo));
+                e |= put(o, "solo_for", j_str(run->solo_for));
                 e |= put(o, "replicas", json_integer(run->replicas));
                 e |= put(o, "params", j_str(run->params));
                 e |= put(o, "started_s", j_dbl(run->started_s));
@@ -327,6 +335,8 @@ static json_t *event_to_json(const EventResult *ev) {
         e |= put(o, "job", j_str(ev->job));
         e |= put(o, "action", j_str(ev->action));
         e |= put(o, "detail", j_str(ev->detail));
+        e |= put(o, "run", ev->run < 0 ? json_null() : json_integer(ev->run));
+        e |= put(o, "duration_s", j_dbl(ev->duration_s));
         return finish(o, e);
 }
 
@@ -674,6 +684,10 @@ static int applied_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "swap_bytes", &j->applied_swap_bytes);
         k = k ?: rd_u64(rd, o, "pids_max", &j->applied_pids_max);
         k = k ?: rd_bool(rd, o, "memory_enforced", &j->memory_enforced);
+        k = k ?: rd_u64(rd, o, "memory_high_bytes", &j->applied_memory_high_bytes);
+        k = k ?: rd_u64(rd, o, "memory_low_bytes", &j->applied_memory_low_bytes);
+        k = k ?: rd_u64(rd, o, "cpu_weight", &j->applied_cpu_weight);
+        k = k ?: rd_bool(rd, o, "memory_high_emulated", &j->memory_high_emulated);
         return k;
 }
 
@@ -803,6 +817,8 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_str(rd, o, "base_name", &j->base_name);
         k = k ?: rd_str(rd, o, "command", &j->command);
         k = k ?: rd_str(rd, o, "priority", &j->priority);
+        k = k ?: rd_double(rd, o, "frozen_s", 0, &j->frozen_s);
+        k = k ?: rd_unsigned(rd, o, "freezes", &j->freezes);
         k = k ?: rd_str(rd, o, "limit", &j->limit);
         k = k ?: reason_from_json(rd, o, j);
         k = k ?: rd_int(rd, o, "exit_code", -1, &j->exit_code);
@@ -846,6 +862,7 @@ static int run_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_str(rd, o, "scenario", &run->scenario);
         k = k ?: rd_unsigned(rd, o, "repetition", &run->repetition);
         k = k ?: rd_bool(rd, o, "solo", &run->solo);
+        k = k ?: rd_str(rd, o, "solo_for", &run->solo_for);
         k = k ?: rd_unsigned(rd, o, "replicas", &run->replicas);
         k = k ?: rd_str(rd, o, "params", &run->params);
         k = k ?: rd_double(rd, o, "started_s", 0, &run->started_s);
@@ -867,6 +884,8 @@ static int event_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_str(rd, o, "job", &ev->job);
         k = k ?: rd_str(rd, o, "action", &ev->action);
         k = k ?: rd_str(rd, o, "detail", &ev->detail);
+        k = k ?: rd_int(rd, o, "run", -1, &ev->run);
+        k = k ?: rd_double(rd, o, "duration_s", 0, &ev->duration_s);
         return k;
 }
 
@@ -975,7 +994,15 @@ int result_read(const char *path, Result **ret, char **ret_error) {
         }
 
         json_error_t jerr;
-        _cleanup_json_ json_t *root = json_loadfd(fd, 0, &jerr);
+        /* json_loadfd reads one byte per read(2): read the file whole. */
+        _cleanup_free_ char *text = NULL;
+        size_t text_len = 0;
+        int rk = read_full_fd(fd, RESULT_FILE_MAX, &text, &text_len);
+        if (rk < 0) {
+                set_error(ret_error, "%s: %s", file, strerror(-rk));
+                return rk;
+        }
+        _cleanup_json_ json_t *root = json_loadb(text, text_len, 0, &jerr);
         if (!root) {
                 if (jerr.line > 0)
                         set_error(ret_error, "%s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);

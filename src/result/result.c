@@ -43,6 +43,9 @@ void job_result_init(JobResult *j) {
                 .applied_memory_bytes = LIMIT_MAX,
                 .applied_swap_bytes = LIMIT_MAX,
                 .applied_pids_max = LIMIT_MAX,
+                .applied_memory_high_bytes = LIMIT_MAX,
+                .applied_memory_low_bytes = 0,
+                .applied_cpu_weight = LIMIT_MAX,
         };
 }
 
@@ -84,6 +87,7 @@ void job_result_done(JobResult *j) {
 static void run_result_done(RunResult *run) {
         free(run->scenario);
         free(run->params);
+        free(run->solo_for);
         for (size_t i = 0; i < run->n_jobs; i++)
                 job_result_done(&run->jobs[i]);
         free(run->jobs);
@@ -182,7 +186,10 @@ MetricResult *job_result_add_metric(JobResult *j) {
 }
 
 EventResult *result_add_event(Result *r) {
-        return result_grow(&r->events, &r->n_events, sizeof *r->events);
+        EventResult *ev = result_grow(&r->events, &r->n_events, sizeof *r->events);
+        if (ev)
+                ev->run = -1;
+        return ev;
 }
 
 size_t result_n_warnings(const Result *r) {

@@ -41,10 +41,12 @@ typedef struct MetricResult {
 } MetricResult;
 
 typedef struct EventResult {
-        double t_s; /* since run start */
+        double t_s; /* since corun started (the clock of runs[].started_s) */
         char *job;
-        char *action; /* "throttle", "release", "freeze", ... */
+        char *action; /* "freeze" (priority protector), ... */
         char *detail;
+        int run;           /* index into runs[]; -1 = run-wide */
+        double duration_s; /* how long the action lasted (a freeze); 0 = instant */
 } EventResult;
 
 typedef struct JobResult {
@@ -72,6 +74,11 @@ typedef struct JobResult {
         char *applied_cpus, *applied_mems;
         uint64_t applied_memory_bytes, applied_swap_bytes, applied_pids_max;
         bool memory_enforced;
+        /* what the priority class and the limits came to (docs/priorities.md) */
+        uint64_t applied_memory_high_bytes, applied_memory_low_bytes, applied_cpu_weight; /* UINT64_MAX = max/unset */
+        bool memory_high_emulated; /* v1: the protector enforces memory_high */
+        double frozen_s;           /* time frozen by the protector */
+        unsigned freezes;
         char *priority;
         PhaseResult *phases;
         size_t n_phases;
@@ -85,6 +92,7 @@ typedef struct RunResult {
         char *scenario;
         unsigned repetition;
         bool solo;
+        char *solo_for;    /* a solo baseline: the scenario it was made for (its partition), else NULL */
         unsigned replicas; /* the sweep value this run belongs to (1 if none) */
         char *params;      /* matrix values "k=v,k=v" or NULL */
         JobResult *jobs;

@@ -62,6 +62,11 @@ static const Flag flags[] = {
         K("--backend", 0, KEY_BACKEND),
         {"--keep", 0, false, FLAG_KEY, KEY_KEEP, NULL},
         K("--preflight", 0, KEY_PREFLIGHT),
+        K("--protector", 0, KEY_PROTECTOR),
+        K("--protector-threshold", 0, KEY_PROTECTOR_THRESHOLD),
+        K("--protector-quantum", 0, KEY_PROTECTOR_QUANTUM),
+        K("--protector-max-throttle", 0, KEY_PROTECTOR_MAX_THROTTLE),
+        K("--protector-interval", 0, KEY_PROTECTOR_INTERVAL),
         {"--solo", 0, false, FLAG_KEY, KEY_SOLO, NULL},
         K("--setup", 0, KEY_SETUP),
         K("--prepare", 0, KEY_PREPARE),
@@ -466,6 +471,8 @@ static bool scenario_sets(const Limits *l, SpecKey key) {
                 return l->cpu_weight != 0;
         case KEY_CPU_MAX:
                 return l->cpu_max_pct != 0;
+        case KEY_PRIORITY:
+                return l->priority_set;
         default:
                 return false;
         }

@@ -44,6 +44,7 @@ typedef enum SpecKey {
         KEY_PIDS,
         KEY_CPU_WEIGHT,
         KEY_CPU_MAX,
+        KEY_PRIORITY, /* a limit: scenarios override it like the others */
         /* job scalars */
         KEY_CWD,
         KEY_USER,
@@ -52,7 +53,6 @@ typedef enum SpecKey {
         KEY_CPU_TIMEOUT,
         KEY_STOP_SIGNAL,
         KEY_GRACE,
-        KEY_PRIORITY,
         /* job, structured */
         KEY_COMMAND,
         KEY_ENV,
@@ -74,6 +74,11 @@ typedef enum SpecKey {
         KEY_BACKEND,
         KEY_KEEP,
         KEY_PREFLIGHT,
+        KEY_PROTECTOR,
+        KEY_PROTECTOR_THRESHOLD,
+        KEY_PROTECTOR_QUANTUM,
+        KEY_PROTECTOR_MAX_THROTTLE,
+        KEY_PROTECTOR_INTERVAL,
         KEY_SOLO, /* run level (every scenario) and scenario */
         /* hooks: run level and scenario */
         KEY_SETUP,
@@ -105,10 +110,10 @@ typedef struct SpecKeyInfo {
 extern const SpecKeyInfo spec_keys[_KEY_MAX];
 
 static inline bool spec_key_is_limit(SpecKey k) {
-        return k >= KEY_CPUS && k <= KEY_CPU_MAX;
+        return k >= KEY_CPUS && k <= KEY_PRIORITY;
 }
 static inline bool spec_key_is_job_scalar(SpecKey k) {
-        return k >= KEY_CWD && k <= KEY_PRIORITY;
+        return k >= KEY_CWD && k <= KEY_GRACE;
 }
 static inline bool spec_key_is_hook(SpecKey k) {
         return k >= KEY_SETUP && k <= KEY_CLEANUP;

@@ -118,6 +118,30 @@ static int set_u64_range(const char *text, SpecKey key, uint64_t min, uint64_t m
         return 0;
 }
 
+/* "80%" and "80" both give "80" in buf; false when text does not fit. */
+static bool strip_percent(const char *text, char *buf, size_t size) {
+        size_t n = strlen(text);
+        if (n > 1 && n < size && text[n - 1] == '%') {
+                memcpy(buf, text, n - 1);
+                buf[n - 1] = '\0';
+                return true;
+        }
+        if (n >= size)
+                return false;
+        memcpy(buf, text, n + 1);
+        return true;
+}
+
+static int set_percent(const char *text, SpecKey key, double min, double max, double *ret, const SpecPos *pos,
+                       SpecError *e) {
+        char buf[32];
+        double v;
+        if (!strip_percent(text, buf, sizeof buf) || parse_double(buf, &v) < 0 || !(v >= min && v <= max))
+                return spec_fail_value(e, pos, key, text);
+        *ret = v / 100.0;
+        return 0;
+}
+
 int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const SpecPos *pos, SpecError *e) {
         uint64_t v = 0;
         int r;
@@ -167,18 +191,19 @@ int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const S
         case KEY_CPU_MAX: {
                 /* "150%" and 150 mean the same: one and a half CPUs' worth of time. */
                 char buf[32];
-                size_t n = strlen(text);
-                if (n > 1 && n < sizeof buf && text[n - 1] == '%') {
-                        memcpy(buf, text, n - 1);
-                        buf[n - 1] = '\0';
-                } else if (n < sizeof buf)
-                        memcpy(buf, text, n + 1);
-                else
-                        return spec_fail_value(e, pos, key, text);
-                if (parse_u64(buf, &v) < 0 || v < 1 || v > (uint64_t)CPUSET_MAX * 100)
+                if (!strip_percent(text, buf, sizeof buf) || parse_u64(buf, &v) < 0 || v < 1 ||
+                    v > (uint64_t)CPUSET_MAX * 100)
                         return spec_fail_value(e, pos, key, text);
                 l->cpu_max_pct = v;
                 return 0;
+        }
+        case KEY_PRIORITY: {
+                int k = enum_value(priority_from_string(text), key, text, pos, e);
+                if (k >= 0) {
+                        l->priority = (Priority)k;
+                        l->priority_set = true;
+                }
+                return MIN(k, 0);
         }
         default:
                 return spec_fail(e, pos, "internal error: %s is not a limit", spec_keys[key].name);
@@ -225,12 +250,6 @@ int spec_job_set(JobSpec *j, SpecKey key, const char *text, bool plain, const Sp
                         return spec_fail_value(e, pos, key, text);
                 j->stop_signal = sig;
                 return 0;
-        }
-        case KEY_PRIORITY: {
-                int k = enum_value(priority_from_string(text), key, text, pos, e);
-                if (k >= 0)
-                        j->priority = (Priority)k;
-                return MIN(k, 0);
         }
         default:
                 return spec_fail(e, pos, "internal error: %s is not a job value", spec_keys[key].name);
@@ -313,6 +332,26 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                 return 0;
         case KEY_PREFLIGHT:
                 return set_string(&s->preflight, text, key, pos, e);
+        case KEY_PROTECTOR: {
+                int k = enum_value(protector_mode_from_string(text), key, text, pos, e);
+                if (k >= 0)
+                        s->protector.mode = (ProtectorMode)k;
+                return MIN(k, 0);
+        }
+        case KEY_PROTECTOR_THRESHOLD:
+                return set_percent(text, key, 0, 100, &s->protector.threshold, pos, e);
+        case KEY_PROTECTOR_MAX_THROTTLE:
+                return set_percent(text, key, 1, 99, &s->protector.max_share, pos, e);
+        case KEY_PROTECTOR_QUANTUM:
+        case KEY_PROTECTOR_INTERVAL: {
+                bool quantum = key == KEY_PROTECTOR_QUANTUM;
+                if (set_duration(text, key, false, false, &v, pos, e) < 0)
+                        return -EINVAL;
+                if (v < 10 * USEC_PER_MSEC || v > (quantum ? 60 : 10) * USEC_PER_SEC)
+                        return spec_fail_value(e, pos, key, text);
+                *(quantum ? &s->protector.quantum_usec : &s->protector.interval_usec) = v;
+                return 0;
+        }
         default:
                 return spec_fail(e, pos, "internal error: %s is not a run setting", spec_keys[key].name);
         }

@@ -65,6 +65,13 @@ static int table_from_string(const char *const *table, size_t n, const char *s) 
         }
 
 DEFINE_ENUM_STRINGS(priority, Priority, priority_table)
+
+static const char *const protector_mode_table[_PROTECTOR_MAX] = {
+        [PROTECTOR_AUTO] = "auto",
+        [PROTECTOR_ON] = "on",
+        [PROTECTOR_OFF] = "off",
+};
+DEFINE_ENUM_STRINGS(protector_mode, ProtectorMode, protector_mode_table)
 DEFINE_ENUM_STRINGS(metric_agg, MetricAgg, metric_agg_table)
 DEFINE_ENUM_STRINGS(run_order, RunOrder, run_order_table)
 DEFINE_ENUM_STRINGS(backend_kind, BackendKind, backend_kind_table)
@@ -101,7 +108,7 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_CPU_TIMEOUT] = {"cpu_timeout", "--cpu-timeout", DURATION, J},
         [KEY_STOP_SIGNAL] = {"stop_signal", "--stop-signal", "a signal like TERM, SIGINT or 15", J},
         [KEY_GRACE] = {"grace", "--grace", "a duration like 10s or 500ms", J},
-        [KEY_PRIORITY] = {"priority", "--priority", "high, normal or low", J},
+        [KEY_PRIORITY] = {"priority", "--priority", "high, normal or low", J | S},
         [KEY_COMMAND] = {"command", NULL, "a list like [prog, arg] or a shell command string", J},
         [KEY_ENV] = {"env", "--env", "a mapping of NAME: value", J},
         [KEY_PHASES] = {"phases", NULL,
@@ -124,6 +131,15 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_BACKEND] = {"backend", "--backend", "auto, v2, v1 or none", T},
         [KEY_KEEP] = {"keep", "--keep", "true or false", T},
         [KEY_PREFLIGHT] = {"preflight", "--preflight", SHELL, T},
+        [KEY_PROTECTOR] = {"protector", "--protector", "auto, on or off", T},
+        [KEY_PROTECTOR_THRESHOLD] = {"protector_threshold", "--protector-threshold",
+                                     "a percentage of time stalled from 0 to 100 like 10%", T},
+        [KEY_PROTECTOR_QUANTUM] = {"protector_quantum", "--protector-quantum",
+                                   "a duration from 10ms to 60s like 2s or 500ms", T},
+        [KEY_PROTECTOR_MAX_THROTTLE] = {"protector_max_throttle", "--protector-max-throttle",
+                                        "a percentage from 1 to 99 like 80%", T},
+        [KEY_PROTECTOR_INTERVAL] = {"protector_interval", "--protector-interval",
+                                    "a duration from 10ms to 10s like 100ms", T},
         [KEY_SOLO] = {"solo", "--solo", "true or false", T | S},
         [KEY_SETUP] = {"setup", "--setup", SHELL, T | S},
         [KEY_PREPARE] = {"prepare", "--prepare", SHELL, T | S},
@@ -330,7 +346,6 @@ void job_spec_init(JobSpec *j) {
                 .cpu_timeout_usec = USEC_INFINITY,
                 .stop_signal = SIGTERM,
                 .grace_usec = 10 * USEC_PER_SEC,
-                .priority = PRIORITY_NORMAL,
         };
         limits_init(&j->limits);
 }
@@ -347,6 +362,11 @@ void spec_init(Spec *s) {
                 .sample_interval_usec = 200 * USEC_PER_MSEC,
                 .numa = NUMA_LOCAL,
                 .backend = BACKEND_AUTO,
+                .protector = {.mode = PROTECTOR_AUTO,
+                              .threshold = 0.10,
+                              .quantum_usec = 2 * USEC_PER_SEC,
+                              .max_share = 0.80,
+                              .interval_usec = 100 * USEC_PER_MSEC},
         };
 }
 

@@ -79,7 +79,9 @@ typedef struct Limits {
         uint64_t pids_max;    /* default 4096 */
         uint64_t cpu_weight;  /* 1..10000, 0 = unset */
         uint64_t cpu_max_pct; /* cpu.max as percent of one CPU (e.g. 150), 0 = unset */
-        bool memory_max_set, memory_high_set, memory_low_set, memory_min_set, swap_max_set, pids_max_set;
+        Priority priority;    /* PRIORITY_NORMAL unless set (docs/priorities.md) */
+        bool memory_max_set, memory_high_set, memory_low_set, memory_min_set, swap_max_set, pids_max_set,
+                priority_set;
         SpecPos memory_max_pos;
 } Limits;
 
@@ -127,7 +129,6 @@ typedef struct JobSpec {
         uint64_t cpu_timeout_usec; /* CPU-time limit; USEC_INFINITY = none */
         int stop_signal;           /* default SIGTERM */
         uint64_t grace_usec;       /* default 10 s */
-        Priority priority;
         PhaseSpec *phases;
         size_t n_phases;
         MetricSpec *metrics;
@@ -183,6 +184,25 @@ typedef enum BackendKind {
 const char *backend_kind_to_string(BackendKind b);
 BackendKind backend_kind_from_string(const char *s);
 
+typedef enum ProtectorMode {
+        PROTECTOR_AUTO, /* on when a job has a priority other than normal, or a memory_high on v1 */
+        PROTECTOR_ON,
+        PROTECTOR_OFF,
+        _PROTECTOR_MAX,
+        _PROTECTOR_INVALID = -1,
+} ProtectorMode;
+const char *protector_mode_to_string(ProtectorMode m);
+ProtectorMode protector_mode_from_string(const char *s);
+
+/* The dynamic priority protector (docs/priorities.md). */
+typedef struct ProtectorSpec {
+        ProtectorMode mode;
+        double threshold;       /* fraction of the interval a HIGH job may stall on memory; default 0.10 */
+        uint64_t quantum_usec;  /* longest single freeze of a throttled job; default 2 s */
+        double max_share;       /* most of any window a job may spend frozen; default 0.80 */
+        uint64_t interval_usec; /* how often the protector looks; default 100 ms */
+} ProtectorSpec;
+
 typedef struct Spec {
         char *file; /* the scenario file path, NULL in quick mode */
         char *name; /* run name: `name:` / -n / file stem / "corun" */
@@ -202,6 +222,7 @@ typedef struct Spec {
         BackendKind backend;
         bool keep;           /* keep scratch dirs */
         char *preflight;     /* shell command run once before anything */
+        ProtectorSpec protector;
         Hooks hooks;         /* run-level hooks (quick mode --setup etc.) */
         bool verbose, quiet; /* -v, -q: for the CLI (never set by a file) */
         bool json;           /* --json: for the CLI */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats/stats.h"
 #include "util/macros.h"
@@ -39,6 +40,53 @@ static int slowdown3(const Samples *shared, const Samples *solo, double *ret_sha
 int interference_slowdown(const Samples *shared, const Samples *solo, double *ret) {
         double a, b;
         return slowdown3(shared, solo, &a, &b, ret);
+}
+
+static const NamedSamples *named_find(const NamedSamples *a, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(a[i].name, name))
+                        return &a[i];
+        return NULL;
+}
+
+int interference_pair_phases(const NamedSamples *shared, size_t n_shared, const NamedSamples *solo,
+                             size_t n_solo, InterferencePhaseInput **ret, size_t *ret_n) {
+        _cleanup_free_ InterferencePhaseInput *out = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < n_shared; i++)
+                if (!shared[i].name)
+                        return -EINVAL;
+        for (size_t i = 0; i < n_solo; i++)
+                if (!solo[i].name)
+                        return -EINVAL;
+        if (n_shared + n_solo > 0) {
+                out = calloc(n_shared + n_solo, sizeof *out);
+                if (!out)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_shared; i++) {
+                if (named_find(shared, i, shared[i].name))
+                        continue;
+                const NamedSamples *b = named_find(solo, n_solo, shared[i].name);
+                out[n++] = (InterferencePhaseInput){
+                        .name = shared[i].name,
+                        .shared = shared[i].s,
+                        .solo = b ? b->s : (Samples){NULL, 0},
+                };
+        }
+        for (size_t i = 0; i < n_solo; i++) {
+                if (named_find(solo, i, solo[i].name) || named_find(shared, n_shared, solo[i].name))
+                        continue;
+                out[n++] = (InterferencePhaseInput){.name = solo[i].name, .solo = solo[i].s};
+        }
+        if (n == 0) {
+                free(out);
+                out = NULL;
+        }
+        *ret = TAKE_PTR(out);
+        *ret_n = n;
+        return 0;
 }
 
 Interference *interference_free(Interference *i) {

@@ -17,6 +17,13 @@ typedef struct Samples {
         size_t n;
 } Samples;
 
+/* One phase's times over the repetitions (a phase's time in one repetition: the total
+ * of its finished occurrences; the caller leaves out repetitions that did not finish it). */
+typedef struct NamedSamples {
+        const char *name;
+        Samples s;
+} NamedSamples;
+
 typedef struct InterferencePhaseInput {
         const char *name;
         Samples shared, solo;
@@ -56,6 +63,14 @@ typedef struct Interference {
 /* slowdown = median(shared) / median(solo); NAN as above; -EINVAL for a sample that
  * is not finite, -ENOMEM. */
 int interference_slowdown(const Samples *shared, const Samples *solo, double *ret);
+
+/* Pairs the phases of a job's shared runs with those of its solo runs by name: one
+ * input per name, in the order of the shared side, then the names only the solo side has
+ * (no shared samples: their slowdown is NAN, as is that of a name the solo side lacks).
+ * A name given twice on one side counts once (its first entry). Names are borrowed.
+ * *ret is NULL when there is no phase. -EINVAL for a NULL name, -ENOMEM. */
+int interference_pair_phases(const NamedSamples *shared, size_t n_shared, const NamedSamples *solo,
+                             size_t n_solo, InterferencePhaseInput **ret, size_t *ret_n);
 
 /* -EINVAL when n == 0 or a sample is not finite, -ENOMEM. *ret written on success. */
 int interference_compute(const InterferenceJobInput *jobs, size_t n, Interference **ret);

@@ -8,20 +8,21 @@
 
 #define DEFAULT_CHUNK (UINT64_C(1) << 20)
 
-/* Writes one byte in every page, `chunk` bytes at a time, and after each chunk sleeps
- * until the moment the bytes done so far are due at `rate`: the average holds however
- * long a chunk took (page faults under memory pressure are slow). */
+/* Writes one byte in every page, `chunk` bytes at a time; with a rate, each chunk takes
+ * at least chunk/rate: the sleep after a chunk covers only what is left of that chunk's
+ * time. Time lost inside a chunk (slow page faults, being frozen or throttled) is not
+ * made up later, so a throttled process finishes later, as one with a fixed amount of
+ * work does: that is what the priority experiments measure. */
 static int touch_pages(volatile uint8_t *p, size_t len, size_t page, size_t chunk, uint64_t rate,
                        uint8_t value) {
-        uint64_t t0 = stress_now_usec();
-
         for (size_t off = 0; off < len;) {
-                size_t end = off + MIN(chunk, len - off);
+                uint64_t t0 = stress_now_usec();
+                size_t start = off, end = off + MIN(chunk, len - off);
                 for (; off < end; off += page)
                         p[off] = value;
                 if (rate > 0) {
-                        int r = stress_sleep_until(t0 +
-                                                   (uint64_t)((double)MIN(off, len) * 1e6 / (double)rate));
+                        int r = stress_sleep_until(t0 + (uint64_t)((double)(MIN(off, len) - start) * 1e6 /
+                                                                   (double)rate));
                         if (r < 0)
                                 return r;
                 }

@@ -79,6 +79,9 @@ mkdir -p "$root"
 # for it, each library at the path the loader found it so that the default search path
 # inside the VM finds it again.
 copy_elf() {
+        # A link already there (busybox applets link to /bin/busybox) would be written
+        # through, and its target on the host overwritten: replace the link instead.
+        rm -f "$root$2"
         cp -L "$1" "$root$2"
         ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' |
                 while read -r lib; do

@@ -32,4 +32,21 @@ scenarios:
 Y
 "$CORUN" run -q -o "$R.m" "$WORK/m.yaml" || true
 assert_eq "$(json "$R.m/result.json" '.runs[0].jobs[0].reason')" oom "reason under the scenario limit"
+# Memory admission holds inside allowed_cpus too: two jobs whose limits are each 60 % of
+# what jobs may commit here (`corun plan` says how much) never run at once, though each has a core of its own.
+printf 'jobs: {t: {command: [true]}}\n' >"$WORK/t.yaml"
+avail=$("$CORUN" plan --json "$WORK/t.yaml" | jq -r .machine.memory_available_bytes)
+mem=$(awk -v a="$avail" 'BEGIN { printf "%d", a * 0.6 / 1048576 }')
+cat > "$WORK/a.yaml" <<Y
+defaults: {command: [corun, stress, sleep, 500ms], cpus: 1, memory: ${mem}M}
+jobs: {x: {}, y: {}}
+scenarios:
+  both: {jobs: [x, y], allowed_cpus: "0-1"}
+Y
+"$CORUN" run -q -o "$R.a" "$WORK/a.yaml" || fail "admission run failed"
+f=$R.a/result.json
+sx=$(json "$f" '.runs[0].jobs[] | select(.name == "x") | .started_s') ex=$(json "$f" '.runs[0].jobs[] | select(.name == "x") | .ended_s')
+sy=$(json "$f" '.runs[0].jobs[] | select(.name == "y") | .started_s') ey=$(json "$f" '.runs[0].jobs[] | select(.name == "y") | .ended_s')
+awk -v a="$sx" -v b="$ex" -v c="$sy" -v d="$ey" 'BEGIN { exit !(c >= b - 0.001 || a >= d - 0.001) }' ||
+        fail "x [$sx,$ex] and y [$sy,$ey] ran at once though their memory limits do not fit together"
 echo ok

@@ -2,10 +2,15 @@
 # Phases and metrics from job output: live timing against known intervals, CPU time per
 # phase, a flood of output with markers inside, the replay of a shipped log and of a
 # clock-only log, and timestamps in a live run.
-# Other tests share this machine's cores: wall times are checked with wide margins (a
-# line read late shortens one phase and lengthens the next), CPU time against what the
-# burner itself measured.
+# Wall times are checked to the issue's 20 ms: integration tests run one at a time
+# (is_parallel: false), and on an idle machine the error is a few ms. Inside the TCG VM
+# (vm-integration), where every instruction is emulated, the margin is 150 ms. CPU time
+# is checked against what the burner itself measured.
 . "$SRCDIR/tests/integration/lib.sh"
+tol=0.02
+[ "${CORUN_IN_VM:-0}" = 1 ] && tol=0.15
+near() { assert_between "$1" "$(awk -v v="$2" -v t="$tol" 'BEGIN { print v - t }')" \
+        "$(awk -v v="$2" -v t="$tol" 'BEGIN { print v + t }')" "$3"; }
 need_root_cgroups
 cat > "$WORK/p.yaml" <<Y
 jobs:
@@ -28,12 +33,12 @@ f=$R/result.json
 assert_eq "$(job "$f" sleepy '.phases | length')" 3 "short-form phases"
 for i in 0 1 2; do
         # markers prints "phase K start", sleeps 200 ms, prints "phase K end", and the
-        # next start follows at once: each short-form phase lasts 200 ms (on an idle
-        # machine within a few ms); the last one ends with the job.
-        assert_between "$(job "$f" sleepy ".phases[$i].wall_s")" 0.1 0.4 "phase $i wall (200 ms)"
+        # next start follows at once: each short-form phase lasts 200 ms; the last one
+        # ends with the job.
+        near "$(job "$f" sleepy ".phases[$i].wall_s")" 0.2 "phase $i wall (200 ms)"
         assert_eq "$(job "$f" sleepy ".phases[$i].unfinished")" false "phase $i finished"
 done
-assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .wall_s')" 0.15 1 "idle wall (300 ms)"
+near "$(job "$f" burner '.phases[] | select(.name == "idle") | .wall_s')" 0.3 "idle wall (300 ms)"
 assert_between "$(job "$f" burner '.phases[] | select(.name == "idle") | .cpu_s')" 0 0.05 "idle cpu"
 # The burn phase's CPU time is what the burner measured between its two markers
 # (CLOCK_PROCESS_CPUTIME_ID), whatever share of a core it got.

@@ -10,9 +10,11 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +139,103 @@ static void test_open_add_close(void **state) {
 
         assert_int_equal(journal_close_clean(j), 0);
         assert_false(exists(path));
+}
+
+/* One batch per group: every path checked before anything is written, the lines in
+ * order, staged lines carried by the next write (first) and dropped when never sent. */
+static void test_batch_and_stage(void **state) {
+        T *t = *state;
+        Journal *j = NULL;
+        char path[256], want[2048];
+
+        assert_int_equal(journal_open(t->jdir, "b1", &j), 0);
+        snprintf(path, sizeof path, "%s/b1.journal", t->jdir);
+        _cleanup_free_ char *header = slurp(path);
+        assert_non_null(header);
+
+        const char *bad[] = {"/sys/fs/cgroup/memory/corun/b1/s", "relative/s"};
+        assert_int_equal(journal_add_many(j, "cgroup", bad, 2), -EINVAL);
+        assert_int_equal(journal_add_many(j, "shm", bad, 1), -EINVAL);
+        assert_int_equal(journal_add_many(j, "cgroup", NULL, 1), -EINVAL);
+        _cleanup_free_ char *text = slurp(path);
+        assert_string_equal(text, header); /* a bad batch writes nothing at all */
+
+        assert_int_equal(journal_stage(j, "dir", "/tmp/corun-b1/000-s-rep0-j"), 0);
+        assert_int_equal(journal_stage(j, "dir", "rel"), -EINVAL);
+        assert_int_equal(journal_stage(j, "dir", "/tmp/a\nb"), -EINVAL);
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, header); /* staged is not written */
+
+        const char *group[] = {"/sys/fs/cgroup/cpuset/corun/b1/s", "/sys/fs/cgroup/memory/corun/b1/s",
+                               "/sys/fs/cgroup/unified/corun/b1/s"};
+        assert_int_equal(journal_add_many(j, "cgroup", group, 3), 0);
+        snprintf(want, sizeof want,
+                 "%sdir /tmp/corun-b1/000-s-rep0-j\ncgroup /sys/fs/cgroup/cpuset/corun/b1/s\n"
+                 "cgroup /sys/fs/cgroup/memory/corun/b1/s\ncgroup /sys/fs/cgroup/unified/corun/b1/s\n",
+                 header);
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, want);
+
+        /* Nothing queued: flush and an empty batch write nothing. */
+        assert_int_equal(journal_flush(j), 0);
+        assert_int_equal(journal_add_many(j, "cgroup", NULL, 0), 0);
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, want);
+
+        assert_int_equal(journal_stage(j, "dir", "/tmp/corun-b1/001-s-rep0-j"), 0);
+        assert_int_equal(journal_flush(j), 0);
+        strcat(want, "dir /tmp/corun-b1/001-s-rep0-j\n");
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, want);
+
+        /* Never flushed: never created, so never written. */
+        assert_int_equal(journal_stage(j, "dir", "/tmp/corun-b1/002-s-rep0-j"), 0);
+        journal_free(j);
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, want);
+}
+
+/* A write that fails (here: the file size limit, halfway through a line) keeps its
+ * lines queued, so a line staged before it still reaches the disk before any later
+ * call reports success; the next write starts on a fresh line. */
+static void test_failed_write_keeps_lines(void **state) {
+        T *t = *state;
+        Journal *j = NULL;
+        char path[256], want[2048];
+        struct rlimit old, lim;
+        struct stat st;
+
+        signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(journal_open(t->jdir, "f1", &j), 0);
+        snprintf(path, sizeof path, "%s/f1.journal", t->jdir);
+        _cleanup_free_ char *header = slurp(path);
+        assert_int_equal(stat(path, &st), 0);
+
+        assert_int_equal(journal_stage(j, "dir", "/tmp/corun-f1/a"), 0);
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = (rlim_t)st.st_size + 10;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        const char *g = "/sys/fs/cgroup/memory/corun/f1/s";
+        int r = journal_add(j, "cgroup", g);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        assert_int_equal(r, -EFBIG);
+        signal(SIGXFSZ, SIG_DFL);
+
+        assert_int_equal(journal_flush(j), 0);
+        snprintf(want, sizeof want, "%sdir /tmp/c\ndir /tmp/corun-f1/a\ncgroup %s\n", header, g);
+        _cleanup_free_ char *text = slurp(path);
+        assert_string_equal(text, want);
+        assert_int_equal(journal_flush(j), 0); /* sent: nothing left queued */
+        free(text);
+        text = slurp(path);
+        assert_string_equal(text, want);
+        assert_int_equal(journal_close_clean(j), 0);
 }
 
 static void test_live_runner_left_alone(void **state) {
@@ -385,6 +484,8 @@ static void test_rm_rf_careful(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_open_add_close, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_batch_and_stage, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_write_keeps_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_live_runner_left_alone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dead_by_start_time, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dead_pid_and_other_boot, setup, teardown),

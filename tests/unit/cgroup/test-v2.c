@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The v2 backend's choice on synthetic cgroup2 trees in a temp dir (fs_root): a group
  * of its own, a group shared with another process, no memory controller, the root;
- * the controller list parser; cg_probe creates nothing. The real thing (moving into
- * the leaf, limits, events) runs in the VM: tests/vm/v2.sh. No root needed. */
+ * the controller list parser; cg_probe creates nothing; a job group's statistics (the
+ * peak with and without memory.peak, memory.events.local). The real thing (moving into
+ * the leaf, limits, events, the old-kernel paths) runs in the VM: tests/vm/v2.sh,
+ * tests/vm/old-kernel.sh. No root needed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +213,91 @@ static void test_root(void **state) {
         cg_probe_done(&p);
 }
 
+/* A v2 job group as the backend sees it after setup: the manager and group are built by
+ * hand (setup_run needs a kernel), the group is a plain directory in the temp tree. */
+typedef struct FakeJob {
+        CgroupManager m;
+        Cgroup g;
+        char dir[512];
+} FakeJob;
+
+static void fake_job(T *t, FakeJob *f, bool has_peak) {
+        *f = (FakeJob){0};
+        for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
+                f->m.d.by_ctrl[c] = -1;
+        f->m.ops = &cg_v2_ops;
+        f->m.d.n = 1;
+        f->m.d.by_ctrl[CG_UNIFIED] = 0;
+        f->m.d.h[0] = (CgHierarchy){.controllers = 1u << CG_UNIFIED, .cgroup2 = true};
+        f->m.v2_has_peak = has_peak;
+        snprintf(f->dir, sizeof f->dir, "%s/sys/fs/cgroup/corun/r1/s/j", t->root);
+        mkdirs(f->dir);
+        f->m.run_path[0] = f->dir; /* only tested for NULL by cg_hier */
+        f->g = (Cgroup){.m = &f->m, .rel = "s/j", .unified_fd = -1};
+        f->g.path[0] = f->dir;
+}
+
+static uint64_t read_peak(FakeJob *f, const char *current) {
+        CgStats st = {0};
+        put(f->dir, "memory.current", current);
+        assert_int_equal(cg_v2_ops.read_stats(&f->g, &st), 0);
+        return st.memory_peak;
+}
+
+/* Before 5.19 (no memory.peak) the peak is the highest memory.current read, never less
+ * than an earlier read, and a memory.peak file is not consulted. */
+static void test_peak_sampled(void **state) {
+        T *t = *state;
+        FakeJob f;
+        fake_job(t, &f, false);
+        put(f.dir, "memory.peak", "999999\n"); /* ignored: the backend found none */
+        assert_int_equal(read_peak(&f, "1000\n"), 1000);
+        assert_int_equal(read_peak(&f, "5000\n"), 5000);
+        assert_int_equal(read_peak(&f, "2000\n"), 5000);
+        assert_int_equal(f.g.peak_sampled, 5000);
+        /* An unreadable memory.current keeps what was seen. */
+        char p[600];
+        snprintf(p, sizeof p, "%s/memory.current", f.dir);
+        assert_int_equal(unlink(p), 0);
+        CgStats st = {0};
+        assert_int_equal(cg_v2_ops.read_stats(&f.g, &st), 0);
+        assert_int_equal(st.memory_peak, 5000);
+}
+
+/* With memory.peak the kernel's figure is the peak; a group where it cannot be read
+ * (vanished, empty) falls back to the samples rather than reporting 0. */
+static void test_peak_kernel(void **state) {
+        T *t = *state;
+        FakeJob f;
+        fake_job(t, &f, true);
+        put(f.dir, "memory.peak", "9000\n");
+        assert_int_equal(read_peak(&f, "3000\n"), 9000);
+        put(f.dir, "memory.peak", "");
+        assert_int_equal(read_peak(&f, "4000\n"), 4000);
+}
+
+/* The job's own events (memory.events.local, 5.2+) when the kernel has them, else the
+ * subtree's memory.events. */
+static void test_events_local(void **state) {
+        T *t = *state;
+        FakeJob f;
+        CgStats st = {0};
+        fake_job(t, &f, true);
+        put(f.dir, "memory.events", "low 0\nhigh 7\nmax 2\noom 1\noom_kill 1\n");
+        put(f.dir, "memory.events.local", "low 0\nhigh 3\nmax 0\noom 0\noom_kill 0\n");
+        assert_int_equal(cg_v2_ops.read_stats(&f.g, &st), 0);
+        assert_int_equal(st.events_high, 3);
+        assert_int_equal(st.events_oom_kill, 0);
+        char p[600];
+        snprintf(p, sizeof p, "%s/memory.events.local", f.dir);
+        assert_int_equal(unlink(p), 0);
+        st = (CgStats){0};
+        assert_int_equal(cg_v2_ops.read_stats(&f.g, &st), 0);
+        assert_int_equal(st.events_high, 7);
+        assert_int_equal(st.events_max, 2);
+        assert_int_equal(st.events_oom_kill, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_controller_lists, setup, teardown),
@@ -218,6 +305,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_memory_controller, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_peak_sampled, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_peak_kernel, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_events_local, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include "report/compare.h"
 #include "report/csv.h"
 #include "report/html.h"
+#include "report/slowdown.h"
+#include "report/summary.h"
 #include "util/macros.h"
 
 static JobResult *add_job(RunResult *run, const char *name, const char *base, double wall) {
@@ -177,6 +179,39 @@ static void test_series_and_solo(void **state) {
         result_free(r);
 }
 
+/* Baselines made for two scenarios: each scenario is compared with its own; a third
+ * scenario without baselines borrows the first one. */
+static void test_solo_for(void **state) {
+        Result *r = result_new();
+        RunResult *run = add_run(r, "solo", 0, true);
+        run->solo_for = strdup("excl");
+        add_job(run, "w", "w", 1.0);
+        run = add_run(r, "solo", 0, true);
+        run->solo_for = strdup("shared");
+        add_job(run, "w", "w", 2.0);
+        add_job(add_run(r, "excl", 0, false), "w", "w", 1.5);
+        add_job(add_run(r, "shared", 0, false), "w", "w", 3.0);
+        add_job(add_run(r, "other", 0, false), "w", "w", 4.0);
+        JobSeries *s = NULL;
+        Slowdowns *d = NULL;
+        size_t n = 0;
+        assert_int_equal(report_job_series(r, &s, &n), 0);
+        assert_int_equal(n, 5);
+        assert_string_equal(s[0].config, "solo (excl)");
+        assert_string_equal(s[1].config, "solo (shared)");
+        assert_ptr_equal(report_job_series_solo(s, n, &s[2]), &s[0]);
+        assert_ptr_equal(report_job_series_solo(s, n, &s[3]), &s[1]);
+        assert_ptr_equal(report_job_series_solo(s, n, &s[4]), &s[0]);
+        assert_int_equal(report_slowdowns(s, n, &d), 0);
+        assert_int_equal(d->n_configs, 3);
+        assert_float_equal(d->configs[0].metrics->jobs[0].slowdown, 1.5, 1e-12);
+        assert_float_equal(d->configs[1].metrics->jobs[0].slowdown, 1.5, 1e-12);
+        assert_float_equal(d->configs[2].metrics->jobs[0].slowdown, 4.0, 1e-12);
+        slowdowns_free(d);
+        report_job_series_free(s, n);
+        result_free(r);
+}
+
 /* One run, two jobs: a name that needs quoting and a phase only one of them reached. */
 static Result *make_csv_result(void) {
         Result *r = result_new();
@@ -199,11 +234,11 @@ static Result *make_csv_result(void) {
 
 static const char golden_csv[] =
         "scenario,repetition,solo,replicas,params,job,base_name,reason,exit_code,signal,wall_s,user_s,sys_s,"
-        "peak_bytes,pss_peak_bytes,memory_limit,cpus,phase:load\n"
+        "peak_bytes,pss_peak_bytes,memory_limit,cpus,slowdown,priority,frozen_s,phase:load,slowdown:load\n"
         "mix,1,false,1,\"size=1G,mode=a\",\"a,\"\"b\"\"\",a,exit,0,,2.000000,1.000000,0.250000,1048576,"
         "524288,"
-        "2097152,0-1,0.500000\n"
-        "mix,1,false,1,\"size=1G,mode=a\",c,c,oom,,9,1.000000,0.500000,0.250000,0,0,,,\n";
+        "2097152,0-1,,,0.000000,0.500000,\n"
+        "mix,1,false,1,\"size=1G,mode=a\",c,c,oom,,9,1.000000,0.500000,0.250000,0,0,,,,,0.000000,,\n";
 
 static void test_csv_golden(void **state) {
         Result *r = make_csv_result();
@@ -266,13 +301,137 @@ static void test_html_structure_and_escaping(void **state) {
         result_free(r);
 }
 
+static PhaseResult *add_phase(JobResult *j, const char *name, double wall) {
+        PhaseResult *p = job_result_add_phase(j);
+        assert_non_null(p);
+        p->name = strdup(name);
+        p->wall_s = wall;
+        return p;
+}
+
+/* Two repetitions of a solo baseline and of two copies side by side, with phases:
+ *   solo w:    wall 1.0, 1.2 -> median 1.1;  burn 0.8, 1.0 -> median 0.9
+ *   w#1:       wall 2.2, 2.2 -> 2.2 / 1.1 = 2.0;  burn 1.8, 1.8 -> 1.8 / 0.9 = 2.0
+ *   w#2:       wall 3.3 (rep 1 OOM-killed: left out) -> 3.0;  burn twice, 1.2 + 1.5 = 2.7 -> 3.0
+ *   STP = 1/2 + 1/3, ANTT = (2 + 3) / 2 = 2.5, max 3.0 (w#2) */
+static Result *make_phased(void) {
+        Result *r = result_new();
+        const double solo_wall[] = {1.0, 1.2}, solo_burn[] = {0.8, 1.0};
+        for (unsigned rep = 0; rep < 2; rep++) {
+                add_phase(add_job(add_run(r, "solo", rep, true), "w", "w", solo_wall[rep]), "burn",
+                          solo_burn[rep]);
+                RunResult *run = add_run(r, "crowded", rep, false);
+                run->replicas = 2;
+                JobResult *j = add_job(run, "w#1", "w", 2.2);
+                add_phase(j, "burn", 1.8);
+                if (rep == 1)
+                        add_phase(j, "tail", 0.1)->unfinished = true;
+                j = add_job(run, "w#2", "w", 3.3);
+                add_phase(j, "burn", 1.2);
+                add_phase(j, "burn", 1.5);
+                if (rep == 1) {
+                        j->reason = REASON_OOM;
+                        j->exit_code = -1;
+                        j->signal = 9;
+                }
+        }
+        return r;
+}
+
+static void test_phase_slowdowns(void **state) {
+        Result *r = make_phased();
+        JobSeries *s = NULL;
+        Slowdowns *d = NULL;
+        size_t n = 0;
+        double t;
+
+        assert_int_equal(report_job_series(r, &s, &n), 0);
+        assert_int_equal(n, 3);
+        /* The unfinished phase counts nowhere; the phase seen twice counts its total. */
+        assert_int_equal(s[1].n_phases, 1);
+        assert_string_equal(s[1].phases[0].name, "burn");
+        assert_int_equal(s[1].phases[0].n, 2);
+        assert_int_equal(s[2].n, 1);
+        assert_float_equal(s[2].phases[0].wall[0], 2.7, 1e-12);
+        assert_false(report_phase_time(&r->runs[3].jobs[0], "tail", &t));
+        assert_true(report_phase_time(&r->runs[1].jobs[1], "burn", &t));
+        assert_float_equal(t, 2.7, 1e-12);
+
+        assert_int_equal(report_slowdowns(s, n, &d), 0);
+        assert_int_equal(d->n_configs, 1);
+        assert_string_equal(d->configs[0].config, "crowded r=2");
+        assert_int_equal(d->n_with_baseline, 2);
+        assert_int_equal(d->n_phase_rows, 2);
+        const Interference *m = d->configs[0].metrics;
+        assert_float_equal(m->jobs[0].slowdown, 2.0, 1e-12);
+        assert_float_equal(m->jobs[1].slowdown, 3.0, 1e-12);
+        assert_float_equal(m->jobs[0].phases[0].slowdown, 2.0, 1e-12);
+        assert_float_equal(m->jobs[1].phases[0].slowdown, 3.0, 1e-12);
+        assert_float_equal(m->jobs[1].phases[0].t_solo, 0.9, 1e-12);
+        assert_float_equal(m->stp, 0.5 + 1.0 / 3, 1e-12);
+        assert_float_equal(m->antt, 2.5, 1e-12);
+        assert_int_equal(m->max_job, 1);
+        slowdowns_free(d);
+        report_job_series_free(s, n);
+
+        /* The HTML per-phase table, summary.md and results.csv show the same figures. */
+        char *html = RENDER(report_html(r, NULL, f));
+        assert_non_null(strstr(html, "<table class=\"phase-slowdown\">"));
+        assert_int_equal(count(html, "<svg class=\"pbar\""), 2);
+        assert_non_null(strstr(html, "<td class=\"num bad\">3.00×</td>"));
+        assert_non_null(strstr(html, "3.00× (w#2)"));
+        free(html);
+
+        char *md = RENDER(report_summary_markdown(r, f));
+        assert_non_null(strstr(md, "## Slowdown against solo"));
+        assert_non_null(strstr(md, "| crowded r=2 | 2 | 0.83 | 2.50 | 3.00x (w#2) |"));
+        assert_non_null(strstr(md, "### Per phase"));
+        assert_non_null(strstr(md, "| crowded r=2 | w#1 | burn | "));
+        assert_int_equal(count(md, "| 2.00x |"), 2); /* w#1: whole job and phase */
+        assert_int_equal(count(md, "| 3.00x |"), 2);
+        free(md);
+
+        char *txt = RENDER(report_summary_table(r, f, false));
+        assert_non_null(strstr(txt, "  crowded r=2: ANTT 2.50, STP 0.83, max 3.00x (w#2)\n"));
+        free(txt);
+
+        char *csv = RENDER(report_csv(r, f));
+        assert_non_null(
+                strstr(csv, ",cpus,slowdown,priority,frozen_s,phase:burn,phase:tail,slowdown:burn,slowdown:tail\n"));
+        /* solo rows and the OOM-killed instance have no slowdown; w#1 rep 1 has no tail time */
+        assert_non_null(
+                strstr(csv, "\nsolo,0,true,1,,w,w,exit,0,,1.000000,0.500000,0.250000,0,0,,,,,0.000000,0.800000,,,\n"));
+        assert_non_null(strstr(
+                csv, ",w#1,w,exit,0,,2.200000,1.100000,0.250000,0,0,,,2.000000,,0.000000,1.800000,,2.000000,\n"));
+        assert_non_null(strstr(
+                csv, ",w#2,w,exit,0,,3.300000,1.650000,0.250000,0,0,,,3.000000,,0.000000,2.700000,,3.000000,\n"));
+        assert_non_null(strstr(csv, ",w#2,w,oom,,9,3.300000,1.650000,0.250000,0,0,,,,,0.000000,2.700000,,,\n"));
+        free(csv);
+        result_free(r);
+}
+
+static void test_summary_without_baselines(void **state) {
+        const double t[] = {1.0, 1.1};
+        Result *r = make("k", 2, t);
+        char *md = RENDER(report_summary_markdown(r, f));
+        assert_null(strstr(md, "Slowdown"));
+        free(md);
+        char *txt = RENDER(report_summary_table(r, f, false));
+        assert_null(strstr(txt, "slowdown"));
+        free(txt);
+        result_free(r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_compare_verdicts),
                 cmocka_unit_test(test_compare_missing_and_failed),
                 cmocka_unit_test(test_series_and_solo),
+                cmocka_unit_test(test_solo_for),
                 cmocka_unit_test(test_csv_golden),
                 cmocka_unit_test(test_html_structure_and_escaping),
+                cmocka_unit_test(test_phase_slowdowns),
+                cmocka_unit_test(test_summary_without_baselines),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

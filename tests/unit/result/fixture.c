@@ -150,6 +150,7 @@ Result *fixture_full(void) {
         run->scenario = xstrdup("solo");
         run->repetition = 0;
         run->solo = true;
+        run->solo_for = xstrdup("crowded");
         run->replicas = 1;
         run->started_s = 0.125;
         run->ended_s = 11.5;
@@ -186,6 +187,11 @@ Result *fixture_full(void) {
         j->applied_pids_max = UINT64_MAX;
         free(j->priority);
         j->priority = xstrdup("low");
+        j->applied_memory_high_bytes = UINT64_C(200) << 20;
+        j->memory_high_emulated = true;
+        j->applied_cpu_weight = 25;
+        j->frozen_s = 1.75;
+        j->freezes = 3;
 
         j = add_job(run, "slow", "slow", 4);
         j->reason = REASON_TIMEOUT;
@@ -206,12 +212,14 @@ Result *fixture_full(void) {
         assert_non_null(ev);
         ev->t_s = 30.5;
         ev->job = xstrdup("hog");
-        ev->action = xstrdup("throttle");
-        ev->detail = xstrdup("memory.high 512 MiB -> 256 MiB");
+        ev->action = xstrdup("freeze");
+        ev->detail = xstrdup("memory 231 MiB is 15% above its high mark 200 MiB");
+        ev->run = 1;
+        ev->duration_s = 0.5;
         ev = result_add_event(r);
         assert_non_null(ev);
         ev->t_s = 31.25;
-        ev->action = xstrdup("release");
+        ev->action = xstrdup("freeze");
 
         assert_int_equal(result_add_warning(r, "cpu0: governor is powersave"), 0);
         assert_int_equal(result_add_warning(r, "backend v1: memory.peak is approximated by max_usage"), 0);

@@ -122,6 +122,12 @@ static void assert_job_same(const JobResult *a, const JobResult *b) {
         assert_int_equal(a->applied_swap_bytes, b->applied_swap_bytes);
         assert_int_equal(a->applied_pids_max, b->applied_pids_max);
         assert_int_equal(a->memory_enforced, b->memory_enforced);
+        assert_int_equal(a->applied_memory_high_bytes, b->applied_memory_high_bytes);
+        assert_int_equal(a->applied_memory_low_bytes, b->applied_memory_low_bytes);
+        assert_int_equal(a->applied_cpu_weight, b->applied_cpu_weight);
+        assert_int_equal(a->memory_high_emulated, b->memory_high_emulated);
+        assert_dbl_same(a->frozen_s, b->frozen_s);
+        assert_int_equal(a->freezes, b->freezes);
         assert_str_same(a->priority, b->priority);
         assert_int_equal(a->n_phases, b->n_phases);
         for (size_t i = 0; i < a->n_phases; i++) {
@@ -177,6 +183,7 @@ static void assert_result_same(const Result *a, const Result *b) {
                 assert_str_same(x->scenario, y->scenario);
                 assert_int_equal(x->repetition, y->repetition);
                 assert_int_equal(x->solo, y->solo);
+                assert_str_same(x->solo_for, y->solo_for);
                 assert_int_equal(x->replicas, y->replicas);
                 assert_str_same(x->params, y->params);
                 assert_dbl_same(x->started_s, y->started_s);
@@ -191,6 +198,8 @@ static void assert_result_same(const Result *a, const Result *b) {
                 assert_str_same(a->events[i].job, b->events[i].job);
                 assert_str_same(a->events[i].action, b->events[i].action);
                 assert_str_same(a->events[i].detail, b->events[i].detail);
+                assert_int_equal(a->events[i].run, b->events[i].run);
+                assert_dbl_same(a->events[i].duration_s, b->events[i].duration_s);
         }
         assert_int_equal(result_n_warnings(a), result_n_warnings(b));
         for (size_t i = 0; i < result_n_warnings(a); i++)

@@ -198,7 +198,7 @@ static void test_all_flags(void **state) {
         assert_string_equal(j->group, "nogroup");
         assert_int_equal(j->stop_signal, SIGINT);
         assert_int_equal(j->grace_usec, 5 * USEC_PER_SEC);
-        assert_int_equal(j->priority, PRIORITY_LOW);
+        assert_int_equal(j->limits.priority, PRIORITY_LOW);
         assert_string_equal(s->name, "myrun");
         assert_string_equal(s->results_dir, "out/dir");
         assert_true(s->keep);

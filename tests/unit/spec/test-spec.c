@@ -173,7 +173,7 @@ static void test_every_key(void **state) {
         assert_int_equal(j->cpu_timeout_usec, 90 * 60 * USEC_PER_SEC);
         assert_int_equal(j->stop_signal, SIGINT);
         assert_int_equal(j->grace_usec, 30 * USEC_PER_SEC);
-        assert_int_equal(j->priority, PRIORITY_HIGH);
+        assert_int_equal(j->limits.priority, PRIORITY_HIGH);
         assert_int_equal(j->n_phases, 2);
         assert_string_equal(j->phases[0].name, "p1");
         assert_string_equal(j->phases[0].start, "p1: start");
@@ -292,7 +292,7 @@ static void test_defaults(void **state) {
         assert_int_equal(j->cpu_timeout_usec, USEC_INFINITY);
         assert_int_equal(j->stop_signal, SIGTERM);
         assert_int_equal(j->grace_usec, 10 * USEC_PER_SEC);
-        assert_int_equal(j->priority, PRIORITY_NORMAL);
+        assert_int_equal(j->limits.priority, PRIORITY_NORMAL);
         assert_int_equal(j->n_phases, 0);
         assert_int_equal(j->n_metrics, 0);
         assert_null(j->timestamp.regex);
@@ -344,7 +344,7 @@ static void test_defaults_merge(void **state) {
         assert_int_equal(a->limits.memory_max, UINT64_C(1) << 30);
         assert_int_equal(b->limits.memory_max, UINT64_C(2) << 30);
         assert_int_equal(a->limits.cpus.count, 2);
-        assert_int_equal(a->priority, PRIORITY_LOW);
+        assert_int_equal(a->limits.priority, PRIORITY_LOW);
         assert_string_equal(a->env[0], "A=a");
         assert_string_equal(a->env[1], "B=job");
         assert_string_equal(a->env[2], "C=c");
@@ -458,13 +458,13 @@ static void test_unknown_keys(void **state) {
         check_error(
                 "jobs: {a: {command: x}}\nscenarios: {s: {colour: red}}\n",
                 "t.yaml:2:17: unknown key 'colour' in scenario 's'; expected one of: cpus, smt, memory, "
-                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, jobs, solo, setup, "
                 "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         /* A job key is not a scenario key. */
         check_error(
                 "jobs: {a: {command: x}}\nscenarios: {s: {timeout: 1s}}\n",
                 "t.yaml:2:17: unknown key 'timeout' in scenario 's'; expected one of: cpus, smt, memory, "
-                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, jobs, solo, setup, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, jobs, solo, setup, "
                 "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         check_error("jobs: {a: {command: x, cpus: {shard: 0-1}}}\n",
                     "t.yaml:1:31: unknown key 'shard' in cpus; did you mean 'shared'?");
@@ -806,6 +806,52 @@ static void test_enums(void **state) {
         assert_int_equal(backend_kind_from_string("V2"), _BACKEND_INVALID);
 }
 
+
+static void test_priority_and_protector(void **state) {
+        /* A scenario's priority overrides its jobs' (like its limits); the protector's
+         * knobs are top-level keys with documented defaults. */
+        Spec *s = parse_ok("jobs:\n"
+                           "  h: {command: x, priority: high}\n"
+                           "  l: {command: y, priority: low}\n"
+                           "scenarios:\n"
+                           "  baseline: {jobs: [h, l], priority: normal}\n"
+                           "  protected: {jobs: [h, l]}\n"
+                           "protector_threshold: 5%\n"
+                           "protector_quantum: 500ms\n"
+                           "protector_max_throttle: 90\n"
+                           "protector_interval: 50ms\n"
+                           "protector: on\n");
+        assert_int_equal(s->jobs[0].limits.priority, PRIORITY_HIGH);
+        assert_true(s->jobs[0].limits.priority_set);
+        assert_int_equal(s->scenarios[0].limits.priority, PRIORITY_NORMAL);
+        assert_true(s->scenarios[0].limits.priority_set);
+        assert_false(s->scenarios[1].limits.priority_set);
+        assert_int_equal(s->protector.mode, PROTECTOR_ON);
+        assert_float_equal(s->protector.threshold, 0.05, 1e-9);
+        assert_int_equal(s->protector.quantum_usec, 500 * USEC_PER_MSEC);
+        assert_float_equal(s->protector.max_share, 0.90, 1e-9);
+        assert_int_equal(s->protector.interval_usec, 50 * USEC_PER_MSEC);
+        spec_free(s);
+
+        s = parse_ok("jobs: {a: {command: x}}\n");
+        assert_int_equal(s->protector.mode, PROTECTOR_AUTO);
+        assert_float_equal(s->protector.threshold, 0.10, 1e-9);
+        assert_int_equal(s->protector.quantum_usec, 2 * USEC_PER_SEC);
+        assert_float_equal(s->protector.max_share, 0.80, 1e-9);
+        assert_int_equal(s->protector.interval_usec, 100 * USEC_PER_MSEC);
+        spec_free(s);
+
+        check_error("jobs: {a: {command: x}}\nprotector_max_throttle: 100%\n",
+                    "t.yaml:2:25: protector_max_throttle: expected a percentage from 1 to 99 like 80%, got '100%'");
+        check_error("jobs: {a: {command: x}}\nprotector_quantum: 5ms\n",
+                    "t.yaml:2:20: protector_quantum: expected a duration from 10ms to 60s like 2s or 500ms, got '5ms'");
+        check_error("jobs: {a: {command: x}}\nprotector: maybe\n",
+                    "t.yaml:2:12: protector: expected auto, on or off, got 'maybe'");
+        check_error("jobs: {a: {command: x}}\nscenarios: {s: {jobs: [a], priority: urgent}}\n",
+                    "t.yaml:2:38: priority: expected high, normal or low, got 'urgent'");
+        (void)state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_key),
@@ -824,6 +870,7 @@ int main(void) {
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_error_done_null_safe),
                 cmocka_unit_test(test_enums),
+                cmocka_unit_test(test_priority_and_protector),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "stats/interference.h"
 #include "util/macros.h"
@@ -111,12 +112,75 @@ static void test_slowdown_and_errors(void **state) {
         assert_null(interference_free(NULL));
 }
 
+static void test_pair_phases(void **state) {
+        /* Shared runs saw load, compute, load (again: counts once) and write; the solo
+         * runs saw compute, load and verify. */
+        const NamedSamples shared[] = {
+                {"load", S(1.0, 3.0)},
+                {"compute", S(4.0, 6.0, 5.0)},
+                {"load", S(100.0)},
+                {"write", S(1.0)},
+        };
+        const NamedSamples solo[] = {
+                {"compute", S(2.0, 2.5)},
+                {"load", S(0.5)},
+                {"verify", S(1.0)},
+        };
+        InterferencePhaseInput *in = NULL;
+        size_t n = 0;
+
+        assert_int_equal(interference_pair_phases(shared, 4, solo, 3, &in, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(in[0].name, "load");
+        assert_int_equal(in[0].shared.n, 2);
+        assert_int_equal(in[0].solo.n, 1);
+        assert_string_equal(in[1].name, "compute");
+        assert_string_equal(in[2].name, "write");
+        assert_int_equal(in[2].solo.n, 0);
+        assert_string_equal(in[3].name, "verify");
+        assert_int_equal(in[3].shared.n, 0);
+
+        /* Per phase: median shared / median solo.
+         *   load    median(1, 3) = 2   / 0.5               = 4
+         *   compute median(4,6,5) = 5  / median(2, 2.5) = 2.25 -> 2.2222...
+         *   write, verify: one side missing -> NAN */
+        const InterferenceJobInput job = {
+                .name = "j", .shared = S(10.0), .solo = S(4.0), .phases = in, .n_phases = n};
+        Interference *res = NULL;
+        assert_int_equal(interference_compute(&job, 1, &res), 0);
+        assert_close(res->jobs[0].slowdown, 2.5);
+        assert_int_equal(res->jobs[0].n_phases, 4);
+        assert_close(res->jobs[0].phases[0].t_shared, 2.0);
+        assert_close(res->jobs[0].phases[0].slowdown, 4.0);
+        assert_close(res->jobs[0].phases[1].t_solo, 2.25);
+        assert_close(res->jobs[0].phases[1].slowdown, 5.0 / 2.25);
+        assert_true(isnan(res->jobs[0].phases[2].slowdown));
+        assert_close(res->jobs[0].phases[2].t_shared, 1.0);
+        assert_true(isnan(res->jobs[0].phases[3].slowdown));
+        assert_true(isnan(res->jobs[0].phases[3].t_shared));
+        assert_close(res->jobs[0].phases[3].t_solo, 1.0);
+        /* Phases do not enter the system metrics. */
+        assert_close(res->stp, 0.4);
+        assert_close(res->antt, 2.5);
+        interference_free(res);
+        free(in);
+
+        /* No phases at all; a NULL name is a programming error reported as -EINVAL. */
+        in = (InterferencePhaseInput *)1;
+        assert_int_equal(interference_pair_phases(NULL, 0, NULL, 0, &in, &n), 0);
+        assert_null(in);
+        assert_int_equal(n, 0);
+        const NamedSamples bad[] = {{NULL, S(1.0)}};
+        assert_int_equal(interference_pair_phases(shared, 1, bad, 1, &in, &n), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_two_jobs),
                 cmocka_unit_test(test_speedup_and_max),
                 cmocka_unit_test(test_missing_baseline),
                 cmocka_unit_test(test_slowdown_and_errors),
+                cmocka_unit_test(test_pair_phases),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

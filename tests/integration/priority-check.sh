@@ -1,0 +1,40 @@
+# The memory-priority experiment's verdict (sourced after lib.sh; used on the host by
+# runner/priority.sh and in the VM by tests/vm/priority.sh):
+#   check_priority RESULT_JSON HIGH_MEMORY_LOW LOW_MEMORY_HIGH
+# Every job exits 0 and nothing is OOM-killed; in `protected` HIGH finishes within 20 %
+# of its solo time (the baseline made for `protected`) and both LOW jobs after it; in
+# `baseline` HIGH's slowdown is within 25 % of the LOW jobs' mean; the static knobs, as
+# read back from the kernel: HIGH's mark lifted, its memory.low (v1 soft limit) = the
+# given bytes, cpu weight 400; LOW's mark = the given bytes, weight 25. Sets ph, phs,
+# pl1, pl2 (protected times) and sh_, sl (baseline slowdowns) for the caller's message.
+check_priority() {
+        _f=$1
+        # _t SCENARIO JOB: the job's wall time there; _ts: in the solo run made for it
+        _t() { json "$_f" "[.runs[] | select(.solo | not) | select(.scenario == \"$1\") | .jobs[] | select(.name == \"$2\") | .wall_s][0]"; }
+        _ts() { json "$_f" "[.runs[] | select(.solo and .solo_for == \"$1\") | .jobs[] | select(.name == \"$2\") | .wall_s][0]"; }
+        pj() { json "$_f" "[.runs[] | select(.scenario == \"protected\") | .jobs[] | select(.name == \"$1\") | $2][0]"; }
+
+        assert_eq "$(json "$_f" '[.runs[].jobs[] | select(.reason != "exit" or .exit_code != 0)] | length')" 0 \
+                "every job exits 0"
+        assert_eq "$(json "$_f" '[.runs[].jobs[] | .memory.events.oom_kill] | add')" 0 "no OOM kill"
+
+        ph=$(_t protected high) phs=$(_ts protected high) pl1=$(_t protected low1) pl2=$(_t protected low2)
+        awk -v a="$ph" -v b="$phs" 'BEGIN { exit !(b > 0 && a / b <= 1.20) }' ||
+                fail "protected: HIGH took $ph s against $phs s solo, more than 20 % over"
+        awk -v h="$ph" -v a="$pl1" -v b="$pl2" 'BEGIN { exit !(a > h && b > h) }' ||
+                fail "protected: LOW jobs ($pl1 s, $pl2 s) should finish after HIGH ($ph s)"
+
+        sh_=$(awk -v a="$(_t baseline high)" -v b="$(_ts baseline high)" 'BEGIN { print a / b }')
+        sl=$(awk -v a="$(_t baseline low1)" -v b="$(_ts baseline low1)" -v c="$(_t baseline low2)" \
+                -v d="$(_ts baseline low2)" 'BEGIN { print (a / b + c / d) / 2 }')
+        awk -v h="$sh_" -v l="$sl" 'BEGIN { d = h / l; exit !(d >= 0.75 && d <= 1.25) }' ||
+                fail "baseline: HIGH's slowdown $sh_ is not within 25 % of the LOW jobs' $sl"
+
+        assert_eq "$(pj high '.priority')" high "protected high priority"
+        assert_eq "$(pj high '.applied.memory_high_bytes')" null "HIGH's high mark lifted"
+        assert_eq "$(pj high '.applied.memory_low_bytes')" "$2" "HIGH's memory.low / soft limit"
+        assert_eq "$(pj high '.applied.cpu_weight')" 400 "HIGH's cpu weight"
+        assert_eq "$(pj high '.freezes')" 0 "HIGH is never frozen"
+        assert_eq "$(pj low1 '.applied.memory_high_bytes')" "$3" "LOW's high mark"
+        assert_eq "$(pj low1 '.applied.cpu_weight')" 25 "LOW's cpu weight"
+}
