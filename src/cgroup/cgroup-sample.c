@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
@@ -97,5 +98,35 @@ int cg_read_memory_pressure(const Cgroup *g, CgPressure *ret) {
                         ret->count += v;
         } else if (cg_read_u64(g->path[mi], "memory.failcnt", &v) >= 0)
                 ret->count = v;
+        return 0;
+}
+
+int cg_open_pressure_eventfd(const Cgroup *g, const char *level, int *ret_fd) {
+        int mi = cg_hier(g->m, CG_MEMORY);
+        char buf[64];
+
+        *ret_fd = -1;
+        if (mi < 0 || g->m->d.h[mi].cgroup2)
+                return -EOPNOTSUPP; /* v2 has PSI triggers instead */
+        _cleanup_close_ int level_fd = open_in(g->path[mi], "memory.pressure_level");
+        if (level_fd < 0)
+                return level_fd;
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s/cgroup.event_control", g->path[mi]) >= (int)sizeof p)
+                return -ENAMETOOLONG;
+        _cleanup_close_ int ctl_fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (ctl_fd < 0)
+                return negative_errno();
+        _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return negative_errno();
+        /* "<event fd> <pressure_level fd> <level>": the kernel keeps its own references,
+         * so only the eventfd has to stay open. */
+        int n = snprintf(buf, sizeof buf, "%d %d %s", efd, level_fd, level);
+        if (n < 0 || n >= (int)sizeof buf)
+                return -EINVAL;
+        if (write(ctl_fd, buf, (size_t)n) != n)
+                return negative_errno();
+        *ret_fd = TAKE_FD(efd);
         return 0;
 }

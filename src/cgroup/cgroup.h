@@ -193,3 +193,7 @@ typedef struct CgPressure {
         uint64_t count;
 } CgPressure;
 int cg_read_memory_pressure(const Cgroup *g, CgPressure *ret);
+/* v1 without PSI: an eventfd the kernel signals at each memory pressure notification of
+ * `level` ("low", "medium" or "critical") for the group (memory.pressure_level through
+ * cgroup.event_control). -EOPNOTSUPP on cgroup2. The caller owns and closes the fd. */
+int cg_open_pressure_eventfd(const Cgroup *g, const char *level, int *ret_fd);

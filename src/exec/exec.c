@@ -46,6 +46,7 @@ typedef enum SourceKind {
         SRC_STDERR,
         SRC_TIMER,
         SRC_PROTECT,
+        SRC_PRESSURE,
 } SourceKind;
 
 typedef struct Job Job;
@@ -77,7 +78,9 @@ struct Job {
         CgApplied applied;
         SpawnResult sp;
         int out_fd, err_fd, log_out, log_err, timer_fd;
-        Source s_pid, s_out, s_err, s_timer;
+        int press_fd;           /* v1 without PSI: memory pressure notifications (HIGH jobs) */
+        uint64_t press_events;  /* how many came */
+        Source s_pid, s_out, s_err, s_timer, s_press;
         uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
         StopReason stop;
         bool killed_by_us;
@@ -451,7 +454,7 @@ static void protect_on_tick(Runner *R) {
                 if (p->priority == PRIORITY_HIGH && cg_read_memory_pressure(j->cg, &cp) >= 0) {
                         p->has_stall = cp.has_stall;
                         p->stall_usec = cp.stall_usec;
-                        p->pressure_count = cp.count;
+                        p->pressure_count = cp.count + j->press_events;
                 }
         }
         size_t k = protect_tick(&R->pcfg, R->prot, R->n_jobs, now, R->prot_actions);
@@ -699,7 +702,7 @@ static void job_sample(Runner *R, Job *j, uint64_t now) {
 /* ---- job lifecycle ---- */
 
 static void job_close(Runner *R, Job *j) {
-        int *fds[] = {&j->out_fd, &j->err_fd, &j->timer_fd, &j->sp.pidfd, &j->mem_fd, &j->cpu_fd};
+        int *fds[] = {&j->out_fd, &j->err_fd, &j->timer_fd, &j->sp.pidfd, &j->mem_fd, &j->cpu_fd, &j->press_fd};
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 if (*fds[i] >= 0) {
                         epoll_ctl(R->epfd, EPOLL_CTL_DEL, *fds[i], NULL);
@@ -1077,6 +1080,14 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
                 return set_error(R, "cannot write the journal: %s", strerror(-r));
         if (mkdir(j->scratch, 0777) < 0 && errno != EEXIST)
                 return set_error(R, "cannot create scratch dir %s: %m", j->scratch);
+        /* A HIGH job's memory pressure without PSI (v1 on kernels built or booted without
+         * it): the kernel's "medium" notifications count like memory events. */
+        if (R->prot && j->pj->limits.priority == PRIORITY_HIGH && !cg_manager_has_psi(R->cgm) &&
+            cg_open_pressure_eventfd(j->cg, "medium", &j->press_fd) >= 0 &&
+            epoll_add(R, j->press_fd, &j->s_press, SRC_PRESSURE, j) < 0) {
+                close(j->press_fd);
+                j->press_fd = -1;
+        }
         /* A high mark the kernel did not take (v1 has no memory.high) is the protector's. */
         if (lim.memory_high != LIMIT_MAX && j->applied.memory_high == LIMIT_MAX) {
                 if (R->prot)
@@ -1322,7 +1333,7 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
         for (size_t i = 0; i < run->n_jobs; i++) {
                 jobs[i] = (Job){.pj = &run->jobs[i], .state = JOB_QUEUED};
                 jobs[i].out_fd = jobs[i].err_fd = jobs[i].log_out = jobs[i].log_err = jobs[i].timer_fd = -1;
-                jobs[i].mem_fd = jobs[i].cpu_fd = -1;
+                jobs[i].mem_fd = jobs[i].cpu_fd = jobs[i].press_fd = -1;
                 jobs[i].sp.pidfd = -1;
                 jobs[i].index = i;
         }
@@ -1407,6 +1418,12 @@ static int run_one(Runner *R, size_t run_index, const PlanRun *run) {
                         case SRC_PROTECT:
                                 protect_on_tick(R);
                                 break;
+                        case SRC_PRESSURE: {
+                                uint64_t v;
+                                if (read(j->press_fd, &v, sizeof v) == (ssize_t)sizeof v)
+                                        j->press_events += v;
+                                break;
+                        }
                         }
                 }
         }

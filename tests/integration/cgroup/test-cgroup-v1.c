@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -321,6 +322,53 @@ static void test_oom(void) {
                (unsigned long long)(st.memory_peak / MiB));
 }
 
+/* memory.pressure_level notifications (the protector's signal on v1 without PSI): a child
+ * re-reading a file through a page cache its limit cannot hold makes the kernel reclaim,
+ * and the eventfd counts "low" notifications. */
+static void test_pressure_events(const char *dir) {
+        char file[4096];
+        snprintf(file, sizeof file, "%s/pressure-file", dir);
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        CHECK(fd >= 0, "create %s: %m", file);
+        static char block[1 << 20];
+        memset(block, 'x', sizeof block);
+        for (int i = 0; i < 48; i++)
+                CHECK(write(fd, block, sizeof block) == (ssize_t)sizeof block, "write: %m");
+        CHECK(fsync(fd) == 0, "fsync");
+        /* Out of the page cache, so that the child's reads are charged to its group. */
+        CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0, "fadvise");
+        close(fd);
+
+        Cgroup *g = make_group("scen/pressure", NULL, 16 * MiB, LIMIT_MAX, NULL);
+        int efd;
+        int r = cg_open_pressure_eventfd(g, "low", &efd);
+        CHECK(r == 0, "cg_open_pressure_eventfd: %s", strerror(-r));
+        pid_t pid = spawn_in(g, false);
+        if (pid == 0) {
+                for (int pass = 0; pass < 3; pass++) {
+                        int in = open(file, O_RDONLY | O_CLOEXEC);
+                        if (in < 0)
+                                _exit(97);
+                        while (read(in, block, sizeof block) > 0)
+                                ;
+                        close(in);
+                }
+                _exit(0);
+        }
+        int status;
+        CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "reader failed (status 0x%x)", status);
+        uint64_t n = 0;
+        struct pollfd pfd = {.fd = efd, .events = POLLIN};
+        CHECK(poll(&pfd, 1, 2000) == 1, "no memory pressure notification after reading 3 x 48 MiB under 16 MiB");
+        CHECK(read(efd, &n, sizeof n) == (ssize_t)sizeof n && n > 0, "eventfd read");
+        close(efd);
+        CHECK(cg_destroy(g) == 0, "destroy");
+        unlink(file);
+        printf("ok pressure events: %llu notifications while re-reading 48 MiB under 16 MiB\n",
+               (unsigned long long)n);
+}
+
 /* A job that leaves a daemon (double fork + setsid) behind; reports the daemon pid. */
 static pid_t start_daemon(Cgroup *g, bool use_clone3, pid_t *ret_daemon) {
         int p[2];
@@ -515,6 +563,7 @@ int main(void) {
         test_attach();
         test_fork_bomb();
         test_oom();
+        test_pressure_events(tmpdir);
         test_kill_daemon();
         test_destroy_populated();
 
