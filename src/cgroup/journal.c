@@ -247,9 +247,9 @@ const char *journal_path(const Journal *j) {
 int journal_close_clean(Journal *j) {
         if (!j)
                 return 0;
+        /* No directory sync: should the unlink be lost in a crash, a later cleanup finds
+         * a journal of a dead runner whose resources are gone, which is harmless. */
         int r = RET_NERRNO(unlink(j->path));
-        if (r >= 0)
-                (void)fsync_dir(j->dir);
         journal_free(j);
         return r;
 }

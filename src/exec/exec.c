@@ -1494,6 +1494,15 @@ static int setup(Runner *R, char **ret_error) {
                          R->o->journal_dir ? R->o->journal_dir : "/run/corun", strerror(-r));
                 return r;
         }
+        /* The scratch base is journalled with the run group's directories: one sync. */
+        const char *tmpdir = getenv("TMPDIR");
+        if (asprintf(&R->scratch_base, "%s/corun-%s", tmpdir && *tmpdir ? tmpdir : "/tmp", R->o->run_id) < 0)
+                return -ENOMEM;
+        r = journal_stage(R->journal, "dir", R->scratch_base);
+        if (r < 0) {
+                asprintf(ret_error, "cannot write the journal: %s", strerror(-r));
+                return r;
+        }
         CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id};
         r = cg_manager_new(&co, R->journal, &R->cgm, &why);
         if (r < 0) {
@@ -1561,10 +1570,7 @@ static int setup(Runner *R, char **ret_error) {
                         }
                 }
 
-        const char *tmp = getenv("TMPDIR");
-        if (asprintf(&R->scratch_base, "%s/corun-%s", tmp && *tmp ? tmp : "/tmp", R->o->run_id) < 0)
-                return -ENOMEM;
-        r = journal_add(R->journal, "dir", R->scratch_base);
+        r = journal_flush(R->journal); /* nothing left to write unless backend none */
         if (r < 0 || mkdir(R->scratch_base, 0755) < 0) {
                 asprintf(ret_error, "cannot create the scratch dir %s: %s", R->scratch_base,
                          strerror(r < 0 ? -r : errno));

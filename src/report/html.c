@@ -879,7 +879,9 @@ static int write_csv(const Result *r, const char *dir _unused_, FILE *f) {
         return report_csv(r, f);
 }
 
-/* Temporary file beside the target, then rename: a reader never sees half a report. */
+/* Temporary file beside the target, then rename: a reader never sees half a report. No
+ * fsync: these files are derived from result.json (which is synced) and `corun report
+ * DIR` makes them again; syncing three files cost about 0.8 ms of every run here. */
 static int write_atomic(const Result *r, const char *dir, const char *name, WriteFn fn, char **ret_error) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         if (asprintf(&path, "%s/%s", dir, name) < 0 || asprintf(&tmp, "%s/.%s.XXXXXX", dir, name) < 0)
@@ -898,8 +900,6 @@ static int write_atomic(const Result *r, const char *dir, const char *name, Writ
         if (k >= 0) {
                 k = fn(r, dir, f);
                 if (fflush(f) == EOF && k >= 0)
-                        k = -errno;
-                if (k >= 0 && fsync(fileno(f)) < 0)
                         k = -errno;
                 if (fclose(f) == EOF && k >= 0)
                         k = -errno;
