@@ -270,11 +270,14 @@ static int v1_read_stats(Cgroup *g, CgStats *s) {
 
 static int v1_freeze(Cgroup *g, bool frozen) {
         const char *p = cg_group_path(g, CG_UNIFIED);
-        if (p)
-                return cg_write(p, "cgroup.freeze", frozen ? "1" : "0");
+        int r = -EOPNOTSUPP;
+        /* cgroup.freeze (5.2+) where the unified group has it, else the v1 freezer (kept
+         * for exactly that case: see v1_covered_by_cgroup2). */
+        if (p && (r = cg_write(p, "cgroup.freeze", frozen ? "1" : "0")) >= 0)
+                return r;
         if ((p = cg_group_path(g, CG_FREEZER)))
                 return cg_write(p, "freezer.state", frozen ? "FROZEN" : "THAWED");
-        return -EOPNOTSUPP;
+        return r;
 }
 
 /* cpuacct gives CPU time, which the unified group's cpu.stat has too (its usage lines

@@ -195,14 +195,17 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         /* One write(2) with O_APPEND: a crash leaves whole lines or a torn last one,
          * which the reader skips. Nothing named here exists yet: callers create only
          * after this returns, so a torn batch names nothing that was made. */
-        /* After a failed write the file may end in a torn line: start on a fresh one
-         * (the reader skips empty lines). */
+        /* A write that fails halfway is cut off again, so that its torn prefix (say
+         * "dir /tmp/c") never reads as a line of its own. Only if that fails too does
+         * the next write start on a fresh line (the reader skips empty lines). */
+        struct stat st;
+        off_t size = fstat(j->fd, &st) >= 0 ? st.st_size : -1;
         r = j->torn ? write_all(j->fd, "\n", 1) : 0;
         if (r >= 0)
                 r = write_all(j->fd, j->pending, j->n_pending);
         if (r >= 0)
                 r = RET_NERRNO(fdatasync(j->fd));
-        j->torn = r < 0;
+        j->torn = r < 0 && (size < 0 || ftruncate(j->fd, size) < 0);
         /* On failure the lines stay pending: the caller creates none of them, and a
          * line staged earlier must still reach the disk before any later call returns
          * success (its creator flushes, sees 0 and creates). Lines written twice, or

@@ -409,6 +409,14 @@ static void protect_apply(Runner *R, const ProtectAction *a, uint64_t now) {
                 R->prot_warned = true;
                 return;
         }
+        if (r < 0) {
+                /* A job left frozen would never finish: still frozen as far as the
+                 * protector knows, due now, so the next tick tries again. */
+                protect_job_thaw_failed(&R->prot[a->job], a->reason, now);
+                warn(R, "job '%s': the priority protector cannot thaw it (trying again): %s", j->pj->name,
+                     strerror(-r));
+                return;
+        }
         protect_record(R, j, a, now);
 }
 
@@ -420,8 +428,11 @@ static void protect_release(Job *j) {
                 return;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         if (protect_job_release(&R->prot[j->index], j->index, now, &a)) {
-                if (j->cg)
-                        (void)cg_freeze(j->cg, false);
+                int r = j->cg ? cg_freeze(j->cg, false) : 0;
+                if (r < 0 && j->cg)
+                        r = cg_freeze(j->cg, false);
+                if (r < 0)
+                        warn(R, "job '%s': cannot thaw it: %s; it is killed frozen", j->pj->name, strerror(-r));
                 protect_record(R, j, &a, now);
         }
         R->prot[j->index].running = false;
@@ -450,6 +461,8 @@ static void protect_on_tick(Runner *R) {
                         continue;
                 if (j->mem_fd >= 0)
                         (void)cg_sample_read_memory(j->cg, j->mem_fd, &p->memory_current);
+                else
+                        p->memory_current = j->mem_current; /* none backend: the sampled RSS */
                 CgPressure cp;
                 if (p->priority == PRIORITY_HIGH && cg_read_memory_pressure(j->cg, &cp) >= 0) {
                         p->has_stall = cp.has_stall;

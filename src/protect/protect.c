@@ -83,7 +83,12 @@ size_t protect_tick(const ProtectConfig *c, ProtectJob *jobs, size_t n, uint64_t
 
         for (size_t i = 0; i < n; i++) {
                 ProtectJob *j = &jobs[i];
-                if (!j->running || !j->frozen || now < j->frozen_until)
+                if (!j->running || !j->frozen)
+                        continue;
+                /* A quantum for a HIGH job that has ended is not worth waiting out. */
+                bool cause_gone = j->frozen_for == PROTECT_REASON_STALL &&
+                                  (j->frozen_cause >= n || !jobs[j->frozen_cause].running);
+                if (now < j->frozen_until && !cause_gone)
                         continue;
                 end_freeze(c, j, now, &out[k++], i);
         }
@@ -113,12 +118,22 @@ size_t protect_tick(const ProtectConfig *c, ProtectJob *jobs, size_t n, uint64_t
 
                 j->frozen = true;
                 j->frozen_for = a.reason;
+                j->frozen_cause = a.cause;
                 j->frozen_since = now;
                 j->frozen_until = now + a.duration_usec;
                 j->n_freezes++;
                 out[k++] = a;
         }
         return k;
+}
+
+void protect_job_thaw_failed(ProtectJob *j, ProtectReason reason, uint64_t now) {
+        /* end_freeze counted the time and set a rest; undo both: it is still frozen. */
+        j->frozen = true;
+        j->frozen_for = reason;
+        j->frozen_until = now;
+        j->not_before = now;
+        j->frozen_total_usec -= MIN(j->frozen_total_usec, now > j->frozen_since ? now - j->frozen_since : 0);
 }
 
 void protect_job_forget_freeze(ProtectJob *j, uint64_t now) {

@@ -13,8 +13,8 @@
  *     a task over memory.high to sleep a little on every allocation;
  *   - a HIGH job stalls on memory (PSI "some" share of the interval above the
  *     threshold, or, without PSI, its memory.events high/max or v1 failcnt rising):
- *     every LOW job is frozen for a quantum, and thawed at the end of it; while the HIGH
- *     job keeps stalling the next quantum follows.
+ *     every LOW job is frozen for a quantum, and thawed at the end of it (or as soon as
+ *     that HIGH job has ended); while the HIGH job keeps stalling the next quantum follows.
  *
  * HIGH jobs are never frozen. No job is frozen more than max_share of the time: after a
  * freeze of d it runs at least d·(1 − max_share)/max_share before the next one. */
@@ -61,6 +61,7 @@ typedef struct ProtectJob {
         uint64_t last_stall_usec, last_pressure_count, last_tick;
         bool frozen;
         ProtectReason frozen_for;
+        size_t frozen_cause; /* PROTECT_REASON_STALL: the HIGH job's index; thawed early when it ends */
         uint64_t frozen_since, frozen_until;
         uint64_t not_before;       /* no new freeze before this (max_share) */
         uint64_t frozen_total_usec;
@@ -90,6 +91,8 @@ typedef struct ProtectAction {
  * Updates each job's state as if the actions were carried out; a caller whose freeze
  * failed calls protect_job_forget_freeze(). */
 size_t protect_tick(const ProtectConfig *c, ProtectJob *jobs, size_t n, uint64_t now, ProtectAction *out);
+/* A thaw could not be applied: the job is still frozen, and the next tick thaws it again. */
+void protect_job_thaw_failed(ProtectJob *j, ProtectReason reason, uint64_t now);
 /* The job ended or a freeze could not be applied: clear the frozen state. */
 void protect_job_forget_freeze(ProtectJob *j, uint64_t now);
 /* Before a job's group goes away: a thaw action if it is frozen (true), for the caller to

@@ -149,7 +149,7 @@ int report_slowdowns(const JobSeries *s, size_t n, Slowdowns **ret) {
 
 bool report_solo_median(const JobSeries *s, size_t n, const RunResult *run, const JobResult *j,
                         const char *phase, double *ret) {
-        const JobSeries key = {.base_name = j->base_name ?: j->name, .params = run->params};
+        const JobSeries key = {.base_name = j->base_name ?: j->name, .params = run->params, .scenario = run->scenario};
         if (!key.base_name)
                 return false;
         const JobSeries *solo = report_job_series_solo(s, n, &key);

@@ -8,7 +8,8 @@
 #     result.json and marks on the report's timeline;
 #  2. the dynamic part: a HIGH job that stalls on memory (it re-reads a file through a
 #     page cache its limit cannot hold) makes the protector freeze the LOW job, with the
-#     HIGH job's stall as the reason; with `--protector off` nothing is frozen.
+#     HIGH job's stall as the reason; with `--protector off` nothing is frozen;
+#  3. on the none backend the mark is emulated from the sampled RSS.
 # Times are compared as ratios within one run, so the load of other tests shifts both.
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/priority-check.sh"
@@ -73,4 +74,18 @@ fi
 
 "$CORUN" run -q --protector off -o "$WORK/s2" "$WORK/stall.yaml" >"$WORK/out" 2>&1 || fail "protector-off run failed"
 assert_eq "$(json "$WORK/s2/result.json" '.events | length')" 0 "--protector off: no freeze"
+
+# 3. The none backend has no memory cgroup: the protector emulates the mark from the
+# sampled RSS and stops the job's processes (SIGSTOP/SIGCONT) instead of freezing a group.
+cat >"$WORK/none.yaml" <<Y
+backend: none
+jobs:
+  t: {command: [corun, stress, mem, 96M, --rate, 64M], memory_high: 32M}
+Y
+"$CORUN" run -q -o "$WORK/n1" "$WORK/none.yaml" >"$WORK/out" 2>&1 || fail "none run failed: $(tail "$WORK/out")"
+f=$WORK/n1/result.json
+assert_eq "$(job "$f" t '.applied.memory_high_emulated')" true "none: the mark is the protector's"
+[ "$(job "$f" t '.freezes')" -gt 0 ] || fail "none: a job far above its mark was never stopped"
+json "$f" '.events[0].detail' | grep -q 'above its high mark 32.0 MiB\|above its high mark 32 MiB' ||
+        fail "none: event detail: $(json "$f" '.events[0]')"
 echo "ok: protected HIGH $ph s (solo $phs s), LOW $pl1 s and $pl2 s; baseline slowdowns HIGH $sh_, LOW $sl"

@@ -228,7 +228,8 @@ static void test_failed_write_keeps_lines(void **state) {
         signal(SIGXFSZ, SIG_DFL);
 
         assert_int_equal(journal_flush(j), 0);
-        snprintf(want, sizeof want, "%sdir /tmp/c\ndir /tmp/corun-f1/a\ncgroup %s\n", header, g);
+        /* The torn prefix of the failed write was cut off again. */
+        snprintf(want, sizeof want, "%sdir /tmp/corun-f1/a\ncgroup %s\n", header, g);
         _cleanup_free_ char *text = slurp(path);
         assert_string_equal(text, want);
         assert_int_equal(journal_flush(j), 0); /* sent: nothing left queued */

@@ -224,11 +224,56 @@ static void test_static_limits(void **state) {
         (void)state;
 }
 
+
+static void test_cause_ends_and_failed_thaw(void **state) {
+        ProtectConfig c = cfg(false);
+        ProtectJob jobs[2] = {job(PRIORITY_HIGH, 0, UINT64_MAX), job(PRIORITY_LOW, 0, UINT64_MAX)};
+        ProtectAction a[4];
+        jobs[0].has_stall = true;
+        assert_int_equal(protect_tick(&c, jobs, 2, 0, a), 0);
+        jobs[0].stall_usec = 50 * MS;
+        assert_int_equal(protect_tick(&c, jobs, 2, 100 * MS, a), 1);
+        assert_int_equal(a[0].reason, PROTECT_REASON_STALL);
+        assert_int_equal(jobs[1].frozen_cause, 0);
+
+        /* The thaw did not take: still frozen, due at once, its reason kept. */
+        assert_int_equal(protect_tick(&c, jobs, 2, 2100 * MS, a), 1);
+        assert_int_equal(a[0].kind, PROTECT_THAW);
+        protect_job_thaw_failed(&jobs[1], a[0].reason, 2100 * MS);
+        assert_true(jobs[1].frozen);
+        assert_int_equal(jobs[1].frozen_for, PROTECT_REASON_STALL);
+        assert_int_equal(jobs[1].frozen_total_usec, 0);
+        assert_int_equal(protect_next_deadline(jobs, 2, 2100 * MS), 2100 * MS);
+
+        /* The HIGH job ends: the LOW job is thawed at the next look, not at the end of
+         * another quantum. */
+        jobs[0].running = false;
+        assert_int_equal(protect_tick(&c, jobs, 2, 2150 * MS, a), 1);
+        assert_int_equal(a[0].kind, PROTECT_THAW);
+        assert_int_equal(a[0].job, 1);
+        assert_int_equal(a[0].duration_usec, 2050 * MS);
+        assert_false(jobs[1].frozen);
+
+        /* Frozen again for a stall, then the HIGH job goes away mid-quantum. */
+        jobs[0] = job(PRIORITY_HIGH, 0, UINT64_MAX);
+        jobs[0].has_stall = true;
+        jobs[1].not_before = 0;
+        assert_int_equal(protect_tick(&c, jobs, 2, 3000 * MS, a), 0);
+        jobs[0].stall_usec = 50 * MS;
+        assert_int_equal(protect_tick(&c, jobs, 2, 3100 * MS, a), 1);
+        jobs[0].running = false;
+        assert_int_equal(protect_tick(&c, jobs, 2, 3200 * MS, a), 1);
+        assert_int_equal(a[0].kind, PROTECT_THAW);
+        assert_int_equal(a[0].duration_usec, 100 * MS);
+        (void)state;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_high_mark_emulation), cmocka_unit_test(test_thaw_and_max_share),
                 cmocka_unit_test(test_stall_with_psi),      cmocka_unit_test(test_stall_without_psi),
                 cmocka_unit_test(test_not_running),        cmocka_unit_test(test_static_limits),
+                cmocka_unit_test(test_cause_ends_and_failed_thaw),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,17 @@ static void test_solo_for(void **state) {
         assert_float_equal(d->configs[0].metrics->jobs[0].slowdown, 1.5, 1e-12);
         assert_float_equal(d->configs[1].metrics->jobs[0].slowdown, 1.5, 1e-12);
         assert_float_equal(d->configs[2].metrics->jobs[0].slowdown, 4.0, 1e-12);
+        /* results.csv takes each row's baseline the same way. */
+        double solo = 0;
+        assert_true(report_solo_median(s, n, &r->runs[3], &r->runs[3].jobs[0], NULL, &solo));
+        assert_float_equal(solo, 2.0, 1e-12);
+        assert_true(report_solo_median(s, n, &r->runs[2], &r->runs[2].jobs[0], NULL, &solo));
+        assert_float_equal(solo, 1.0, 1e-12);
+        char *csv = RENDER(report_csv(r, f));
+        assert_non_null(strstr(csv, "\nshared,0,false,1,,w,w,exit,0,,3.000000,"));
+        assert_non_null(strstr(csv, ",1.500000,,0.000000\n")); /* shared: 3.0 / 2.0, not / 1.0 */
+        assert_null(strstr(csv, ",3.000000,,0.000000\n"));
+        free(csv);
         slowdowns_free(d);
         report_job_series_free(s, n);
         result_free(r);
