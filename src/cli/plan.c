@@ -13,10 +13,13 @@
 #include "alloc/alloc.h"
 #include "cli/cli.h"
 #include "plan/plan.h"
+#include "protect/protect.h"
 #include "spec/spec.h"
 #include "topo/topo.h"
 #include "util/cpuset.h"
 #include "util/parse.h"
+
+static void print_priority(FILE *f, const PlanJob *pj);
 
 #define PLAN_FILE_MAX (16u << 20)
 
@@ -331,10 +334,12 @@ static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
                         snprintf(start, sizeof(start), "at once");
                 else
                         snprintf(start, sizeof(start), "wave %u", j->wave);
-                fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s%s\n", (int)wn, j->pj->name,
-                        (int)wc, w[k].cpus, (int)wk, w[k].cores, (int)wl, w[k].l3, (int)wu, w[k].numa,
-                        (int)wm, w[k].mems, memory_text(mem, sizeof(mem), j->pj->limits.memory_max), start,
+                fprintf(f, "  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-8s  %s%s", (int)wn, j->pj->name, (int)wc,
+                        w[k].cpus, (int)wk, w[k].cores, (int)wl, w[k].l3, (int)wu, w[k].numa, (int)wm,
+                        w[k].mems, memory_text(mem, sizeof(mem), j->pj->limits.memory_max), start,
                         j->a.exclusive ? "" : " (shared)");
+                print_priority(f, j->pj);
+                fputc('\n', f);
         }
         free(w);
         char idle[512], a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
@@ -345,6 +350,30 @@ static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
         if (rp->memory_available != UINT64_MAX)
                 fprintf(f, " of %s", format_size(b, sizeof(b), rp->memory_available));
         fputc('\n', f);
+}
+
+/* What a job's priority class and marks come to (docs/priorities.md). */
+static void priority_limits(const PlanJob *pj, CgLimits *ret) {
+        cg_limits_init(ret);
+        ret->memory_max = pj->limits.memory_max;
+        ret->memory_high = pj->limits.memory_high;
+        ret->memory_low = pj->limits.memory_low;
+        ret->memory_min = pj->limits.memory_min;
+        ret->cpu_weight = pj->limits.cpu_weight;
+        protect_static_limits(pj->limits.priority, &pj->limits, ret);
+}
+
+static void print_priority(FILE *f, const PlanJob *pj) {
+        CgLimits l;
+        char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
+        priority_limits(pj, &l);
+        if (pj->limits.priority != PRIORITY_NORMAL)
+                fprintf(f, ", priority %s (cpu weight %" PRIu64 ")", priority_to_string(pj->limits.priority),
+                        l.cpu_weight);
+        if (l.memory_high != LIMIT_MAX)
+                fprintf(f, ", high mark %s", format_size(a, sizeof a, l.memory_high));
+        if (l.memory_low != 0)
+                fprintf(f, ", protected %s", l.memory_low == LIMIT_MAX ? "all" : format_size(b, sizeof b, l.memory_low));
 }
 
 /* ---- JSON ---- */
@@ -361,6 +390,12 @@ static json_t *json_run(const Planner *p, const RunPlan *rp) {
                 json_t *o = json_object();
                 json_object_set_new(o, "name", json_string(j->pj->name));
                 json_object_set_new(o, "memory_max_bytes", json_bytes(j->pj->limits.memory_max));
+                CgLimits pl;
+                priority_limits(j->pj, &pl);
+                json_object_set_new(o, "priority", json_string(priority_to_string(j->pj->limits.priority)));
+                json_object_set_new(o, "memory_high_bytes", json_bytes(pl.memory_high));
+                json_object_set_new(o, "memory_low_bytes", json_bytes(pl.memory_low));
+                json_object_set_new(o, "cpu_weight", pl.cpu_weight ? json_integer((json_int_t)pl.cpu_weight) : json_null());
                 if (j->placed) {
                         Where w;
                         where_of(p->t, &j->a, &w);

@@ -87,5 +87,17 @@ rc=0
 "$CORUN" plan > out 2>&1 || rc=$?
 assert_eq "$rc" 2 "exit status without a file"
 
+# Priority classes: what each job's class and marks come to (docs/priorities.md).
+"$CORUN" plan --json "$SRCDIR/examples/memory-priority.yaml" > prio.json || fail "plan of memory-priority failed"
+pp() { json prio.json "[.runs[] | select(.label == \"protected\") | .jobs[] | select(.name == \"$1\") | $2][0]"; }
+assert_eq "$(pp high .priority)" high "plan: high's class"
+assert_eq "$(pp high .memory_high_bytes)" null "plan: high's mark lifted"
+assert_eq "$(pp high .memory_low_bytes)" 536870912 "plan: high protected up to its limit"
+assert_eq "$(pp high .cpu_weight)" 400 "plan: high's weight"
+assert_eq "$(pp low1 .memory_high_bytes)" 209715200 "plan: low's mark"
+assert_eq "$(pp low1 .cpu_weight)" 25 "plan: low's weight"
+"$CORUN" plan "$SRCDIR/examples/memory-priority.yaml" | grep -q 'low1 .*priority low (cpu weight 25), high mark 200 MiB' ||
+        fail "plan text: no priority for low1"
+
 [ ! -e corun-results ] || fail "plan created a results dir"
 echo ok
