@@ -137,8 +137,9 @@ int cg_probe(const char *fs_root, CgProbe *ret);
 void cg_probe_done(CgProbe *p);
 
 /* ---- journal (journal.c) ---- */
-/* /run/corun/<run-id>.journal: one line per resource, written and fdatasync'ed *before*
- * the resource is created, so a kill -9 at any point leaves a complete list. */
+/* /run/corun/<run-id>.journal: one line per resource, written *before* the resource is
+ * created, so a kill -9 at any point leaves a complete list ("dir" lines are also
+ * fdatasync'ed, for a power loss; cgroup directories do not outlive one). */
 int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
 int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
 /* The same for n paths of one kind with one write(2) and one fdatasync (a group's

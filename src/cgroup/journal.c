@@ -3,8 +3,9 @@
  * runner killed at any instruction leaves a complete list; and the cleanup that
  * replays the journals of dead runners.
  *
- * File format (text, one record a line, appended with O_APPEND and fdatasync'ed; the
- * lines of one group in all its hierarchies go out in one write and one sync):
+ * File format (text, one record a line, appended with O_APPEND; the lines of one group
+ * in all its hierarchies go out in one write, fdatasync'ed when it names a directory on
+ * disk):
  *   corun-journal 1 pid=<pid> start=<ticks> boot=<boot-id> run=<run-id>
  *   cgroup <absolute path>
  *   dir <absolute path>
@@ -46,6 +47,7 @@ struct Journal {
          * write, so that one fdatasync covers them and that write's own lines. */
         char *pending;
         size_t n_pending;
+        bool pending_dir; /* a "dir" line is queued: the write must reach the disk */
         bool torn; /* the last write failed, maybe halfway through a line */
 };
 
@@ -190,6 +192,7 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         int r;
         if (n > 0 && (r = append_lines(&j->pending, &j->n_pending, kind, paths, n)) < 0)
                 return r;
+        j->pending_dir |= n > 0 && streq(kind, "dir");
         if (j->n_pending == 0)
                 return 0;
         /* One write(2) with O_APPEND: a crash leaves whole lines or a torn last one,
@@ -203,7 +206,11 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         r = j->torn ? write_all(j->fd, "\n", 1) : 0;
         if (r >= 0)
                 r = write_all(j->fd, j->pending, j->n_pending);
-        if (r >= 0)
+        /* A kill -9 loses nothing once write(2) returned: the page cache has it. The
+         * sync is for a power loss, after which only directories on disk are left to
+         * remove: cgroup directories do not outlive a reboot, so batches naming only
+         * them are not synced (that saves a sync at every job start). */
+        if (r >= 0 && j->pending_dir)
                 r = RET_NERRNO(fdatasync(j->fd));
         j->torn = r < 0 && (size < 0 || ftruncate(j->fd, size) < 0);
         /* On failure the lines stay pending: the caller creates none of them, and a
@@ -215,6 +222,7 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         free(j->pending);
         j->pending = NULL;
         j->n_pending = 0;
+        j->pending_dir = false;
         return r;
 }
 
@@ -234,7 +242,10 @@ int journal_add(Journal *j, const char *kind, const char *path) {
 int journal_stage(Journal *j, const char *kind, const char *path) {
         if (!j || !entry_ok(kind, path))
                 return -EINVAL;
-        return append_lines(&j->pending, &j->n_pending, kind, &path, 1);
+        int r = append_lines(&j->pending, &j->n_pending, kind, &path, 1);
+        if (r >= 0)
+                j->pending_dir |= streq(kind, "dir");
+        return r;
 }
 
 int journal_flush(Journal *j) {

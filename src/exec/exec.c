@@ -1066,14 +1066,12 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
                      run->scenario_name, run->repetition, san) < 0)
                 return -ENOMEM;
 
-        /* Scratch TMPDIR, journalled before it exists. */
+        /* Scratch TMPDIR, made once its group is (below). */
         if (asprintf(&j->scratch, "%s/%03zu-%s-rep%u-%s", R->scratch_base, run_index, run->scenario_name,
                      run->repetition, san) < 0)
                 return -ENOMEM;
-        /* Its journal line goes out with the partition's batch: one sync for both. */
-        r = journal_stage(R->journal, "dir", j->scratch);
-        if (r < 0)
-                return set_error(R, "cannot write the journal: %s", strerror(-r));
+        /* Not journalled on its own: it lies inside the run's scratch base, which is, and
+         * which `corun cleanup` removes whole. */
 
         /* The partition. */
         CgLimits lim;
@@ -1087,10 +1085,6 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
         r = cg_apply(j->cg, &lim, &j->applied);
         if (r < 0)
                 return set_error(R, "job '%s': cannot apply its limits: %s", j->pj->name, strerror(-r));
-        /* Does nothing when cg_create's batch carried the scratch line. */
-        r = journal_flush(R->journal);
-        if (r < 0)
-                return set_error(R, "cannot write the journal: %s", strerror(-r));
         if (mkdir(j->scratch, 0777) < 0 && errno != EEXIST)
                 return set_error(R, "cannot create scratch dir %s: %m", j->scratch);
         /* A HIGH job's memory pressure without PSI (v1 on kernels built or booted without
