@@ -285,23 +285,9 @@ static void overview_interference(FILE *f, const Slowdowns *d) {
         fputs("<table class=\"system\">\n<tr><th>run</th><th>jobs</th><th>STP</th><th>ANTT</th>"
               "<th>max slowdown</th></tr>\n",
               f);
-        for (size_t c = 0; c < d->n_configs; c++) {
-                const Interference *res = d->configs[c].metrics;
-                fputs("<tr><td>", f);
-                esc(f, d->configs[c].config);
-                fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", res->n_jobs);
-                fmt_ratio(f, res->stp, "");
-                fputs("</td><td class=\"num\">", f);
-                fmt_ratio(f, res->antt, "");
-                fputs("</td><td class=\"num\">", f);
-                fmt_ratio(f, res->max_slowdown, "×");
-                if (isfinite(res->max_slowdown)) {
-                        fputs(" (", f);
-                        esc(f, res->jobs[res->max_job].name);
-                        fputs(")", f);
-                }
-                fputs("</td></tr>\n", f);
-        }
+        static const RowStyle html = {"<tr><td>", "</td><td class=\"num\">", "</td></tr>\n", esc, "×", "–"};
+        for (size_t c = 0; c < d->n_configs; c++)
+                report_system_row(f, &html, &d->configs[c]);
         fputs("</table>\n<p class=\"meta\">slowdown = median shared wall / median solo wall over the "
               "repetitions that exited 0; STP = Σ solo/shared (n = no interference); ANTT = mean "
               "slowdown (1 = none).</p>\n",

@@ -172,3 +172,28 @@ bool report_solo_median(const JobSeries *s, size_t n, const RunResult *run, cons
         *ret = m;
         return true;
 }
+
+static void style_ratio(FILE *f, const RowStyle *st, double v, const char *suffix) {
+        if (isfinite(v))
+                fprintf(f, "%.2f%s", v, suffix);
+        else
+                fputs(st->none, f);
+}
+
+void report_system_row(FILE *f, const RowStyle *st, const SlowdownConfig *c) {
+        const Interference *m = c->metrics;
+        fputs(st->open, f);
+        st->text(f, c->config);
+        fprintf(f, "%s%zu%s", st->sep_num, m->n_jobs, st->sep_num);
+        style_ratio(f, st, m->stp, "");
+        fputs(st->sep_num, f);
+        style_ratio(f, st, m->antt, "");
+        fputs(st->sep_num, f);
+        style_ratio(f, st, m->max_slowdown, st->times);
+        if (isfinite(m->max_slowdown)) {
+                fputs(" (", f);
+                st->text(f, m->jobs[m->max_job].name);
+                fputc(')', f);
+        }
+        fputs(st->close, f);
+}

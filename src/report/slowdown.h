@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "report/compare.h"
 #include "stats/interference.h"
@@ -35,3 +36,14 @@ Slowdowns *slowdowns_free(Slowdowns *d);
  * its phase `phase` when not NULL; false without a baseline or with one of length 0. */
 bool report_solo_median(const JobSeries *s, size_t n, const RunResult *run, const JobResult *j,
                         const char *phase, double *ret);
+
+/* How one output format writes a table row: what opens it, what goes between cells
+ * (before a number), what closes it, how text is escaped, the "times" sign and what
+ * stands for a missing number. summary.md and report.html share the row writers below. */
+typedef struct RowStyle {
+        const char *open, *sep_num, *close;
+        void (*text)(FILE *f, const char *s);
+        const char *times, *none;
+} RowStyle;
+/* "run | jobs | STP | ANTT | max slowdown (job)" of one configuration. */
+void report_system_row(FILE *f, const RowStyle *st, const SlowdownConfig *c);

@@ -351,23 +351,9 @@ static void md_interference(FILE *f, const Slowdowns *d) {
                         fputs(" |\n", f);
                 }
         fputs("\n| run | jobs | STP | ANTT | max slowdown |\n|---|---:|---:|---:|---:|\n", f);
-        for (size_t c = 0; c < d->n_configs; c++) {
-                const Interference *m = d->configs[c].metrics;
-                fputs("| ", f);
-                md_cell(f, d->configs[c].config);
-                fprintf(f, " | %zu | ", m->n_jobs);
-                ratio(f, m->stp, "");
-                fputs(" | ", f);
-                ratio(f, m->antt, "");
-                fputs(" | ", f);
-                ratio(f, m->max_slowdown, "x");
-                if (isfinite(m->max_slowdown)) {
-                        fputs(" (", f);
-                        md_cell(f, m->jobs[m->max_job].name);
-                        fputc(')', f);
-                }
-                fputs(" |\n", f);
-        }
+        static const RowStyle md = {"| ", " | ", " |\n", md_cell, "x", "-"};
+        for (size_t c = 0; c < d->n_configs; c++)
+                report_system_row(f, &md, &d->configs[c]);
         if (d->n_phase_rows == 0)
                 return;
         fputs("\n### Per phase\n\n| run | job | phase | shared | solo | slowdown |\n"
