@@ -57,6 +57,7 @@ static const char css[] =
         "svg .marker.oom{fill:#d62728}svg .marker.timeout{fill:#ff7f0e}\n"
         "svg .freeze{fill:#6a3d9a}svg .event{fill:#555}\n"
         "svg .limit{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}\n"
+        "svg .highmark{stroke-dasharray:2 3;stroke-width:1.5}\n"
         "svg .series{fill:none;stroke-width:1.8}svg .one{stroke:#1d2530;stroke-dasharray:4 3}\n"
         "svg.pbar{border:0;border-radius:0;margin:0;display:inline-block;vertical-align:middle;"
         "background:#eef1f5}\n"
@@ -515,6 +516,24 @@ static int read_samples(const char *dir, const char *rel, Points *ret) {
         return 0;
 }
 
+
+/* A horizontal line across a memory chart at `bytes` (none for UINT64_MAX): the job's
+ * limit, or its high mark in its own colour. */
+static void mark_line(FILE *f, const char *cls, const char *color, const char *job, const char *what,
+                      uint64_t bytes, double top, double h, double vtop) {
+        char b[32];
+        if (bytes == UINT64_MAX)
+                return;
+        double y = top + h - (double)bytes / vtop * h;
+        fprintf(f, "<line class=\"%s\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"", cls, LABEL_W, y,
+                LABEL_W + PLOT_W, y);
+        if (color)
+                fprintf(f, " stroke=\"%s\"", color);
+        fputs("><title>", f);
+        esc(f, job);
+        fprintf(f, " %s %s</title></line>\n", what, format_size(b, sizeof b, bytes));
+}
+
 static void memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_reps) {
         Points *pts = calloc(run->n_jobs, sizeof *pts);
         if (!pts)
@@ -531,6 +550,8 @@ static void memory_chart(FILE *f, const char *dir, const RunResult *run, size_t 
                         vmax = MAX(vmax, pts[j].v[k]);
                 if (job->applied_memory_bytes != UINT64_MAX)
                         vmax = MAX(vmax, (double)job->applied_memory_bytes);
+                if (job->applied_memory_high_bytes != UINT64_MAX)
+                        vmax = MAX(vmax, (double)job->applied_memory_high_bytes);
                 vmax = MAX(vmax, (double)job->peak_bytes);
         }
         if (n_series == 0)
@@ -555,15 +576,10 @@ static void memory_chart(FILE *f, const char *dir, const RunResult *run, size_t 
         for (size_t j = 0; j < run->n_jobs; j++) {
                 const JobResult *job = &run->jobs[j];
                 const char *color = job_color(job);
-                if (job->applied_memory_bytes != UINT64_MAX) {
-                        double y = top + h - (double)job->applied_memory_bytes / vtop * h;
-                        fprintf(f,
-                                "<line class=\"limit\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"><title>",
-                                LABEL_W, y, LABEL_W + PLOT_W, y);
-                        esc(f, job->name);
-                        fprintf(f, " limit %s</title></line>\n",
-                                format_size(b, sizeof b, job->applied_memory_bytes));
-                }
+                mark_line(f, "limit", NULL, job->name, "limit", job->applied_memory_bytes, top, h, vtop);
+                mark_line(f, "highmark", color, job->name,
+                          job->memory_high_emulated ? "high mark (emulated)" : "high mark",
+                          job->applied_memory_high_bytes, top, h, vtop);
                 if (pts[j].n == 0)
                         continue;
                 fprintf(f, "<polyline class=\"series\" stroke=\"%s\" points=\"", color);
@@ -593,7 +609,8 @@ out:
 
 static void memory_section(FILE *f, const Result *r, const char *dir, size_t n_reps) {
         fputs("<section id=\"memory\">\n<h2>Memory over time</h2>\n<p class=\"meta\">The cgroup's memory "
-              "usage (memory.current) per job as sampled during the run; dashed: the job's limit.</p>\n",
+              "usage (memory.current) per job as sampled during the run; dashed red: the job's limit; "
+              "dotted in the job's colour: its high mark (memory_high).</p>\n",
               f);
         if (!dir)
                 fputs("<p class=\"muted\">No results directory: samples not read.</p>\n", f);

@@ -33,6 +33,9 @@ if [ "$backend" = v1 ]; then
         # Each freeze is on the report's timeline.
         marks=$(grep -o 'class="freeze"' "$R/report.html" | wc -l)
         [ "$marks" -eq "$n" ] || fail "report.html shows $marks freeze marks for $n events"
+        # The high marks are on the memory charts: every job of the 8 runs has one but
+        # protected HIGH (and its solo run), whose mark is lifted.
+        assert_eq "$(grep -o 'class="highmark"' "$R/report.html" | wc -l)" 10 "high-mark lines in report.html"
 fi
 
 # 2. A HIGH job stalling on memory: its limit (48 MiB) cannot hold the 96 MiB file it
