@@ -352,21 +352,10 @@ static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
         fputc('\n', f);
 }
 
-/* What a job's priority class and marks come to (docs/priorities.md). */
-static void priority_limits(const PlanJob *pj, CgLimits *ret) {
-        cg_limits_init(ret);
-        ret->memory_max = pj->limits.memory_max;
-        ret->memory_high = pj->limits.memory_high;
-        ret->memory_low = pj->limits.memory_low;
-        ret->memory_min = pj->limits.memory_min;
-        ret->cpu_weight = pj->limits.cpu_weight;
-        protect_static_limits(pj->limits.priority, &pj->limits, ret);
-}
-
 static void print_priority(FILE *f, const PlanJob *pj) {
         CgLimits l;
         char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
-        priority_limits(pj, &l);
+        protect_job_limits(&pj->limits, &l);
         if (pj->limits.priority != PRIORITY_NORMAL)
                 fprintf(f, ", priority %s (cpu weight %" PRIu64 ")", priority_to_string(pj->limits.priority),
                         l.cpu_weight);
@@ -391,7 +380,7 @@ static json_t *json_run(const Planner *p, const RunPlan *rp) {
                 json_object_set_new(o, "name", json_string(j->pj->name));
                 json_object_set_new(o, "memory_max_bytes", json_bytes(j->pj->limits.memory_max));
                 CgLimits pl;
-                priority_limits(j->pj, &pl);
+                protect_job_limits(&j->pj->limits, &pl);
                 json_object_set_new(o, "priority", json_string(priority_to_string(j->pj->limits.priority)));
                 json_object_set_new(o, "memory_high_bytes", json_bytes(pl.memory_high));
                 json_object_set_new(o, "memory_low_bytes", json_bytes(pl.memory_low));

@@ -1009,22 +1009,6 @@ static int resolve_ids(const JobSpec *js, SpawnParams *sp, char **ret_error) {
         return 0;
 }
 
-static void limits_to_cg(const Limits *l, const Assignment *a, CgLimits *ret) {
-        cg_limits_init(ret);
-        if (a) {
-                ret->cpus = a->cpus;
-                ret->mems = a->mems;
-        }
-        ret->memory_max = l->memory_max;
-        ret->memory_high = l->memory_high;
-        ret->memory_low = l->memory_low ? l->memory_low : 0;
-        ret->memory_min = l->memory_min ? l->memory_min : 0;
-        ret->swap_max = l->swap_max;
-        ret->pids_max = l->pids_max;
-        ret->cpu_weight = l->cpu_weight;
-        ret->cpu_max_pct = l->cpu_max_pct;
-}
-
 /* Starts a job whose cores are assigned. A job that cannot be set up is finished as
  * failed-to-start; only runner-level failures return < 0. */
 static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_index, const char *scen_rel, Job *j) {
@@ -1075,8 +1059,9 @@ static int job_start(Runner *R, RunResult *rr, const PlanRun *run, size_t run_in
 
         /* The partition. */
         CgLimits lim;
-        limits_to_cg(&j->pj->limits, &j->asg, &lim);
-        protect_static_limits(j->pj->limits.priority, &j->pj->limits, &lim);
+        protect_job_limits(&j->pj->limits, &lim);
+        lim.cpus = j->asg.cpus;
+        lim.mems = j->asg.mems;
         if (asprintf(&rel, "%s/%s", scen_rel, j->pj->name) < 0)
                 return -ENOMEM;
         r = cg_create(R->cgm, rel, NULL, &j->cg); /* limits once, below */

@@ -185,3 +185,16 @@ void protect_static_limits(Priority p, const Limits *given, CgLimits *l) {
                 break;
         }
 }
+
+void protect_job_limits(const Limits *l, CgLimits *ret) {
+        cg_limits_init(ret);
+        ret->memory_max = l->memory_max;
+        ret->memory_high = l->memory_high;
+        ret->memory_low = l->memory_low;
+        ret->memory_min = l->memory_min;
+        ret->swap_max = l->swap_max;
+        ret->pids_max = l->pids_max;
+        ret->cpu_weight = l->cpu_weight;
+        ret->cpu_max_pct = l->cpu_max_pct;
+        protect_static_limits(l->priority, l, ret);
+}

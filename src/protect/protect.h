@@ -117,3 +117,7 @@ uint64_t protect_next_deadline(const ProtectJob *jobs, size_t n, uint64_t now);
  *   normal: unchanged.
  * cpu_weight_set/memory_*_set: whether the user gave the value (then it stays). */
 void protect_static_limits(Priority p, const Limits *given, CgLimits *l);
+/* A job's limits as the backend applies them: its resolved Limits with its class's
+ * static knobs (protect_static_limits); cpus and mems are left empty (inherit) for the
+ * caller to fill from the job's assignment. Used by exec and `corun plan`. */
+void protect_job_limits(const Limits *l, CgLimits *ret);
