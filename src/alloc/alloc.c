@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topo/errmsg.h"
+#include "util/error.h"
 #include "util/macros.h"
 #include "util/parse.h"
 
@@ -348,10 +348,10 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                 bool by_core = c->smt != SMT_SEPARATE;
                 unsigned n = c->kind == CPUS_UNSET ? 1 : c->count, cap = capacity(p, by_core);
                 if (n == 0)
-                        return errmsg_set(ret_error, -EINVAL, "job '%s' asks for 0 %s; at least 1 is needed",
+                        return error_setf(ret_error, -EINVAL, "job '%s' asks for 0 %s; at least 1 is needed",
                                           job, units_name(by_core, 0));
                 if (cap == 0)
-                        return errmsg_set(
+                        return error_setf(
                                 ret_error, -ENOSPC,
                                 "job '%s' asks for %u %s but none is usable (%u of %zu cores reserved)", job,
                                 n, units_name(by_core, n), p->n_reserved, p->t->n_cores);
@@ -359,7 +359,7 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                 if (n > cap && !usable)
                         return -ENOMEM;
                 if (n > cap)
-                        return errmsg_set(
+                        return error_setf(
                                 ret_error, -ENOSPC,
                                 "job '%s' asks for %u %s but only %u %s usable (%s, %u reserved); at "
                                 "most %u "
@@ -368,7 +368,7 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                                 p->n_reserved, cap);
         } else if (c->kind == CPUS_LIST || c->kind == CPUS_SHARED) {
                 if (cpuset_is_empty(&c->set))
-                        return errmsg_set(ret_error, -EINVAL, "job '%s' asks for an empty CPU list", job);
+                        return error_setf(ret_error, -EINVAL, "job '%s' asks for an empty CPU list", job);
                 if (!cpuset_is_subset(&c->set, &p->usable)) {
                         CpuSet bad = c->set, res = c->set;
                         cpuset_andnot(&bad, &p->usable);
@@ -378,7 +378,7 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                                             *usable = cpuset_to_string(&p->usable);
                         if (!want || !b || !r || !usable)
                                 return -ENOMEM;
-                        return errmsg_set(
+                        return error_setf(
                                 ret_error, -EINVAL,
                                 "job '%s' asks for %s %s but %s %s not usable%s%s%s; usable are %s", job,
                                 cpus_word(&c->set), want, b, cpuset_count(&bad) == 1 ? "is" : "are",
@@ -387,18 +387,18 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
                 }
         } else if (c->kind == CPUS_ALL) {
                 if (cpuset_is_empty(&p->usable))
-                        return errmsg_set(
+                        return error_setf(
                                 ret_error, -ENOSPC,
                                 "job '%s' asks for all CPUs but none is usable (%u of %zu cores reserved)",
                                 job, p->n_reserved, p->t->n_cores);
         } else
-                return errmsg_set(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
+                return error_setf(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
 
         uint64_t mem = req->memory_bytes;
         if (mem != 0 && mem != UINT64_MAX && p->o.memory_available != UINT64_MAX &&
             mem > p->o.memory_available) {
                 char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX];
-                return errmsg_set(
+                return error_setf(
                         ret_error, -ENOSPC,
                         "job '%s' needs %s of memory but only %s are available to jobs; at most %s "
                         "would fit",
@@ -421,7 +421,7 @@ static int check_memory_now(const CorePool *p, const AllocRequest *req, uint64_t
         uint64_t left = p->o.memory_available - MIN(p->committed, p->o.memory_available);
         if (mem > left) {
                 char a[FORMAT_SIZE_MAX], b[FORMAT_SIZE_MAX], c[FORMAT_SIZE_MAX];
-                return errmsg_set(
+                return error_setf(
                         ret_error, -EAGAIN, "job '%s' needs %s of memory; %s of %s is uncommitted now",
                         req->job ?: "?", format_size(a, sizeof(a), mem), format_size(b, sizeof(b), left),
                         format_size(c, sizeof(c), p->o.memory_available));
@@ -555,7 +555,7 @@ static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, cha
                 _cleanup_free_ char *f = cpuset_to_string(&pus);
                 if (!f)
                         return -ENOMEM;
-                return errmsg_set(ret_error, -EAGAIN, "job '%s' asks for %u %s; %u of %u %s free now%s%s%s",
+                return error_setf(ret_error, -EAGAIN, "job '%s' asks for %u %s; %u of %u %s free now%s%s%s",
                                   req->job ?: "?", n, units_name(by_core, n), n_free, capacity(p, by_core),
                                   n_free == 1 ? "is" : "are", *f ? " (" : "", f, *f ? ")" : "");
         }
@@ -577,7 +577,7 @@ static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, cha
         }
         /* place() takes exactly n when n are free; anything else is a bug in it */
         if (cpuset_count(&pl.taken) != n)
-                return errmsg_set(ret_error, -EIO, "job '%s': internal allocation error", req->job ?: "?");
+                return error_setf(ret_error, -EIO, "job '%s': internal allocation error", req->job ?: "?");
         if (by_core)
                 cores_to_pus(p, &pl.taken, ret_pus);
         else
@@ -616,14 +616,14 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
                                             *busy = cpuset_to_string(&clash);
                         if (!want || !busy)
                                 return -ENOMEM;
-                        return errmsg_set(
+                        return error_setf(
                                 ret_error, -EAGAIN, "job '%s' asks for %s %s but %s %s in use by other jobs",
                                 job, cpus_word(&cpus), want, busy, cpuset_count(&clash) == 1 ? "is" : "are");
                 }
                 break;
         }
         default:
-                return errmsg_set(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
+                return error_setf(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
         }
 
         uint64_t commit;

@@ -19,6 +19,7 @@
 #include "cgroup/cgroup-internal.h"
 #include "util/fileio.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 /* cgroup.procs of a fork bomb's group stays small (pids.max), but a big job may have
  * tens of thousands of threads' worth of pids: bound reads well above that. */
@@ -27,12 +28,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 #define _cleanup_closedir_ _cleanup_(closedirp)
-
-uint64_t cg_now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
-}
 
 void cg_sleep_usec(uint64_t usec) {
         struct timespec ts = {.tv_sec = (time_t)(usec / USEC_PER_SEC),
@@ -263,9 +258,9 @@ static void freeze_v1(const char *const *dirs, size_t n, bool frozen) {
                 (void)cg_write(dirs[i], "freezer.state", frozen ? "FROZEN" : "THAWED");
         if (!frozen)
                 return;
-        uint64_t until = cg_now_usec() + 100 * USEC_PER_MSEC;
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + 100 * USEC_PER_MSEC;
         for (size_t i = 0; i < n; i++)
-                while (!freezer_is(dirs[i], "FROZEN") && cg_now_usec() < until)
+                while (!freezer_is(dirs[i], "FROZEN") && now_usec(CLOCK_MONOTONIC) < until)
                         cg_sleep_usec(500);
 }
 
@@ -318,7 +313,7 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
                         freezers[n_freezers++] = paths[i];
         }
 
-        uint64_t deadline = cg_now_usec() + timeout_usec, pause = 1000;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec, pause = 1000;
         for (;;) {
                 _cleanup_free_ pid_t *v1pids = NULL;
                 size_t n_v1 = 0;
@@ -397,7 +392,7 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
                 }
                 if (!busy)
                         break;
-                if (cg_now_usec() >= deadline)
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return -EBUSY;
                 wait_a_little(busy2, pause);
                 pause = MIN(pause * 2, 20 * USEC_PER_MSEC);
@@ -461,14 +456,14 @@ static int rmdir_rec(const char *path, void *ud) {
         for (uint64_t pause = 500;; pause = MIN(pause * 2, 10 * USEC_PER_MSEC)) {
                 if (rmdir(path) == 0 || errno == ENOENT)
                         return 0;
-                if (errno != EBUSY || cg_now_usec() >= w->deadline)
+                if (errno != EBUSY || now_usec(CLOCK_MONOTONIC) >= w->deadline)
                         return -errno;
                 cg_sleep_usec(pause);
         }
 }
 
 int cg_rmdir_tree(const char *path) {
-        return rmdir_rec(path, &(RmdirWalk){.deadline = cg_now_usec() + USEC_PER_SEC});
+        return rmdir_rec(path, &(RmdirWalk){.deadline = now_usec(CLOCK_MONOTONIC) + USEC_PER_SEC});
 }
 
 /* ---- cgroup v2 controller lists (cgroup-v2.c, cgroup-probe.c) ---- */

@@ -199,7 +199,6 @@ int cg_kill_paths(const char *const *paths, size_t n, uint64_t timeout_usec, uns
  * dying task still pins it (bounded). ENOENT is success. */
 int cg_rmdir_tree(const char *path);
 bool cg_path_is_cgroupfs(const char *path, bool *ret_cgroup2);
-uint64_t cg_now_usec(void);
 void cg_sleep_usec(uint64_t usec);
 
 #define CG_KILL_TIMEOUT_USEC (5 * USEC_PER_SEC)
@@ -244,4 +243,3 @@ int proc_start_time(pid_t pid, uint64_t *ret);
  * is a symlink. */
 bool journal_path_is_valid(const char *kind, const char *path, const char *run_id);
 /* rm -rf that never follows a symlink and never leaves the file system of path. */
-int rm_rf_careful(const char *path);

@@ -14,6 +14,7 @@
 
 #include "cgroup/cgroup-internal.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -136,7 +137,7 @@ static int none_is_populated(Cgroup *g) {
 }
 
 static int none_kill(Cgroup *g) {
-        uint64_t deadline = cg_now_usec() + CG_KILL_TIMEOUT_USEC, pause = 1000;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + CG_KILL_TIMEOUT_USEC, pause = 1000;
         if (g->leader <= 0)
                 return 0;
         for (;;) {
@@ -150,7 +151,7 @@ static int none_kill(Cgroup *g) {
                         return 0;
                 for (size_t i = 0; i < n; i++)
                         (void)kill(pids[i], SIGKILL);
-                if (cg_now_usec() >= deadline)
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return -EBUSY;
                 cg_sleep_usec(pause);
                 pause = MIN(pause * 2, 20 * USEC_PER_MSEC);

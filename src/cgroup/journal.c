@@ -35,7 +35,6 @@
 #define JOURNAL_SUFFIX ".journal"
 /* A run with thousands of jobs writes a few hundred KiB; refuse to load absurd files. */
 #define JOURNAL_READ_MAX (64u << 20)
-#define RM_DEPTH_MAX 256
 /* PATH_MAX: a longer path could not be created, so it needs no line. */
 #define JOURNAL_PATH_MAX 4095
 
@@ -93,20 +92,6 @@ static int fsync_dir(const char *dir) {
         if (fd < 0)
                 return -errno;
         return RET_NERRNO(fsync(fd));
-}
-
-static int write_all(int fd, const char *s, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, s, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                s += k;
-                n -= (size_t)k;
-        }
-        return 0;
 }
 
 int journal_open(const char *dir, const char *run_id, Journal **ret) {
@@ -283,19 +268,6 @@ Journal *journal_free(Journal *j) {
 /* ---- validation ---- */
 
 /* Absolute, not "/", no newline, no empty, "." or ".." component. */
-static bool components_ok(const char *path) {
-        if (!path || path[0] != '/' || strchr(path, '\n') || streq(path, "/"))
-                return false;
-        for (const char *p = path + 1;;) {
-                const char *slash = strchr(p, '/');
-                size_t n = slash ? (size_t)(slash - p) : strlen(p);
-                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-                        return false;
-                if (!slash)
-                        return true;
-                p = slash + 1;
-        }
-}
 
 /* Whether path has the component `a` (a NULL b: alone, else followed by `b`), or, with
  * prefix set, a component that equals a or starts with a + "-". */
@@ -339,7 +311,7 @@ static bool no_symlink_on_the_way(const char *path) {
 }
 
 bool journal_path_is_valid(const char *kind, const char *path, const char *run_id) {
-        if (!kind || !components_ok(path) || isempty(run_id))
+        if (!kind || !path_is_normalized_absolute(path) || isempty(run_id))
                 return false;
         if (streq(kind, "cgroup")) {
                 const char *base = strrchr(path, '/') + 1;
@@ -360,95 +332,6 @@ bool journal_path_is_valid(const char *kind, const char *path, const char *run_i
                 return no_symlink_on_the_way(path);
         }
         return false;
-}
-
-/* ---- careful removal ---- */
-
-static int rm_children(int dfd, dev_t dev, unsigned depth) {
-        int r = 0;
-        if (depth >= RM_DEPTH_MAX)
-                return -ELOOP;
-        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        if (dup_fd < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno != ENOENT && r >= 0)
-                                r = -errno;
-                        continue;
-                }
-                if (!S_ISDIR(st.st_mode)) {
-                        if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && r >= 0)
-                                r = -errno;
-                        continue;
-                }
-                if (st.st_dev != dev) {
-                        /* A mount inside a scratch dir is not ours to empty. */
-                        if (r >= 0)
-                                r = -EXDEV;
-                        continue;
-                }
-                _cleanup_close_ int sub =
-                        openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                struct stat st2;
-                if (sub < 0 || fstat(sub, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
-                        /* Swapped for something else since the fstatat: leave it. */
-                        if (r >= 0)
-                                r = sub < 0 ? -errno : -ESTALE;
-                        continue;
-                }
-                int k = rm_children(sub, dev, depth + 1);
-                if (k < 0 && r >= 0)
-                        r = k;
-                if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT && r >= 0)
-                        r = -errno;
-        }
-        return r;
-}
-
-int rm_rf_careful(const char *path) {
-        if (!components_ok(path))
-                return -EINVAL;
-        _cleanup_free_ char *parent = strdup(path);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        const char *name = path + (slash - parent) + 1;
-        *slash = '\0';
-
-        /* Walk to the parent one component at a time, refusing every symlink. */
-        _cleanup_close_ int pfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (pfd < 0)
-                return -errno;
-        char *save = NULL;
-        for (char *c = strtok_r(parent, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                int next = openat(pfd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0)
-                        return errno == ENOENT ? 0 : -errno;
-                close(pfd);
-                pfd = next;
-        }
-        struct stat st;
-        if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISDIR(st.st_mode))
-                return RET_NERRNO(unlinkat(pfd, name, 0));
-        _cleanup_close_ int dfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        int r = rm_children(dfd, st.st_dev, 0);
-        if (r < 0)
-                return r;
-        return unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 /* ---- cleanup ---- */
@@ -601,7 +484,7 @@ static unsigned replay(const char *jpath, const Header *h, Entry *e, size_t n, b
                 struct stat st;
                 if (!e[i].kind || !streq(e[i].kind, "dir") || lstat(e[i].path, &st) < 0)
                         continue;
-                int r = dry_run ? 0 : rm_rf_careful(e[i].path);
+                int r = dry_run ? 0 : rm_rf(e[i].path);
                 if (r >= 0) {
                         add_removed(b, "dir", e[i].path);
                         rep->dirs_removed++;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -204,22 +203,6 @@ static void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView 
 }
 
 /* ---- small file helpers ---- */
-
-static int rm_rf_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void)st;
-        (void)ftw;
-        if (flag == FTW_DP)
-                return rmdir(path) < 0 ? -1 : 0;
-        return unlink(path) < 0 ? -1 : 0;
-}
-
-/* FTW_PHYS: never follow symlinks a job left in its scratch dir; FTW_MOUNT: never
- * cross into a filesystem it mounted there. */
-static int rm_rf(const char *path) {
-        if (nftw(path, rm_rf_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
-}
 
 /* "a#2" is a fine directory name, but keep file names shell-friendly. */
 static char *sanitize(const char *s) {

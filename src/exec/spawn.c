@@ -21,12 +21,6 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
-}
-
 enum {
         STAGE_ATTACH,
         STAGE_SETSID,

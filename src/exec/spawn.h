@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
+#include "util/time-util.h"
 
 /* How to start one job's main process. Everything is resolved in the parent (user
  * names, paths, environment) so that the child only makes system calls. */
@@ -36,4 +37,3 @@ typedef struct SpawnResult {
  * created. */
 int spawn_job(const SpawnParams *p, SpawnResult *ret);
 
-uint64_t now_usec(clockid_t clock);

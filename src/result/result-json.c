@@ -385,53 +385,20 @@ int result_write_fd(const Result *r, int fd) {
         if (!text)
                 return -ENOMEM;
         size_t len = strlen(text);
-        for (size_t off = 0; off <= len;) {
-                const char *p = off < len ? text + off : "\n";
-                size_t n = off < len ? len - off : 1;
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return w < 0 ? negative_errno() : -EIO;
-                off += (size_t)w;
-        }
-        return 0;
+        int k = write_all(fd, text, len);
+        return k < 0 ? k : write_all(fd, "\n", 1);
 }
 
-/* Readers (compare, report, a script tailing the run) only ever see a complete file: the
- * new one is written beside it, made durable, then renamed over it. */
-int result_write(const Result *r, const char *dir) {
-        _cleanup_free_ char *tmp = NULL, *final = NULL;
-        if (asprintf(&tmp, "%s/.result.json.XXXXXX", dir) < 0 || asprintf(&final, "%s/result.json", dir) < 0)
-                return -ENOMEM;
+static int fill_result(int fd, void *userdata) {
+        return result_write_fd(userdata, fd);
+}
 
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        /* mkostemp creates 0600; results are meant to be shared like any output file. */
-        int k = RET_NERRNO(fchmod(fd, 0644));
-        if (k >= 0)
-                k = result_write_fd(r, fd);
-        /* Intermediate rewrites (partial) skip the syncs: readers still only ever see a
-         * whole file thanks to the rename, and syncing after every one of thousands of
-         * short jobs cost milliseconds each. The final result is made durable. */
-        if (k >= 0 && !r->partial)
-                k = RET_NERRNO(fsync(fd));
-        if (k >= 0)
-                k = RET_NERRNO(close(TAKE_FD(fd)));
-        if (k >= 0)
-                k = RET_NERRNO(rename(tmp, final));
-        if (k < 0) {
-                (void)unlink(tmp);
-                return k;
-        }
-        if (r->partial)
-                return 0;
-        /* The rename itself is durable only once the directory is synced. */
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return negative_errno();
-        return RET_NERRNO(fsync(dfd));
+/* Readers (compare, report, a script tailing the run) only ever see a complete file.
+ * Intermediate rewrites (partial) skip the syncs: the rename alone keeps the file whole,
+ * and syncing after every one of thousands of short jobs cost milliseconds each. The
+ * final result is made durable. */
+int result_write(const Result *r, const char *dir) {
+        return write_file_atomic(dir, "result.json", fill_result, (void *)r, !r->partial);
 }
 
 /* ---- reader ---- */

@@ -4,6 +4,7 @@
 
 #include "stress/stress.h"
 #include "util/macros.h"
+#include "util/time-util.h"
 
 uint64_t stress_burn(uint64_t seed, uint64_t iters) {
         uint64_t x = seed;
@@ -15,12 +16,6 @@ uint64_t stress_burn(uint64_t seed, uint64_t iters) {
                 __asm__ volatile("" : "+r"(x));
         }
         return x;
-}
-
-uint64_t stress_now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
 }
 
 int stress_sleep_until(uint64_t usec) {
@@ -47,7 +42,7 @@ void stress_marker(FILE *out, const char *tool, const char *phase, bool start) {
 }
 
 int stress_sleep(uint64_t usec, FILE *out) {
-        uint64_t now = stress_now_usec();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         uint64_t until = usec > UINT64_MAX - now ? UINT64_MAX : now + usec;
 
         stress_marker(out, "sleep", "sleep", true);

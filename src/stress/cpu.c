@@ -6,6 +6,7 @@
 
 #include "stress/stress.h"
 #include "util/macros.h"
+#include "util/time-util.h"
 
 typedef struct Worker {
         pthread_t thread;
@@ -23,7 +24,7 @@ static void *worker_run(void *userdata) {
 
         /* In timed mode the clock is read once per unit (about a millisecond), cheap next
          * to the burn and fine-grained enough to stop on time. */
-        for (w->done = 0; w->timed ? stress_now_usec() < w->deadline_usec : w->done < w->units; w->done++) {
+        for (w->done = 0; w->timed ? now_usec(CLOCK_MONOTONIC) < w->deadline_usec : w->done < w->units; w->done++) {
                 if (atomic_load_explicit(w->stop, memory_order_relaxed))
                         break;
                 x = stress_burn(x, STRESS_WORK_UNIT);
@@ -55,7 +56,7 @@ int stress_cpu(const StressCpu *o, FILE *out, StressCpuResult *ret) {
                 return -ENOMEM;
 
         double cpu0 = cpu_seconds();
-        uint64_t t0 = stress_now_usec();
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         uint64_t deadline = o->duration_usec > UINT64_MAX - t0 ? UINT64_MAX : t0 + o->duration_usec;
         for (unsigned i = 0; i < o->threads; i++) {
                 /* Spread the remainder so that the total is exactly o->work. */
@@ -81,7 +82,7 @@ int stress_cpu(const StressCpu *o, FILE *out, StressCpuResult *ret) {
         stress_marker(out, "cpu", "burn", false);
 
         StressCpuResult res = {
-                .wall_s = (double)(stress_now_usec() - t0) / 1e6,
+                .wall_s = (double)(now_usec(CLOCK_MONOTONIC) - t0) / 1e6,
                 .cpu_s = cpu_seconds() - cpu0,
         };
         for (unsigned i = 0; i < o->threads; i++) {

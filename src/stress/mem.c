@@ -5,6 +5,7 @@
 
 #include "stress/stress.h"
 #include "util/macros.h"
+#include "util/time-util.h"
 
 #define DEFAULT_CHUNK (UINT64_C(1) << 20)
 
@@ -16,7 +17,7 @@
 static int touch_pages(volatile uint8_t *p, size_t len, size_t page, size_t chunk, uint64_t rate,
                        uint8_t value) {
         for (size_t off = 0; off < len;) {
-                uint64_t t0 = stress_now_usec();
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
                 size_t start = off, end = off + MIN(chunk, len - off);
                 for (; off < end; off += page)
                         p[off] = value;
@@ -39,7 +40,7 @@ static int mem_run(const StressMem *o, uint8_t *p, size_t len, size_t page, size
         stress_marker(out, "mem", "alloc", false);
 
         stress_marker(out, "mem", "hold", true);
-        uint64_t now = stress_now_usec();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         r = stress_sleep_until(o->hold_usec > UINT64_MAX - now ? UINT64_MAX : now + o->hold_usec);
         if (r < 0)
                 return r;
@@ -68,7 +69,7 @@ int stress_mem(const StressMem *o, FILE *out, StressMemResult *ret) {
         chunk = MIN(chunk, (uint64_t)len);
         chunk = (chunk + page - 1) / page * page;
 
-        uint64_t t0 = stress_now_usec();
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         stress_marker(out, "mem", "alloc", true);
         /* Plain private anonymous memory: no mlock and no MAP_POPULATE, so the pages are
          * charged as they are touched and the OOM killer may take the process as usual. */
@@ -84,7 +85,7 @@ int stress_mem(const StressMem *o, FILE *out, StressMemResult *ret) {
                 .size = o->size,
                 .touched = len,
                 .passes = o->passes,
-                .wall_s = (double)(stress_now_usec() - t0) / 1e6,
+                .wall_s = (double)(now_usec(CLOCK_MONOTONIC) - t0) / 1e6,
         };
         return 0;
 }

@@ -69,7 +69,6 @@ int stress_output(uint64_t bytes, uint64_t marker_every, FILE *out, StressOutput
 uint64_t stress_burn(uint64_t seed, uint64_t iters);
 
 /* CLOCK_MONOTONIC in microseconds. */
-uint64_t stress_now_usec(void);
 /* Sleeps until CLOCK_MONOTONIC reaches usec (UINT64_MAX: forever), restarting after
  * signals. */
 int stress_sleep_until(uint64_t usec);

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "topo/topo.h"
-#include "topo/errmsg.h"
+#include "util/error.h"
 #include "util/macros.h"
 #include "util/parse.h"
 
@@ -74,14 +74,14 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
         int n_pus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
         int n_numa = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
         if (n_pus <= 0)
-                return errmsg_set(ret_error, -EINVAL, "%s: the topology has no CPUs", source);
+                return error_setf(ret_error, -EINVAL, "%s: the topology has no CPUs", source);
         _cleanup_free_ TopoPUDesc *d = calloc((size_t)n_pus, sizeof(TopoPUDesc));
         if (!d)
                 return -ENOMEM;
         size_t n = 0;
         for (hwloc_obj_t pu = NULL; (pu = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PU, pu));) {
                 if (pu->os_index >= CPUSET_MAX)
-                        return errmsg_set(ret_error, -ERANGE,
+                        return error_setf(ret_error, -ERANGE,
                                           "%s: CPU %u is beyond the %d CPUs corun supports", source,
                                           pu->os_index, CPUSET_MAX);
                 hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_CORE, pu);
@@ -117,7 +117,7 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
         r = topo_build(d, n, allowed, source, ret);
         if (r == -EINVAL && allowed) {
                 _cleanup_free_ char *list = cpuset_to_string(allowed);
-                errmsg_set(ret_error, r, "%s: none of the allowed CPUs (%s) exist in the topology", source,
+                error_setf(ret_error, r, "%s: none of the allowed CPUs (%s) exist in the topology", source,
                            list ?: "?");
         }
         return r;
@@ -133,7 +133,7 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
                 cpu_set_t cs;
                 if (sched_getaffinity(0, sizeof(cs), &cs) < 0) {
                         int r = negative_errno();
-                        return errmsg_set(ret_error, r, "cannot read this process's CPU affinity: %s",
+                        return error_setf(ret_error, r, "cannot read this process's CPU affinity: %s",
                                           strerror(-r));
                 }
                 for (unsigned c = 0; c < CPU_SETSIZE && c < CPUSET_MAX; c++)
@@ -146,7 +146,7 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
                 return -ENOMEM;
         if (hwloc_topology_load(h) < 0) {
                 int r = negative_errno();
-                return errmsg_set(ret_error, r, "cannot read this machine's topology (hwloc): %s",
+                return error_setf(ret_error, r, "cannot read this machine's topology (hwloc): %s",
                                   strerror(-r));
         }
         _cleanup_close_ int dirfd = open("/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -157,7 +157,7 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
 static int apply_mhz_suffix(Topology *t, const char *suffix, char **ret_error) {
         const char *p = suffix + strspn(suffix, " \t");
         if (!strneq(p, "mhz", 3) || (p[3] != ' ' && p[3] != '\t'))
-                return errmsg_set(ret_error, -EINVAL, "topology suffix '%s': expected 'mhz CPUS=MHZ ...'",
+                return error_setf(ret_error, -EINVAL, "topology suffix '%s': expected 'mhz CPUS=MHZ ...'",
                                   p);
         p += 3;
         size_t n_items = 0;
@@ -173,20 +173,20 @@ static int apply_mhz_suffix(Topology *t, const char *suffix, char **ret_error) {
                 CpuSet set;
                 uint64_t mhz;
                 if (!eq)
-                        return errmsg_set(ret_error, -EINVAL, "topology suffix: '%s' is not CPUS=MHZ", item);
+                        return error_setf(ret_error, -EINVAL, "topology suffix: '%s' is not CPUS=MHZ", item);
                 *eq = '\0';
                 if (cpuset_parse(item, &set, NULL) < 0 || cpuset_is_empty(&set))
-                        return errmsg_set(ret_error, -EINVAL, "topology suffix: '%s' is not a CPU list",
+                        return error_setf(ret_error, -EINVAL, "topology suffix: '%s' is not a CPU list",
                                           item);
                 if (parse_u64(eq + 1, &mhz) < 0 || mhz == 0 || mhz > 1000000)
-                        return errmsg_set(ret_error, -EINVAL,
+                        return error_setf(ret_error, -EINVAL,
                                           "topology suffix: '%s' is not a frequency in MHz", eq + 1);
                 topo_set_core_khz(t, &set, mhz * 1000);
                 n_items++;
                 p += len;
         }
         if (n_items == 0)
-                return errmsg_set(ret_error, -EINVAL, "topology suffix 'mhz': no CPUS=MHZ given");
+                return error_setf(ret_error, -EINVAL, "topology suffix 'mhz': no CPUS=MHZ given");
         return 0;
 }
 
@@ -202,7 +202,7 @@ int topo_load_synthetic(const char *desc, Topology **ret, char **ret_error) {
         if (hwloc_topology_init(&h) < 0)
                 return -ENOMEM;
         if (hwloc_topology_set_synthetic(h, hw) < 0 || hwloc_topology_load(h) < 0)
-                return errmsg_set(
+                return error_setf(
                         ret_error, -EINVAL,
                         "'%s' is not a valid hwloc synthetic topology (e.g. \"pack:2 numa:2 l3:2 core:8 "
                         "pu:2\")",
@@ -231,7 +231,7 @@ int topo_load_xml(const char *path, Topology **ret, char **ret_error) {
                 return -ENOMEM;
         if (hwloc_topology_set_xml(h, path) < 0 || hwloc_topology_load(h) < 0) {
                 int r = errno > 0 ? -errno : -EINVAL;
-                return errmsg_set(ret_error, r, "cannot load the topology from '%s': %s", path,
+                return error_setf(ret_error, r, "cannot load the topology from '%s': %s", path,
                                   r == -EINVAL ? "not a hwloc XML export (lstopo file.xml)" : strerror(-r));
         }
         _cleanup_free_ char *source = NULL;
@@ -246,7 +246,7 @@ int topo_load_arg(const char *arg, Topology **ret, char **ret_error) {
         if (len > 4 && streq(arg + len - 4, ".xml")) {
                 if (stat(arg, &st) < 0) {
                         int r = negative_errno();
-                        return errmsg_set(ret_error, r, "topology file '%s': %s", arg, strerror(-r));
+                        return error_setf(ret_error, r, "topology file '%s': %s", arg, strerror(-r));
                 }
                 return topo_load_xml(arg, ret, ret_error);
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -10,3 +11,20 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* mkdir -p: parents 0755, the last component last_mode; existing dirs are fine. */
 int mkdir_p(const char *path, mode_t last_mode);
+/* An absolute path without empty, "." or ".." components, no newline, not "/". */
+bool path_is_normalized_absolute(const char *path);
+/* rm -rf that walks to path one component at a time refusing symlinks, never follows a
+ * symlink a job left inside, never crosses into another filesystem (-EXDEV, left in
+ * place), and skips entries swapped under it. A missing path is success. The one rm -rf
+ * of the project: scratch dirs, results temp files, cleanup. */
+int rm_rf(const char *path);
+
+/* Writes dir/name atomically: fill() writes the content to fd (a temporary file in dir,
+ * mode 0644), then it is renamed over dir/name, so readers only ever see a whole file.
+ * With sync, the file and the directory are made durable (fsync) before returning.
+ * Returns 0 or negative errno (the real one: -ENOSPC for a full disk); the temporary
+ * file never outlives a failure. */
+int write_file_atomic(const char *dir, const char *name, int (*fill)(int fd, void *userdata), void *userdata,
+                      bool sync);
+/* write(2) all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);

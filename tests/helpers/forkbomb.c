@@ -18,6 +18,7 @@
 #include "stress/stress.h"
 #include "util/macros.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 typedef struct Shared {
         atomic_uint_least64_t attempts, forks, eagain, other;
@@ -71,9 +72,9 @@ int main(int argc, char **argv) {
                 return 1;
         }
         pid_t top = getpid();
-        uint64_t deadline = stress_now_usec() + linger;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + linger;
         fflush(stdout);
-        while (stress_now_usec() < deadline && atomic_fetch_add(&s->attempts, 1) < max) {
+        while (now_usec(CLOCK_MONOTONIC) < deadline && atomic_fetch_add(&s->attempts, 1) < max) {
                 pid_t pid = fork();
                 if (pid == 0)
                         continue; /* the child joins the loop */

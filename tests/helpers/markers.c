@@ -9,6 +9,7 @@
 
 #include "stress/stress.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 int main(int argc, char **argv) {
         uint64_t interval_ms = 100, count = 3;
@@ -37,10 +38,10 @@ int main(int argc, char **argv) {
         for (uint64_t k = 1; k <= count; k++) {
                 printf("phase %" PRIu64 " start\n", k);
                 fflush(stdout);
-                uint64_t until = stress_now_usec() + interval_ms * 1000;
+                uint64_t until = now_usec(CLOCK_MONOTONIC) + interval_ms * 1000;
                 if (burn) {
                         /* Short slices so that the phase ends within a few microseconds of N ms. */
-                        while (stress_now_usec() < until)
+                        while (now_usec(CLOCK_MONOTONIC) < until)
                                 x = stress_burn(x, 10000);
                 } else {
                         stress_sleep_until(until);

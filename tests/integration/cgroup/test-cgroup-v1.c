@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/time-util.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -272,8 +273,8 @@ static void test_fork_bomb(void) {
                         pause();
         }
         CgStats st = {0};
-        uint64_t until = cg_now_usec() + 10 * USEC_PER_SEC;
-        while (cg_now_usec() < until) {
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while (now_usec(CLOCK_MONOTONIC) < until) {
                 CHECK(cg_read_stats(g, &st) == 0, "stats");
                 if (st.pids_events_max > 0)
                         break;
@@ -423,9 +424,9 @@ static void test_kill_daemon(void) {
         snprintf(upath, sizeof upath, "%s", cg_group_path(g, CG_UNIFIED));
         for (int frozen = 1; frozen >= 0; frozen--) {
                 CHECK(cg_freeze(g, frozen) == 0, "cg_freeze(%d)", frozen);
-                uint64_t v = !frozen, until = cg_now_usec() + USEC_PER_SEC;
+                uint64_t v = !frozen, until = now_usec(CLOCK_MONOTONIC) + USEC_PER_SEC;
                 while (cg_read_keyed(upath, "cgroup.events", "frozen", &v) == 0 && v != (uint64_t)frozen &&
-                       cg_now_usec() < until)
+                       now_usec(CLOCK_MONOTONIC) < until)
                         cg_sleep_usec(1000);
                 CHECK(v == (uint64_t)frozen, "cgroup.events frozen %llu", (unsigned long long)v);
         }
