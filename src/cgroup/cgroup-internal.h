@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Shared between cgroup.c, the backends and journal.c; also what the unit tests reach
+/* Shared between cgroup.c, the backends and cleanup.c; also what the unit tests reach
  * (discovery parsers, write-order rules). Not for other modules: they use cgroup.h. */
 
 #include <stdbool.h>
@@ -150,8 +150,10 @@ static inline const char *cg_group_path(const Cgroup *g, CgController c) {
  * manager has no run groups (cg_probe). */
 int cg_manager_choose(const CgroupManagerOptions *o, CgroupManager **ret, char **ret_why);
 
-/* Run ids and group names: a safe alphabet, no leading dot (cgroup.c). */
-bool cg_name_is_valid(const char *s, size_t n);
+/* Run ids and group names: the journal's safe alphabet, no leading dot. */
+static inline bool cg_name_is_valid(const char *s, size_t n) {
+        return journal_name_is_valid(s, n);
+}
 /* Journals path, then mkdir(path, 0755) (cgroup.c). */
 int cg_journal_mkdir(CgroupManager *m, const char *path);
 
@@ -230,16 +232,3 @@ int cg_v2_other_procs(const char *dir, pid_t *ret_first);
 /* cgroup2 cpu.weight (1..10000, default 100) <-> v1 cpu.shares (2..262144, default 1024). */
 uint64_t cg_weight_to_shares(uint64_t weight);
 uint64_t cg_shares_to_weight(uint64_t shares);
-
-/* ---- journal helpers (journal.c) ---- */
-/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot). */
-int proc_start_time(pid_t pid, uint64_t *ret);
-/* Whether a journal of run `run_id` may name this path (so a tampered journal cannot
- * make cleanup kill or delete anything else). Both kinds: absolute, no "." or ".."
- * or empty component, no newline. "cgroup": holds the components "corun/<run-id>"
- * (or ends in "corun", the shared parent) and, when it exists, lies in a cgroup file
- * system. "dir": holds a component "corun-<run-id>" (or "corun-<run-id>-*", or
- * "corun/<run-id>"), lies in no cgroup file system and no existing component of it
- * is a symlink. */
-bool journal_path_is_valid(const char *kind, const char *path, const char *run_id);
-/* rm -rf that never follows a symlink and never leaves the file system of path. */

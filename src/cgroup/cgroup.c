@@ -27,18 +27,6 @@ void cg_limits_init(CgLimits *l) {
         };
 }
 
-/* Run ids and group names become directory names in several file systems and lines
- * of the journal: keep them to a safe alphabet. */
-bool cg_name_is_valid(const char *s, size_t n) {
-        if (n == 0 || s[0] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-                    !(s[i] >= '0' && s[i] <= '9') && !strchr("._-+@#=,", s[i]))
-                        return false;
-        return true;
-}
-
 static bool relpath_ok(const char *rel) {
         if (isempty(rel) || strlen(rel) > 1024)
                 return false;

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup/cleanup.h" /* for the users of the journal and its cleanup, which come with it */
+#include "cgroup/journal.h"
 #include "spec/spec.h"
 #include "util/cpuset.h"
-
-typedef struct Journal Journal;
 
 /* Limits resolved to numbers (no inheritance left). LIMIT_MAX = no limit. */
 typedef struct CgLimits {
@@ -135,47 +135,6 @@ typedef struct CgProbe {
 /* fs_root as in CgroupManagerOptions (NULL = "/"). */
 int cg_probe(const char *fs_root, CgProbe *ret);
 void cg_probe_done(CgProbe *p);
-
-/* ---- journal (journal.c) ---- */
-/* /run/corun/<run-id>.journal: one line per resource, written *before* the resource is
- * created, so a kill -9 at any point leaves a complete list ("dir" lines are also
- * fdatasync'ed, for a power loss; cgroup directories do not outlive one). */
-int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
-int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
-/* The same for n paths of one kind with one write(2) and one fdatasync (a group's
- * directories in every hierarchy). Every path is checked before anything is written;
- * create none of them unless it returns >= 0. */
-int journal_add_many(Journal *j, const char *kind, const char *const *paths, size_t n);
-/* Queues a line without writing it: it reaches the disk with the next journal_add,
- * journal_add_many or journal_flush, which then covers it with the same sync. Create
- * the resource only after one of those returned >= 0 (journal_flush when in doubt: it
- * does nothing when nothing is queued). Lines still queued at journal_free are
- * dropped: they name nothing that was created. */
-int journal_stage(Journal *j, const char *kind, const char *path);
-int journal_flush(Journal *j);
-const char *journal_path(const Journal *j);
-/* Marks a clean finish: removes the journal file and frees j. */
-int journal_close_clean(Journal *j);
-/* Frees j and leaves the file: a later cleanup replays it once this runner is dead. */
-Journal *journal_free(Journal *j);
-
-typedef struct CleanupReport {
-        unsigned journals, groups_removed, dirs_removed, processes_killed;
-        unsigned journals_live; /* journals of runners still alive, left alone */
-        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
-        char **errors;          /* NULL-terminated messages */
-} CleanupReport;
-/* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in
- * their groups, removes groups bottom-up and scratch dirs, deletes the journals.
- * Runners are told apart by pid + start time + boot id; journals of live ones are
- * counted in journals_live and left alone. Paths are validated (see
- * docs/partitions.md); a journal with refused paths or failures is kept and its
- * problems are in errors. Returns < 0 only when dir cannot be read at all. */
-int journal_cleanup_dead(const char *dir, CleanupReport *ret);
-/* The same; with dry_run nothing is killed or removed and the report lists what
- * would be (processes_killed counts the processes found). */
-int journal_cleanup(const char *dir, bool dry_run, CleanupReport *ret);
-void cleanup_report_done(CleanupReport *r);
 
 /* ---- the sampler's fast path (cgroup-sample.c) ---- */
 /* Opens the group's memory usage file and CPU usage file for repeated pread; either fd

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The journal: what a run created, written down before it is created, so that a
- * runner killed at any instruction leaves a complete list; and the cleanup that
- * replays the journals of dead runners.
+ * runner killed at any instruction leaves a complete list, and the reader that hands
+ * it back to the cleanup of dead runs (cleanup.c). Depends on util/ only.
  *
  * File format (text, one record a line, appended with O_APPEND; the lines of one group
  * in all its hierarchies go out in one write, fdatasync'ed when it names a directory on
@@ -14,23 +14,19 @@
  * identity is the only test of life: a lock held by the runner would also be held by
  * every child it forked and that has not exec'd yet (or never does). Cleanups
  * exclude each other with a flock on the journal directory. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup-internal.h"
+#include "cgroup/journal.h"
 #include "util/fileio.h"
+#include "util/macros.h"
 #include "util/parse.h"
 
-#define JOURNAL_DIR_DEFAULT "/run/corun"
 #define JOURNAL_MAGIC "corun-journal 1"
 #define JOURNAL_SUFFIX ".journal"
 /* A run with thousands of jobs writes a few hundred KiB; refuse to load absurd files. */
@@ -47,10 +43,18 @@ struct Journal {
         char *pending;
         size_t n_pending;
         bool pending_dir; /* a "dir" line is queued: the write must reach the disk */
-        bool torn; /* the last write failed, maybe halfway through a line */
+        bool torn;        /* the last write failed, maybe halfway through a line */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+bool journal_name_is_valid(const char *s, size_t n) {
+        if (n == 0 || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+                    !(s[i] >= '0' && s[i] <= '9') && !strchr("._-+@#=,", s[i]))
+                        return false;
+        return true;
+}
 
 static int read_boot_id(char *buf, size_t n) {
         _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
@@ -101,7 +105,7 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
 
         if (!dir)
                 dir = JOURNAL_DIR_DEFAULT;
-        if (isempty(run_id) || !cg_name_is_valid(run_id, strlen(run_id)) || dir[0] != '/')
+        if (isempty(run_id) || !journal_name_is_valid(run_id, strlen(run_id)) || dir[0] != '/')
                 return -EINVAL;
         if ((r = read_boot_id(boot, sizeof boot)) < 0 || (r = proc_start_time(getpid(), &start)) < 0)
                 return r;
@@ -265,279 +269,49 @@ Journal *journal_free(Journal *j) {
         return NULL;
 }
 
-/* ---- validation ---- */
+/* ---- reading back ---- */
 
-/* Absolute, not "/", no newline, no empty, "." or ".." component. */
-
-/* Whether path has the component `a` (a NULL b: alone, else followed by `b`), or, with
- * prefix set, a component that equals a or starts with a + "-". */
-static bool has_component(const char *path, const char *a, const char *b, bool prefix) {
-        size_t al = strlen(a);
-        for (const char *p = path; (p = strchr(p, '/')); p++) {
-                const char *c = p + 1, *end = strchrnul(c, '/');
-                size_t n = (size_t)(end - c);
-                bool match = n == al && strneq(c, a, al);
-                if (!match && prefix)
-                        match = n > al + 1 && strneq(c, a, al) && c[al] == '-';
-                if (!match)
-                        continue;
-                if (!b)
-                        return true;
-                size_t bl = strlen(b);
-                if (*end == '/' && strneq(end + 1, b, bl) && (end[1 + bl] == '/' || end[1 + bl] == '\0'))
-                        return true;
-        }
-        return false;
-}
-
-static bool no_symlink_on_the_way(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return false;
-        for (char *s = p + 1;; s++) {
-                bool last = *s == '\0';
-                if (*s != '/' && !last)
-                        continue;
-                *s = '\0';
-                struct stat st;
-                if (lstat(p, &st) < 0)
-                        return errno == ENOENT; /* nothing further exists: nothing to follow */
-                if (S_ISLNK(st.st_mode))
-                        return false;
-                if (last)
-                        return true;
-                *s = '/';
-        }
-}
-
-bool journal_path_is_valid(const char *kind, const char *path, const char *run_id) {
-        if (!kind || !path_is_normalized_absolute(path) || isempty(run_id))
-                return false;
-        if (streq(kind, "cgroup")) {
-                const char *base = strrchr(path, '/') + 1;
-                if (!has_component(path, "corun", run_id, false) && !streq(base, "corun"))
-                        return false;
-                if (access(path, F_OK) < 0)
-                        return errno == ENOENT;
-                return cg_path_is_cgroupfs(path, NULL);
-        }
-        if (streq(kind, "dir")) {
-                _cleanup_free_ char *name = NULL;
-                if (asprintf(&name, "corun-%s", run_id) < 0)
-                        return false;
-                if (!has_component(path, name, NULL, true) && !has_component(path, "corun", run_id, false))
-                        return false;
-                if (access(path, F_OK) == 0 && cg_path_is_cgroupfs(path, NULL))
-                        return false;
-                return no_symlink_on_the_way(path);
-        }
-        return false;
-}
-
-/* ---- cleanup ---- */
-
-typedef struct Builder {
-        char **removed, **errors;
-        size_t n_removed, n_errors;
-} Builder;
-
-static int strv_push(char ***l, size_t *n, char *s) {
-        if (!s)
-                return -ENOMEM;
-        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!nl) {
-                free(s);
-                return -ENOMEM;
-        }
-        nl[(*n)++] = s;
-        nl[*n] = NULL;
-        *l = nl;
-        return 0;
-}
-
-_printf_(2, 3) static void add_error(Builder *b, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        (void)strv_push(&b->errors, &b->n_errors, s);
-}
-
-static void add_removed(Builder *b, const char *kind, const char *path) {
-        char *s = NULL;
-        if (asprintf(&s, "%s %s", kind, path) < 0)
-                s = NULL;
-        (void)strv_push(&b->removed, &b->n_removed, s);
-}
-
-typedef struct Header {
-        int pid;
-        uint64_t start;
-        char boot[64];
-        char run[256];
-} Header;
-
-static int parse_header(const char *line, Header *h) {
+static int parse_header(const char *line, JournalContents *c) {
         unsigned long long start;
-        if (sscanf(line, JOURNAL_MAGIC " pid=%d start=%llu boot=%63s run=%255s", &h->pid, &start, h->boot,
-                   h->run) != 4 ||
-            h->pid <= 0 || !cg_name_is_valid(h->run, strlen(h->run)))
+        int pid;
+        if (sscanf(line, JOURNAL_MAGIC " pid=%d start=%llu boot=%63s run=%255s", &pid, &start, c->boot,
+                   c->run) != 4 ||
+            pid <= 0 || !journal_name_is_valid(c->run, strlen(c->run)))
                 return -EBADMSG;
-        h->start = start;
+        c->pid = (pid_t)pid;
+        c->start = start;
         return 0;
 }
 
-static bool runner_alive(const Header *h) {
-        char boot[64], state = 0;
-        uint64_t start;
-        if (read_boot_id(boot, sizeof boot) < 0)
-                return true; /* cannot tell: leave it */
-        if (!streq(boot, h->boot))
-                return false; /* a journal from before the last reboot */
-        int r = proc_stat(h->pid, &state, &start);
-        if (r == -ENOENT || r == -ESRCH)
-                return false;
-        if (r < 0)
-                return true;
-        return start == h->start && state != 'Z' && state != 'X';
+void journal_contents_done(JournalContents *c) {
+        if (!c)
+                return;
+        free(c->entries);
+        free(c->text);
+        *c = (JournalContents){0};
 }
 
-typedef struct Entry {
-        char *kind, *path;
-} Entry;
-
-/* Kills what is left, removes groups (deepest first: reverse journal order) and scratch
- * dirs. Returns the number of errors. */
-static unsigned replay(const char *jpath, const Header *h, Entry *e, size_t n, bool dry_run, Builder *b,
-                       CleanupReport *rep) {
-        unsigned errors = 0;
-        _cleanup_free_ const char **roots = calloc(n + 1, sizeof(char *));
-        size_t n_roots = 0;
-        if (!roots) {
-                add_error(b, "%s: out of memory", jpath);
-                return 1;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (!journal_path_is_valid(e[i].kind, e[i].path, h->run)) {
-                        add_error(b, "%s: refusing %s '%s': not a path this run could have created", jpath,
-                                  e[i].kind, e[i].path);
-                        errors++;
-                        e[i].kind = NULL;
-                        continue;
-                }
-                /* The shared corun/ parent holds other runs: never kill in it. Groups
-                 * below a root are covered by it (cgroup.kill, freezer and the pid walk
-                 * are all recursive). */
-                if (!streq(e[i].kind, "cgroup") || streq(strrchr(e[i].path, '/') + 1, "corun") ||
-                    access(e[i].path, F_OK) < 0)
-                        continue;
-                bool covered = false;
-                for (size_t k = 0; k < n_roots && !covered; k++) {
-                        size_t l = strlen(roots[k]);
-                        covered = strneq(e[i].path, roots[k], l) && e[i].path[l] == '/';
-                }
-                if (!covered)
-                        roots[n_roots++] = e[i].path;
-        }
-
-        unsigned killed = 0;
-        if (dry_run) {
-                _cleanup_free_ pid_t *pids = NULL;
-                size_t np = 0;
-                for (size_t k = 0; k < n_roots; k++)
-                        (void)cg_read_pids_tree(roots[k], &pids, &np);
-                killed = (unsigned)np;
-        } else if (n_roots > 0) {
-                int r = cg_kill_paths(roots, n_roots, CG_KILL_TIMEOUT_USEC, &killed);
-                if (r < 0) {
-                        add_error(b, "%s: cannot kill the processes left in run %s: %s", jpath, h->run,
-                                  strerror(-r));
-                        errors++;
-                }
-        }
-        rep->processes_killed += killed;
-
-        for (size_t i = n; i-- > 0;) {
-                if (!e[i].kind || !streq(e[i].kind, "cgroup") || access(e[i].path, F_OK) < 0)
-                        continue;
-                bool shared = streq(strrchr(e[i].path, '/') + 1, "corun");
-                if (dry_run) {
-                        if (!shared) {
-                                add_removed(b, "cgroup", e[i].path);
-                                rep->groups_removed++;
-                        }
-                        continue;
-                }
-                int r = shared ? RET_NERRNO(rmdir(e[i].path)) : cg_rmdir_tree(e[i].path);
-                if (r >= 0) {
-                        add_removed(b, "cgroup", e[i].path);
-                        rep->groups_removed++;
-                } else if (!shared) {
-                        add_error(b, "%s: cannot remove cgroup %s: %s", jpath, e[i].path, strerror(-r));
-                        errors++;
-                }
-                /* EBUSY/ENOTEMPTY on corun/: another run lives there. */
-        }
-        for (size_t i = n; i-- > 0;) {
-                struct stat st;
-                if (!e[i].kind || !streq(e[i].kind, "dir") || lstat(e[i].path, &st) < 0)
-                        continue;
-                int r = dry_run ? 0 : rm_rf(e[i].path);
-                if (r >= 0) {
-                        add_removed(b, "dir", e[i].path);
-                        rep->dirs_removed++;
-                } else {
-                        add_error(b, "%s: cannot remove %s: %s", jpath, e[i].path, strerror(-r));
-                        errors++;
-                }
-        }
-        return errors;
-}
-
-static void cleanup_one(const char *dir, const char *name, bool dry_run, Builder *b, CleanupReport *rep) {
-        _cleanup_free_ char *jpath = NULL, *text = NULL;
-        if (asprintf(&jpath, "%s/%s", dir, name) < 0)
-                return;
-        _cleanup_close_ int fd = open(jpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0) {
-                if (errno != ENOENT)
-                        add_error(b, "cannot open %s: %s", jpath, strerror(errno));
-                return;
-        }
+int journal_read(const char *path, JournalContents *ret) {
+        _cleanup_(journal_contents_done) JournalContents c = {0};
         struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > JOURNAL_READ_MAX) {
-                add_error(b, "%s: not a journal file (or too large)", jpath);
-                return;
-        }
-        text = malloc((size_t)st.st_size + 1);
-        if (!text)
-                return;
-        size_t len = 0;
-        while (len < (size_t)st.st_size) {
-                ssize_t k = read(fd, text + len, (size_t)st.st_size - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                len += (size_t)k;
-        }
-        text[len] = '\0';
+        int r;
 
-        char *save = NULL, *line = strtok_r(text, "\n", &save);
-        Header h;
-        if (!line || parse_header(line, &h) < 0) {
-                add_error(b, "%s: no valid journal header; left alone", jpath);
-                return;
-        }
-        if (runner_alive(&h)) {
-                rep->journals_live++;
-                return;
-        }
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if (st.st_size > JOURNAL_READ_MAX)
+                return -EFBIG;
+        if ((r = read_full_fd(fd, JOURNAL_READ_MAX, &c.text, NULL)) < 0)
+                return r;
 
-        _cleanup_free_ Entry *e = NULL;
-        size_t n = 0, cap = 0;
+        char *save = NULL, *line = strtok_r(c.text, "\n", &save);
+        if (!line || parse_header(line, &c) < 0)
+                return -EBADMSG;
+        size_t cap = 0;
         /* A line cut short by a crash has no newline: strtok still hands it over, and
          * a torn path simply does not exist (or fails validation). */
         while ((line = strtok_r(NULL, "\n", &save))) {
@@ -545,84 +319,46 @@ static void cleanup_one(const char *dir, const char *name, bool dry_run, Builder
                 if (!sp)
                         continue;
                 *sp = '\0';
-                if (n == cap) {
+                if (c.n_entries == cap) {
                         cap = cap ? cap * 2 : 32;
-                        Entry *ne = realloc(e, cap * sizeof *e);
+                        JournalEntry *ne = realloc(c.entries, cap * sizeof *ne);
                         if (!ne)
-                                return;
-                        e = ne;
+                                return -ENOMEM;
+                        c.entries = ne;
                 }
-                e[n++] = (Entry){.kind = line, .path = sp + 1};
+                c.entries[c.n_entries++] = (JournalEntry){.kind = line, .path = sp + 1};
         }
-        rep->journals++;
-        unsigned errors = replay(jpath, &h, e, n, dry_run, b, rep);
-        if (errors == 0 && !dry_run) {
-                if (unlink(jpath) < 0)
-                        add_error(b, "cannot remove %s: %s", jpath, strerror(errno));
-        }
-        /* With errors the journal stays, so that a later cleanup tries again. */
-}
-
-/* ".<run-id>.journal.<pid>": journal_open was killed before the link. */
-static void cleanup_stale_tmp(const char *dir, const char *name, bool dry_run) {
-        const char *dot = strrchr(name, '.');
-        unsigned pid;
-        if (!dot || dot == name || !strstr(name, JOURNAL_SUFFIX ".") || parse_unsigned(dot + 1, &pid) < 0)
-                return;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH || dry_run)
-                return;
-        _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/%s", dir, name) >= 0)
-                (void)unlink(p);
-}
-
-int journal_cleanup(const char *dir, bool dry_run, CleanupReport *ret) {
-        Builder b = {0};
-        CleanupReport rep = {0};
-
-        *ret = rep;
-        if (!dir)
-                dir = JOURNAL_DIR_DEFAULT;
-        _cleanup_(closedirp) DIR *d = opendir(dir);
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-        } else {
-                /* One cleanup at a time (every `corun run` starts one); released when
-                 * the directory is closed. */
-                if (flock(dirfd(d), LOCK_EX) < 0)
-                        return -errno;
-                struct dirent *de;
-                while ((de = readdir(d))) {
-                        size_t l = strlen(de->d_name), sl = strlen(JOURNAL_SUFFIX);
-                        if (de->d_name[0] == '.') {
-                                cleanup_stale_tmp(dir, de->d_name, dry_run);
-                                continue;
-                        }
-                        if (l > sl && streq(de->d_name + l - sl, JOURNAL_SUFFIX))
-                                cleanup_one(dir, de->d_name, dry_run, &b, &rep);
-                }
-        }
-        /* Errors about single journals or paths are in the report; < 0 is only for
-         * not being able to look at all. */
-        rep.removed = b.removed;
-        rep.errors = b.errors;
-        *ret = rep;
+        *ret = c;
+        c = (JournalContents){0};
         return 0;
 }
 
-int journal_cleanup_dead(const char *dir, CleanupReport *ret) {
-        return journal_cleanup(dir, false, ret);
+bool journal_runner_alive(const JournalContents *c) {
+        char boot[64], state = 0;
+        uint64_t start;
+        if (read_boot_id(boot, sizeof boot) < 0)
+                return true; /* cannot tell: leave it */
+        if (!streq(boot, c->boot))
+                return false; /* a journal from before the last reboot */
+        int r = proc_stat(c->pid, &state, &start);
+        if (r == -ENOENT || r == -ESRCH)
+                return false;
+        if (r < 0)
+                return true;
+        return start == c->start && state != 'Z' && state != 'X';
 }
 
-void cleanup_report_done(CleanupReport *r) {
-        if (!r)
-                return;
-        for (char **s = r->removed; s && *s; s++)
-                free(*s);
-        for (char **s = r->errors; s && *s; s++)
-                free(*s);
-        free(r->removed);
-        free(r->errors);
-        *r = (CleanupReport){0};
+bool journal_is_journal_name(const char *name) {
+        size_t l = strlen(name), sl = strlen(JOURNAL_SUFFIX);
+        return name[0] != '.' && l > sl && streq(name + l - sl, JOURNAL_SUFFIX);
+}
+
+int journal_tmp_name_pid(const char *name, pid_t *ret) {
+        const char *dot = strrchr(name, '.');
+        unsigned pid;
+        if (name[0] != '.' || !dot || dot == name || !strstr(name, JOURNAL_SUFFIX ".") ||
+            parse_unsigned(dot + 1, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+                return -EINVAL;
+        *ret = (pid_t)pid;
+        return 0;
 }

@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "util/fileio.h"
-#include "cgroup/cgroup-internal.h"
+#include "cgroup/cleanup.h"
+#include "cgroup/journal.h"
+#include "util/macros.h"
 
 typedef struct T {
         char base[64];  /* the temp dir of one test */
