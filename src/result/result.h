@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The result model (docs/result-schema.md) and result.json writer/reader (jansson).
+/* The result model (docs/result-schema.md) and result.json writer (result-write.c) and
+ * reader (result-read.c, with json-reader.h), both on jansson.
  * Field names are fixed by DESIGN §9; add fields, never rename. */
 
 #include <stdbool.h>

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/* result.json writer: a Result as the JSON document docs/result-schema.md describes
+ * field by field (keep the two in step), and its atomic replacement in the results
+ * directory (util's write_file_atomic). The reader is result-read.c. */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result/result.h"
+#include "util/fileio.h"
+#include "util/macros.h"
+
+/* 15 significant digits: what a measured value carries, and short enough to read
+ * ("1.234" instead of %.17g's "1.2340000000000000"). */
+#define RESULT_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
+
+/* jansson ships json_decrefp for exactly this. */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+/* Length of the valid UTF-8 sequence at s, 0 if it is not one (overlong, surrogate,
+ * beyond U+10FFFF, truncated). */
+static size_t utf8_seq_len(const unsigned char *s) {
+        unsigned c = s[0];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF)
+                n = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+                n = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+                n = 4, cp = c & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3F);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+        return n;
+}
+
+/* Command lines and start errors come from users and the system and need not be UTF-8,
+ * which JSON requires: such bytes are written as U+FFFD rather than losing the field. */
+static json_t *j_str(const char *s) {
+        if (!s)
+                return json_null();
+        json_t *v = json_string(s);
+        if (v)
+                return v;
+        _cleanup_free_ char *fixed = malloc(strlen(s) * 3 + 1);
+        if (!fixed)
+                return NULL;
+        char *o = fixed;
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                size_t n = utf8_seq_len(p);
+                if (n == 0) {
+                        memcpy(o, "\xEF\xBF\xBD", 3);
+                        o += 3;
+                        p++;
+                } else {
+                        memcpy(o, p, n);
+                        o += n;
+                        p += n;
+                }
+        }
+        *o = '\0';
+        return json_string(fixed);
+}
+
+/* Byte and count values; UINT64_MAX means "no limit" and is written as null. */
+static json_t *j_u64(uint64_t v) {
+        return v > INT64_MAX ? json_null() : json_integer((json_int_t)v);
+}
+
+/* NaN and infinities are not JSON. */
+static json_t *j_dbl(double d) {
+        return isfinite(d) ? json_real(d) : json_null();
+}
+
+/* Adds key -> v (stealing v); a NULL v is an allocation failure. Returns 0 or -1 so that
+ * callers can OR a whole object's worth of calls and check once. */
+static int put(json_t *o, const char *key, json_t *v) {
+        if (!v)
+                return -1;
+        return json_object_set_new(o, key, v) < 0 ? -1 : 0;
+}
+
+/* The end of every builder: the finished value, or NULL (and nothing leaked) if any
+ * step failed. */
+static json_t *finish(json_t *v, int failed) {
+        if (failed) {
+                json_decref(v);
+                return NULL;
+        }
+        return v;
+}
+
+static int append(json_t *a, json_t *v) {
+        if (!v)
+                return -1;
+        return json_array_append_new(a, v) < 0 ? -1 : 0;
+}
+
+static json_t *host_to_json(const HostInfo *h) {
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "hostname", j_str(h->hostname));
+        e |= put(o, "kernel", j_str(h->kernel));
+        e |= put(o, "cpu_model", j_str(h->cpu_model));
+        e |= put(o, "cpus_online", json_integer(h->n_cpus_online));
+        e |= put(o, "cpus_allowed", json_integer(h->n_cpus_allowed));
+        e |= put(o, "allowed_cpus", j_str(h->allowed_cpus));
+        e |= put(o, "smt", j_str(h->smt));
+        e |= put(o, "governor", j_str(h->governor));
+        e |= put(o, "turbo", j_str(h->turbo));
+        e |= put(o, "memory_total_bytes", j_u64(h->memory_total_bytes));
+        e |= put(o, "swap_on", json_boolean(h->swap_on));
+        e |= put(o, "cgroup_backend_detail", j_str(h->cgroup_backend_detail));
+        return finish(o, e);
+}
+
+static const char *job_limit(const JobResult *j) {
+        if (j->limit)
+                return j->limit;
+        if (j->reason == REASON_CPU_TIMEOUT)
+                return "cpu";
+        if (j->reason == REASON_TIMEOUT)
+                return "wall";
+        return NULL;
+}
+
+static json_t *memory_to_json(const JobResult *j) {
+        json_t *o = json_object(), *ev = json_object();
+        int e = !o || !ev;
+        if (!e) {
+                e |= put(ev, "low", j_u64(j->ev_low));
+                e |= put(ev, "high", j_u64(j->ev_high));
+                e |= put(ev, "max", j_u64(j->ev_max));
+                e |= put(ev, "oom", j_u64(j->ev_oom));
+                e |= put(ev, "oom_kill", j_u64(j->ev_oom_kill));
+                e |= put(o, "peak_bytes", j_u64(j->peak_bytes));
+                e |= put(o, "rss_peak_bytes", j_u64(j->rss_peak_bytes));
+                e |= put(o, "pss_peak_bytes", j_u64(j->pss_peak_bytes));
+                e |= put(o, "pss_mean_bytes", j_u64(j->pss_mean_bytes));
+                e |= put(o, "events", TAKE_PTR(ev));
+        }
+        json_decref(ev);
+        return finish(o, e);
+}
+
+static json_t *pressure_to_json(const JobResult *j) {
+        if (!j->has_psi)
+                return json_null();
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "cpu_some_s", j_dbl(j->psi_cpu_some_s));
+        e |= put(o, "memory_some_s", j_dbl(j->psi_mem_some_s));
+        e |= put(o, "memory_full_s", j_dbl(j->psi_mem_full_s));
+        e |= put(o, "io_some_s", j_dbl(j->psi_io_some_s));
+        e |= put(o, "io_full_s", j_dbl(j->psi_io_full_s));
+        return finish(o, e);
+}
+
+static json_t *pair_to_json(const char *k1, json_t *v1, const char *k2, json_t *v2) {
+        json_t *o = json_object();
+        int e = !o;
+        if (!e) {
+                e |= put(o, k1, TAKE_PTR(v1));
+                e |= put(o, k2, TAKE_PTR(v2));
+        }
+        json_decref(v1);
+        json_decref(v2);
+        return finish(o, e);
+}
+
+static json_t *requested_to_json(const JobResult *j) {
+        return pair_to_json("cpus", j_str(j->req_cpus), "memory_bytes", j_u64(j->req_memory_bytes));
+}
+
+static json_t *applied_to_json(const JobResult *j) {
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "cpus", j_str(j->applied_cpus));
+        e |= put(o, "mems", j_str(j->applied_mems));
+        e |= put(o, "memory_bytes", j_u64(j->applied_memory_bytes));
+        e |= put(o, "swap_bytes", j_u64(j->applied_swap_bytes));
+        e |= put(o, "pids_max", j_u64(j->applied_pids_max));
+        e |= put(o, "memory_enforced", json_boolean(j->memory_enforced));
+        e |= put(o, "memory_high_bytes", j_u64(j->applied_memory_high_bytes));
+        e |= put(o, "memory_low_bytes", j_u64(j->applied_memory_low_bytes));
+        e |= put(o, "cpu_weight", j_u64(j->applied_cpu_weight));
+        e |= put(o, "memory_high_emulated", json_boolean(j->memory_high_emulated));
+        return finish(o, e);
+}
+
+static json_t *phases_to_json(const JobResult *j) {
+        json_t *a = json_array();
+        int e = !a;
+        for (size_t i = 0; !e && i < j->n_phases; i++) {
+                const PhaseResult *p = &j->phases[i];
+                json_t *o = json_object();
+                if (!o) {
+                        e = -1;
+                        break;
+                }
+                e |= put(o, "name", j_str(p->name));
+                e |= put(o, "start_s", j_dbl(p->start_s));
+                e |= put(o, "wall_s", j_dbl(p->wall_s));
+                e |= put(o, "cpu_s", p->cpu_s < 0 ? json_null() : j_dbl(p->cpu_s));
+                e |= put(o, "unfinished", json_boolean(p->unfinished));
+                e |= append(a, o);
+        }
+        return finish(a, e);
+}
+
+/* "metrics" stays a flat {name: number} map (DESIGN §9) so that scripts can read it
+ * without knowing about units or "all" aggregation; those go to "metric_details". */
+static json_t *metrics_to_json(const JobResult *j, bool details) {
+        json_t *o = json_object();
+        int e = !o;
+        for (size_t i = 0; !e && i < j->n_metrics; i++) {
+                const MetricResult *m = &j->metrics[i];
+                if (!m->name)
+                        continue;
+                if (!details) {
+                        e |= put(o, m->name, j_dbl(m->value));
+                        continue;
+                }
+                if (!m->unit && !m->all)
+                        continue;
+                json_t *d = json_object(), *all = m->all ? json_array() : json_null();
+                e |= !d || !all;
+                for (size_t k = 0; !e && m->all && k < m->n_all; k++)
+                        e |= append(all, j_dbl(m->all[k]));
+                if (!e) {
+                        e |= put(d, "unit", j_str(m->unit));
+                        e |= put(d, "all", TAKE_PTR(all));
+                        e |= put(o, m->name, TAKE_PTR(d));
+                }
+                json_decref(all);
+                json_decref(d);
+        }
+        return finish(o, e);
+}
+
+static json_t *job_to_json(const JobResult *j) {
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "name", j_str(j->name));
+        e |= put(o, "base_name", j_str(j->base_name));
+        e |= put(o, "command", j_str(j->command));
+        e |= put(o, "priority", j_str(j->priority));
+        e |= put(o, "frozen_s", j_dbl(j->frozen_s));
+        e |= put(o, "freezes", json_integer(j->freezes));
+        e |= put(o, "reason", j_str(job_reason_to_string(j->reason)));
+        e |= put(o, "limit", j_str(job_limit(j)));
+        e |= put(o, "exit_code", j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
+        e |= put(o, "signal", j->signal <= 0 ? json_null() : json_integer(j->signal));
+        e |= put(o, "start_errno", j->start_errno <= 0 ? json_null() : json_integer(j->start_errno));
+        e |= put(o, "start_error", j_str(j->start_error));
+        e |= put(o, "started_s", j_dbl(j->started_s));
+        e |= put(o, "ended_s", j_dbl(j->ended_s));
+        e |= put(o, "wall_s", j_dbl(j->wall_s));
+        e |= put(o, "user_s", j_dbl(j->user_s));
+        e |= put(o, "sys_s", j_dbl(j->sys_s));
+        e |= put(o, "wait4", pair_to_json("user_s", j_dbl(j->wait4_user_s), "sys_s", j_dbl(j->wait4_sys_s)));
+        e |= put(o, "memory", memory_to_json(j));
+        e |= put(o, "pressure", pressure_to_json(j));
+        e |= put(o, "context_switches",
+                 pair_to_json("voluntary", j_u64(j->vol_ctxsw), "involuntary", j_u64(j->invol_ctxsw)));
+        e |= put(o, "pids_peak", j_u64(j->pids_peak));
+        e |= put(o, "requested", requested_to_json(j));
+        e |= put(o, "applied", applied_to_json(j));
+        e |= put(o, "cgroup", j_str(j->cgroup));
+        e |= put(o, "phases", phases_to_json(j));
+        e |= put(o, "metrics", metrics_to_json(j, false));
+        e |= put(o, "metric_details", metrics_to_json(j, true));
+        e |= put(o, "logs", pair_to_json("stdout", j_str(j->log_stdout), "stderr", j_str(j->log_stderr)));
+        e |= put(o, "samples", j_str(j->samples_csv));
+        return finish(o, e);
+}
+
+static json_t *run_to_json(const RunResult *run) {
+        json_t *o = json_object(), *jobs = json_array();
+        int e = !o || !jobs;
+        for (size_t i = 0; !e && i < run->n_jobs; i++)
+                e |= append(jobs, job_to_json(&run->jobs[i]));
+        if (!e) {
+                e |= put(o, "scenario", j_str(run->scenario));
+                e |= put(o, "repetition", json_integer(run->repetition));
+                e |= put(o, "solo", json_boolean(run->solo));
+                e |= put(o, "solo_for", j_str(run->solo_for));
+                e |= put(o, "replicas", json_integer(run->replicas));
+                e |= put(o, "params", j_str(run->params));
+                e |= put(o, "started_s", j_dbl(run->started_s));
+                e |= put(o, "ended_s", j_dbl(run->ended_s));
+                e |= put(o, "jobs", TAKE_PTR(jobs));
+        }
+        json_decref(jobs);
+        return finish(o, e);
+}
+
+static json_t *event_to_json(const EventResult *ev) {
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "t_s", j_dbl(ev->t_s));
+        e |= put(o, "job", j_str(ev->job));
+        e |= put(o, "action", j_str(ev->action));
+        e |= put(o, "detail", j_str(ev->detail));
+        e |= put(o, "run", ev->run < 0 ? json_null() : json_integer(ev->run));
+        e |= put(o, "duration_s", j_dbl(ev->duration_s));
+        return finish(o, e);
+}
+
+static json_t *result_to_json(const Result *r) {
+        json_t *o = json_object(), *runs = json_array(), *events = json_array(), *warnings = json_array();
+        int e = !o || !runs || !events || !warnings;
+
+        for (size_t i = 0; !e && i < r->n_runs; i++)
+                e |= append(runs, run_to_json(&r->runs[i]));
+        for (size_t i = 0; !e && i < r->n_events; i++)
+                e |= append(events, event_to_json(&r->events[i]));
+        for (char **w = r->warnings; !e && w && *w; w++)
+                e |= append(warnings, j_str(*w));
+        if (!e) {
+                /* The schema this writer produces, whatever the struct says: a Result read
+                 * from an older file is written back in today's layout. */
+                e |= put(o, "schema", json_integer(RESULT_SCHEMA_VERSION));
+                e |= put(o, "corun_version", j_str(r->corun_version));
+                e |= put(o, "partial", json_boolean(r->partial));
+                e |= put(o, "interrupted", json_boolean(r->interrupted));
+                e |= put(o, "started_at", j_str(r->started_at));
+                e |= put(o, "finished_at", j_str(r->finished_at));
+                e |= put(o, "name", j_str(r->name));
+                e |= put(o, "run_id", j_str(r->run_id));
+                e |= put(o, "spec_file", j_str(r->spec_file));
+                e |= put(o, "command_line", j_str(r->command_line));
+                e |= put(o, "backend", j_str(r->backend));
+                e |= put(o, "host", host_to_json(&r->host));
+                e |= put(o, "runs", TAKE_PTR(runs));
+                e |= put(o, "events", TAKE_PTR(events));
+                e |= put(o, "warnings", TAKE_PTR(warnings));
+        }
+        json_decref(runs);
+        json_decref(events);
+        json_decref(warnings);
+        return finish(o, e);
+}
+
+int result_write_fd(const Result *r, int fd) {
+        _cleanup_json_ json_t *root = result_to_json(r);
+        if (!root)
+                return -ENOMEM;
+        /* One write: json_dumpfd writes every token separately, which made rewriting a
+         * run of 200 jobs cost millions of system calls. */
+        _cleanup_free_ char *text = json_dumps(root, RESULT_JSON_FLAGS);
+        if (!text)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        int k = write_all(fd, text, len);
+        return k < 0 ? k : write_all(fd, "\n", 1);
+}
+
+static int fill_result(int fd, void *userdata) {
+        return result_write_fd(userdata, fd);
+}
+
+/* Readers (compare, report, a script tailing the run) only ever see a complete file.
+ * Intermediate rewrites (partial) skip the syncs: the rename alone keeps the file whole,
+ * and syncing after every one of thousands of short jobs cost milliseconds each. The
+ * final result is made durable. */
+int result_write(const Result *r, const char *dir) {
+        return write_file_atomic(dir, "result.json", fill_result, (void *)r, !r->partial);
+}
