@@ -8,13 +8,9 @@
 
 #include <stdio.h>
 
+#include "report/files.h" /* report_write_all, which callers of this header use */
 #include "result/result.h"
 
 /* dir: the results directory the jobs' samples/ paths are relative to; NULL leaves the
  * memory charts out. Returns 0 or -ENOMEM / -EIO. */
 int report_html(const Result *r, const char *dir, FILE *f);
-
-/* Reads dir/result.json and writes dir/report.html, dir/summary.md and dir/results.csv,
- * each atomically (temporary file, then rename). On error *ret_error (if not NULL) gets
- * a message naming the file; returns a negative errno. */
-int report_write_all(const char *dir, char **ret_error);
