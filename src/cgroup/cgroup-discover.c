@@ -10,6 +10,7 @@
 #include <sys/vfs.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/error.h"
 
 static const char *const controller_names[_CG_CONTROLLER_MAX] = {
         [CG_CPUSET] = "cpuset", [CG_CPU] = "cpu",         [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",
@@ -208,10 +209,8 @@ int cg_discover(const char *fs_root, CgDiscovery *ret, char **ret_why) {
                 d.by_ctrl[c] = -1;
         if ((r = cg_read(root, "proc/self/cgroup", &pc)) < 0 ||
             (r = cg_read(root, "proc/self/mountinfo", &mi)) < 0) {
-                if (ret_why)
-                        asprintf(ret_why, "cannot read %s/proc/self/cgroup or mountinfo: %s", root,
-                                 strerror(-r));
-                return r;
+                return error_setf(ret_why, r, "cannot read %s/proc/self/cgroup or mountinfo: %s", root,
+                                  strerror(-r));
         }
         if (real) {
                 struct statfs sf;
@@ -229,9 +228,7 @@ int cg_discover(const char *fs_root, CgDiscovery *ret, char **ret_why) {
         r = cg_discovery_parse(pc, mi, &d);
         if (r < 0) {
                 cg_discovery_done(&d);
-                if (ret_why)
-                        asprintf(ret_why, "cannot parse %s/proc/self/cgroup: %s", root, strerror(-r));
-                return r;
+                return error_setf(ret_why, r, "cannot parse %s/proc/self/cgroup: %s", root, strerror(-r));
         }
         *ret = d;
         return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/error.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -125,8 +126,8 @@ int cg_probe(const char *fs_root, CgProbe *ret) {
         else if (m->d.kind == BACKEND_V1)
                 probe_v1(m, &p);
         if (p.backend == BACKEND_V2 || p.backend == BACKEND_V1)
-                asprintf(&p.why, "cgroup %s, groups below %s",
-                         p.backend == BACKEND_V2 ? "v2" : "v1 (hybrid)", own ? own : "?");
+                (void)error_setf(&p.why, 0, "cgroup %s, groups below %s",
+                                 p.backend == BACKEND_V2 ? "v2" : "v1 (hybrid)", own ? own : "?");
         else
                 p.why = TAKE_PTR(why);
         cg_manager_free(m);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/error.h"
 #include "util/parse.h"
 
 #define V1_CONTROLLERS                                                                                      \
@@ -21,27 +22,26 @@
 
 static int v1_check(CgroupManager *m, char **ret_why) {
         if (cg_own(m, CG_MEMORY) == NULL || cg_own(m, CG_CPUSET) == NULL) {
-                asprintf(ret_why, "cgroup v1 without a mounted %s hierarchy",
-                         cg_own(m, CG_MEMORY) ? "cpuset" : "memory");
-                return -EOPNOTSUPP;
+                return error_setf(ret_why, -EOPNOTSUPP, "cgroup v1 without a mounted %s hierarchy",
+                                  cg_own(m, CG_MEMORY) ? "cpuset" : "memory");
         }
         if (geteuid() != 0) {
-                asprintf(ret_why, "cgroups need root (running as uid %u)", (unsigned)geteuid());
-                return -EPERM;
+                return error_setf(ret_why, -EPERM, "cgroups need root (running as uid %u)",
+                                  (unsigned)geteuid());
         }
         for (size_t i = 0; i < m->d.n; i++) {
                 if (!(m->d.h[i].controllers & V1_CONTROLLERS))
                         continue;
                 struct statvfs sv;
                 if (statvfs(m->own_path[i], &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
-                        asprintf(ret_why, "the cgroup file system at %s is mounted read-only",
-                                 m->d.h[i].mount);
-                        return -EROFS;
+                        return error_setf(ret_why, -EROFS,
+                                          "the cgroup file system at %s is mounted read-only",
+                                          m->d.h[i].mount);
                 }
                 if (access(m->own_path[i], W_OK) < 0) {
                         int r = -errno;
-                        asprintf(ret_why, "cannot write below %s: %s", m->own_path[i], strerror(errno));
-                        return r == -ENOENT ? -EACCES : r;
+                        return error_setf(ret_why, r == -ENOENT ? -EACCES : r, "cannot write below %s: %s",
+                                          m->own_path[i], strerror(-r));
                 }
         }
         return 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/error.h"
 
 #define RUNNER_LEAF "runner"
 #define DELEGATE_HINT                                                                                       \
@@ -32,42 +33,38 @@ static const char *v2_own(const CgroupManager *m) {
 static int v2_check(CgroupManager *m, char **ret_why) {
         const char *own = v2_own(m);
         if (!own) {
-                asprintf(ret_why, "the runner's cgroup2 group is not visible below /sys/fs/cgroup");
-                return -EOPNOTSUPP;
+                return error_setf(ret_why, -EOPNOTSUPP,
+                                  "the runner's cgroup2 group is not visible below /sys/fs/cgroup");
         }
         struct statvfs sv;
         if (statvfs(own, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
-                asprintf(ret_why, "the cgroup2 file system at %s is mounted read-only",
-                         m->d.h[m->d.by_ctrl[CG_UNIFIED]].mount);
-                return -EROFS;
+                return error_setf(ret_why, -EROFS, "the cgroup2 file system at %s is mounted read-only",
+                                  m->d.h[m->d.by_ctrl[CG_UNIFIED]].mount);
         }
         _cleanup_free_ char *ctl = NULL;
         if (asprintf(&ctl, "%s/cgroup.subtree_control", own) < 0)
                 return -ENOMEM;
         if (access(own, W_OK) < 0 || access(ctl, W_OK) < 0) {
                 int r = errno == ENOENT ? -EACCES : -errno;
-                asprintf(ret_why, "cannot create groups below %s (%s, uid %u); %s", own, strerror(-r),
-                         (unsigned)geteuid(), DELEGATE_HINT);
-                return r;
+                return error_setf(ret_why, r, "cannot create groups below %s (%s, uid %u); %s", own,
+                                  strerror(-r), (unsigned)geteuid(), DELEGATE_HINT);
         }
         unsigned avail = cg_v2_controllers_in(own, "cgroup.controllers");
         if (!(avail & CG_V2_MEMORY_BIT)) {
                 _cleanup_free_ char *have = cg_v2_mask_to_string(avail);
-                asprintf(ret_why, "the memory controller is not available in %s (it has: %s); %s", own,
-                         have && *have ? have : "none", DELEGATE_HINT);
-                return -EOPNOTSUPP;
+                return error_setf(ret_why, -EOPNOTSUPP,
+                                  "the memory controller is not available in %s (it has: %s); %s", own,
+                                  have && *have ? have : "none", DELEGATE_HINT);
         }
         if (!cg_v2_is_root(own)) {
                 pid_t first = 0;
                 int n = cg_v2_other_procs(own, &first);
-                if (n > 0) {
-                        asprintf(ret_why,
-                                 "%s holds %d other process(es) (pid %d, ...): cgroup v2 lets a group "
-                                 "below the root enable controllers for its children only while it holds "
-                                 "no processes; %s",
-                                 own, n, (int)first, DELEGATE_HINT);
-                        return -EBUSY;
-                }
+                if (n > 0)
+                        return error_setf(ret_why, -EBUSY,
+                                          "%s holds %d other process(es) (pid %d, ...): cgroup v2 lets a "
+                                          "group below the root enable controllers for its children only "
+                                          "while it holds no processes; %s",
+                                          own, n, (int)first, DELEGATE_HINT);
         }
         return 0;
 }
@@ -124,17 +121,18 @@ static char *describe(const CgroupManager *m, const char *top, unsigned missing)
                             *off = cg_v2_mask_to_string(missing);
         const char *own = m->d.h[m->d.by_ctrl[CG_UNIFIED]].own;
         char *s = NULL;
-        asprintf(&s, "cgroup v2: groups below %s%s; controllers %s%s%s%s; %s; %s; %s",
-                 *own ? own : "/ (the root)",
-                 m->runner_leaf ? ", the runner in corun/<run-id>/" RUNNER_LEAF : "", on ? on : "?",
-                 missing ? " (not available: " : "", missing && off ? off : "", missing ? ")" : "",
-                 m->v2_has_peak ? "peak memory from memory.peak"
-                                : "no memory.peak before Linux 5.19: the peak is the highest sampled "
-                                  "memory.current",
-                 kill_usable(top)
-                         ? "stop with cgroup.kill"
-                         : "no cgroup.kill before Linux 5.14: stop by freezing and killing every pid",
-                 m->has_psi ? "PSI" : "no PSI (boot with psi=1)");
+        if (asprintf(&s, "cgroup v2: groups below %s%s; controllers %s%s%s%s; %s; %s; %s",
+                     *own ? own : "/ (the root)",
+                     m->runner_leaf ? ", the runner in corun/<run-id>/" RUNNER_LEAF : "", on ? on : "?",
+                     missing ? " (not available: " : "", missing && off ? off : "", missing ? ")" : "",
+                     m->v2_has_peak ? "peak memory from memory.peak"
+                                    : "no memory.peak before Linux 5.19: the peak is the highest sampled "
+                                      "memory.current",
+                     kill_usable(top)
+                             ? "stop with cgroup.kill"
+                             : "no cgroup.kill before Linux 5.14: stop by freezing and killing every pid",
+                     m->has_psi ? "PSI" : "no PSI (boot with psi=1)") < 0)
+                return NULL;
         return s;
 }
 
@@ -154,8 +152,8 @@ static int v2_setup_run(CgroupManager *m, char **ret_why) {
                         return -ENOMEM;
                 if ((r = cg_journal_mkdir(m, m->runner_leaf)) < 0 ||
                     (r = cg_write(m->runner_leaf, "cgroup.procs", "0")) < 0) {
-                        asprintf(ret_why, "cannot move the runner into %s: %s", m->runner_leaf,
-                                 strerror(-r));
+                        (void)error_setf(ret_why, r, "cannot move the runner into %s: %s", m->runner_leaf,
+                                         strerror(-r));
                         (void)rmdir(m->runner_leaf);
                         free(m->runner_leaf);
                         m->runner_leaf = NULL;
@@ -168,8 +166,8 @@ static int v2_setup_run(CgroupManager *m, char **ret_why) {
         (void)enable_controllers(run, want);
         m->v2_controllers = cg_v2_controllers_in(run, "cgroup.subtree_control");
         if (!(m->v2_controllers & CG_V2_MEMORY_BIT)) {
-                asprintf(ret_why, "cannot enable the memory controller below %s; %s", own, DELEGATE_HINT);
-                return -EPERM;
+                return error_setf(ret_why, -EPERM, "cannot enable the memory controller below %s; %s", own,
+                                  DELEGATE_HINT);
         }
         m->v2_has_peak = peak_usable(top);
         *ret_why = describe(m, top, CG_V2_WANTED & ~m->v2_controllers);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup-internal.h"
+#include "util/error.h"
 #include "util/parse.h"
 
 void cg_limits_init(CgLimits *l) {
@@ -173,19 +174,11 @@ static void remove_run_groups(CgroupManager *m) {
 
 static int fallback_none(CgroupManager *m, const char *reason, char **ret_why) {
         m->ops = &cg_none_ops;
-        if (ret_why) {
-                /* reason may be *ret_why itself: format first, free after. */
-                char *s = NULL;
-                if (asprintf(&s,
-                             "%s; using backend 'none': MEMORY LIMITS ARE NOT ENFORCED (only CPU affinity "
-                             "and "
-                             "rlimits), jobs are tracked by session and can escape it",
-                             reason) < 0)
-                        s = NULL;
-                free(*ret_why);
-                *ret_why = s;
-        }
-        return 0;
+        /* reason may be *ret_why itself: error_setf formats before it frees. */
+        return error_setf(ret_why, 0,
+                          "%s; using backend 'none': MEMORY LIMITS ARE NOT ENFORCED (only CPU affinity and "
+                          "rlimits), jobs are tracked by session and can escape it",
+                          reason);
 }
 
 static char *describe_v1(const CgroupManager *m) {
@@ -325,9 +318,8 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
         if (m->ops->uses_dirs) {
                 r = create_run_groups(m);
                 if (r < 0) {
-                        replace_why(&why, NULL);
-                        asprintf(&why, "cannot create corun/%s in the cgroup hierarchies: %s", m->run_id,
-                                 strerror(-r));
+                        (void)error_setf(&why, r, "cannot create corun/%s in the cgroup hierarchies: %s",
+                                         m->run_id, strerror(-r));
                         goto fail;
                 }
                 int ui = cg_hier(m, CG_UNIFIED);
