@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "report/html.h"
+#include "report/files.h"
 
 static const char report_usage[] =
         "Usage: corun report DIR\n"
