@@ -7,16 +7,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "report/compare.h"
 #include "report/csv.h"
+#include "report/files.h"
 #include "report/html.h"
 #include "report/slowdown.h"
 #include "report/summary.h"
+#include "result/samples.h"
 #include "util/macros.h"
 
 static JobResult *add_job(RunResult *run, const char *name, const char *base, double wall) {
@@ -433,6 +439,87 @@ static void test_summary_without_baselines(void **state) {
         result_free(r);
 }
 
+/* The three report files, written atomically through util's write_file_atomic: the
+ * memory chart drawn from a samples CSV written with samples.h, and a failure that
+ * names the file with the real errno and leaves no temporary file behind. */
+static size_t count_temporaries(const char *dir) {
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] == '.' && !streq(de->d_name, ".") && !streq(de->d_name, "..");
+        closedir(d);
+        return n;
+}
+
+static void test_write_files(void **state) {
+        char dir[] = "/tmp/corun-test-report-XXXXXX", path[128];
+        assert_non_null(mkdtemp(dir));
+        const double walls[] = {2.0};
+        Result *r = make("k", 1, walls);
+        JobResult *j = &r->runs[0].jobs[0];
+        j->samples_csv = strdup("samples/a.csv");
+        j->peak_bytes = 3 << 20;
+
+        snprintf(path, sizeof path, "%s/samples", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/samples/a.csv", dir);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(samples_write_header(f), 0);
+        for (unsigned i = 0; i < 5; i++)
+                assert_int_equal(samples_write_row(f, &(SampleRow){.t_s = i * 0.5,
+                                                                   .memory_current_bytes = (i + 1) << 20}),
+                                 0);
+        assert_int_equal(fclose(f), 0);
+
+        char *error = NULL;
+        assert_int_equal(report_write_result(r, dir, &error), 0);
+        assert_null(error);
+        snprintf(path, sizeof path, "%s/report.html", dir);
+        FILE *h = fopen(path, "re");
+        assert_non_null(h);
+        char buf[1 << 16];
+        size_t n = fread(buf, 1, sizeof buf - 1, h);
+        buf[n] = '\0';
+        fclose(h);
+        assert_non_null(strstr(buf, "<polyline class=\"series\""));
+        struct stat st;
+        snprintf(path, sizeof path, "%s/summary.md", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0644);
+        snprintf(path, sizeof path, "%s/results.csv", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(count_temporaries(dir), 0);
+
+        /* summary.md cannot be replaced: the rename fails with EISDIR. */
+        snprintf(path, sizeof path, "%s/summary.md", dir);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0755), 0);
+        assert_int_equal(report_write_result(r, dir, &error), -EISDIR);
+        char want[256];
+        snprintf(want, sizeof want, "cannot write %s/summary.md: %s", dir, strerror(EISDIR));
+        assert_string_equal(error, want);
+        assert_int_equal(count_temporaries(dir), 0);
+        free(error);
+        error = NULL;
+
+        /* report_write_all reads result.json first: there is none here. */
+        assert_true(report_write_all(dir, &error) < 0);
+        assert_non_null(error);
+        assert_non_null(strstr(error, "result.json"));
+        free(error);
+
+        assert_int_equal(rmdir(path), 0);
+        const char *files[] = {"samples/a.csv", "samples", "report.html", "results.csv"};
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+                assert_int_equal(remove(path), 0);
+        }
+        assert_int_equal(rmdir(dir), 0);
+        result_free(r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_compare_verdicts),
@@ -443,6 +530,7 @@ int main(void) {
                 cmocka_unit_test(test_html_structure_and_escaping),
                 cmocka_unit_test(test_phase_slowdowns),
                 cmocka_unit_test(test_summary_without_baselines),
+                cmocka_unit_test(test_write_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
