@@ -157,7 +157,7 @@ static inline bool cg_name_is_valid(const char *s, size_t n) {
 /* Journals path, then mkdir(path, 0755) (cgroup.c). */
 int cg_journal_mkdir(CgroupManager *m, const char *path);
 
-/* Shared by the directory backends (cgroup.c). */
+/* Shared by the directory backends (cgroup-dirs.c). */
 int cg_dirs_kill(Cgroup *g);
 int cg_dirs_is_populated(Cgroup *g);
 /* Recursive cgroup.procs of the unified group, else of the memory group. */
