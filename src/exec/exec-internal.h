@@ -122,6 +122,11 @@ struct Runner {
         const char *scen_rel; /* its group, relative to the run's */
         Job *jobs;
         size_t n_jobs;
+        /* The queue, in alloc_admit's terms: per job its request, whether it still waits,
+         * and where an admission puts its assignment. */
+        AllocRequest *reqs;
+        bool *waiting;
+        Assignment *admitted;
         size_t n_events_dropped;
         bool prot_warned;
         uint64_t t0; /* monotonic start of the whole run */

@@ -109,6 +109,22 @@ static int run_pool(Runner *R, const PlanRun *run, CorePool **ret_pool, Topology
         return 0;
 }
 
+/* Admitted jobs that never started (a runner error stopped the run first) give their
+ * cores back. */
+static void run_queue_free(Runner *R, const Job *jobs, size_t n) {
+        for (size_t i = 0; jobs && R->waiting && i < n; i++)
+                if (!R->waiting[i] && jobs[i].state == JOB_QUEUED) {
+                        alloc_release(R->pool, &R->admitted[i]);
+                        assignment_done(&R->admitted[i]);
+                }
+        free(R->reqs);
+        free(R->waiting);
+        free(R->admitted);
+        R->reqs = NULL;
+        R->waiting = NULL;
+        R->admitted = NULL;
+}
+
 int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         RunResult *rr = result_add_run(R->result);
         if (!rr)
@@ -148,11 +164,15 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                         (void)error_setf(&R->error, r, "scenario '%s': cannot create its partition: %s",
                                          run->scenario_name, strerror(-r));
         }
-        if (r >= 0 && !(jobs = calloc(MAX(run->n_jobs, (size_t)1), sizeof(Job))))
+        size_t n = MAX(run->n_jobs, (size_t)1);
+        if (r >= 0 && (!(jobs = calloc(n, sizeof(Job))) || !(R->reqs = calloc(n, sizeof(AllocRequest))) ||
+                       !(R->waiting = calloc(n, sizeof(bool))) || !(R->admitted = calloc(n, sizeof(Assignment)))))
                 r = -ENOMEM;
         if (r < 0) {
                 if (scg)
                         cg_destroy(scg);
+                run_queue_free(R, NULL, 0);
+                free(jobs);
                 if (scen_pool) {
                         R->pool = global_pool;
                         alloc_pool_free(scen_pool);
@@ -160,8 +180,11 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 }
                 return r;
         }
-        for (size_t i = 0; i < run->n_jobs; i++)
+        for (size_t i = 0; i < run->n_jobs; i++) {
                 job_init(&jobs[i], &run->jobs[i], i);
+                alloc_request_init(&R->reqs[i], run->jobs[i].name, &run->jobs[i].limits);
+                R->waiting[i] = true;
+        }
         R->run = run;
         R->run_index = run_index;
         R->rr = rr;
@@ -184,6 +207,7 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                           R->n_events_dropped, EXEC_PROTECT_MAX_EVENTS);
                 R->n_events_dropped = 0;
         }
+        run_queue_free(R, jobs, run->n_jobs);
         free(jobs);
         R->jobs = NULL;
         R->n_jobs = 0;

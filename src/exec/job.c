@@ -305,54 +305,39 @@ static int job_start(Runner *R, Job *j) {
         return 0;
 }
 
-static unsigned request_cores(const CpuRequest *c) {
-        switch (c->kind) {
-        case CPUS_COUNT:
-                return c->count;
-        case CPUS_LIST:
-                return cpuset_count(&c->set);
-        case CPUS_SHARED:
-        case CPUS_ALL:
-                return 0;
-        default:
-                return 1;
-        }
-}
-
-/* First fit in submission order; once a job at the head cannot start, later jobs may
- * only use cores beyond what it needs, so a large job is never starved by a stream of
- * small ones. */
+/* Starts what the queue rule (alloc_admit) admits now, in submission order, and
+ * announces the jobs that wait. A job that fails to start gives its cores back at once,
+ * so the queue is asked again until nothing more starts. */
 int job_start_ready(Runner *R) {
-        bool blocked = false;
-        unsigned reserved = 0;
-        for (size_t i = 0; i < R->n_jobs; i++) {
-                Job *j = &R->jobs[i];
-                if (j->state != JOB_QUEUED)
-                        continue;
-                AllocRequest req;
-                alloc_request_init(&req, j->pj->name, &j->pj->limits);
-                unsigned need = request_cores(&req.cpus);
-                if (blocked && need > 0 && alloc_pool_free_cores(R->pool) < reserved + need)
-                        continue;
+        for (;;) {
+                size_t failed = 0;
                 _cleanup_free_ char *err = NULL;
-                int r = alloc_take(R->pool, &req, &j->asg, &err);
-                if (r == -EAGAIN) {
-                        if (!j->announced_queued) {
-                                j->announced_queued = true;
-                                ExecJobView v;
-                                job_view(R, j, NULL, &v);
-                                exec_emit(R, EXEC_EVENT_JOB_QUEUED, R->run, R->run_index, &v, NULL);
+                int k = alloc_admit(R->pool, R->reqs, R->waiting, R->n_jobs, R->admitted, &failed, &err);
+                if (k < 0)
+                        return error_setf(&R->error, k, "%s", err ?: "cannot allocate cores");
+                bool freed = false;
+                for (size_t i = 0; i < R->n_jobs; i++) {
+                        Job *j = &R->jobs[i];
+                        if (j->state != JOB_QUEUED)
+                                continue;
+                        if (R->waiting[i]) {
+                                if (!j->announced_queued) {
+                                        j->announced_queued = true;
+                                        ExecJobView v;
+                                        job_view(R, j, NULL, &v);
+                                        exec_emit(R, EXEC_EVENT_JOB_QUEUED, R->run, R->run_index, &v, NULL);
+                                }
+                                continue;
                         }
-                        blocked = true;
-                        reserved += need;
-                        continue;
+                        j->asg = R->admitted[i];
+                        R->admitted[i] = (Assignment){0};
+                        j->has_asg = true;
+                        int r = job_start(R, j);
+                        if (r < 0)
+                                return r;
+                        freed = freed || j->state == JOB_DONE;
                 }
-                if (r < 0)
-                        return error_setf(&R->error, r, "%s", err ?: "cannot allocate cores");
-                j->has_asg = true;
-                r = job_start(R, j);
-                if (r < 0)
-                        return r;
+                if (k == 0 || !freed)
+                        return 0;
         }
-        return 0;
 }
