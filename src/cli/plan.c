@@ -12,6 +12,7 @@
 
 #include "alloc/alloc.h"
 #include "cli/cli.h"
+#include "exec/job-setup.h"
 #include "plan/plan.h"
 #include "protect/protect.h"
 #include "spec/spec.h"
@@ -379,6 +380,33 @@ static void print_priority(FILE *f, const PlanJob *pj) {
 
 /* ---- JSON ---- */
 
+/* What the runner's job-setup computes for the job (the same function): paths relative to
+ * the results dir, its group below the run's, and the variables corun sets (the inherited
+ * environment left out); the run id is not known yet. NULL when out of memory. */
+static json_t *json_setup(const Planner *p, const RunPlan *rp, const Placed *j) {
+        JobSetupInput in = {
+                .run_id = "RUN-ID",
+                .scratch_base = "$TMPDIR/corun-RUN-ID",
+                .run_index = (size_t)(rp->run - p->plan->runs),
+                .run = rp->run,
+                .pj = j->pj,
+                .cpus = &j->a.cpus,
+        };
+        JobSetup s;
+        if (job_setup_build(&in, &s) < 0)
+                return NULL;
+        json_t *env = json_object();
+        for (char **e = s.envp; env && *e; e++) {
+                size_t k = strcspn(*e, "=");
+                json_object_setn_new(env, *e, k, json_string((*e)[k] ? *e + k + 1 : ""));
+        }
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o*}", "log_stdout", s.log_stdout_rel, "log_stderr",
+                              s.log_stderr_rel, "samples_csv", s.samples_rel, "cgroup", s.cgroup_rel, "scratch",
+                              s.scratch, "env", env);
+        job_setup_done(&s);
+        return o;
+}
+
 static json_t *json_bytes(uint64_t v) {
         return v == UINT64_MAX ? json_null() : json_integer((json_int_t)MIN(v, (uint64_t)INT64_MAX));
 }
@@ -410,6 +438,7 @@ static json_t *json_run(const Planner *p, const RunPlan *rp) {
                         json_object_set_new(o, "exclusive", json_boolean(j->a.exclusive));
                         json_object_set_new(o, "note", j->a.note ? json_string(j->a.note) : json_null());
                         json_object_set_new(o, "order", json_integer(j->order));
+                        json_object_set_new(o, "setup", json_setup(p, rp, j) ?: json_null());
                         json_object_set_new(o, "after", j->after ? json_string(j->after) : json_null());
                         json_object_set_new(o, "waits", j->after ? json_sprintf("starts when '%s' ends", j->after)
                                                                  : json_null());

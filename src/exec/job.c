@@ -240,8 +240,6 @@ static int job_start(Runner *R, Job *j) {
                 return r;
         protector_job_started(R, j, &lim);
         (void)cg_open_sample_fds(j->cg, &j->mem_fd, &j->cpu_fd);
-        if (js->user || js->group)
-                (void)chown(j->setup.scratch, 0, 0);
 
         /* Output pipes: the read ends are ours and non-blocking. */
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -266,8 +264,10 @@ static int job_start(Runner *R, Job *j) {
         r = resolve_ids(js, &sp, &err);
         if (r < 0)
                 return error_setf(&R->error, r, "%s", err);
-        if (sp.set_ids)
-                (void)chown(j->setup.scratch, sp.uid, sp.gid);
+        /* The job's TMPDIR is its own when it runs as another user. */
+        if (sp.set_ids && chown(j->setup.scratch, sp.uid, sp.gid) < 0)
+                exec_warn(R, "job '%s': cannot give its scratch dir %s to uid %u: %m", j->pj->name,
+                          j->setup.scratch, (unsigned)sp.uid);
 
         r = spawn_job(&sp, &j->sp);
         if (r < 0)

@@ -58,4 +58,7 @@ END {
     if (after[j] != "-" && st[j] < en[after[j]])
       bad(j " started at " st[j] " s, before " after[j] " ended at " en[after[j]] " s")
   exit failed }' both.txt || fail "plan and run disagree: $(cat both.txt)"
+# job-setup is shared too: the plan names the log files the run wrote.
+assert_eq "$(jq -r '[.runs[0].jobs[] | .setup.log_stdout] | sort | join(" ")' plan.json)" \
+        "$(jq -r '[.runs[0].jobs[] | .logs.stdout] | sort | join(" ")' $f)" "plan: log paths"
 echo ok
