@@ -237,25 +237,22 @@ static int setup(Runner *R, char **ret_error) {
         R->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
         r = journal_open(R->o->journal_dir, R->o->run_id, &R->journal);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r,
                                   "cannot create the journal in %s: %s (corun needs root for partitions)",
                                   R->o->journal_dir ? R->o->journal_dir : "/run/corun", strerror(-r));
-        }
         /* The scratch base is journalled with the run group's directories: one sync. */
         r = job_setup_scratch_base(getenv("TMPDIR"), R->o->run_id, &R->scratch_base);
         if (r < 0)
                 return r;
         r = journal_stage(R->journal, "dir", R->scratch_base);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r, "cannot write the journal: %s", strerror(-r));
-        }
         CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id};
         r = cg_manager_new(&co, R->journal, &R->cgm, &why);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r, "cannot set up partitions: %s%s%s", strerror(-r),
                                   why ? ": " : "", why ? why : "");
-        }
         R->result->backend = strdup(backend_kind_to_string(cg_manager_backend(R->cgm)));
         R->result->host.cgroup_backend_detail = why ? strdup(why) : NULL;
         if (cg_manager_backend(R->cgm) == BACKEND_NONE)
@@ -265,16 +262,14 @@ static int setup(Runner *R, char **ret_error) {
 
         CpuSet cpus, mems;
         r = cg_manager_allowed(R->cgm, &cpus, &mems);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r, "cannot read the CPUs this runner may use: %s", strerror(-r));
-        }
         if (R->o->topology)
                 r = topo_load_arg(R->o->topology, &R->topo, &err);
         else
                 r = topo_load_host(&cpus, &R->topo, &err);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r, "cannot read the machine's topology: %s", err ? err : strerror(-r));
-        }
         uint64_t memlimit = cg_manager_memory_limit(R->cgm);
         AllocOptions ao = {
                 .reserve_cores = spec->reserve_cores,
@@ -283,9 +278,8 @@ static int setup(Runner *R, char **ret_error) {
         };
         R->memory_available = ao.memory_available;
         r = alloc_pool_new(R->topo, &ao, &R->pool);
-        if (r < 0) {
+        if (r < 0)
                 return error_setf(ret_error, r, "cannot set up core allocation: %s", strerror(-r));
-        }
         /* Pattern errors are input errors: report them before anything starts. */
         for (size_t i = 0; i < spec->n_jobs; i++) {
                 MarkerEngine *mk = NULL;
