@@ -22,8 +22,8 @@ static unsigned request_cores(const CpuRequest *c) {
         }
 }
 
-int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, Assignment *ret, size_t *ret_failed,
-                char **ret_error) {
+int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, Assignment *ret,
+                size_t *ret_failed, char **ret_error) {
         bool blocked = false;
         unsigned reserved = 0; /* cores the blocked jobs ahead need */
         int admitted = 0;

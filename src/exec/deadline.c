@@ -117,4 +117,3 @@ void deadline_on_timer(Runner *R, Job *j) {
         }
         deadline_arm(j);
 }
-

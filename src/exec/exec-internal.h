@@ -32,14 +32,14 @@
 #include "util/macros.h"
 
 /* The loop's numbers. */
-#define EXEC_EPOLL_BATCH 32                           /* events taken per epoll_wait */
-#define EXEC_HEARTBEAT_VIEWS_MAX 64                   /* running jobs shown per heartbeat */
+#define EXEC_EPOLL_BATCH 32                                     /* events taken per epoll_wait */
+#define EXEC_HEARTBEAT_VIEWS_MAX 64                             /* running jobs shown per heartbeat */
 #define EXEC_SAMPLE_INTERVAL_DEFAULT_USEC (200 * USEC_PER_MSEC) /* when the spec sets none */
-#define EXEC_OUTPUT_CHUNK 65536                       /* bytes read from a pipe at once */
-#define EXEC_DRAIN_MAX_USEC (200 * USEC_PER_MSEC)     /* output left after the group emptied */
+#define EXEC_OUTPUT_CHUNK 65536                                 /* bytes read from a pipe at once */
+#define EXEC_DRAIN_MAX_USEC (200 * USEC_PER_MSEC)               /* output left after the group emptied */
 #define EXEC_DRAIN_POLL_MSEC 50
-#define EXEC_CPU_CHECK_MIN_USEC 500                   /* CPU-limit checks never closer than this */
-#define EXEC_PROTECT_MAX_EVENTS 20000                 /* freezes recorded in result.json */
+#define EXEC_CPU_CHECK_MIN_USEC 500   /* CPU-limit checks never closer than this */
+#define EXEC_PROTECT_MAX_EVENTS 20000 /* freezes recorded in result.json */
 
 typedef struct Job Job;
 typedef struct Runner Runner;
@@ -74,8 +74,8 @@ struct Job {
         CgApplied applied;
         SpawnResult sp;
         int out_fd, err_fd, log_out, log_err, timer_fd;
-        int press_fd;           /* v1 without PSI: memory pressure notifications (HIGH jobs) */
-        uint64_t press_events;  /* how many came */
+        int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
+        uint64_t press_events; /* how many came */
         Source s_pid, s_out, s_err, s_timer, s_press;
         uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
         StopReason stop;
@@ -84,13 +84,13 @@ struct Job {
         uint64_t end_usec;
         FILE *samples;
         uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
-        int mem_fd, cpu_fd;       /* kept open for pread at every tick */
+        int mem_fd, cpu_fd;               /* kept open for pread at every tick */
         uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
         ProcMem last_mem;
         size_t last_npids;
         JobSetup setup;      /* environment, paths, names: computed once when it starts */
         bool samples_opened; /* the CSV is created at the first sample: short jobs have none */
-        MarkerEngine *mk;   /* phases and metrics, NULL when the job has none */
+        MarkerEngine *mk;    /* phases and metrics, NULL when the job has none */
         LineSplitter ls_out, ls_err;
         uint64_t line_usec; /* arrival time of the chunk being split */
         Runner *R;

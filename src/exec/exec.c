@@ -75,7 +75,8 @@ void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret) {
         };
         if (R->prot && j->index < R->n_jobs && &R->jobs[j->index] == j) {
                 const ProtectJob *p = &R->prot[j->index];
-                uint64_t f = p->frozen_total_usec + (p->frozen && now > p->frozen_since ? now - p->frozen_since : 0);
+                uint64_t f = p->frozen_total_usec +
+                             (p->frozen && now > p->frozen_since ? now - p->frozen_since : 0);
                 ret->frozen = p->frozen;
                 ret->frozen_s = (double)f / USEC_PER_SEC;
         }
@@ -101,7 +102,8 @@ static int run_pool(Runner *R, const PlanRun *run, CorePool **ret_pool, Topology
                 topo_free(t);
                 char want[256];
                 cpuset_format(&run->scenario->allowed_cpus, want, sizeof want);
-                return error_setf(&R->error, r, "scenario '%s': allowed_cpus %s has no CPU this runner may use",
+                return error_setf(&R->error, r,
+                                  "scenario '%s': allowed_cpus %s has no CPU this runner may use",
                                   run->scenario_name, want);
         }
         *ret_pool = pool;
@@ -132,7 +134,8 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         rr->scenario = strdup(run->scenario_name);
         rr->repetition = run->repetition;
         rr->solo = run->solo;
-        rr->solo_for = run->solo && run->scenario && run->scenario->name ? strdup(run->scenario->name) : NULL;
+        rr->solo_for =
+                run->solo && run->scenario && run->scenario->name ? strdup(run->scenario->name) : NULL;
         rr->replicas = run->replicas;
         rr->params = run->params ? strdup(run->params) : NULL;
         rr->started_s = exec_since(R, now_usec(CLOCK_MONOTONIC));
@@ -155,7 +158,8 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 CgLimits slim;
                 cg_limits_init(&slim);
                 slim.cpus = *alloc_pool_usable(R->pool);
-                if (run->scenario && run->scenario->memory_total != LIMIT_MAX && run->scenario->memory_total) {
+                if (run->scenario && run->scenario->memory_total != LIMIT_MAX &&
+                    run->scenario->memory_total) {
                         slim.memory_max = run->scenario->memory_total;
                         slim.swap_max = 0;
                 }
@@ -165,8 +169,9 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                                          run->scenario_name, strerror(-r));
         }
         size_t n = MAX(run->n_jobs, (size_t)1);
-        if (r >= 0 && (!(jobs = calloc(n, sizeof(Job))) || !(R->reqs = calloc(n, sizeof(AllocRequest))) ||
-                       !(R->waiting = calloc(n, sizeof(bool))) || !(R->admitted = calloc(n, sizeof(Assignment)))))
+        if (r >= 0 &&
+            (!(jobs = calloc(n, sizeof(Job))) || !(R->reqs = calloc(n, sizeof(AllocRequest))) ||
+             !(R->waiting = calloc(n, sizeof(bool))) || !(R->admitted = calloc(n, sizeof(Assignment)))))
                 r = -ENOMEM;
         if (r < 0) {
                 if (scg)
@@ -203,7 +208,8 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         }
         protector_end(R);
         if (R->n_events_dropped > 0) {
-                exec_warn(R, "the priority protector froze jobs %zu more times than the %d recorded as events",
+                exec_warn(R,
+                          "the priority protector froze jobs %zu more times than the %d recorded as events",
                           R->n_events_dropped, EXEC_PROTECT_MAX_EVENTS);
                 R->n_events_dropped = 0;
         }
@@ -221,7 +227,8 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         }
         int r2 = cg_destroy(scg);
         if (r2 < 0)
-                exec_warn(R, "scenario '%s': could not remove its group: %s", run->scenario_name, strerror(-r2));
+                exec_warn(R, "scenario '%s': could not remove its group: %s", run->scenario_name,
+                          strerror(-r2));
         rr = &R->result->runs[R->result->n_runs - 1];
         rr->ended_s = exec_since(R, now_usec(CLOCK_MONOTONIC));
         R->result_dirty = true;
@@ -256,25 +263,30 @@ static int setup(Runner *R, char **ret_error) {
         R->result->backend = strdup(backend_kind_to_string(cg_manager_backend(R->cgm)));
         R->result->host.cgroup_backend_detail = why ? strdup(why) : NULL;
         if (cg_manager_backend(R->cgm) == BACKEND_NONE)
-                exec_warn(R, "backend 'none': memory limits are NOT enforced by the kernel (only rlimits and CPU "
-                             "affinity); %s",
-                          why ? why : "");
+                exec_warn(
+                        R,
+                        "backend 'none': memory limits are NOT enforced by the kernel (only rlimits and CPU "
+                        "affinity); %s",
+                        why ? why : "");
 
         CpuSet cpus, mems;
         r = cg_manager_allowed(R->cgm, &cpus, &mems);
         if (r < 0)
-                return error_setf(ret_error, r, "cannot read the CPUs this runner may use: %s", strerror(-r));
+                return error_setf(ret_error, r, "cannot read the CPUs this runner may use: %s",
+                                  strerror(-r));
         if (R->o->topology)
                 r = topo_load_arg(R->o->topology, &R->topo, &err);
         else
                 r = topo_load_host(&cpus, &R->topo, &err);
         if (r < 0)
-                return error_setf(ret_error, r, "cannot read the machine's topology: %s", err ? err : strerror(-r));
+                return error_setf(ret_error, r, "cannot read the machine's topology: %s",
+                                  err ? err : strerror(-r));
         uint64_t memlimit = cg_manager_memory_limit(R->cgm);
         AllocOptions ao = {
                 .reserve_cores = spec->reserve_cores,
                 .numa = spec->numa,
-                .memory_available = MIN(memlimit, R->topo->memory_bytes ? R->topo->memory_bytes : UINT64_MAX),
+                .memory_available =
+                        MIN(memlimit, R->topo->memory_bytes ? R->topo->memory_bytes : UINT64_MAX),
         };
         R->memory_available = ao.memory_available;
         r = alloc_pool_new(R->topo, &ao, &R->pool);
@@ -335,10 +347,13 @@ static int setup(Runner *R, char **ret_error) {
         R->protfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (R->epfd < 0 || R->sigfd < 0 || R->samplefd < 0 || R->protfd < 0)
                 return -errno;
-        uint64_t iv = spec->sample_interval_usec ? spec->sample_interval_usec : EXEC_SAMPLE_INTERVAL_DEFAULT_USEC;
+        uint64_t iv =
+                spec->sample_interval_usec ? spec->sample_interval_usec : EXEC_SAMPLE_INTERVAL_DEFAULT_USEC;
         struct itimerspec its = {
-                .it_interval = {.tv_sec = (time_t)(iv / USEC_PER_SEC), .tv_nsec = (long)(iv % USEC_PER_SEC * NSEC_PER_USEC)},
-                .it_value = {.tv_sec = (time_t)(iv / USEC_PER_SEC), .tv_nsec = (long)(iv % USEC_PER_SEC * NSEC_PER_USEC)},
+                .it_interval = {.tv_sec = (time_t)(iv / USEC_PER_SEC),
+                                .tv_nsec = (long)(iv % USEC_PER_SEC * NSEC_PER_USEC)},
+                .it_value = {.tv_sec = (time_t)(iv / USEC_PER_SEC),
+                             .tv_nsec = (long)(iv % USEC_PER_SEC * NSEC_PER_USEC)},
         };
         timerfd_settime(R->samplefd, 0, &its, NULL);
         if ((r = loop_add(R, R->sigfd, &R->s_sig, loop_on_signal, NULL)) < 0 ||
@@ -382,7 +397,14 @@ static void teardown(Runner *R) {
 
 /* The plan, run by run, between the plan's setup and cleanup hooks (hooks.c). */
 int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_error) {
-        Runner R = {.o = o, .plan = plan, .result = result, .epfd = -1, .sigfd = -1, .samplefd = -1, .protfd = -1, .proc_fd = -1};
+        Runner R = {.o = o,
+                    .plan = plan,
+                    .result = result,
+                    .epfd = -1,
+                    .sigfd = -1,
+                    .samplefd = -1,
+                    .protfd = -1,
+                    .proc_fd = -1};
         int r;
 
         R.t0 = now_usec(CLOCK_MONOTONIC);

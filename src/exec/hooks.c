@@ -105,8 +105,9 @@ static int run_hook(Runner *R, const char *which, const char *cmd, const PlanRun
                 return 0;
         }
         return error_setf(&R->error, -ECANCELED,
-                          "%s hook '%s' failed (%s %d); nothing more was started; its output is in %s", which, cmd,
-                          WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log);
+                          "%s hook '%s' failed (%s %d); nothing more was started; its output is in %s",
+                          which, cmd, WIFEXITED(st) ? "exit" : "signal",
+                          WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log);
 }
 
 /* Is run i the first (or last) of its scenario in plan order? */

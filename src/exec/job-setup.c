@@ -117,9 +117,9 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret) {
 void job_setup_done(JobSetup *s) {
         if (!s)
                 return;
-        char **strs[] = {&s->file_name,  &s->log_prefix, &s->log_stdout_rel, &s->log_stderr_rel,
-                         &s->samples_rel, &s->log_dir,   &s->log_stdout,     &s->log_stderr,
-                         &s->samples_path, &s->scratch,  &s->cgroup_rel,     &s->cpus_text};
+        char **strs[] = {&s->file_name,    &s->log_prefix, &s->log_stdout_rel, &s->log_stderr_rel,
+                         &s->samples_rel,  &s->log_dir,    &s->log_stdout,     &s->log_stderr,
+                         &s->samples_path, &s->scratch,    &s->cgroup_rel,     &s->cpus_text};
         for (size_t i = 0; i < ELEMENTSOF(strs); i++)
                 free(TAKE_PTR(*strs[i]));
         s->envp = job_setup_strv_free(s->envp);
@@ -152,8 +152,8 @@ int job_setup_build(const JobSetupInput *in, JobSetup *ret) {
                            run->repetition, s.file_name)) < 0 ||
             (r = xasprintf(&s.log_stdout_rel, "%s.out", s.log_prefix)) < 0 ||
             (r = xasprintf(&s.log_stderr_rel, "%s.err", s.log_prefix)) < 0 ||
-            (r = xasprintf(&s.samples_rel, "samples/%03zu-%s-rep%u-%s.csv", in->run_index, run->scenario_name,
-                           run->repetition, s.file_name)) < 0 ||
+            (r = xasprintf(&s.samples_rel, "samples/%03zu-%s-rep%u-%s.csv", in->run_index,
+                           run->scenario_name, run->repetition, s.file_name)) < 0 ||
             (r = job_setup_run_group(in->run_index, run, &group)) < 0 ||
             (r = xasprintf(&s.cgroup_rel, "%s/%s", group, in->pj->name)) < 0)
                 return r;
@@ -166,9 +166,9 @@ int job_setup_build(const JobSetupInput *in, JobSetup *ret) {
                 return r;
         /* Not journalled on its own: it lies inside the run's scratch base, which is, and
          * which `corun cleanup` removes whole. */
-        if (in->scratch_base && (r = xasprintf(&s.scratch, "%s/%03zu-%s-rep%u-%s", in->scratch_base,
-                                               in->run_index, run->scenario_name, run->repetition,
-                                               s.file_name)) < 0)
+        if (in->scratch_base &&
+            (r = xasprintf(&s.scratch, "%s/%03zu-%s-rep%u-%s", in->scratch_base, in->run_index,
+                           run->scenario_name, run->repetition, s.file_name)) < 0)
                 return r;
         if ((r = job_env(in, &s, &s.envp)) < 0)
                 return r;

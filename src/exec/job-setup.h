@@ -20,25 +20,25 @@ typedef struct JobSetupInput {
         size_t run_index;         /* in the plan */
         const PlanRun *run;
         const PlanJob *pj;
-        const CpuSet *cpus;       /* assigned; NULL or empty counts as 1 CPU */
-        char *const *inherit;     /* the runner's environment (environ); NULL = none */
+        const CpuSet *cpus;   /* assigned; NULL or empty counts as 1 CPU */
+        char *const *inherit; /* the runner's environment (environ); NULL = none */
 } JobSetupInput;
 
 typedef struct JobSetup {
-        char *file_name;       /* the job's name made file-safe: "a#2" -> "a_2" */
-        char *log_prefix;      /* "logs/003-crowded-rep0/a_2", relative to the results dir */
-        char *log_stdout_rel;  /* log_prefix + ".out" */
-        char *log_stderr_rel;  /* log_prefix + ".err" */
-        char *samples_rel;     /* "samples/003-crowded-rep0-a_2.csv" */
-        char *log_dir;         /* absolute (NULL without results_dir) */
-        char *log_stdout;      /* absolute (NULL without results_dir) */
-        char *log_stderr;      /* absolute (NULL without results_dir) */
-        char *samples_path;    /* absolute (NULL without results_dir) */
-        char *scratch;         /* scratch_base/003-crowded-rep0-a_2 (NULL without scratch_base) */
-        char *cgroup_rel;      /* "003-crowded/a#2", below the run's group */
-        char *cpus_text;       /* the assigned CPUs, "0-1" */
-        unsigned n_threads;    /* OMP/MKL/OPENBLAS_NUM_THREADS: the CPU count, at least 1 */
-        char **envp;           /* NULL-terminated; also holds the job's own PATH when env: sets one */
+        char *file_name;      /* the job's name made file-safe: "a#2" -> "a_2" */
+        char *log_prefix;     /* "logs/003-crowded-rep0/a_2", relative to the results dir */
+        char *log_stdout_rel; /* log_prefix + ".out" */
+        char *log_stderr_rel; /* log_prefix + ".err" */
+        char *samples_rel;    /* "samples/003-crowded-rep0-a_2.csv" */
+        char *log_dir;        /* absolute (NULL without results_dir) */
+        char *log_stdout;     /* absolute (NULL without results_dir) */
+        char *log_stderr;     /* absolute (NULL without results_dir) */
+        char *samples_path;   /* absolute (NULL without results_dir) */
+        char *scratch;        /* scratch_base/003-crowded-rep0-a_2 (NULL without scratch_base) */
+        char *cgroup_rel;     /* "003-crowded/a#2", below the run's group */
+        char *cpus_text;      /* the assigned CPUs, "0-1" */
+        unsigned n_threads;   /* OMP/MKL/OPENBLAS_NUM_THREADS: the CPU count, at least 1 */
+        char **envp;          /* NULL-terminated; also holds the job's own PATH when env: sets one */
 } JobSetup;
 
 int job_setup_build(const JobSetupInput *in, JobSetup *ret);

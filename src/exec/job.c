@@ -32,7 +32,8 @@ void job_init(Job *j, const PlanJob *pj, size_t index) {
 
 /* Closes every fd the job holds (unregistering it from the loop) and its samples file. */
 void job_close(Runner *R, Job *j) {
-        int *fds[] = {&j->out_fd, &j->err_fd, &j->timer_fd, &j->sp.pidfd, &j->mem_fd, &j->cpu_fd, &j->press_fd};
+        int *fds[] = {&j->out_fd, &j->err_fd, &j->timer_fd, &j->sp.pidfd,
+                      &j->mem_fd, &j->cpu_fd, &j->press_fd};
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 loop_del(R, fds[i]);
         closep(&j->log_out);
@@ -159,7 +160,8 @@ static int resolve_ids(const JobSpec *js, SpawnParams *sp, char **ret_error) {
                 } else if (parse_unsigned(js->user, &n) == 0) {
                         sp->uid = n;
                 } else
-                        return error_setf(ret_error, -ENOENT, "job '%s': no such user '%s'", js->name, js->user);
+                        return error_setf(ret_error, -ENOENT, "job '%s': no such user '%s'", js->name,
+                                          js->user);
         }
         if (js->group) {
                 unsigned n;
@@ -169,7 +171,8 @@ static int resolve_ids(const JobSpec *js, SpawnParams *sp, char **ret_error) {
                 else if (parse_unsigned(js->group, &n) == 0)
                         sp->gid = n;
                 else
-                        return error_setf(ret_error, -ENOENT, "job '%s': no such group '%s'", js->name, js->group);
+                        return error_setf(ret_error, -ENOENT, "job '%s': no such group '%s'", js->name,
+                                          js->group);
         }
         return 0;
 }

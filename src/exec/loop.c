@@ -123,10 +123,11 @@ int loop_run(Runner *R) {
                 if (running == 0 && (queued == 0 || R->interrupts > 0))
                         return 0;
                 if (running == 0)
-                        return error_setf(&R->error, -ENOSPC,
-                                          "scenario '%s': %zu job(s) can never start (not enough free cores or "
-                                          "memory)",
-                                          R->run->scenario_name, queued);
+                        return error_setf(
+                                &R->error, -ENOSPC,
+                                "scenario '%s': %zu job(s) can never start (not enough free cores or "
+                                "memory)",
+                                R->run->scenario_name, queued);
                 struct epoll_event evs[EXEC_EPOLL_BATCH];
                 int n = epoll_wait(R->epfd, evs, ELEMENTSOF(evs), -1);
                 if (n < 0) {

@@ -44,7 +44,8 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                 (void)write_all(log, buf, (size_t)n);
                 if (j->mk) {
                         j->line_usec = now_usec(CLOCK_MONOTONIC);
-                        (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n, job_on_line, j);
+                        (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n,
+                                                 job_on_line, j);
                 }
         }
 }
@@ -64,7 +65,8 @@ void output_on_stderr(Runner *R, Job *j) {
 void output_drain(Runner *R, Job *j) {
         uint64_t until = now_usec(CLOCK_MONOTONIC) + EXEC_DRAIN_MAX_USEC;
         while ((j->out_fd >= 0 || j->err_fd >= 0) && now_usec(CLOCK_MONOTONIC) < until) {
-                struct pollfd p[2] = {{.fd = j->out_fd, .events = POLLIN}, {.fd = j->err_fd, .events = POLLIN}};
+                struct pollfd p[2] = {{.fd = j->out_fd, .events = POLLIN},
+                                      {.fd = j->err_fd, .events = POLLIN}};
                 if (poll(p, 2, EXEC_DRAIN_POLL_MSEC) < 0 && errno != EINTR)
                         break;
                 if (j->out_fd >= 0 && p[0].revents)

@@ -34,12 +34,13 @@ static void protector_record(Runner *R, Job *j, const ProtectAction *a, uint64_t
                 const char *who = R->jobs[a->cause].pj->name;
                 if (c->has_stall)
                         snprintf(detail, sizeof detail,
-                                 "high-priority job '%s' stalled on memory %.0f%% of the time (threshold %.0f%%)",
+                                 "high-priority job '%s' stalled on memory %.0f%% of the time (threshold "
+                                 "%.0f%%)",
                                  who, c->stall_share * 100, R->pcfg.threshold * 100);
                 else
                         snprintf(detail, sizeof detail,
-                                 "high-priority job '%s' hit its memory limits (%.0f new memory events)", who,
-                                 c->rank);
+                                 "high-priority job '%s' hit its memory limits (%.0f new memory events)",
+                                 who, c->rank);
         } else
                 snprintf(detail, sizeof detail, "memory %s is %.0f%% above its high mark %s",
                          format_size(b1, sizeof b1, p->memory_current), a->overage * 100,
@@ -65,7 +66,8 @@ static void protector_apply(Runner *R, const ProtectAction *a, uint64_t now) {
                 protect_job_forget_freeze(&R->prot[a->job], now);
                 R->prot[a->job].n_freezes--;
                 if (!R->prot_warned)
-                        exec_warn(R, "job '%s': the priority protector cannot freeze it: %s", j->pj->name, strerror(-r));
+                        exec_warn(R, "job '%s': the priority protector cannot freeze it: %s", j->pj->name,
+                                  strerror(-r));
                 R->prot_warned = true;
                 return;
         }
@@ -73,8 +75,8 @@ static void protector_apply(Runner *R, const ProtectAction *a, uint64_t now) {
                 /* A job left frozen would never finish: still frozen as far as the
                  * protector knows, due now, so the next tick tries again. */
                 protect_job_thaw_failed(&R->prot[a->job], a->reason, now);
-                exec_warn(R, "job '%s': the priority protector cannot thaw it (trying again): %s", j->pj->name,
-                     strerror(-r));
+                exec_warn(R, "job '%s': the priority protector cannot thaw it (trying again): %s",
+                          j->pj->name, strerror(-r));
                 return;
         }
         protector_record(R, j, a, now);
@@ -92,7 +94,8 @@ void protector_release(Job *j) {
                 if (r < 0 && j->cg)
                         r = cg_freeze(j->cg, false);
                 if (r < 0)
-                        exec_warn(R, "job '%s': cannot thaw it: %s; it is killed frozen", j->pj->name, strerror(-r));
+                        exec_warn(R, "job '%s': cannot thaw it: %s; it is killed frozen", j->pj->name,
+                                  strerror(-r));
                 protector_record(R, j, &a, now);
         }
         R->prot[j->index].running = false;
@@ -102,8 +105,8 @@ static void protector_arm(Runner *R, uint64_t now) {
         uint64_t next = now + R->o->spec->protector.interval_usec;
         next = MIN(next, protect_next_deadline(R->prot, R->n_jobs, now));
         next = MAX(next, now + 1);
-        struct itimerspec its = {
-                .it_value = {.tv_sec = (time_t)(next / USEC_PER_SEC), .tv_nsec = (long)(next % USEC_PER_SEC * NSEC_PER_USEC)}};
+        struct itimerspec its = {.it_value = {.tv_sec = (time_t)(next / USEC_PER_SEC),
+                                              .tv_nsec = (long)(next % USEC_PER_SEC * NSEC_PER_USEC)}};
         timerfd_settime(R->protfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
@@ -146,7 +149,8 @@ static bool protector_wanted(const Runner *R, const PlanRun *run) {
                 const Limits *l = &run->jobs[i].limits;
                 if (l->priority != PRIORITY_NORMAL)
                         return true;
-                if (l->memory_high_set && l->memory_high != LIMIT_MAX && cg_manager_backend(R->cgm) != BACKEND_V2)
+                if (l->memory_high_set && l->memory_high != LIMIT_MAX &&
+                    cg_manager_backend(R->cgm) != BACKEND_V2)
                         return true;
         }
         return false;
@@ -205,9 +209,10 @@ void protector_job_started(Runner *R, Job *j, const CgLimits *lim) {
                 if (R->prot)
                         R->prot[j->index].memory_high = lim->memory_high;
                 else
-                        exec_warn(R,
-                                  "job '%s': memory_high is not enforced: this backend has no memory.high and "
-                                  "the priority protector is off",
-                                  j->pj->name);
+                        exec_warn(
+                                R,
+                                "job '%s': memory_high is not enforced: this backend has no memory.high and "
+                                "the priority protector is off",
+                                j->pj->name);
         }
 }

@@ -169,11 +169,12 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                 const char *sample = NULL;
                 marker_engine_timestamps(j->mk, &n_read, &n_bad, &sample);
                 if (j->pj->spec->timestamp.regex && n_read == 0)
-                        exec_warn(R,
-                                  "job '%s': no line's timestamp could be read%s%s%s; its phases are timed by "
-                                  "when lines arrived",
-                                  j->pj->name, sample ? " (the format does not read '" : "", sample ?: "",
-                                  sample ? "')" : "");
+                        exec_warn(
+                                R,
+                                "job '%s': no line's timestamp could be read%s%s%s; its phases are timed by "
+                                "when lines arrived",
+                                j->pj->name, sample ? " (the format does not read '" : "", sample ?: "",
+                                sample ? "')" : "");
         }
         *ret = res;
 }

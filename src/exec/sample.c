@@ -75,4 +75,3 @@ void sample_job(Runner *R, Job *j, uint64_t now) {
                         (double)(now - j->sp.start_usec) / USEC_PER_SEC, j->mem_current, m->pss, m->rss,
                         (double)cpu / USEC_PER_SEC, j->last_npids);
 }
-

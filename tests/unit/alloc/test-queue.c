@@ -153,8 +153,9 @@ static void test_never_fits(void **state) {
         char *err = NULL;
         assert_int_equal(alloc_admit(p, q.reqs, q.waiting, q.n, q.a, &failed, &err), -ENOSPC);
         assert_int_equal(failed, 1);
-        assert_string_equal(err, "job 'huge' asks for 8 cores but only 2 are usable (0-1, 0 reserved); at most 2 "
-                                 "would fit");
+        assert_string_equal(err,
+                            "job 'huge' asks for 8 cores but only 2 are usable (0-1, 0 reserved); at most 2 "
+                            "would fit");
         free(err);
         assert_false(q.waiting[0]); /* admitted before the failure: stays admitted */
         release(p, &q, 0);

@@ -165,7 +165,8 @@ static void test_env(void **state) {
         /* inherited, minus what corun and the job set */
         assert_string_equal(getenv_in(s.envp, "HOME"), "/root");
         assert_string_equal(getenv_in(s.envp, "LANG"), "C");
-        assert_string_equal(getenv_in(s.envp, "TMPDIR"), "/tmp/corun-20261203T000000Z-42/003-crowded-rep1-sealer_2");
+        assert_string_equal(getenv_in(s.envp, "TMPDIR"),
+                            "/tmp/corun-20261203T000000Z-42/003-crowded-rep1-sealer_2");
         /* the job's own PATH, once, for the command lookup (spawn searches envp's PATH) */
         assert_string_equal(getenv_in(s.envp, "PATH"), "/opt/job/bin");
         /* the job's env: wins over corun's own variables */
