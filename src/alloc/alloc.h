@@ -3,7 +3,7 @@
 
 /* Core / NUMA allocation: pure functions over a Topology. No system calls. The pool
  * is the CorePool idea made topology-aware: take() hands out a core set that fits the
- * request, release() gives it back; the queue in exec asks take() in submission order. */
+ * request, release() gives it back; admit() is the queue rule `run` and `plan` share. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,3 +66,15 @@ unsigned alloc_pool_usable_cores(const CorePool *p);
 unsigned alloc_pool_reserved_cores(const CorePool *p);
 /* Bytes committed by running jobs (sum of Assignment.memory_bytes). */
 uint64_t alloc_pool_memory_committed(const CorePool *p);
+
+/* The queue rule, one for `corun run` and `corun plan` (docs/allocation.md). Goes through
+ * the waiting jobs (waiting[i]) in submission order and admits each one that fits now,
+ * taking its assignment from the pool: waiting[i] becomes false and ret[i] holds the
+ * assignment. Once a waiting job does not fit (-EAGAIN from alloc_take), later jobs may
+ * only use whole cores beyond those the waiting jobs ahead of them need (a shared or
+ * all-CPU request needs none), so a large job is never starved by a stream of small ones.
+ * Returns how many jobs it admitted; a negative errno when a request is invalid or can
+ * never fit (*ret_failed is its index, *ret_error why; the jobs admitted before it stay
+ * admitted). Pure and deterministic, like alloc_take. */
+int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, Assignment *ret, size_t *ret_failed,
+                char **ret_error);

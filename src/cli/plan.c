@@ -12,6 +12,7 @@
 
 #include "alloc/alloc.h"
 #include "cli/cli.h"
+#include "exec/job-setup.h"
 #include "plan/plan.h"
 #include "protect/protect.h"
 #include "spec/spec.h"
@@ -45,9 +46,10 @@ static const char plan_usage[] =
 typedef struct Placed {
         const PlanJob *pj;
         Assignment a;
-        unsigned wave; /* 1: starts with the run; n > 1: after jobs of wave n-1 finish */
+        unsigned wave;     /* 1: starts with the run; n > 1: the (n-1)th time a job's end starts others */
+        unsigned order;    /* 1-based: the order in which the run starts its jobs */
+        const char *after; /* wave > 1: the job whose end starts it (borrowed name) */
         bool placed;
-        char *waits; /* why it could not start with the first wave */
         char *error; /* why it can never be placed */
 } Placed;
 
@@ -95,7 +97,6 @@ static void planner_done(Planner *p) {
                 RunPlan *rp = &p->runs[i];
                 for (size_t k = 0; rp->jobs && k < rp->run->n_jobs; k++) {
                         assignment_done(&rp->jobs[k].a);
-                        free(rp->jobs[k].waits);
                         free(rp->jobs[k].error);
                 }
                 free(rp->jobs);
@@ -107,64 +108,75 @@ static void planner_done(Planner *p) {
         free(p->warnings);
 }
 
-/* Places one run's jobs in waves: the first wave is what starts together; a job that does not
- * fit waits, and is shown where it would go once the wave before it has finished. The exec
- * queue starts waiting jobs as soon as cores free up, so later waves are an approximation. */
+/* Places one run's jobs by simulating the run's queue with the rule the runner uses
+ * (alloc_admit): what it admits on an empty pool is wave 1; then running jobs end one
+ * at a time, in the order they started (the assumption: the plan knows no durations),
+ * and what the queue admits after each end is the next wave. A run whose jobs finish
+ * in the order they started places every job exactly so, on the same CPUs. */
 static int place_run(Planner *p, const Topology *t, RunPlan *rp) {
         _cleanup_(alloc_pool_freep) CorePool *pool = NULL;
         int r = alloc_pool_new(t, &p->o, &pool);
         if (r < 0)
                 return r;
         const PlanRun *run = rp->run;
-        size_t left = run->n_jobs;
-        for (unsigned wave = 1; left > 0; wave++) {
-                size_t placed_now = 0;
-                for (size_t k = 0; k < run->n_jobs; k++) {
+        size_t n = run->n_jobs, m = MAX(n, (size_t)1);
+        _cleanup_free_ AllocRequest *reqs = calloc(m, sizeof(AllocRequest));
+        _cleanup_free_ bool *waiting = calloc(m, sizeof(bool));
+        _cleanup_free_ Assignment *admitted = calloc(m, sizeof(Assignment));
+        _cleanup_free_ size_t *running = calloc(m, sizeof(size_t)); /* by start order */
+        if (!reqs || !waiting || !admitted || !running)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                Placed *j = &rp->jobs[k];
+                alloc_request_init(&reqs[k], j->pj->name, &j->pj->limits);
+                /* `run` refuses such a job before anything starts; here the others go on */
+                if (alloc_check(pool, &reqs[k], &j->error) < 0) {
+                        if (!j->error && asprintf(&j->error, "job '%s' cannot be placed", reqs[k].job) < 0)
+                                return -ENOMEM;
+                        p->infeasible = true;
+                        continue;
+                }
+                waiting[k] = true;
+        }
+        size_t n_started = 0, next_end = 0;
+        const Placed *ended = NULL;
+        for (unsigned wave = 1;; wave++) {
+                int admitted_now = alloc_admit(pool, reqs, waiting, n, admitted, NULL, NULL);
+                if (admitted_now < 0)
+                        return admitted_now;
+                for (size_t k = 0; k < n && admitted_now > 0; k++) {
                         Placed *j = &rp->jobs[k];
-                        if (j->placed || j->error)
+                        if (j->placed || j->error || waiting[k])
                                 continue;
-                        AllocRequest req;
-                        alloc_request_init(&req, j->pj->name, &j->pj->limits);
-                        _cleanup_free_ char *err = NULL;
-                        if (wave == 1 && alloc_check(pool, &req, &err) < 0) {
-                                j->error = TAKE_PTR(err);
-                                if (!j->error &&
-                                    asprintf(&j->error, "job '%s' cannot be placed", req.job) < 0)
-                                        return -ENOMEM;
-                                p->infeasible = true;
-                                left--;
-                                continue;
-                        }
-                        r = alloc_take(pool, &req, &j->a, &err);
-                        if (r == -EAGAIN) {
-                                if (!j->waits)
-                                        j->waits = TAKE_PTR(err);
-                                continue;
-                        }
-                        if (r < 0)
-                                return r;
+                        j->a = admitted[k];
                         j->placed = true;
                         j->wave = wave;
-                        placed_now++;
-                        left--;
+                        j->order = (unsigned)n_started + 1;
+                        j->after = ended ? ended->pj->name : NULL;
+                        running[n_started++] = k;
                 }
                 if (wave == 1) {
                         rp->idle_cores = alloc_pool_free_cores(pool);
                         rp->committed = alloc_pool_memory_committed(pool);
                         CpuSet busy = {0};
-                        for (size_t k = 0; k < run->n_jobs; k++)
+                        for (size_t k = 0; k < n; k++)
                                 if (rp->jobs[k].placed)
                                         cpuset_or(&busy, &rp->jobs[k].a.cpus);
                         rp->idle_cpus = *alloc_pool_usable(pool);
                         cpuset_andnot(&rp->idle_cpus, &busy);
                 }
-                /* Every job passed alloc_check, so on an emptied pool the first one fits. */
-                if (placed_now == 0 && left > 0)
-                        return -EIO;
-                for (size_t k = 0; k < run->n_jobs; k++)
-                        if (rp->jobs[k].placed && rp->jobs[k].wave == wave)
-                                alloc_release(pool, &rp->jobs[k].a);
+                if (admitted_now == 0)
+                        wave--; /* nothing started at this end: no new wave */
+                /* the next job to end, in start order */
+                if (next_end == n_started)
+                        break;
+                ended = &rp->jobs[running[next_end++]];
+                alloc_release(pool, &ended->a);
         }
+        /* Every waiting job passed alloc_check, so on an emptied pool it fits. */
+        for (size_t k = 0; k < n; k++)
+                if (waiting[k])
+                        return -EIO;
         return 0;
 }
 
@@ -229,8 +241,9 @@ static int collect_warnings(Planner *p) {
                                                    j->a.note)) < 0)
                                 return r;
                         if (j->placed && j->wave > 1 &&
-                            (r = warn(p, "run '%s': job '%s' waits for earlier jobs to finish: %s",
-                                      rp->run->label, j->pj->name, j->waits ?: "")) < 0)
+                            (r = warn(p, "run '%s': job '%s' waits: it starts when '%s' ends, if jobs end in the "
+                                         "order they start",
+                                      rp->run->label, j->pj->name, j->after)) < 0)
                                 return r;
                 }
         }
@@ -367,6 +380,33 @@ static void print_priority(FILE *f, const PlanJob *pj) {
 
 /* ---- JSON ---- */
 
+/* What the runner's job-setup computes for the job (the same function): paths relative to
+ * the results dir, its group below the run's, and the variables corun sets (the inherited
+ * environment left out); the run id is not known yet. NULL when out of memory. */
+static json_t *json_setup(const Planner *p, const RunPlan *rp, const Placed *j) {
+        JobSetupInput in = {
+                .run_id = "RUN-ID",
+                .scratch_base = "$TMPDIR/corun-RUN-ID",
+                .run_index = (size_t)(rp->run - p->plan->runs),
+                .run = rp->run,
+                .pj = j->pj,
+                .cpus = &j->a.cpus,
+        };
+        JobSetup s;
+        if (job_setup_build(&in, &s) < 0)
+                return NULL;
+        json_t *env = json_object();
+        for (char **e = s.envp; env && *e; e++) {
+                size_t k = strcspn(*e, "=");
+                json_object_setn_new(env, *e, k, json_string((*e)[k] ? *e + k + 1 : ""));
+        }
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o*}", "log_stdout", s.log_stdout_rel, "log_stderr",
+                              s.log_stderr_rel, "samples_csv", s.samples_rel, "cgroup", s.cgroup_rel, "scratch",
+                              s.scratch, "env", env);
+        job_setup_done(&s);
+        return o;
+}
+
 static json_t *json_bytes(uint64_t v) {
         return v == UINT64_MAX ? json_null() : json_integer((json_int_t)MIN(v, (uint64_t)INT64_MAX));
 }
@@ -397,8 +437,11 @@ static json_t *json_run(const Planner *p, const RunPlan *rp) {
                         json_object_set_new(o, "mems", json_string(w.mems));
                         json_object_set_new(o, "exclusive", json_boolean(j->a.exclusive));
                         json_object_set_new(o, "note", j->a.note ? json_string(j->a.note) : json_null());
-                        json_object_set_new(o, "waits",
-                                            j->wave > 1 && j->waits ? json_string(j->waits) : json_null());
+                        json_object_set_new(o, "order", json_integer(j->order));
+                        json_object_set_new(o, "setup", json_setup(p, rp, j) ?: json_null());
+                        json_object_set_new(o, "after", j->after ? json_string(j->after) : json_null());
+                        json_object_set_new(o, "waits", j->after ? json_sprintf("starts when '%s' ends", j->after)
+                                                                 : json_null());
                 }
                 json_object_set_new(o, "error", j->error ? json_string(j->error) : json_null());
                 json_array_append_new(jobs, o);

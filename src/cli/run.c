@@ -58,22 +58,15 @@ static void utc_stamp(char *buf, size_t n, bool rfc3339) {
 
 /* Runs the preflight canary once; its output is shown only when it fails. */
 static int run_preflight(const char *cmd) {
-        _cleanup_free_ char *full = NULL;
-        if (asprintf(&full, "(%s) 2>&1", cmd) < 0)
-                return -ENOMEM;
-        FILE *f = popen(full, "re");
-        if (!f)
-                return -errno;
-        char out[8192];
-        size_t n = fread(out, 1, sizeof out - 1, f);
-        out[n] = '\0';
-        int st = pclose(f);
-        if (st != 0) {
+        _cleanup_free_ char *out = NULL;
+        int st = 0;
+        int r = exec_preflight(cmd, &st, &out);
+        if (r == -ECANCELED)
                 log_error("--preflight '%s' failed (%s %d); nothing was started. Its output:\n%s", cmd,
                           WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), out);
-                return -ECANCELED;
-        }
-        return 0;
+        else if (r < 0)
+                log_error("--preflight '%s' could not be run: %s", cmd, strerror(-r));
+        return r;
 }
 
 static char *join_args(int argc, char **argv) {

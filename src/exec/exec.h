@@ -67,5 +67,11 @@ typedef struct ExecOptions {
  * why. The result is written to results_dir/result.json throughout. */
 int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_error);
 
+/* Runs the preflight canary (`--preflight CMD`) through /bin/sh -c, started the way hooks
+ * are. 0 when it exited 0; -ECANCELED when it failed: *ret_status is its wait status and
+ * *ret_output the start of its output (stdout and stderr together, malloc'ed); another
+ * negative errno when it could not be run. */
+int exec_preflight(const char *cmd, int *ret_status, char **ret_output);
+
 /* Fills host metadata (CPU model, SMT, governor, turbo, kernel, memory, swap). */
 int exec_host_info(HostInfo *ret);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The queue rule (alloc_admit): which waiting jobs start now. exec calls it whenever
+ * cores or memory may have come free; `corun plan` calls it to simulate a run, so both
+ * place every job the same way. */
+#include <errno.h>
+
+#include "alloc/alloc.h"
+#include "util/cpuset.h"
+
+/* Whole cores a request holds exclusively; shared and all-CPU requests hold none. */
+static unsigned request_cores(const CpuRequest *c) {
+        switch (c->kind) {
+        case CPUS_COUNT:
+                return c->count;
+        case CPUS_LIST:
+                return cpuset_count(&c->set);
+        case CPUS_SHARED:
+        case CPUS_ALL:
+                return 0;
+        default:
+                return 1;
+        }
+}
+
+int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, Assignment *ret,
+                size_t *ret_failed, char **ret_error) {
+        bool blocked = false;
+        unsigned reserved = 0; /* cores the blocked jobs ahead need */
+        int admitted = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!waiting[i])
+                        continue;
+                unsigned need = request_cores(&reqs[i].cpus);
+                if (blocked && need > 0 && alloc_pool_free_cores(p) < reserved + need)
+                        continue;
+                int r = alloc_take(p, &reqs[i], &ret[i], NULL);
+                if (r == -EAGAIN) {
+                        blocked = true;
+                        reserved += need;
+                        continue;
+                }
+                if (r < 0) {
+                        if (ret_failed)
+                                *ret_failed = i;
+                        /* Again for the message (deterministic: it fails the same way); not
+                         * asked for above, since most waiting jobs fail with -EAGAIN. */
+                        Assignment a;
+                        if (ret_error && alloc_take(p, &reqs[i], &a, ret_error) >= 0) {
+                                alloc_release(p, &a);
+                                assignment_done(&a);
+                        }
+                        return r;
+                }
+                waiting[i] = false;
+                admitted++;
+        }
+        return admitted;
+}

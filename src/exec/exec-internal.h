@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The types exec/'s files share, and the functions they call across files. Nothing
+ * outside src/exec includes this. Who owns what:
+ *   exec.c       exec_run, the runner's setup and teardown, one PlanRun start to end,
+ *                the observer channel (emit, warn, job_view)
+ *   loop.c       the epoll loop: one handler per event source, signals, reaping, heartbeat
+ *   job.c        the queue's glue to alloc_admit, a job's start, exit, close and free
+ *   job-setup.c  pure: a job's environment, paths and names, computed once (job-setup.h)
+ *   deadline.c   wall and CPU limits: the per-job timer, stop, grace, kill
+ *   output.c     the output pipes: logs, line splitting, phase markers
+ *   sample.c     periodic memory/CPU sampling, the PSS policy, samples/<run>-<job>.csv
+ *   protector.c  glue between the loop and the priority protector (src/protect)
+ *   record.c     a finished job's JobResult, result.json rewrites
+ *   hooks.c      setup/prepare/conclude/cleanup hooks and the preflight canary */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "alloc/alloc.h"
+#include "cgroup/cgroup.h"
+#include "exec/exec.h"
+#include "exec/job-setup.h"
+#include "exec/spawn.h"
+#include "measure/markers.h"
+#include "measure/proc.h"
+#include "protect/protect.h"
+#include "topo/topo.h"
+#include "util/macros.h"
+
+/* The loop's numbers. */
+#define EXEC_EPOLL_BATCH 32                                     /* events taken per epoll_wait */
+#define EXEC_HEARTBEAT_VIEWS_MAX 64                             /* running jobs shown per heartbeat */
+#define EXEC_SAMPLE_INTERVAL_DEFAULT_USEC (200 * USEC_PER_MSEC) /* when the spec sets none */
+#define EXEC_OUTPUT_CHUNK 65536                                 /* bytes read from a pipe at once */
+#define EXEC_DRAIN_MAX_USEC (200 * USEC_PER_MSEC)               /* output left after the group emptied */
+#define EXEC_DRAIN_POLL_MSEC 50
+#define EXEC_CPU_CHECK_MIN_USEC 500   /* CPU-limit checks never closer than this */
+#define EXEC_PROTECT_MAX_EVENTS 20000 /* freezes recorded in result.json */
+
+typedef struct Job Job;
+typedef struct Runner Runner;
+
+/* What epoll hands back: the handler of the source that is ready, and its job (NULL
+ * for the runner's own sources). */
+typedef void (*SourceHandler)(Runner *R, Job *j);
+typedef struct Source {
+        SourceHandler handler;
+        Job *job;
+} Source;
+
+typedef enum JobState {
+        JOB_QUEUED,
+        JOB_RUNNING,
+        JOB_DONE,
+} JobState;
+
+typedef enum StopReason {
+        STOP_NONE,
+        STOP_TIMEOUT,
+        STOP_CPU,
+        STOP_INTERRUPT,
+} StopReason;
+
+struct Job {
+        const PlanJob *pj;
+        JobState state;
+        Cgroup *cg;
+        Assignment asg;
+        bool has_asg;
+        CgApplied applied;
+        SpawnResult sp;
+        int out_fd, err_fd, log_out, log_err, timer_fd;
+        int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
+        uint64_t press_events; /* how many came */
+        Source s_pid, s_out, s_err, s_timer, s_press;
+        uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
+        StopReason stop;
+        bool killed_by_us;
+        bool announced_queued;
+        uint64_t end_usec;
+        FILE *samples;
+        uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
+        int mem_fd, cpu_fd;               /* kept open for pread at every tick */
+        uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
+        ProcMem last_mem;
+        size_t last_npids;
+        JobSetup setup;      /* environment, paths, names: computed once when it starts */
+        bool samples_opened; /* the CSV is created at the first sample: short jobs have none */
+        MarkerEngine *mk;    /* phases and metrics, NULL when the job has none */
+        LineSplitter ls_out, ls_err;
+        uint64_t line_usec; /* arrival time of the chunk being split */
+        Runner *R;
+        const PlanRun *run;
+        size_t run_index;
+        size_t index; /* in the run's jobs (and R->prot) */
+};
+
+struct Runner {
+        const ExecOptions *o;
+        const Plan *plan;
+        Result *result;
+        CgroupManager *cgm;
+        Journal *journal;
+        Topology *topo;
+        CorePool *pool;
+        uint64_t memory_available; /* what jobs may commit in total (admission) */
+        int epfd, sigfd, samplefd, protfd;
+        Source s_sig, s_sample, s_prot;
+        /* The priority protector, for the run in progress (prot NULL when it is off). */
+        ProtectConfig pcfg;
+        ProtectJob *prot;
+        size_t *prot_event; /* per job: index in result->events of its current freeze */
+        ProtectAction *prot_actions;
+        /* The run in progress. */
+        const PlanRun *run;
+        size_t run_index;
+        RunResult *rr;
+        const char *scen_rel; /* its group, relative to the run's */
+        Job *jobs;
+        size_t n_jobs;
+        /* The queue, in alloc_admit's terms: per job its request, whether it still waits,
+         * and where an admission puts its assignment. */
+        AllocRequest *reqs;
+        bool *waiting;
+        Assignment *admitted;
+        size_t n_events_dropped;
+        bool prot_warned;
+        uint64_t t0; /* monotonic start of the whole run */
+        unsigned interrupts;
+        size_t jobs_done, jobs_failed;
+        char *scratch_base;
+        int proc_fd;
+        uint64_t last_write_usec, last_write_cost_usec;
+        bool result_dirty;
+        char *error;
+};
+
+/* exec.c */
+double exec_since(const Runner *R, uint64_t t);
+void exec_emit(Runner *R, ExecEventKind kind, const PlanRun *run, size_t run_index, const ExecJobView *jv,
+               const char *message);
+void exec_warn(Runner *R, const char *fmt, ...) _printf_(2, 3);
+void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret);
+int exec_run_one(Runner *R, size_t run_index, const PlanRun *run);
+
+/* loop.c */
+int loop_add(Runner *R, int fd, Source *s, SourceHandler handler, Job *j);
+void loop_del(Runner *R, int *fd);
+void loop_on_signal(Runner *R, Job *unused);
+void loop_on_pidfd(Runner *R, Job *j);
+void loop_on_sample(Runner *R, Job *unused);
+int loop_run(Runner *R);
+
+/* job.c */
+int job_start_ready(Runner *R);
+void job_init(Job *j, const PlanJob *pj, size_t index);
+void job_on_exit(Runner *R, Job *j);
+void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru);
+void job_close(Runner *R, Job *j);
+void job_free(Runner *R, Job *j);
+void job_stop_and_reap(Runner *R, Job *j);
+
+/* deadline.c */
+void deadline_arm(Job *j);
+uint64_t deadline_job_cpu_usec(Job *j);
+void deadline_schedule_cpu_check(Job *j, uint64_t now);
+void deadline_begin_stop(Job *j, StopReason why, uint64_t now);
+void deadline_kill_now(Job *j);
+void deadline_on_timer(Runner *R, Job *j);
+
+/* output.c */
+void output_on_stdout(Runner *R, Job *j);
+void output_on_stderr(Runner *R, Job *j);
+void output_drain(Runner *R, Job *j);
+
+/* sample.c */
+void sample_job(Runner *R, Job *j, uint64_t now);
+
+/* protector.c */
+int protector_begin(Runner *R, const PlanRun *run);
+void protector_end(Runner *R);
+void protector_release(Job *j);
+void protector_on_tick(Runner *R, Job *unused);
+void protector_on_pressure(Runner *R, Job *j);
+void protector_job_started(Runner *R, Job *j, const CgLimits *lim);
+
+/* record.c */
+void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, JobResult *ret);
+void record_flush(Runner *R, bool force);
+
+/* hooks.c */
+int hooks_run_plan(Runner *R);

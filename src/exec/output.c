@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* output.c: a job's stdout and stderr pipes. Whatever arrives is appended to its log file
+ * and, when the job has phases or metrics, split into lines for the marker engine; the
+ * pipes are drained once the job's group is empty. */
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "exec/exec-internal.h"
+#include "util/fileio.h"
+
+static uint64_t marker_cpu(void *userdata) {
+        return deadline_job_cpu_usec(userdata);
+}
+
+/* Each whole line of stdout or stderr, as it arrives: phase boundaries and metrics. */
+static void job_on_line(const char *line, size_t len, void *userdata) {
+        Job *j = userdata;
+        char change[160];
+        if (marker_engine_feed(j->mk, line, len, j->line_usec, marker_cpu, j, change, sizeof change) > 0) {
+                ExecJobView v;
+                job_view(j->R, j, NULL, &v);
+                exec_emit(j->R, EXEC_EVENT_JOB_PHASE, j->run, j->run_index, &v, change);
+        }
+}
+
+/* Reads until the pipe is empty for now (or closed: then it is closed here too). */
+static void job_read_output(Runner *R, Job *j, bool is_err) {
+        int *fd = is_err ? &j->err_fd : &j->out_fd;
+        int log = is_err ? j->log_err : j->log_out;
+        char buf[EXEC_OUTPUT_CHUNK];
+        for (;;) {
+                ssize_t n = read(*fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return;
+                if (n == 0) {
+                        loop_del(R, fd);
+                        return;
+                }
+                /* A full disk must not stop the job's output from being read. */
+                (void)write_all(log, buf, (size_t)n);
+                if (j->mk) {
+                        j->line_usec = now_usec(CLOCK_MONOTONIC);
+                        (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n,
+                                                 job_on_line, j);
+                }
+        }
+}
+
+void output_on_stdout(Runner *R, Job *j) {
+        if (j->state == JOB_RUNNING)
+                job_read_output(R, j, false);
+}
+
+void output_on_stderr(Runner *R, Job *j) {
+        if (j->state == JOB_RUNNING)
+                job_read_output(R, j, true);
+}
+
+/* After the group is empty every writer is gone; bounded in case a process escaped
+ * (none backend). */
+void output_drain(Runner *R, Job *j) {
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + EXEC_DRAIN_MAX_USEC;
+        while ((j->out_fd >= 0 || j->err_fd >= 0) && now_usec(CLOCK_MONOTONIC) < until) {
+                struct pollfd p[2] = {{.fd = j->out_fd, .events = POLLIN},
+                                      {.fd = j->err_fd, .events = POLLIN}};
+                if (poll(p, 2, EXEC_DRAIN_POLL_MSEC) < 0 && errno != EINTR)
+                        break;
+                if (j->out_fd >= 0 && p[0].revents)
+                        job_read_output(R, j, false);
+                if (j->err_fd >= 0 && p[1].revents)
+                        job_read_output(R, j, true);
+        }
+        loop_del(R, &j->out_fd);
+        loop_del(R, &j->err_fd);
+        if (j->mk) {
+                /* A last line without its newline still counts. */
+                j->line_usec = now_usec(CLOCK_MONOTONIC);
+                line_splitter_flush(&j->ls_out, job_on_line, j);
+                line_splitter_flush(&j->ls_err, job_on_line, j);
+        }
+}
