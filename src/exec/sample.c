@@ -8,10 +8,9 @@
 #include <stdlib.h>
 
 #include "exec/exec-internal.h"
+#include "result/samples.h"
 
 /* The samples CSV (docs/results.md); report/ reads it back by these column names. */
-#define SAMPLES_CSV_HEADER "t_s,memory_current_bytes,pss_bytes,rss_bytes,cpu_usage_s,pids\n"
-
 /* PSS needs the kernel to walk every page table entry of every process (smaps_rollup):
  * for 64 jobs of 50 MiB at 10 Hz that was half a core. PSS only moves when the group's
  * memory does (or, for shared pages, when a sharer comes or goes), so it is re-read when
@@ -68,10 +67,16 @@ void sample_job(Runner *R, Job *j, uint64_t now) {
                 j->samples_opened = true;
                 j->samples = fopen(j->setup.samples_path, "we");
                 if (j->samples)
-                        fputs(SAMPLES_CSV_HEADER, j->samples);
+                        (void)samples_write_header(j->samples);
         }
         if (j->samples)
-                fprintf(j->samples, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%zu\n",
-                        (double)(now - j->sp.start_usec) / USEC_PER_SEC, j->mem_current, m->pss, m->rss,
-                        (double)cpu / USEC_PER_SEC, j->last_npids);
+                (void)samples_write_row(j->samples,
+                                        &(SampleRow){
+                                                .t_s = (double)(now - j->sp.start_usec) / USEC_PER_SEC,
+                                                .memory_current_bytes = j->mem_current,
+                                                .pss_bytes = m->pss,
+                                                .rss_bytes = m->rss,
+                                                .cpu_usage_s = (double)cpu / USEC_PER_SEC,
+                                                .pids = j->last_npids,
+                                        });
 }
