@@ -254,14 +254,7 @@ int cmd_run(int argc, char **argv) {
         if (r < 0)
                 log_error("cannot write %s/result.json: %s", results, strerror(-r));
 
-        _cleanup_free_ char *md = NULL;
-        if (asprintf(&md, "%s/summary.md", results) >= 0) {
-                FILE *f = fopen(md, "we");
-                if (f) {
-                        report_summary_markdown(result, f);
-                        fclose(f);
-                }
-        }
+        /* report.html, summary.md and results.csv, each written atomically. */
         _cleanup_free_ char *rerr = NULL;
         if (report_write_all(results, &rerr) < 0)
                 log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");
