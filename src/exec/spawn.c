@@ -201,7 +201,8 @@ static int child_main(void *arg) {
 
 /* ---- clone ---- */
 
-#if defined(__x86_64__)
+/* -DSPAWN_NO_TRAMPOLINE builds the portable path on x86_64 too, to test it. */
+#if defined(__x86_64__) && !defined(SPAWN_NO_TRAMPOLINE)
 /* long spawn_clone3(struct clone_args *args, size_t size, int (*fn)(void *), void *arg):
  * clone3 whose child calls fn(arg) on the stack in args and exits with its result, the
  * way glibc's internal __clone3 does (a C caller cannot return into its own frame on a
