@@ -209,7 +209,7 @@ static int child_main(void *arg) {
  * new stack). Returns the pid, or -errno. */
 #define HAVE_SPAWN_CLONE3 1
 long spawn_clone3(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
-__asm__(".text\n"
+__asm__(".pushsection .text\n" /* and back: the compiler tracks its own section */
         ".globl spawn_clone3\n"
         ".hidden spawn_clone3\n"
         ".type spawn_clone3,@function\n"
@@ -230,7 +230,8 @@ __asm__(".text\n"
         "        mov $60, %eax\n" /* __NR_exit */
         "        syscall\n"
         "        hlt\n"
-        ".size spawn_clone3, .-spawn_clone3\n");
+        ".size spawn_clone3, .-spawn_clone3\n"
+        ".popsection\n");
 #endif
 
 /* The clone itself. Returns the pid or -errno. */
