@@ -97,6 +97,7 @@ def bench_overhead(tmp, reps=None):
     y = os.path.join(tmp, "overhead.yaml")
     write_yaml(y, [(f"t{i}", ["command: [/bin/true]", f"cpus: {ncpu}"]) for i in range(n)],
                "name: overhead\nsample_interval: 1s\n")
+    run_corun([y], tmp, "overhead-warm", check=True)  # page cache, topology cache
     before = load_note()
     t_c, t_b, cpu_c, cpu_b = [], [], [], []
     for r in range(reps):
