@@ -27,11 +27,14 @@ int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, 
         bool blocked = false;
         unsigned reserved = 0; /* cores the blocked jobs ahead need */
         int admitted = 0;
+        /* Counted once and again only after an admission: a queue of thousands asks for it
+         * per waiting job otherwise, which made `corun plan` quadratic in a costly way. */
+        unsigned free_cores = alloc_pool_free_cores(p);
         for (size_t i = 0; i < n; i++) {
                 if (!waiting[i])
                         continue;
                 unsigned need = request_cores(&reqs[i].cpus);
-                if (blocked && need > 0 && alloc_pool_free_cores(p) < reserved + need)
+                if (blocked && need > 0 && free_cores < reserved + need)
                         continue;
                 int r = alloc_take(p, &reqs[i], &ret[i], NULL);
                 if (r == -EAGAIN) {
@@ -53,6 +56,7 @@ int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, 
                 }
                 waiting[i] = false;
                 admitted++;
+                free_cores = alloc_pool_free_cores(p);
         }
         return admitted;
 }
