@@ -119,7 +119,9 @@ static void learn_from_previous(Progress *p, const char *results, const char *na
 }
 
 int cmd_run(int argc, char **argv) {
-        _cleanup_free_ char *text = NULL, *results = NULL, *run_id = NULL, *err = NULL, *abs_file = NULL;
+        /* Every cleanup variable is declared here: a goto out must never pass a declaration. */
+        _cleanup_free_ char *text = NULL, *results = NULL, *run_id = NULL, *err = NULL, *abs_file = NULL,
+                            *existing = NULL, *rerr = NULL;
         size_t len = 0;
         int file_index = -1, r;
         SpecError se = {0};
@@ -206,7 +208,6 @@ int cmd_run(int argc, char **argv) {
                 free(results);
                 results = next;
         }
-        _cleanup_free_ char *existing = NULL;
         if (asprintf(&existing, "%s/result.json", results) >= 0 && access(existing, F_OK) == 0) {
                 log_error("-o/--results: %s already holds a result.json; choose another directory", results);
                 goto out;
@@ -261,8 +262,7 @@ int cmd_run(int argc, char **argv) {
                 log_error("cannot write %s/result.json: %s", results, strerror(-r));
 
         /* report.html, summary.md and results.csv, each written atomically. */
-        _cleanup_free_ char *rerr = NULL;
-        if (report_write_all(results, &rerr) < 0)
+        if (report_write_result(result, results, &rerr) < 0)
                 log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");
         if (!spec->quiet) {
                 fputc('\n', stdout);
