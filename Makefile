@@ -12,7 +12,7 @@ deps:
 	@./scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) --prefix=$(PREFIX)
+	$(MESON) setup $(BUILD) --prefix=$(PREFIX) -Dwerror=true
 
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)
