@@ -167,7 +167,8 @@ static int follow(Follow *fw, const char *job_id, bool *ret_cancelled) {
                 if (!active)
                         break;
                 if (state && (!last || !streq(last, state))) {
-                        log_info("Slurm job %s: %s", job_id, state);
+                        if (!fw->prog.quiet)
+                                log_info("Slurm job %s: %s", job_id, state);
                         free(last);
                         last = TAKE_PTR(state);
                 }

@@ -100,8 +100,8 @@ bool slurm_result_all_ok(const Result *r);
 
 /* Runs a Slurm command (argv[0] looked up in PATH), returns its exit status (>= 0) and,
  * when ret_out is not NULL, its stdout (at most 1 MiB). Negative errno when it could
- * not run. stderr is passed through. */
-int slurm_command(char *const argv[], char **ret_out);
+ * not run. stderr is passed through, or dropped with quiet (a poll that may fail). */
+int slurm_command(char *const argv[], char **ret_out, bool quiet);
 /* sbatch --parsable: the job id ("123", cluster suffix removed). */
 int slurm_submit(const char *script, const char *partition, const char *account, const char *results_dir,
                  char **ret_job_id, char **ret_error);

@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-int slurm_command(char *const argv[], char **ret_out) {
+int slurm_command(char *const argv[], char **ret_out, bool quiet) {
         int fds[2] = {-1, -1};
         posix_spawn_file_actions_t fa;
         pid_t pid;
@@ -32,6 +32,8 @@ int slurm_command(char *const argv[], char **ret_out) {
                 return -r;
         /* dup2 clears O_CLOEXEC on the child's stdout; every other fd stays closed. */
         r = posix_spawn_file_actions_adddup2(&fa, wfd, STDOUT_FILENO);
+        if (r == 0 && quiet)
+                r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
         if (r == 0)
                 r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -73,7 +75,7 @@ int slurm_submit(const char *script, const char *partition, const char *account,
                 argv[n++] = a;
         argv[n++] = (char *)script;
         argv[n] = NULL;
-        int r = slurm_command(argv, &out);
+        int r = slurm_command(argv, &out, false);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot run sbatch: %s (is Slurm installed and in PATH?)",
                                   strerror(-r));
@@ -92,11 +94,14 @@ int slurm_poll(const char *job_id, bool *ret_active, char **ret_state) {
         /* %T state, %N nodes; array tasks show as one line each (and one for the rest). */
         char *argv[] = {(char *)"squeue", (char *)"-h", (char *)"-j", (char *)job_id, (char *)"-o", (char *)"%T %N",
                         NULL};
-        int r = slurm_command(argv, &out);
+        int r = slurm_command(argv, &out, true);
         if (r < 0)
                 return r;
         /* squeue exits 1 for a job it no longer knows: it has left the queue. */
         out[strcspn(out, "\n")] = '\0';
+        size_t len = strlen(out);
+        while (len && out[len - 1] == ' ')
+                out[--len] = '\0';
         *ret_active = r == 0 && !isempty(out);
         if (ret_state)
                 *ret_state = *ret_active ? TAKE_PTR(out) : NULL;
@@ -107,7 +112,7 @@ char *slurm_final_state(const char *job_id) {
         _cleanup_free_ char *out = NULL;
         char *sacct[] = {(char *)"sacct", (char *)"-n", (char *)"-X", (char *)"-P", (char *)"-j", (char *)job_id,
                          (char *)"-o", (char *)"State", NULL};
-        if (slurm_command(sacct, &out) == 0 && !isempty(out)) {
+        if (slurm_command(sacct, &out, true) == 0 && !isempty(out)) {
                 out[strcspn(out, " \n")] = '\0';
                 return TAKE_PTR(out);
         }
@@ -115,7 +120,7 @@ char *slurm_final_state(const char *job_id) {
         out = NULL;
         /* No accounting: the controller still knows the job for MinJobAge seconds. */
         char *sc[] = {(char *)"scontrol", (char *)"-o", (char *)"show", (char *)"job", (char *)job_id, NULL};
-        if (slurm_command(sc, &out) != 0 || !out)
+        if (slurm_command(sc, &out, true) != 0 || !out)
                 return NULL;
         char *s = strstr(out, "JobState=");
         if (!s)
@@ -127,6 +132,6 @@ char *slurm_final_state(const char *job_id) {
 
 int slurm_cancel(const char *job_id) {
         char *argv[] = {(char *)"scancel", (char *)job_id, NULL};
-        int r = slurm_command(argv, NULL);
+        int r = slurm_command(argv, NULL, false);
         return r < 0 ? r : r == 0 ? 0 : -EIO;
 }

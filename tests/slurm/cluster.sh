@@ -6,18 +6,11 @@
 
 cluster_log() { echo "slurm-test: $*" >&2; }
 
-# A TCP port nobody listens on (checked with ss; a race with another process is
-# possible but then slurmctld fails loudly and the deadline below reports it).
+# A TCP port nobody listens on: the kernel picks one for a socket bound to port 0. It
+# is free again once the socket closes; another process taking it before slurmctld does
+# is possible but then the daemon fails loudly and the deadline below reports it.
 cluster_free_port() {
-        local p
-        for _ in $(seq 50); do
-                p=$((20000 + RANDOM % 20000))
-                if ! ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
-                        echo "$p"
-                        return 0
-                fi
-        done
-        return 1
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Waits up to $1 seconds for the command in "${@:2}" to succeed.
@@ -36,6 +29,12 @@ cluster_pids=()
 
 cluster_stop() {
         local p
+        # Jobs first: a step's slurmstepd outlives slurmd, so none may still be running
+        # when the daemons go. Only this cluster's jobs (SLURM_CONF is ours).
+        if [ "${#cluster_pids[@]}" -gt 1 ] && [ -n "${SLURM_CONF:-}" ]; then
+                scancel --quiet --user=root >/dev/null 2>&1 || true
+                cluster_wait 30 sh -c '! squeue -h -o %i 2>/dev/null | grep -q .' || true
+        fi
         for p in "${cluster_pids[@]}"; do
                 kill -TERM "$p" 2>/dev/null || true
         done

@@ -1,0 +1,33 @@
+#!/bin/bash
+# corun run --slurm end to end (submit, follow, collect, report), and Ctrl-C: scancel,
+# a partial result, exit 130, nothing left in squeue.
+. "$(dirname "$0")/lib.sh"
+
+small_partitions part.yaml
+corun run -q -o "$WORK/local" part.yaml >/dev/null || fail "local run failed"
+corun run --slurm --mode steps -o "$WORK/res" part.yaml >run.out 2>&1 || fail "run --slurm failed: $(cat run.out)"
+grep -q "submitted Slurm job" run.out || fail "no submission message: $(cat run.out)"
+grep -q "end    worker" run.out || fail "the live display showed no finished job: $(cat run.out)"
+check same-structure local res
+check cpus-inside res
+[ -s res/report.html ] && [ -s res/job.sbatch ] || fail "no report.html or job.sbatch in the results"
+
+cat >sleepy.yaml <<'YAML'
+name: sleepy
+jobs:
+  nap: {command: [sleep, "300"], timeout: 10m}
+YAML
+corun run --slurm -o "$WORK/int" sleepy.yaml >int.out 2>&1 &
+pid=$!
+cluster_wait 90 grep -q "RUNNING" int.out || fail "the job never ran: $(cat int.out)"
+cluster_wait 30 test -d int/node || fail "corun never started in the allocation"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || fail "exit status $rc after Ctrl-C, expected 130: $(cat int.out)"
+grep -q "scancel" int.out || fail "no scancel: $(cat int.out)"
+left=$(squeue -h 2>&1)
+[ -z "$left" ] || fail "left in squeue after Ctrl-C: $left"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["partial"] and d["slurm"]["state"].startswith("CANCELLED") else 1)' \
+        int/result.json || fail "the result of a cancelled job is not partial/CANCELLED: $(cat int/result.json)"
+echo ok
