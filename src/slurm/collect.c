@@ -111,6 +111,25 @@ static void merge_top(json_t *doc, json_t *sr, const char *node, size_t run, dou
         }
 }
 
+static double ended(json_t *job) {
+        json_t *v = json_object_get(job, "ended_s");
+        /* Jobs Slurm never ran have no end: after all the others, in plan order. */
+        return json_is_number(v) ? json_number_value(v) : 1e300;
+}
+
+/* A local run lists a run's jobs in the order they finished; so does the merge. Insertion
+ * sort: a run has few jobs, and equal ends keep plan order. */
+static void sort_by_end(json_t *jobs) {
+        size_t n = json_array_size(jobs);
+        for (size_t i = 1; i < n; i++)
+                for (size_t k = i; k > 0 && ended(json_array_get(jobs, k - 1)) > ended(json_array_get(jobs, k));
+                     k--) {
+                        json_t *a = json_incref(json_array_get(jobs, k - 1));
+                        json_array_set(jobs, k - 1, json_array_get(jobs, k));
+                        json_array_set_new(jobs, k, a);
+                }
+}
+
 static json_t *run_from_plan(const PlanRun *run) {
         return json_pack("{s:s, s:I, s:b, s:s?, s:I, s:s?, s:[]}", "scenario", run->scenario_name, "repetition",
                          (json_int_t)run->repetition, "solo", run->solo, "solo_for",
@@ -201,6 +220,7 @@ static int collect_steps(json_t *doc, const char *dir, const Plan *plan, const c
                         if (!job || json_array_append_new(jobs, job) < 0)
                                 return -ENOMEM;
                 }
+                sort_by_end(jobs);
                 json_object_set_new(run, "started_s", json_real(MAX(start, 0)));
                 json_object_set_new(run, "ended_s", json_real(MAX(end, 0)));
         }

@@ -25,7 +25,8 @@ def cpus(text):
 
 def structure(doc):
     return [(r["scenario"], r["repetition"], r["solo"], r.get("solo_for"), r["replicas"], r.get("params"),
-             [(j["name"], j["reason"]) for j in r["jobs"]]) for r in doc["runs"]]
+             # A run lists its jobs in the order they finished, which may differ.
+             sorted((j["name"], j["reason"]) for j in r["jobs"])) for r in doc["runs"]]
 
 
 def fail(msg):
