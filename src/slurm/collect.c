@@ -285,6 +285,23 @@ int slurm_load_plan(const char *spec_file, Spec **ret_spec, Plan **ret_plan, cha
         return 0;
 }
 
+/* scancel signals every process of the job, the benchmarks included: corun inside saw
+ * them killed by a signal it did not send. They were stopped because the user cancelled,
+ * which a local run calls "interrupted". */
+static void mark_cancelled(json_t *doc) {
+        size_t i, k;
+        json_t *run, *job;
+        json_array_foreach(json_object_get(doc, "runs"), i, run) json_array_foreach(json_object_get(run, "jobs"), k,
+                                                                                     job) {
+                if (!streq(jstr(job, "reason"), "killed"))
+                        continue;
+                json_object_set_new(job, "reason", json_string("interrupted"));
+                json_t *sl = json_object_get(job, "slurm");
+                if (json_is_object(sl))
+                        json_object_set_new(sl, "cancelled", json_true());
+        }
+}
+
 int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
         json_t *manifest = load(dir, "slurm.json");
         if (!manifest)
@@ -319,8 +336,10 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
                 r = error_setf(ret_error, -EINVAL, "%s/slurm.json: unknown mode \"%s\"", dir, jstr(manifest, "mode"));
         if (r < 0)
                 goto out;
-        if (cancelled)
+        if (cancelled) {
                 json_object_set_new(doc, "partial", json_true());
+                mark_cancelled(doc);
+        }
         json_object_set_new(doc, "slurm",
                             json_pack("{s:s, s:s, s:s?}", "job_id", job_id, "mode", jstr(manifest, "mode"), "state",
                                       slurm_state));

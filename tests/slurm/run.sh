@@ -30,4 +30,5 @@ left=$(squeue -h 2>&1)
 [ -z "$left" ] || fail "left in squeue after Ctrl-C: $left"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["partial"] and d["slurm"]["state"].startswith("CANCELLED") else 1)' \
         int/result.json || fail "the result of a cancelled job is not partial/CANCELLED: $(cat int/result.json)"
+check reasons int nap=interrupted
 echo ok
