@@ -232,7 +232,7 @@ int cmd_run_slurm(int argc, char **argv) {
         }
         const char *file = argv[optind];
         _cleanup_free_ char *dir = NULL, *script = NULL, *job_id = NULL, *err = NULL, *state = NULL,
-                            *abs = realpath(file, NULL);
+                            *self = NULL, *abs = realpath(file, NULL);
         Spec *spec = NULL;
         Plan *plan = NULL;
         Result *res = NULL;
@@ -267,6 +267,10 @@ int cmd_run_slurm(int argc, char **argv) {
                 log_error("%s", err);
                 goto out;
         }
+        self = slurm_cli_self_path();
+        r = slurm_write_manifest(dir, eo.mode, abs, job_id, self ? self : "corun");
+        if (r < 0)
+                log_warning("cannot write %s/slurm.json: %s", dir, strerror(-r));
         if (!quiet)
                 log_info("submitted Slurm job %s (--mode %s, %zu job(s) in %zu run(s)); results in %s", job_id,
                          slurm_mode_to_string(eo.mode), plan->n_jobs_total, plan->n_runs, dir);

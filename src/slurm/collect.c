@@ -227,20 +227,8 @@ static int collect_steps(json_t *doc, const char *dir, const Plan *plan, const c
         return 0;
 }
 
-/* --mode node: one corun ran everything; its result only moves up a directory. */
-static int collect_node(json_t *doc, const char *dir, const char *job_id, char **ret_error) {
-        _cleanup_free_ char *ndir = NULL;
-        if (asprintf(&ndir, "%s/node", dir) < 0)
-                return -ENOMEM;
-        json_t *sr = load(ndir, "result.json");
-        if (!sr) {
-                int status = -1;
-                (void)read_status(dir, "node.status", &status);
-                return error_setf(ret_error, -ENOENT,
-                                  "%s/node has no result.json: Slurm did not run corun in the allocation "
-                                  "(status %d); see the job's slurm-*.out",
-                                  dir, status);
-        }
+/* --mode node: one corun ran everything; its result sr only moves up a directory. */
+static int collect_node(json_t *doc, json_t *sr, const char *job_id) {
         const char *node = jstr(json_object_get(sr, "host"), "hostname");
         size_t i, k;
         json_t *run, *job;
@@ -259,7 +247,6 @@ static int collect_node(json_t *doc, const char *dir, const char *job_id, char *
         for (size_t n = 0; n < ELEMENTSOF(more); n++)
                 if (json_object_get(sr, more[n]))
                         json_object_set(doc, more[n], json_object_get(sr, more[n]));
-        json_decref(sr);
         return 0;
 }
 
@@ -317,14 +304,18 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
                                 "interrupted", cancelled, "hosts", "runs", "events", "warnings");
         Spec *spec = NULL;
         Plan *plan = NULL;
+        json_t *node = NULL;
         int r;
         if (!doc) {
                 r = -ENOMEM;
                 goto out;
         }
-        if (mode == SLURM_MODE_NODE)
-                r = collect_node(doc, dir, job_id, ret_error);
-        else if (mode == SLURM_MODE_STEPS || mode == SLURM_MODE_ARRAY) {
+        if (mode == SLURM_MODE_NODE && (node = load(dir, "node/result.json")))
+                r = collect_node(doc, node, job_id);
+        else if (mode >= 0) {
+                /* Steps and array tasks; or a node job whose corun never wrote a result
+                 * (cancelled before it started, or Slurm never ran it): every job of the
+                 * plan is then one Slurm did not run. */
                 r = slurm_load_plan(jstr(manifest, "spec_file"), &spec, &plan, ret_error);
                 if (r >= 0)
                         r = collect_steps(doc, dir, plan, job_id, cancelled);
@@ -360,6 +351,7 @@ out:
         if (r == -ENOMEM && ret_error && !*ret_error)
                 error_setf(ret_error, r, "out of memory");
         json_decref(manifest);
+        json_decref(node);
         json_decref(doc);
         plan_free(plan);
         spec_free(spec);

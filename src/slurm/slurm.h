@@ -90,6 +90,11 @@ int slurm_step_write_info(const char *dir, const SlurmStepInfo *s, uint64_t t0_r
  * atomically, indented. */
 int slurm_json_write(const char *dir, const char *name, void *json);
 
+/* dir/slurm.json, the manifest the script also writes when it starts: written by the
+ * submitter too, so that a job cancelled before it ran can still be collected. */
+int slurm_write_manifest(const char *dir, SlurmMode mode, const char *spec_file, const char *job_id,
+                         const char *corun);
+
 /* Merges a Slurm results directory into dir/result.json ("executor": "slurm"). Jobs
  * whose step left no result are failed-to-start with a "slurm" failure, not an exit.
  * slurm_state: the Slurm job's final state when known (from the submitter), else NULL. */

@@ -138,3 +138,14 @@ int slurm_step_write_info(const char *dir, const SlurmStepInfo *s, uint64_t t0_r
         json_decref(o);
         return r;
 }
+
+int slurm_write_manifest(const char *dir, SlurmMode mode, const char *spec_file, const char *job_id,
+                         const char *corun) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "mode", slurm_mode_to_string(mode), "spec_file", spec_file,
+                              "job_id", job_id, "corun", corun);
+        if (!o)
+                return -ENOMEM;
+        int r = slurm_json_write(dir, "slurm.json", o);
+        json_decref(o);
+        return r;
+}

@@ -20,7 +20,7 @@ YAML
 corun run --slurm -o "$WORK/int" sleepy.yaml >int.out 2>&1 &
 pid=$!
 cluster_wait 90 grep -q "RUNNING" int.out || fail "the job never ran: $(cat int.out)"
-cluster_wait 30 test -d int/node || fail "corun never started in the allocation"
+cluster_wait 60 test -f int/node/result.json || fail "corun never started in the allocation: $(cat int.out)"
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -31,4 +31,17 @@ left=$(squeue -h 2>&1)
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["partial"] and d["slurm"]["state"].startswith("CANCELLED") else 1)' \
         int/result.json || fail "the result of a cancelled job is not partial/CANCELLED: $(cat int/result.json)"
 check reasons int nap=interrupted
+
+# Ctrl-C as soon as the job is submitted: whether Slurm had started it or not, the job is
+# gone from the queue and its one job is interrupted.
+corun run --slurm -o "$WORK/early" sleepy.yaml >early.out 2>&1 &
+pid=$!
+cluster_wait 30 grep -q "submitted Slurm job" early.out || fail "no submission: $(cat early.out)"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || fail "exit status $rc after an early Ctrl-C, expected 130: $(cat early.out)"
+left=$(squeue -h 2>&1)
+[ -z "$left" ] || fail "left in squeue after an early Ctrl-C: $left"
+check reasons early nap=interrupted
 echo ok
