@@ -42,7 +42,8 @@ char *slurm_cli_self_path(void) {
 
 /* Writes the script for file/mode to path ("-" or NULL: stdout); warnings go to the log. */
 int slurm_cli_write_script(const char *file, const SlurmExportOptions *base, const char *path) {
-        _cleanup_free_ char *err = NULL, *abs = realpath(file, NULL), *self = slurm_cli_self_path(), *cwd = NULL;
+        _cleanup_free_ char *err = NULL, *abs = realpath(file, NULL), *self = slurm_cli_self_path(),
+                            *cwd = NULL;
         Spec *spec = NULL;
         Plan *plan = NULL;
         char **warnings = NULL;
@@ -119,7 +120,8 @@ int cmd_export(int argc, char **argv) {
                 case 'm':
                         o.mode = slurm_mode_from_string(optarg);
                         if (o.mode < 0) {
-                                log_error("--mode: unknown mode '%s'; expected node, steps or array", optarg);
+                                log_error("--mode: unknown mode '%s'; expected node, steps or array",
+                                          optarg);
                                 return 2;
                         }
                         break;
@@ -147,7 +149,8 @@ int cmd_export(int argc, char **argv) {
                 }
         if (argc - optind != 2 || !streq(argv[optind], "slurm")) {
                 log_error(argc - optind >= 1 && !streq(argv[optind], "slurm")
-                                  ? "export: unknown target; only 'slurm' exists (Kubernetes: see docs/slurm.md)"
+                                  ? "export: unknown target; only 'slurm' exists (Kubernetes: see "
+                                    "docs/slurm.md)"
                                   : "export slurm needs exactly one scenario file");
                 fputs(export_usage, stderr);
                 return 2;

@@ -75,9 +75,15 @@ static void follow_job_end(Follow *fw, size_t run, const JobResult *j) {
         ExecJobView v = {.name = j->name, .cpus = j->applied_cpus, .result = j};
         fw->done++;
         fw->failed += !(j->reason == REASON_EXIT && j->exit_code == 0);
-        ExecEvent ev = {.kind = EXEC_EVENT_JOB_END, .t_s = j->ended_s, .run = &fw->plan->runs[run],
-                        .run_index = run, .n_runs = fw->plan->n_runs, .job = &v, .jobs_done = fw->done,
-                        .jobs_total = fw->plan->n_jobs_total, .jobs_failed = fw->failed};
+        ExecEvent ev = {.kind = EXEC_EVENT_JOB_END,
+                        .t_s = j->ended_s,
+                        .run = &fw->plan->runs[run],
+                        .run_index = run,
+                        .n_runs = fw->plan->n_runs,
+                        .job = &v,
+                        .jobs_done = fw->done,
+                        .jobs_total = fw->plan->n_jobs_total,
+                        .jobs_failed = fw->failed};
         progress_observer(&ev, &fw->prog);
 }
 
@@ -150,7 +156,8 @@ static int follow(Follow *fw, const char *job_id, bool *ret_cancelled) {
                                 }
                                 log_info("interrupt: cancelling Slurm job %s (scancel)", job_id);
                                 if (slurm_cancel(job_id) < 0)
-                                        log_warning("scancel %s failed; check `squeue -j %s`", job_id, job_id);
+                                        log_warning("scancel %s failed; check `squeue -j %s`", job_id,
+                                                    job_id);
                                 *ret_cancelled = true;
                                 cancel_deadline = now_usec(CLOCK_MONOTONIC) + 120 * USEC_PER_SEC;
                         }
@@ -183,10 +190,10 @@ static int follow(Follow *fw, const char *job_id, bool *ret_cancelled) {
 
 int cmd_run_slurm(int argc, char **argv) {
         static const struct option opts[] = {
-                {"slurm", no_argument, NULL, 'S'},      {"partition", required_argument, NULL, 'p'},
+                {"slurm", no_argument, NULL, 'S'},         {"partition", required_argument, NULL, 'p'},
                 {"account", required_argument, NULL, 'A'}, {"mode", required_argument, NULL, 'm'},
                 {"results", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
-                {"help", no_argument, NULL, 'h'},       {},
+                {"help", no_argument, NULL, 'h'},          {},
         };
         SlurmExportOptions eo = {.mode = SLURM_MODE_NODE};
         const char *results = NULL;
@@ -206,7 +213,8 @@ int cmd_run_slurm(int argc, char **argv) {
                 case 'm':
                         eo.mode = slurm_mode_from_string(optarg);
                         if (eo.mode < 0) {
-                                log_error("--mode: unknown mode '%s'; expected node, steps or array", optarg);
+                                log_error("--mode: unknown mode '%s'; expected node, steps or array",
+                                          optarg);
                                 return 2;
                         }
                         break;
@@ -220,8 +228,9 @@ int cmd_run_slurm(int argc, char **argv) {
                         fputs(run_slurm_usage, stdout);
                         return 0;
                 default:
-                        log_error("with --slurm only --partition, --account, --mode, -o and -q are accepted; "
-                                  "put the rest in the scenario file");
+                        log_error(
+                                "with --slurm only --partition, --account, --mode, -o and -q are accepted; "
+                                "put the rest in the scenario file");
                         fputs(run_slurm_usage, stderr);
                         return 2;
                 }
@@ -249,8 +258,8 @@ int cmd_run_slurm(int argc, char **argv) {
         char st[32];
         stamp(st, sizeof st, false);
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
-        if (!cwd || (results ? asprintf(&dir, "%s%s%s", results[0] == '/' ? "" : cwd, results[0] == '/' ? "" : "/",
-                                        results)
+        if (!cwd || (results ? asprintf(&dir, "%s%s%s", results[0] == '/' ? "" : cwd,
+                                        results[0] == '/' ? "" : "/", results)
                              : asprintf(&dir, "%s/corun-results/%s-slurm-%s", cwd, spec->name, st)) < 0)
                 goto out;
         r = mkdir_p(dir, 0755);
@@ -272,8 +281,8 @@ int cmd_run_slurm(int argc, char **argv) {
         if (r < 0)
                 log_warning("cannot write %s/slurm.json: %s", dir, strerror(-r));
         if (!quiet)
-                log_info("submitted Slurm job %s (--mode %s, %zu job(s) in %zu run(s)); results in %s", job_id,
-                         slurm_mode_to_string(eo.mode), plan->n_jobs_total, plan->n_runs, dir);
+                log_info("submitted Slurm job %s (--mode %s, %zu job(s) in %zu run(s)); results in %s",
+                         job_id, slurm_mode_to_string(eo.mode), plan->n_jobs_total, plan->n_runs, dir);
         Follow fw = {.plan = plan, .dir = dir, .node = eo.mode == SLURM_MODE_NODE};
         fw.seen = calloc(plan->n_jobs_total ? plan->n_jobs_total : 1, sizeof *fw.seen);
         if (!fw.seen)
@@ -285,7 +294,8 @@ int cmd_run_slurm(int argc, char **argv) {
         progress_done(&fw.prog);
         free(fw.seen);
         if (r < 0)
-                log_warning("lost track of Slurm job %s: %s; collecting what is there", job_id, strerror(-r));
+                log_warning("lost track of Slurm job %s: %s; collecting what is there", job_id,
+                            strerror(-r));
         state = slurm_final_state(job_id);
         if (cancelled && (!state || !strneq(state, "CANCELLED", 9))) {
                 free(state);
@@ -331,8 +341,8 @@ static void step_observer(const ExecEvent *ev, void *userdata) {
         if (ev->kind == EXEC_EVENT_JOB_START)
                 printf("corun: start %s (cpus %s)\n", ev->job->name, ev->job->cpus ? ev->job->cpus : "?");
         else if (ev->kind == EXEC_EVENT_JOB_END && ev->job->result)
-                printf("corun: end %s: %s, exit %d\n", ev->job->name, job_reason_to_string(ev->job->result->reason),
-                       ev->job->result->exit_code);
+                printf("corun: end %s: %s, exit %d\n", ev->job->name,
+                       job_reason_to_string(ev->job->result->reason), ev->job->result->exit_code);
         else if (ev->kind == EXEC_EVENT_WARNING)
                 printf("corun: warning: %s\n", ev->message ? ev->message : "");
         fflush(stdout);

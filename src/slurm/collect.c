@@ -85,14 +85,18 @@ static void add_warning(json_t *doc, const char *w) {
         json_t *a = json_object_get(doc, "warnings");
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v) if (streq(json_string_value(v) ?: "", w)) return;
+        json_array_foreach(a, i, v) {
+                if (streq(json_string_value(v) ?: "", w))
+                        return;
+        }
         json_array_append_new(a, json_string(w));
 }
 
 /* The parts of a step's document that belong to the whole: the first step gives the
  * top-level fields, every step its host (per node) and its warnings and events. */
 static void merge_top(json_t *doc, json_t *sr, const char *node, size_t run, double by) {
-        static const char *const keys[] = {"corun_version", "started_at", "name", "spec_file", "backend", "host"};
+        static const char *const keys[] = {"corun_version", "started_at", "name",
+                                           "spec_file",     "backend",    "host"};
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (!json_object_get(doc, keys[i]) && json_object_get(sr, keys[i]))
                         json_object_set(doc, keys[i], json_object_get(sr, keys[i]));
@@ -101,8 +105,10 @@ static void merge_top(json_t *doc, json_t *sr, const char *node, size_t run, dou
                 json_object_set(hosts, node, json_object_get(sr, "host"));
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(sr, "warnings"), i, v) if (json_is_string(v))
-                add_warning(doc, json_string_value(v));
+        json_array_foreach(json_object_get(sr, "warnings"), i, v) {
+                if (json_is_string(v))
+                        add_warning(doc, json_string_value(v));
+        }
         json_array_foreach(json_object_get(sr, "events"), i, v) {
                 json_t *e = json_deep_copy(v);
                 shift(e, "t_s", by);
@@ -122,8 +128,8 @@ static double ended(json_t *job) {
 static void sort_by_end(json_t *jobs) {
         size_t n = json_array_size(jobs);
         for (size_t i = 1; i < n; i++)
-                for (size_t k = i; k > 0 && ended(json_array_get(jobs, k - 1)) > ended(json_array_get(jobs, k));
-                     k--) {
+                for (size_t k = i;
+                     k > 0 && ended(json_array_get(jobs, k - 1)) > ended(json_array_get(jobs, k)); k--) {
                         json_t *a = json_incref(json_array_get(jobs, k - 1));
                         json_array_set(jobs, k - 1, json_array_get(jobs, k));
                         json_array_set_new(jobs, k, a);
@@ -131,8 +137,8 @@ static void sort_by_end(json_t *jobs) {
 }
 
 static json_t *run_from_plan(const PlanRun *run) {
-        return json_pack("{s:s, s:I, s:b, s:s?, s:I, s:s?, s:[]}", "scenario", run->scenario_name, "repetition",
-                         (json_int_t)run->repetition, "solo", run->solo, "solo_for",
+        return json_pack("{s:s, s:I, s:b, s:s?, s:I, s:s?, s:[]}", "scenario", run->scenario_name,
+                         "repetition", (json_int_t)run->repetition, "solo", run->solo, "solo_for",
                          run->solo && run->scenario ? run->scenario->name : NULL, "replicas",
                          (json_int_t)run->replicas, "params", run->params, "jobs");
 }
@@ -148,11 +154,12 @@ static json_t *failed_job(const PlanJob *pj, const char *rdir, const char *jname
         line = last_line(rdir, log_name);
         int k;
         if (ran)
-                k = asprintf(&why, "Slurm did not run this step (srun exit %d)%s%s", status, line ? ": " : "",
-                             line ? line : "");
+                k = asprintf(&why, "Slurm did not run this step (srun exit %d)%s%s", status,
+                             line ? ": " : "", line ? line : "");
         else
                 k = asprintf(&why, "Slurm never reached this step%s",
-                             cancelled ? " (the job was cancelled)" : " (the job ended or is still running)");
+                             cancelled ? " (the job was cancelled)"
+                                       : " (the job ended or is still running)");
         if (k < 0)
                 return NULL;
         const char *reason = !ran && cancelled ? "interrupted" : "failed-to-start";
@@ -162,7 +169,8 @@ static json_t *failed_job(const PlanJob *pj, const char *rdir, const char *jname
                          ran ? json_integer(status) : json_null());
 }
 
-static int collect_steps(json_t *doc, const char *dir, const Plan *plan, const char *job_id, bool cancelled) {
+static int collect_steps(json_t *doc, const char *dir, const Plan *plan, const char *job_id,
+                         bool cancelled) {
         /* Each step's corun counts time from its own start; the steps' wall-clock starts
          * put all of them on the clock of the earliest. */
         double t0_min = -1;
@@ -202,12 +210,12 @@ static int collect_steps(json_t *doc, const char *dir, const Plan *plan, const c
                                                     ? ((double)json_integer_value(t) - t0_min) / 1e6
                                                     : 0;
                                 fix_job(job, rel, by);
-                                json_object_set_new(job, "slurm",
-                                                    json_pack("{s:s, s:s, s:s, s:s}", "job_id",
-                                                              jstr(info, "job_id")[0] ? jstr(info, "job_id")
-                                                                                      : job_id,
-                                                              "step_id", jstr(info, "step_id"), "node",
-                                                              jstr(info, "node"), "cpus", jstr(info, "cpus")));
+                                json_object_set_new(
+                                        job, "slurm",
+                                        json_pack("{s:s, s:s, s:s, s:s}", "job_id",
+                                                  jstr(info, "job_id")[0] ? jstr(info, "job_id") : job_id,
+                                                  "step_id", jstr(info, "step_id"), "node",
+                                                  jstr(info, "node"), "cpus", jstr(info, "cpus")));
                                 merge_top(doc, sr, jstr(info, "node"), i, by);
                                 double s = json_number_value(json_object_get(job, "started_s"));
                                 double e = json_number_value(json_object_get(job, "ended_s"));
@@ -232,18 +240,20 @@ static int collect_node(json_t *doc, json_t *sr, const char *job_id) {
         const char *node = jstr(json_object_get(sr, "host"), "hostname");
         size_t i, k;
         json_t *run, *job;
-        json_array_foreach(json_object_get(sr, "runs"), i, run) json_array_foreach(json_object_get(run, "jobs"), k,
-                                                                                    job) {
+        json_array_foreach(json_object_get(sr, "runs"), i, run)
+                json_array_foreach(json_object_get(run, "jobs"), k, job) {
                 fix_job(job, "node", 0);
-                json_object_set_new(job, "slurm",
-                                    json_pack("{s:s, s:s, s:s}", "job_id", job_id, "step_id", "batch", "node", node));
+                json_object_set_new(
+                        job, "slurm",
+                        json_pack("{s:s, s:s, s:s}", "job_id", job_id, "step_id", "batch", "node", node));
         }
         const char *keys[] = {"runs", "events", "warnings"};
         for (size_t n = 0; n < ELEMENTSOF(keys); n++)
                 json_object_set(doc, keys[n], json_object_get(sr, keys[n]) ?: json_array());
         merge_top(doc, sr, node, 0, 0);
         json_object_set(doc, "events", json_object_get(sr, "events") ?: json_array());
-        static const char *const more[] = {"partial", "interrupted", "finished_at", "run_id", "command_line"};
+        static const char *const more[] = {"partial", "interrupted", "finished_at", "run_id",
+                                           "command_line"};
         for (size_t n = 0; n < ELEMENTSOF(more); n++)
                 if (json_object_get(sr, more[n]))
                         json_object_set(doc, more[n], json_object_get(sr, more[n]));
@@ -256,8 +266,8 @@ int slurm_load_plan(const char *spec_file, Spec **ret_spec, Plan **ret_plan, cha
         SpecError se = {0};
         int r = read_full_file(spec_file, SPEC_FILE_MAX, &text, &len);
         if (r < 0)
-                return error_setf(ret_error, r, "cannot read the scenario file %s: %s",
-                                  spec_file, strerror(-r));
+                return error_setf(ret_error, r, "cannot read the scenario file %s: %s", spec_file,
+                                  strerror(-r));
         r = spec_parse_yaml(spec_file, text, len, ret_spec, &se);
         if (r < 0) {
                 error_setf(ret_error, r, "%s", se.message ? se.message : "invalid scenario");
@@ -278,8 +288,8 @@ int slurm_load_plan(const char *spec_file, Spec **ret_spec, Plan **ret_plan, cha
 static void mark_cancelled(json_t *doc) {
         size_t i, k;
         json_t *run, *job;
-        json_array_foreach(json_object_get(doc, "runs"), i, run) json_array_foreach(json_object_get(run, "jobs"), k,
-                                                                                     job) {
+        json_array_foreach(json_object_get(doc, "runs"), i, run)
+                json_array_foreach(json_object_get(run, "jobs"), k, job) {
                 if (!streq(jstr(job, "reason"), "killed"))
                         continue;
                 json_object_set_new(job, "reason", json_string("interrupted"));
@@ -292,10 +302,11 @@ static void mark_cancelled(json_t *doc) {
 int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
         json_t *manifest = load(dir, "slurm.json");
         if (!manifest)
-                return error_setf(ret_error, -ENOENT,
-                                  "%s/slurm.json is missing or unreadable: this is not the results directory of "
-                                  "a corun Slurm job (or the job has not started yet)",
-                                  dir);
+                return error_setf(
+                        ret_error, -ENOENT,
+                        "%s/slurm.json is missing or unreadable: this is not the results directory of "
+                        "a corun Slurm job (or the job has not started yet)",
+                        dir);
         SlurmMode mode = slurm_mode_from_string(jstr(manifest, "mode"));
         const char *job_id = jstr(manifest, "job_id");
         bool cancelled = slurm_state && strneq(slurm_state, "CANCELLED", 9);
@@ -324,7 +335,8 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
                 if (r >= 0 && !json_object_get(doc, "name"))
                         json_object_set_new(doc, "name", json_string(spec->name));
         } else
-                r = error_setf(ret_error, -EINVAL, "%s/slurm.json: unknown mode \"%s\"", dir, jstr(manifest, "mode"));
+                r = error_setf(ret_error, -EINVAL, "%s/slurm.json: unknown mode \"%s\"", dir,
+                               jstr(manifest, "mode"));
         if (r < 0)
                 goto out;
         if (cancelled) {
@@ -332,8 +344,8 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
                 mark_cancelled(doc);
         }
         json_object_set_new(doc, "slurm",
-                            json_pack("{s:s, s:s, s:s?}", "job_id", job_id, "mode", jstr(manifest, "mode"), "state",
-                                      slurm_state));
+                            json_pack("{s:s, s:s, s:s?}", "job_id", job_id, "mode", jstr(manifest, "mode"),
+                                      "state", slurm_state));
         r = slurm_json_write(dir, "result.json", doc);
         if (r < 0) {
                 error_setf(ret_error, r, "cannot write %s/result.json: %s", dir, strerror(-r));

@@ -109,8 +109,10 @@ static void put_cpus(FILE *f, const PlanJob *j, Warnings *w) {
                 break;
         case CPUS_LIST:
                 fprintf(f, " -c %u", cpuset_count(&c->set));
-                warn(w, "job '%s': cpus: a CPU list; Slurm picks which %u CPUs the step gets, the exact ids are "
-                        "not kept",
+                warn(w,
+                     "job '%s': cpus: a CPU list; Slurm picks which %u CPUs the step gets, the exact ids "
+                     "are "
+                     "not kept",
                      j->name, cpuset_count(&c->set));
                 break;
         case CPUS_SHARED:
@@ -148,7 +150,8 @@ static void job_notes(FILE *f, const Spec *spec, const PlanRun *run, const PlanJ
         if (l->memory_low_set && l->memory_low != LIMIT_MAX)
                 fprintf(f, " memory_low=%s", format_size(a, sizeof a, l->memory_low));
         if (l->swap_max_set)
-                fprintf(f, " swap=%s", l->swap_max == LIMIT_MAX ? "max" : format_size(a, sizeof a, l->swap_max));
+                fprintf(f, " swap=%s",
+                        l->swap_max == LIMIT_MAX ? "max" : format_size(a, sizeof a, l->swap_max));
         if (l->cpu_weight)
                 fprintf(f, " cpu_weight=%" PRIu64, l->cpu_weight);
         if (l->cpu_max_pct)
@@ -172,18 +175,24 @@ static void job_notes(FILE *f, const Spec *spec, const PlanRun *run, const PlanJ
         if (mode == SLURM_MODE_NODE)
                 return;
         if (l->priority != PRIORITY_NORMAL && spec->protector.mode != PROTECTOR_OFF)
-                warn(w, "job '%s': priority %s: the protector acts between the jobs of one run, which --mode %s "
-                        "puts in separate steps; use --mode node to keep it",
+                warn(w,
+                     "job '%s': priority %s: the protector acts between the jobs of one run, which --mode "
+                     "%s "
+                     "puts in separate steps; use --mode node to keep it",
                      j->name, priority_to_string(l->priority), slurm_mode_to_string(mode));
         if (run->scenario && run->scenario->memory_total != LIMIT_MAX)
-                warn(w, "scenario '%s': memory_total (one limit over all its jobs) cannot span steps; each step "
-                        "has only its own --mem; use --mode node to keep it",
+                warn(w,
+                     "scenario '%s': memory_total (one limit over all its jobs) cannot span steps; each "
+                     "step "
+                     "has only its own --mem; use --mode node to keep it",
                      run->scenario->name);
         if (run->scenario && !cpuset_is_empty(&run->scenario->allowed_cpus))
-                warn(w, "scenario '%s': allowed_cpus; Slurm picks the CPUs of each step", run->scenario->name);
+                warn(w, "scenario '%s': allowed_cpus; Slurm picks the CPUs of each step",
+                     run->scenario->name);
 }
 
-static void put_header(FILE *f, const Spec *spec, const Plan *plan, const SlurmExportOptions *o, Warnings *w) {
+static void put_header(FILE *f, const Spec *spec, const Plan *plan, const SlurmExportOptions *o,
+                       Warnings *w) {
         char t[64];
         fprintf(f,
                 "#!/bin/bash\n"
@@ -193,7 +202,8 @@ static void put_header(FILE *f, const Spec *spec, const Plan *plan, const SlurmE
                 "# `corun collect DIR` merges what the steps wrote into DIR/result.json\n"
                 "# (DIR is printed at the start of the job's output). docs/slurm.md explains each part.\n"
                 "#\n",
-                slurm_mode_to_string(o->mode), CORUN_VERSION, o->spec_file, plan->n_jobs_total, plan->n_runs);
+                slurm_mode_to_string(o->mode), CORUN_VERSION, o->spec_file, plan->n_jobs_total,
+                plan->n_runs);
         fprintf(f, "#SBATCH --job-name=corun-%s\n", spec->name);
         if (o->partition)
                 fprintf(f, "#SBATCH --partition=%s\n", o->partition);
@@ -212,14 +222,16 @@ static void put_header(FILE *f, const Spec *spec, const Plan *plan, const SlurmE
                 d = longest;
         }
         if (d == USEC_INFINITY) {
-                fputs("# --time: not set, a job has no timeout; the partition's default limit applies.\n", f);
+                fputs("# --time: not set, a job has no timeout; the partition's default limit applies.\n",
+                      f);
                 warn(w, "a job has no timeout: --time is left to the partition's default (give every job a "
                         "timeout:, or edit #SBATCH --time)");
         } else {
                 slurm_format_time(d, t, sizeof t);
                 fprintf(f, "#SBATCH --time=%s\n", t);
-                fprintf(f, "# --time: %s, the %s's longest case (each job's timeout plus grace) plus 10%% and "
-                           "5 min.\n",
+                fprintf(f,
+                        "# --time: %s, the %s's longest case (each job's timeout plus grace) plus 10%% and "
+                        "5 min.\n",
                         format_duration((char[64]){0}, 64, d), o->mode == SLURM_MODE_ARRAY ? "run" : "plan");
         }
 }
@@ -239,13 +251,15 @@ static void put_prologue(FILE *f, const Spec *spec, const SlurmExportOptions *o,
                 "mkdir -p \"$RESULTS\" || exit 1\n"
                 "echo \"corun: results in $RESULTS\"\n"
                 "# The manifest tells `corun collect` how this job was laid out.\n"
-                "printf '{\"mode\": \"%s\", \"spec_file\": \"%%s\", \"job_id\": \"%%s\", \"corun\": \"%%s\"}\\n' \\\n"
+                "printf '{\"mode\": \"%s\", \"spec_file\": \"%%s\", \"job_id\": \"%%s\", \"corun\": "
+                "\"%%s\"}\\n' \\\n"
                 "        \"$SPEC\" \"%s\" \"$CORUN\" >\"$RESULTS/slurm.json.$$\" &&\n"
                 "        mv -f \"$RESULTS/slurm.json.$$\" \"$RESULTS/slurm.json\"\n",
                 spec->name, jobid_var, slurm_mode_to_string(o->mode), jobid_var);
 }
 
-static int export_node(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f, Warnings *w) {
+static int export_node(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f,
+                       Warnings *w) {
         fputs("#SBATCH --nodes=1\n#SBATCH --exclusive\n#SBATCH --mem=0\n"
               "# A whole node (--exclusive, --mem=0: all its memory). corun runs the plan in it as on\n"
               "# any machine: its own partitions, co-scheduling, priorities and protector, limited to\n"
@@ -254,7 +268,9 @@ static int export_node(const Spec *spec, const Plan *plan, const SlurmExportOpti
         put_prologue(f, spec, o, "$SLURM_JOB_ID");
         fputs("\n# Every job's limits, phases and metrics, kept by corun:\n", f);
         for (size_t i = 0; i < spec->n_jobs; i++) {
-                PlanJob pj = {.name = spec->jobs[i].name, .spec = &spec->jobs[i], .env = spec->jobs[i].env,
+                PlanJob pj = {.name = spec->jobs[i].name,
+                              .spec = &spec->jobs[i],
+                              .env = spec->jobs[i].env,
                               .limits = spec->jobs[i].limits};
                 job_notes(f, spec, NULL, &pj, SLURM_MODE_NODE, w);
         }
@@ -280,18 +296,22 @@ static void put_step_fn(FILE *f, bool use_srun) {
               "        mkdir -p \"$d\"\n",
               f);
         if (use_srun)
-                fputs("        srun --exact -N1 -n1 --cpu-bind=cores --job-name=\"corun-r$run-j$job\" \"$@\" \\\n"
-                      "                \"$CORUN\" slurm-step \"$SPEC\" --run \"$run\" --job \"$job\" -o \"$d/j$job\" \\\n"
+                fputs("        srun --exact -N1 -n1 --cpu-bind=cores --job-name=\"corun-r$run-j$job\" "
+                      "\"$@\" \\\n"
+                      "                \"$CORUN\" slurm-step \"$SPEC\" --run \"$run\" --job \"$job\" -o "
+                      "\"$d/j$job\" \\\n"
                       "                >\"$d/j$job.log\" 2>&1\n",
                       f);
         else
-                fputs("        \"$CORUN\" slurm-step \"$SPEC\" --run \"$run\" --job \"$job\" -o \"$d/j$job\" "
+                fputs("        \"$CORUN\" slurm-step \"$SPEC\" --run \"$run\" --job \"$job\" -o "
+                      "\"$d/j$job\" "
                       ">\"$d/j$job.log\" 2>&1\n",
                       f);
         fputs("        echo $? >\"$d/j$job.status\"\n}\n", f);
 }
 
-static int export_steps(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f, Warnings *w) {
+static int export_steps(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f,
+                        Warnings *w) {
         fputs("#SBATCH --nodes=1\n#SBATCH --exclusive\n#SBATCH --mem=0\n"
               "# One allocation (a whole node). Each job of a run is an `srun --exact` step with its own\n"
               "# CPUs (-c, bound to cores) and memory (--mem); the jobs of one run start together in the\n"
@@ -318,25 +338,27 @@ static int export_steps(const Spec *spec, const Plan *plan, const SlurmExportOpt
         }
         if (spec->preflight || spec->hooks.setup || spec->hooks.cleanup || spec->hooks.prepare ||
             spec->hooks.conclude)
-                warn(w, "run-level hooks and preflight run once per step (each step is a corun of its own), not "
+                warn(w, "run-level hooks and preflight run once per step (each step is a corun of its own), "
+                        "not "
                         "once per plan");
         fputs("\nexit 0\n", f);
         return 0;
 }
 
-static int export_array(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f, Warnings *w,
-                        char **ret_error) {
+static int export_array(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f,
+                        Warnings *w, char **ret_error) {
         unsigned cpus = 1;
         uint64_t mem = 0;
         for (size_t i = 0; i < plan->n_runs; i++) {
                 const PlanRun *run = &plan->runs[i];
                 if (run->n_jobs > 1)
-                        return error_setf(ret_error, -EINVAL,
-                                          "--mode array: run %zu (%s) has %zu jobs that must run side by side; an "
-                                          "array task runs one job; use --mode steps (or node) for this plan",
-                                          i, run->label, run->n_jobs);
+                        return error_setf(
+                                ret_error, -EINVAL,
+                                "--mode array: run %zu (%s) has %zu jobs that must run side by side; an "
+                                "array task runs one job; use --mode steps (or node) for this plan",
+                                i, run->label, run->n_jobs);
                 const CpuRequest *c = &run->jobs[0].limits.cpus;
-                unsigned n = c->kind == CPUS_COUNT                           ? c->count
+                unsigned n = c->kind == CPUS_COUNT                            ? c->count
                              : c->kind == CPUS_LIST || c->kind == CPUS_SHARED ? cpuset_count(&c->set)
                                                                               : 1;
                 if (c->kind == CPUS_ALL)
@@ -370,8 +392,8 @@ static int export_array(const Spec *spec, const Plan *plan, const SlurmExportOpt
         return 0;
 }
 
-int slurm_export(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f, char ***ret_warnings,
-                 char **ret_error) {
+int slurm_export(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f,
+                 char ***ret_warnings, char **ret_error) {
         Warnings w = {0};
         int r;
 

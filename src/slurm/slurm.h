@@ -50,8 +50,8 @@ typedef struct SlurmExportOptions {
  * malloc'ed; NULL when none); the same text is in the script as comments. Fails with
  * -EINVAL and *ret_error when the mode cannot run this plan (array with runs that need
  * jobs side by side). Pure apart from writing to f. */
-int slurm_export(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f, char ***ret_warnings,
-                 char **ret_error);
+int slurm_export(const Spec *spec, const Plan *plan, const SlurmExportOptions *o, FILE *f,
+                 char ***ret_warnings, char **ret_error);
 
 /* Reads and parses a scenario file and expands its plan (what every Slurm command and
  * step starts from). On error *ret_error says why (with file:line:col). */

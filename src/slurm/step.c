@@ -129,8 +129,8 @@ int slurm_step_write_info(const char *dir, const SlurmStepInfo *s, uint64_t t0_r
         _cleanup_free_ char *cpus = cpuset_to_string(&s->cpus), *mems = cpuset_to_string(&s->mems);
         if (!cpus || !mems)
                 return -ENOMEM;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "job_id", s->job_id, "step_id", s->step_id, "node",
-                              s->node, "cpus", cpus, "mems", mems, "t0_realtime_usec",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "job_id", s->job_id, "step_id", s->step_id,
+                              "node", s->node, "cpus", cpus, "mems", mems, "t0_realtime_usec",
                               (json_int_t)t0_realtime_usec);
         if (!o)
                 return -ENOMEM;
@@ -141,8 +141,8 @@ int slurm_step_write_info(const char *dir, const SlurmStepInfo *s, uint64_t t0_r
 
 int slurm_write_manifest(const char *dir, SlurmMode mode, const char *spec_file, const char *job_id,
                          const char *corun) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "mode", slurm_mode_to_string(mode), "spec_file", spec_file,
-                              "job_id", job_id, "corun", corun);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "mode", slurm_mode_to_string(mode), "spec_file",
+                              spec_file, "job_id", job_id, "corun", corun);
         if (!o)
                 return -ENOMEM;
         int r = slurm_json_write(dir, "slurm.json", o);

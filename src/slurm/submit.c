@@ -80,7 +80,8 @@ int slurm_submit(const char *script, const char *partition, const char *account,
                 return error_setf(ret_error, r, "cannot run sbatch: %s (is Slurm installed and in PATH?)",
                                   strerror(-r));
         if (r != 0)
-                return error_setf(ret_error, -EIO, "sbatch refused the job (exit %d); its message is above", r);
+                return error_setf(ret_error, -EIO, "sbatch refused the job (exit %d); its message is above",
+                                  r);
         /* --parsable prints "jobid" or "jobid;cluster". */
         out[strcspn(out, ";\n")] = '\0';
         if (isempty(out))
@@ -92,8 +93,8 @@ int slurm_submit(const char *script, const char *partition, const char *account,
 int slurm_poll(const char *job_id, bool *ret_active, char **ret_state) {
         _cleanup_free_ char *out = NULL;
         /* %T state, %N nodes; array tasks show as one line each (and one for the rest). */
-        char *argv[] = {(char *)"squeue", (char *)"-h", (char *)"-j", (char *)job_id, (char *)"-o", (char *)"%T %N",
-                        NULL};
+        char *argv[] = {(char *)"squeue", (char *)"-h",    (char *)"-j", (char *)job_id,
+                        (char *)"-o",     (char *)"%T %N", NULL};
         int r = slurm_command(argv, &out, true);
         if (r < 0)
                 return r;
@@ -110,8 +111,8 @@ int slurm_poll(const char *job_id, bool *ret_active, char **ret_state) {
 
 char *slurm_final_state(const char *job_id) {
         _cleanup_free_ char *out = NULL;
-        char *sacct[] = {(char *)"sacct", (char *)"-n", (char *)"-X", (char *)"-P", (char *)"-j", (char *)job_id,
-                         (char *)"-o", (char *)"State", NULL};
+        char *sacct[] = {(char *)"sacct", (char *)"-n", (char *)"-X",    (char *)"-P", (char *)"-j",
+                         (char *)job_id,  (char *)"-o", (char *)"State", NULL};
         if (slurm_command(sacct, &out, true) == 0 && !isempty(out)) {
                 out[strcspn(out, " \n")] = '\0';
                 return TAKE_PTR(out);

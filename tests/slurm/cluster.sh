@@ -113,7 +113,7 @@ JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
-SchedulerParameters=sched_interval=2
+SchedulerParameters=sched_interval=1,bf_interval=1
 MinJobAge=600
 KillWait=5
 InactiveLimit=0

@@ -3,11 +3,12 @@
 # a partial result, exit 130, nothing left in squeue.
 . "$(dirname "$0")/lib.sh"
 
-small_partitions part.yaml
-corun run -q -o "$WORK/local" part.yaml >/dev/null || fail "local run failed"
-corun run --slurm --mode steps -o "$WORK/res" part.yaml >run.out 2>&1 || fail "run --slurm failed: $(cat run.out)"
+# The sweep as an array (the export test covers steps and node for both files).
+write_sweep sweep.yaml
+corun run -q -o "$WORK/local" sweep.yaml >/dev/null || fail "local run failed"
+corun run --slurm --mode array -o "$WORK/res" sweep.yaml >run.out 2>&1 || fail "run --slurm failed: $(cat run.out)"
 grep -q "submitted Slurm job" run.out || fail "no submission message: $(cat run.out)"
-grep -q "end    worker" run.out || fail "the live display showed no finished job: $(cat run.out)"
+[ "$(grep -c "end    probe" run.out)" = 4 ] || fail "the live display did not show the 4 jobs end: $(cat run.out)"
 check same-structure local res
 check cpus-inside res
 [ -s res/report.html ] && [ -s res/job.sbatch ] || fail "no report.html or job.sbatch in the results"
