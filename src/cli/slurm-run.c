@@ -333,7 +333,8 @@ out:
 static const char step_usage[] =
         "Usage: corun slurm-step SCENARIO.yaml --run R [--job J] -o DIR\n"
         "\n"
-        "Runs run R of the scenario's plan (or only its job J; numbers as in `corun plan`)\n"
+        "Runs run R of the scenario's plan (or only its job J; from 0, in the order `corun\n"
+        "plan` lists them)\n"
         "into the results directory DIR. The scripts of `corun export slurm` run it inside\n"
         "each Slurm step; it records the step's ids and CPUs for `corun collect`.\n";
 

@@ -286,9 +286,10 @@ static int export_node(const Spec *spec, const Plan *plan, const SlurmExportOpti
  * log next to its result directory. A step Slurm never started leaves a status and a log
  * but no result directory: collect tells that apart from the job's own failure. */
 static void put_step_fn(FILE *f, bool use_srun) {
-        fputs("\n# step RUN JOB [SRUN OPTIONS...]: job JOB of run RUN of the plan (numbers as in\n"
-              "# `corun plan`), run by corun inside the step so that every limit, phase and metric of the\n"
-              "# scenario is kept. Its result goes to runs/rRUN/jJOB/, the exit status to jJOB.status.\n"
+        fputs("\n# step RUN JOB [SRUN OPTIONS...]: job JOB of run RUN of the plan (from 0, in the order\n"
+              "# `corun plan` lists them), run by corun inside the step so that every limit, phase and\n"
+              "# metric of the scenario is kept. Its result goes to runs/rRUN/jJOB/, the exit status\n"
+              "# to jJOB.status.\n"
               "step() {\n"
               "        local run=$1 job=$2 d\n"
               "        shift 2\n"

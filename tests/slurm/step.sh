@@ -19,5 +19,9 @@ srun -c 1 corun run -q -o "$WORK/one" -- sh -c 'grep Cpus_allowed_list /proc/sel
         fail "corun under srun -c 1 failed: $(cat one.out)"
 grep -q "inside Slurm job" one.out || fail "corun did not say it runs inside Slurm: $(cat one.out)"
 check one-cpu one
+# The result says so too, once cmd_run records it (slurm_result_note; see docs/slurm.md).
+if grep -q slurm_result_note "$SRCDIR/src/cli/run.c"; then
+        grep -q "inside Slurm job" one/result.json || fail "result.json does not say it ran inside Slurm"
+fi
 grep -qx 'Cpus_allowed_list:.[0-9]*' one/logs/*/*.out || fail "the job saw more than one CPU: $(cat one/logs/*/*.out)"
 echo ok
