@@ -137,8 +137,9 @@ static int follow(Follow *fw, const char *job_id, bool *ret_cancelled) {
         if (timerfd_settime(tfd, 0, &its, NULL) < 0)
                 return -errno;
         _cleanup_free_ char *last = NULL;
-        unsigned interrupts = 0;
+        unsigned interrupts = 0, failed_polls = 0;
         uint64_t cancel_deadline = 0;
+        int r;
         for (;;) {
                 struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = tfd, .events = POLLIN}};
                 if (poll(p, 2, -1) < 0) {
@@ -168,8 +169,18 @@ static int follow(Follow *fw, const char *job_id, bool *ret_cancelled) {
                 (void)!read(tfd, &ticks, sizeof ticks);
                 bool active = true;
                 _cleanup_free_ char *state = NULL;
-                if (slurm_poll(job_id, &active, &state) < 0)
-                        return -EIO;
+                r = slurm_poll(job_id, &active, &state);
+                if (r == -EAGAIN && ++failed_polls < 30)
+                        continue;
+                if (r == -EAGAIN) {
+                        /* 30 s without an answer: the job is gone or Slurm is; either way
+                         * what the steps wrote is collected. */
+                        log_warning("squeue has not answered about job %s for 30 s", job_id);
+                        active = false;
+                } else if (r < 0)
+                        return r;
+                else
+                        failed_polls = 0;
                 follow_tick(fw);
                 if (!active)
                         break;

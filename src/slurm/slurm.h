@@ -111,7 +111,8 @@ int slurm_command(char *const argv[], char **ret_out, bool quiet);
 int slurm_submit(const char *script, const char *partition, const char *account, const char *results_dir,
                  char **ret_job_id, char **ret_error);
 /* squeue for the job (array tasks included): *ret_active false once it left the queue;
- * *ret_state e.g. "RUNNING on node1" (malloc'ed, may be NULL). */
+ * *ret_state e.g. "RUNNING node1" (malloc'ed, may be NULL). -EAGAIN when squeue failed
+ * (controller unreachable, or the job long gone): ask again. */
 int slurm_poll(const char *job_id, bool *ret_active, char **ret_state);
 /* The finished job's state from sacct, or scontrol when there is no accounting:
  * "COMPLETED", "FAILED", "CANCELLED", ... NULL when neither knows it. */

@@ -98,12 +98,16 @@ int slurm_poll(const char *job_id, bool *ret_active, char **ret_state) {
         int r = slurm_command(argv, &out, true);
         if (r < 0)
                 return r;
-        /* squeue exits 1 for a job it no longer knows: it has left the queue. */
+        /* squeue fails when the controller cannot be reached (a restart, a busy moment)
+         * and when it has purged the job (MinJobAge after the end): the caller retries
+         * and decides. A job it knows that has ended prints nothing. */
+        if (r != 0)
+                return -EAGAIN;
         out[strcspn(out, "\n")] = '\0';
         size_t len = strlen(out);
         while (len && out[len - 1] == ' ')
                 out[--len] = '\0';
-        *ret_active = r == 0 && !isempty(out);
+        *ret_active = !isempty(out);
         if (ret_state)
                 *ret_state = *ret_active ? TAKE_PTR(out) : NULL;
         return 0;
