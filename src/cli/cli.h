@@ -15,6 +15,16 @@ int cmd_doctor(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_phases(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_slurm_step(int argc, char **argv);
+/* Slurm (cli/slurm-run.c, cli/export.c): `run --slurm` is dispatched from the top of
+ * cmd_run by run_slurm_dispatch (true: handled, *ret_status is the exit status). */
+int cmd_run_slurm(int argc, char **argv);
+bool run_slurm_dispatch(int argc, char **argv, int *ret_status);
+struct SlurmExportOptions;
+int slurm_cli_write_script(const char *file, const struct SlurmExportOptions *base, const char *path);
+char *slurm_cli_self_path(void);
 
 /* Messages: "corun: ..." to stderr, colour only on a TTY without NO_COLOR. */
 void log_error(const char *fmt, ...) _printf_(1, 2);

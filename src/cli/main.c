@@ -59,6 +59,9 @@ static const Command commands[] = {
         {"report", cmd_report, "write report.html, summary.md and results.csv for a results directory"},
         {"compare", cmd_compare, "compare results: 1.42x slower / not significant, per job"},
         {"phases", cmd_phases, "phase durations and metrics from existing logs (same patterns as a run)"},
+        {"export", cmd_export, "write the plan as an sbatch script: export slurm FILE --mode node|steps|array"},
+        {"collect", cmd_collect, "merge the step results of a Slurm job into one result.json"},
+        {"slurm-step", cmd_slurm_step, "(used by exported Slurm scripts) one run or job of a plan in a step"},
         {"stress", cmd_stress, "built-in workloads: stress cpu|mem|sleep|output"},
 };
 

@@ -130,6 +130,8 @@ int cmd_run(int argc, char **argv) {
         Result *result = NULL;
         int status = 2;
 
+        if (run_slurm_dispatch(argc, argv, &status)) /* --slurm: cli/slurm-run.c */
+                return status;
         for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
                 if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
                         fputs(run_usage, stdout);
