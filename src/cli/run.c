@@ -21,6 +21,7 @@
 #include "report/html.h"
 #include "report/summary.h"
 #include "result/result.h"
+#include "slurm/slurm.h"
 #include "spec/spec.h"
 #include "util/fileio.h"
 #include "util/parse.h"
@@ -42,6 +43,8 @@ static const char run_usage[] =
         "            --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
         "            -v/--verbose\n"
+        "Slurm:      --slurm [-p/--partition P] [-A/--account A] [--mode node|steps|array]\n"
+        "            (submit, follow and collect; see docs/slurm.md)\n"
         "\n"
         "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
 
@@ -229,6 +232,8 @@ int cmd_run(int argc, char **argv) {
                 result->spec_file = strdup(abs_file);
         result->command_line = join_args(argc, argv);
         exec_host_info(&result->host);
+        /* Inside a Slurm step: say so in the result (which job and step, which CPUs). */
+        (void)slurm_result_note(result);
 
         Progress prog;
         progress_init(&prog, stderr, spec->name, spec->quiet);
