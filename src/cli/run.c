@@ -25,6 +25,7 @@
 #include "spec/spec.h"
 #include "util/fileio.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 #define SPEC_FILE_MAX (16u << 20)
 
@@ -47,17 +48,6 @@ static const char run_usage[] =
         "            (submit, follow and collect; see docs/slurm.md)\n"
         "\n"
         "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
-
-/* The results dir stamp (20261123T130223Z) or RFC 3339 (2026-11-23T13:02:23Z). */
-static void utc_stamp(char *buf, size_t n, bool rfc3339) {
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        if (rfc3339)
-                strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        else
-                strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
-}
 
 /* Runs the preflight canary once; its output is shown only when it fails. */
 static int run_preflight(const char *cmd) {

@@ -34,17 +34,6 @@ static const char run_slurm_usage[] =
         "the job (scancel) and keeps what finished. DIR must be on a filesystem the nodes share.\n"
         "Everything else about the jobs comes from the file. See docs/slurm.md.\n";
 
-/* The results dir stamp (20261123T130223Z) or RFC 3339 (2026-11-23T13:02:23Z). */
-static void stamp(char *buf, size_t n, bool rfc3339) {
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        if (rfc3339)
-                strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        else
-                strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
-}
-
 bool run_slurm_dispatch(int argc, char **argv, int *ret_status) {
         for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
                 if (streq(argv[i], "--slurm")) {
@@ -267,7 +256,7 @@ int cmd_run_slurm(int argc, char **argv) {
                 return 2;
         }
         char st[32];
-        stamp(st, sizeof st, false);
+        utc_stamp(st, sizeof st, false);
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
         if (!cwd || (results ? asprintf(&dir, "%s%s%s", results[0] == '/' ? "" : cwd,
                                         results[0] == '/' ? "" : "/", results)
@@ -420,8 +409,8 @@ int cmd_slurm_step(int argc, char **argv) {
                 goto out;
         }
         char iso[32], st[32];
-        stamp(iso, sizeof iso, true);
-        stamp(st, sizeof st, false);
+        utc_stamp(iso, sizeof iso, true);
+        utc_stamp(st, sizeof st, false);
         res = result_new();
         if (!res || asprintf(&run_id, "%s-%d", st, (int)getpid()) < 0)
                 goto out;
@@ -441,7 +430,7 @@ int cmd_slurm_step(int argc, char **argv) {
                 status = 1;
                 goto out;
         }
-        stamp(iso, sizeof iso, true);
+        utc_stamp(iso, sizeof iso, true);
         res->finished_at = strdup(iso);
         res->partial = r == -EINTR;
         r = result_write(res, dir);
