@@ -74,13 +74,21 @@ grep -q '^  crowded r=8: ANTT ' out || fail "no slowdown line in the run's summa
 "$CORUN" run -q -o b --repeat 2 --replicas 1 --cpu-max 10 "$SWEEP" > /dev/null 2> err ||
         fail "run b failed: $(cat err)"
 "$CORUN" compare a b > cmp 2> err || fail "compare failed: $(cat err)"
-grep -Eq '^crowded +crunch +.*[0-9.]+x slower' cmp || fail "crunch should be slower under the cap: $(cat cmp)"
+# The verdicts are Welch's t-test over two repetitions: on a loaded machine run a's own
+# spread can keep a 4x gap from significance (seen: solo 2.7 s +- 1.8 s, p = 0.09), so a
+# row may say "not significant", but never "faster"; the ratio (the
+# cap's doing, bounded above) must show it, and the geometric mean over both rows must
+# call b slower.
+grep -Eq '^crowded +crunch +.*([0-9.]+x slower|not significant)' cmp ||
+        fail "crunch should be slower under the cap: $(cat cmp)"
+grep -Eq '^geometric mean +[0-9.]+x slower' cmp || fail "the geometric mean should call b slower: $(cat cmp)"
 grep -Eq '^crowded r=8 +crunch#8 .*missing' cmp || fail "b has no run with 8 copies: $(cat cmp)"
 grep -q 'geometric mean' cmp || fail "no geometric mean: $(cat cmp)"
 "$CORUN" compare --json a b > cmp.json 2> err || fail "compare --json failed: $(cat err)"
 for run in solo crowded; do
         q=".rows[] | select(.run == \"$run\" and .job == \"crunch\") | .compared[0]"
-        assert_eq "$(json cmp.json "$q.verdict")" slower "$run crunch verdict under the cap"
+        v=$(json cmp.json "$q.verdict")
+        [ "$v" = slower ] || [ "$v" = not-significant ] || fail "$run crunch verdict under the cap: $v"
         assert_between "$(json cmp.json "$q.ratio")" 1.5 30 "$run crunch ratio (10 % of a CPU vs a free one)"
 done
 assert_eq "$(json cmp.json '[.rows[] | select(.compared[0].present | not)] | length')" 14 \
