@@ -3,8 +3,9 @@
 #   check_priority RESULT_JSON HIGH_MEMORY_LOW LOW_MEMORY_HIGH
 # = check_priority_knobs (no timing) + priority_times (timing), failing on either.
 # Times are medians over the repetitions. Every job exits 0 and nothing is OOM-killed;
-# in `protected` HIGH finishes within 20 %
-# of its solo time (the baseline made for `protected`) and both LOW jobs after it; in
+# in `protected` HIGH finishes within 20 % of its solo time (the baseline made for
+# `protected`; or, on a machine loaded by other work, with a slowdown under 0.9 of both
+# LOW jobs') and both LOW jobs after it; in
 # `baseline` HIGH's slowdown is within 25 % of the LOW jobs' mean; the static knobs, as
 # read back from the kernel: HIGH's mark lifted, its memory.low (v1 soft limit) = the
 # given bytes, cpu weight 400; LOW's mark = the given bytes, weight 25. Sets ph, phs,
@@ -53,8 +54,18 @@ priority_times() {
         sh_=$(awk -v a="$(_t baseline high)" -v b="$(_ts baseline high)" 'BEGIN { print a / b }')
         sl=$(awk -v a="$(_t baseline low1)" -v b="$(_ts baseline low1)" -v c="$(_t baseline low2)" \
                 -v d="$(_ts baseline low2)" 'BEGIN { print (a / b + c / d) / 2 }')
-        awk -v a="$ph" -v b="$phs" 'BEGIN { exit !(b > 0 && a / b <= 1.20) }' ||
-                prio_why="protected: HIGH took $ph s against $phs s solo, more than 20 % over"
+        pl1s=$(_ts protected low1) pl2s=$(_ts protected low2)
+        # HIGH within 20 % of its solo time, or, when other work made the whole run slower
+        # than the solo runs minutes before or after it (seen under `stress-ng --cpu 1`
+        # beside four builds, load 19: HIGH 1.27x, LOW 1.59x and 1.50x), clearly less
+        # slowed than both LOW jobs of the same run, which met the same load: weight 400
+        # against 25 and its memory protection guarantee HIGH that much, not a fixed
+        # time on a machine it shares.
+        awk -v a="$ph" -v b="$phs" -v l1="$pl1" -v l1s="$pl1s" -v l2="$pl2" -v l2s="$pl2s" 'BEGIN {
+                if (b <= 0 || l1s <= 0 || l2s <= 0) exit 1
+                h = a / b; l = l1 / l1s; if (l2 / l2s < l) l = l2 / l2s
+                exit !(h <= 1.20 || h <= 0.9 * l) }' ||
+                prio_why="protected: HIGH took $ph s against $phs s solo, more than 20 % over, and not clearly less slowed than the LOW jobs ($pl1 s against $pl1s s, $pl2 s against $pl2s s)"
         awk -v h="$ph" -v a="$pl1" -v b="$pl2" 'BEGIN { exit !(a > h && b > h) }' ||
                 prio_why="${prio_why:+$prio_why; }protected: LOW jobs ($pl1 s, $pl2 s) should finish after HIGH ($ph s)"
         awk -v h="$sh_" -v l="$sl" 'BEGIN { d = h / l; exit !(d >= 0.75 && d <= 1.25) }' ||
