@@ -42,6 +42,62 @@ assert_between() {
 }
 # job FILE NAME FIELD: a job's field from the first run that has it
 job() { json "$1" "[.runs[].jobs[] | select(.name == \"$2\")][0] | $3"; }
+
+# Waiting (CONVENTIONS 21): never `sleep N; check`. Poll the condition with a deadline and
+# fail, naming what was awaited, when the deadline passes. Deadlines are generous (they
+# bound a hang, they do not measure anything), and TCG in the VM runs everything several
+# times slower: TIME_SCALE multiplies every deadline there.
+TIME_SCALE=1
+[ "${CORUN_IN_VM:-0}" = 1 ] && TIME_SCALE=4
+# uptime_cs: CLOCK_BOOTTIME in centiseconds (/proc/uptime always has two decimals; no
+# `date +%N` in the VM's busybox).
+uptime_cs() { read -r _up _rest </proc/uptime && echo "${_up%.*}${_up#*.}" | sed 's/^0*//; s/^$/0/'; }
+# poll SECONDS CMD...: 0 as soon as CMD succeeds (polled every 50 ms), 1 once SECONDS
+# (times TIME_SCALE; decimals allowed) have passed without it.
+poll() {
+        _end=$(( $(uptime_cs) + $(awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { printf "%d", s * k * 100 }') ))
+        shift
+        while ! "$@"; do
+                [ "$(uptime_cs)" -lt "$_end" ] || { "$@"; return; }
+                sleep 0.05
+        done
+}
+# wait_for DESC SECONDS CMD...: poll, and fail with "timed out after SECONDS s waiting for
+# DESC" when the deadline passes. WAIT_DETAIL, if set, is evaluated for the message.
+wait_for() {
+        _desc=$1 _secs=$2
+        shift 2
+        poll "$_secs" "$@" && return 0
+        fail "timed out after $(awk -v s="$_secs" -v k="$TIME_SCALE" 'BEGIN { print s * k }') s waiting for $_desc${WAIT_DETAIL:+:
+$(eval "$WAIT_DETAIL")}"
+}
+# not CMD...: the negation, for wait_for ("wait until it is gone").
+not() { ! "$@"; }
+
+# The processes of a corun run, found through its own journal and groups rather than by
+# name (`pgrep sleep` would match any sleep on a machine shared with other test runs).
+# run_journal PID: the journal whose header names runner PID (empty if none yet).
+run_journal() {
+        grep -l "^corun-journal [0-9]* pid=$1 " /run/corun/*.journal 2>/dev/null | head -n 1
+}
+# run_procs PID: every process in the groups of runner PID's journal but the runner
+# itself, one per line, sorted.
+run_procs() {
+        _j=$(run_journal "$1")
+        [ -n "$_j" ] || return 0
+        sed -n 's/^cgroup //p' "$_j" | while read -r _g; do
+                cat "$_g/cgroup.procs" 2>/dev/null || true
+        done | grep -vx "$1" | sort -un
+}
+# nprocs_at_least PID N: runner PID's groups hold at least N processes.
+nprocs_at_least() { [ "$(run_procs "$1" | wc -l)" -ge "$2" ]; }
+# none_alive PID...: none of these processes is still running.
+none_alive() {
+        for _p in "$@"; do
+                alive "$_p" && return 1
+        done
+        return 0
+}
 # alive PID: the process exists and is not a zombie (this machine's PID 1 may not reap
 # orphans, so a killed daemon can linger as a zombie).
 alive() {

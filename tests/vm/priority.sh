@@ -16,6 +16,13 @@
 # 50 MiB/s rate keeps the tenants from filling the VM's two vCPUs, so they contend for
 # memory, not CPU. TCG's timing still wanders by a second or two per run: two
 # repetitions, and the checks compare medians.
+#
+# Retry: TCG's timing is noisy by itself (the VM's vCPUs are host threads on a shared
+# 2-core host, and the solo runs are minutes apart from the shared ones), so a timing
+# verdict that fails is measured once more, a whole new experiment, if the VM's time
+# (-t in tests/vm/meson.build) leaves room for it; it fails if the second one fails too,
+# or if there is no room (with the first attempt's reason). What is not timing (exit
+# status, OOM, the knobs and memory.events read back from the kernel) fails at once.
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/priority-check.sh"
 [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "not a cgroup2 machine (run through tests/vm/run-in-vm.sh)"
@@ -39,12 +46,29 @@ scenarios:
 solo: true
 repeat: 2
 Y
+# experiment DIR: one run of the experiment; its result in DIR/result.json.
+experiment() {
+        "$CORUN" run -q -o "$1" "$WORK/p.yaml" >"$WORK/out" 2>&1 || fail "run failed: $(tail -20 "$WORK/out")"
+        assert_eq "$(json "$1/result.json" .backend)" v2 "backend"
+        check_priority_knobs "$1/result.json" 268435456 197132288
+}
+t0=$(uptime_cs)
 R=$WORK/r
-"$CORUN" run -q -o "$R" "$WORK/p.yaml" >"$WORK/out" 2>&1 || fail "run failed: $(tail -20 "$WORK/out")"
+experiment "$R"
 f=$R/result.json
-assert_eq "$(json "$f" .backend)" v2 "backend"
-check_priority "$f" 268435456 197132288
-
+if ! priority_times "$f"; then
+        took=$((($(uptime_cs) - t0) / 100))
+        left=$((${CORUN_VM_TIMEOUT:-0} - $(uptime_cs) / 100))
+        # Room for a second experiment as long as the first, a fifth more, and 20 s to
+        # power off.
+        [ "$left" -gt $((took * 6 / 5 + 20)) ] ||
+                fail "$prio_why (no retry: the experiment took ${took}s and the VM has ${left}s left)"
+        echo "timing verdict failed ($prio_why); TCG timing is noisy: measuring once more"
+        R=$WORK/r2
+        experiment "$R"
+        f=$R/result.json
+        priority_times "$f" || fail "twice: $prio_why"
+fi
 # The kernel throttled the LOW jobs at memory.high, never HIGH (its mark is lifted).
 [ "$(pj low1 '.memory.events.high')" -gt 0 ] || fail "LOW was never throttled at memory.high"
 assert_eq "$(pj high '.memory.events.high')" 0 "HIGH throttled at memory.high"

@@ -9,7 +9,11 @@
 # -t bounds the whole VM run, boot included (default 300 s).
 # CMD runs as root in /corun/src (a copy of the source tree's tests/ and examples/) with
 # CORUN, HELPERS, SRCDIR and BUILD pointing inside the VM. Its output streams to stdout;
-# the exit status is CMD's (77 stays a skip for meson). 1 if the VM could not run it.
+# the exit status is CMD's (77 stays a skip for meson). 1 if the VM started but did not
+# report CMD's status (it hung past -t or crashed): a failure. 99 if the VM could not be
+# started at all (no qemu, kernel or busybox, or qemu itself failed): meson shows that as
+# ERROR, not FAIL, and never as a skip: on a machine meant to run the suite it is a
+# broken setup to fix, but it is not the code under test failing.
 #
 # Environment: CORUN (binary to test, default BUILD_DIR/corun), SRCDIR (source tree,
 # default this script's repo), CORUN_VM_KERNEL (a vmlinuz; default fetched by
@@ -22,6 +26,11 @@ set -eu
 die() {
         echo "run-in-vm: $*" >&2
         exit 1
+}
+# not_started WHY: the VM never ran the command (see the exit statuses above).
+not_started() {
+        echo "run-in-vm: VM NOT STARTED: $*" >&2
+        exit 99
 }
 usage() {
         echo "usage: $0 [-t SECONDS] [BUILD_DIR] -- CMD [ARG...]" >&2
@@ -53,15 +62,15 @@ smp=${CORUN_VM_SMP:-2}
 mem=${CORUN_VM_MEM:-1024}
 tools=${CORUN_VM_TOOLS:-jq tmux getent pgrep}
 
-[ -x "$corun" ] || die "no corun binary at $corun (build first: meson compile -C $build)"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/install-deps.sh installs it)"
-command -v cpio >/dev/null || die "cpio missing (scripts/install-deps.sh installs it)"
-busybox=$(command -v busybox) || die "busybox missing (scripts/install-deps.sh installs busybox-static)"
+[ -x "$corun" ] || not_started "no corun binary at $corun (build first: meson compile -C $build)"
+command -v qemu-system-x86_64 >/dev/null || not_started "qemu-system-x86_64 missing (scripts/install-deps.sh installs it)"
+command -v cpio >/dev/null || not_started "cpio missing (scripts/install-deps.sh installs it)"
+busybox=$(command -v busybox) || not_started "busybox missing (scripts/install-deps.sh installs busybox-static)"
 kernel=${CORUN_VM_KERNEL:-}
 if [ -z "$kernel" ]; then
-        kernel=$("$repo/scripts/fetch-vm-kernel.sh") || die "cannot fetch the VM kernel (scripts/fetch-vm-kernel.sh)"
+        kernel=$("$repo/scripts/fetch-vm-kernel.sh") || not_started "cannot fetch the VM kernel (scripts/fetch-vm-kernel.sh)"
 fi
-[ -f "$kernel" ] || die "kernel $kernel does not exist"
+[ -f "$kernel" ] || not_started "kernel $kernel does not exist"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/corun-vm.XXXXXX")
 if [ "${CORUN_VM_KEEP:-0}" = 1 ]; then
@@ -203,9 +212,17 @@ qrc=$(cat "$rcfile")
 status=$(sed -n 's/^.*CORUN-VM-EXIT=\([0-9][0-9]*\).*$/\1/p' "$log" | tail -n 1)
 if [ -z "$status" ]; then
         case $qrc in
-        124 | 137) die "the VM did not finish within ${timeout_s}s (raise -t; TCG is slow)" ;;
-        0) die "the VM stopped without reporting an exit status (did /init crash? see the console above)" ;;
-        *) die "qemu failed with status $qrc" ;;
+        124 | 137) die "FAIL: the VM did not finish within ${timeout_s}s (raise -t; TCG is slow)" ;;
+        0) die "FAIL: the VM stopped without reporting an exit status (did /init crash? see the console above)" ;;
+        *)
+                # qemu exits 1 at once when it cannot start (bad option, no memory, no
+                # kernel image), with only its own "qemu-system-x86_64: ..." lines; a
+                # guest that booted and then died wrote something else on the console.
+                if grep -v -e '^qemu-system-x86_64:' -e '^[[:space:]]*$' "$log" | grep -q .; then
+                        die "FAIL: qemu exited with status $qrc after the VM booted (see the console above)"
+                fi
+                not_started "qemu exited with status $qrc before the VM booted (see its message above)"
+                ;;
         esac
 fi
 exit "$status"

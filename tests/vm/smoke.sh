@@ -13,17 +13,9 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; cgroup state (procs leaving,
-# populated dropping) follows a kill asynchronously.
-wait_for() {
-        n=$(($1 * 10))
-        shift
-        while ! "$@"; do
-                n=$((n - 1))
-                [ "$n" -gt 0 ] || return 1
-                sleep 0.1
-        done
-}
+# poll (tests/integration/lib.sh): cgroup state (procs leaving, populated dropping)
+# follows a kill asynchronously, so it is waited for with a deadline.
+. "$SRCDIR/tests/integration/lib.sh"
 empty() { [ -z "$(cat "$1/cgroup.procs")" ]; }
 nprocs_is() { [ "$(wc -l <"$1/cgroup.procs")" -eq "$2" ]; }
 
@@ -34,10 +26,10 @@ remove() {
                 [ -d "$child" ] && remove "${child%/}"
         done
         echo 1 >"$1/cgroup.kill"
-        wait_for 5 empty "$1" || true
+        poll 5 empty "$1" || true
         rmdir "$1"
 }
-trap 'remove "$P"' EXIT
+trap 'remove "$P"; cleanup_work' EXIT
 
 # run_in GROUP CMD...: CMD is in GROUP from its first instruction.
 run_in() {
@@ -96,14 +88,14 @@ K=$P/kill
 mkdir "$K"
 run_in "$K" sh -c 'sleep 1000 & sleep 1000 & wait' &
 pid=$!
-wait_for 10 nprocs_is "$K" 3 || fail "the group never held 3 processes: $(cat "$K/cgroup.procs")"
+poll 10 nprocs_is "$K" 3 || fail "the group never held 3 processes: $(cat "$K/cgroup.procs")"
 echo 1 >"$K/cgroup.kill"
 rc=0
 # (2>/dev/null: the shell's own "Killed" notice is the expected outcome, not noise.)
 wait "$pid" 2>/dev/null || rc=$?
 [ "$rc" = 137 ] || fail "cgroup.kill: the shell ended with status $rc"
-wait_for 5 empty "$K" || fail "cgroup.kill left $(cat "$K/cgroup.procs")"
-wait_for 5 grep -q '^populated 0$' "$K/cgroup.events" || fail "still populated after cgroup.kill"
+poll 5 empty "$K" || fail "cgroup.kill left $(cat "$K/cgroup.procs")"
+poll 5 grep -q '^populated 0$' "$K/cgroup.events" || fail "still populated after cgroup.kill"
 ok "cgroup.kill killed the whole group, grandchildren included"
 
 C=$P/cpus

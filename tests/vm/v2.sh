@@ -109,13 +109,13 @@ sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -m 64M -o "$1" -- sh -c 
         "$CORUN" "$WORK/leaf" &
 pid=$!
 leaf=""
-for i in $(seq 100); do
+# in_leaf PID: runner PID sits in corun/<run-id>/runner below $OWN (sets leaf).
+in_leaf() {
         leaf=$(ls -d $OWN/corun/*/runner 2>/dev/null || true)
-        [ -n "$leaf" ] && grep -qx "$pid" "$leaf/cgroup.procs" 2>/dev/null && break
-        sleep 0.05
-done
-[ -n "$leaf" ] || fail "no corun/<run-id>/runner below $OWN"
-grep -qx "$pid" "$leaf/cgroup.procs" || fail "the runner $pid is not in $leaf"
+        [ -n "$leaf" ] && grep -qx "$1" "$leaf/cgroup.procs" 2>/dev/null
+}
+WAIT_DETAIL='echo "leaf: ${leaf:-none}; $(find $OWN -type d 2>/dev/null)"'
+wait_for "the runner $pid in corun/<run-id>/runner below $OWN" 20 in_leaf $pid
 grep -qw memory $OWN/cgroup.subtree_control || fail "memory not enabled in $OWN"
 wait $pid || fail "corun run below the root failed"
 f=$WORK/leaf/result.json
@@ -129,18 +129,19 @@ assert_eq "$(cat $OWN/cgroup.subtree_control)" "" "controllers left enabled in $
 # kill -9 while the runner sits in its leaf; cleanup removes the whole tree.
 sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -o "$1" "sleep 60"' "$CORUN" "$WORK/k9" &
 pid=$!
-for i in $(seq 100); do
-        pidof sleep >/dev/null && ls -d $OWN/corun/*/runner >/dev/null 2>&1 && break
-        sleep 0.05
-done
+# The job's processes from the run's own journal and groups, not by name.
+WAIT_DETAIL='echo "journal: $(run_journal $pid); processes: $(run_procs $pid | tr "\n" " ")"'
+wait_for "the runner $pid in its leaf" 20 in_leaf $pid
+wait_for "the job's sleep in the run's groups" 20 nprocs_at_least $pid 1
+procs=$(run_procs $pid)
 kill -9 $pid
 wait $pid 2>/dev/null || true
 # The killed runner was the only process of its leaf, which is now empty.
 "$CORUN" cleanup >"$WORK/cleanup.out" 2>&1 || fail "cleanup failed: $(cat "$WORK/cleanup.out")"
 grep -q "runner" "$WORK/cleanup.out" || fail "cleanup did not remove the runner leaf: $(cat "$WORK/cleanup.out")"
 [ ! -e $OWN/corun ] || fail "cleanup left $(find $OWN/corun -type d)"
-# (busybox has no pgrep.)
-pidof sleep >/dev/null && fail "the job's sleep survived cleanup"
+# shellcheck disable=SC2086
+none_alive $procs || fail "the job's processes ($procs) survived cleanup"
 # What cleanup cannot undo: the dead runner had enabled controllers in $OWN, which then
 # holds no process (a systemd scope ends with its last one).
 echo "-cpuset -cpu -io -memory -pids" >$OWN/cgroup.subtree_control
@@ -148,7 +149,7 @@ echo "-cpuset -cpu -io -memory -pids" >$OWN/cgroup.subtree_control
 # 4. Sharing the group with another process: no controllers can be enabled there.
 sh -c 'echo $$ >'$OWN'/cgroup.procs && exec sleep 30' &
 other=$!
-sleep 0.2
+wait_for "the other process $other in $OWN" 10 grep -qx "$other" $OWN/cgroup.procs
 sh -c 'echo $$ >'$OWN'/cgroup.procs && exec "$0" run -q -o "$1" -- true' "$CORUN" "$WORK/shared" \
         >"$WORK/shared.out" 2>&1 || fail "auto did not fall back: $(cat "$WORK/shared.out")"
 assert_eq "$(json "$WORK/shared/result.json" .backend)" none "backend in a shared group"

@@ -97,8 +97,12 @@ for g in $groups; do [ ! -e "$g" ] || fail "$g survived"; done
 echo "$out" | grep -qx "removed dir $scratch/job" || fail "no line for $scratch/job"
 echo "$out" | grep -qx "removed cgroup /sys/fs/cgroup/pids$(own pids | sed 's,^/$,,')/corun/$run/s" ||
         fail "no line for the pids group"
-echo "$out" | tail -n1 | grep -Eq "^cleaned 1 dead run\(s\): (1[5-9]|20) group\(s\), 2 dir\(s\), killed 1 process\(es\)$" ||
-        fail "bad total line"
+# 10 groups are the run's own (run and job in five hierarchies); the shared corun/ at the
+# top of each is removed too only when no other run uses it, and other runs may share
+# this machine (seen: 12, other test runs kept three of the five). So 10 or more; 20 at
+# most, as before.
+echo "$out" | tail -n1 | grep -Eq "^cleaned 1 dead run\(s\): (1[0-9]|20) group\(s\), 2 dir\(s\), killed 1 process\(es\)$" ||
+        fail "bad total line: $(echo "$out" | tail -n1)"
 
 # 3. Nothing left.
 out=$("$CORUN" cleanup --journal-dir "$jdir") || fail "second cleanup exit $?"

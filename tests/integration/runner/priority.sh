@@ -58,16 +58,31 @@ jobs:
 protector_threshold: 1%
 protector_quantum: 300ms
 Y
+# How long HIGH stalls is itself noisy: it depends on how fast the disk and reclaim serve
+# the refaults, which other I/O on a shared machine changes (seen: 0.024 s once, well
+# above 0.05 s on the next run). So a run where HIGH did not stall enough to exercise the
+# protector is made once more before the test says it cannot exercise it. The verdicts
+# on a run that did stall are not retried.
+stalled() { # RESULT_JSON
+        stall=$(job "$1" high '.pressure.memory_some_s')
+        [ "$(json "$1" '.runs[0].jobs[0].pressure != null')" = true ] && awk -v s="$stall" 'BEGIN { exit !(s > 0.05) }'
+}
 "$CORUN" run -q -o "$WORK/s1" "$WORK/stall.yaml" >"$WORK/out" 2>&1 || fail "stall run failed: $(tail "$WORK/out")"
 f=$WORK/s1/result.json
-stall=$(job "$f" high '.pressure.memory_some_s')
-if [ "$(json "$f" '.runs[0].jobs[0].pressure != null')" = true ] && awk -v s="$stall" 'BEGIN { exit !(s > 0.05) }'; then
+if ! stalled "$f"; then
+        echo "HIGH stalled only ${stall}s on memory: once more"
+        "$CORUN" run -q -o "$WORK/s1b" "$WORK/stall.yaml" >"$WORK/out" 2>&1 || fail "stall run failed: $(tail "$WORK/out")"
+        f=$WORK/s1b/result.json
+fi
+if stalled "$f"; then
         n=$(json "$f" '[.events[] | select(.job == "low" and .action == "freeze")] | length')
         [ "$n" -gt 0 ] || fail "HIGH stalled ${stall}s on memory but LOW was never frozen"
         json "$f" '.events[0].detail' | grep -q "high-priority job 'high' stalled on memory" ||
                 fail "stall event detail: $(json "$f" '.events[0]')"
         assert_eq "$(json "$f" '[.events[] | select(.job == "high")] | length')" 0 "HIGH never frozen"
-        assert_between "$(json "$f" '.events[0].duration_s')" 0.29 0.5 "a freeze lasts one quantum (300 ms)"
+        # The thaw timer never fires early; it fires late by the runner's wakeup latency
+        # (up to a few hundred ms on a loaded 2-core machine, see timeout.sh).
+        assert_between "$(json "$f" '.events[0].duration_s')" 0.29 0.8 "a freeze lasts one quantum (300 ms)"
         [ "$(job "$f" low '.freezes')" -eq "$n" ] || fail "LOW's freezes count differs from its events"
 else
         # Without PSI, or a disk so fast that the job never waited: say so, do not pass

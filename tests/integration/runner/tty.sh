@@ -2,52 +2,64 @@
 # The live display on a real terminal (tmux): a header with done/total and ETA, one line
 # per running job with its cores and current phase, and the end lines; then a clean
 # summary.
+#
+# tmux: a private server per test (its socket in $WORK, no user config), kept alive by a dummy session and
+# `exit-empty off`. On the shared default server, killing the only session and starting
+# a new one at once raced with the server's own exit ("server exited unexpectedly", 3 in
+# 300 kill/new pairs). The server is killed by its pid at the end, whatever happened.
+# Nothing sleeps a fixed time: every check waits for the screen to show what it looks
+# for, and fails, with the screen, when a deadline passes.
 . "$SRCDIR/tests/integration/lib.sh"
 need_root_cgroups
 command -v tmux >/dev/null || fail "tmux missing (scripts/install-deps.sh installs it)"
+SOCK=$WORK/tmux.sock
+tm() { tmux -S "$SOCK" -f /dev/null "$@"; }
+tm new-session -d -s keep -x 140 -y 40 "sleep 100000" || fail "cannot start a tmux server on socket $SOCK"
+tm set -g exit-empty off >/dev/null || fail "tmux: cannot set exit-empty off"
+server=$(tm display-message -p -t keep '#{pid}') || fail "tmux: no server pid"
+stop_tmux() {
+        kill "$server" 2>/dev/null || true
+        poll 5 not alive "$server" || kill -9 "$server" 2>/dev/null || true
+        cleanup_work
+}
+trap stop_tmux EXIT
+# start NAME CMD: a session running CMD, then a line saying how corun ended, then idle so
+# the screen stays readable.
+start() {
+        tm new-session -d -s "$1" -x 140 -y 40 "$2; echo corun-exited-\$?; sleep 100000" ||
+                fail "tmux: cannot start session $1"
+        S=$1
+}
+# shows REGEX...: the screen of session $S, captured once, has a line matching every
+# REGEX. The capture is kept in $screen for the failure message and later checks.
+shows() {
+        screen=$(tm capture-pane -p -t "$S") || return 1
+        for _re in "$@"; do
+                printf '%s\n' "$screen" | grep -Eq -- "$_re" || return 1
+        done
+}
+WAIT_DETAIL='printf "screen:\n%s\n" "$screen"'
 R=$WORK/res
-S=corun-tty-$$
-tmux kill-session -t "$S" 2>/dev/null || true
-tmux new-session -d -s "$S" -x 140 -y 40 \
-        "TERM=xterm NO_COLOR=1 $CORUN run -n ttytest -o $R --job-name alpha --job-name beta 'sleep 3' 'sleep 3'; sleep 30"
-trap 'tmux kill-session -t "$S" 2>/dev/null; cleanup_work' EXIT
-sleep 1.5
-screen=$(tmux capture-pane -p -t "$S")
-echo "$screen" | grep -q "ttytest  0/2 done" || fail "no header on screen:
+# The jobs sleep 4 s: the first screen must be caught while both run; polling every
+# 50 ms, that window is wide even for a loaded machine (sleep's wall time does not
+# stretch with load).
+start s1 "TERM=xterm NO_COLOR=1 $CORUN run -n ttytest -o $R --job-name alpha --job-name beta 'sleep 4' 'sleep 4'"
+wait_for "the live block: header 0/2, ETA unknown, a line for alpha and for beta" 10 \
+        shows "ttytest  0/2 done" "ETA unknown" "^  alpha +cpus [0-9]" "^  beta +cpus [0-9]"
+# Once corun has exited its last output is on the screen: no more waiting after that.
+wait_for "corun to exit 0" 60 shows "^corun-exited-0"
+[ -f "$R/summary.md" ] || fail "no summary.md after the run"
+shows "end    alpha: exit 0" || fail "no end line:
 $screen"
-echo "$screen" | grep -q "ETA unknown" || fail "no ETA on screen:
-$screen"
-echo "$screen" | grep -Eq "^  alpha +cpus [0-9]" || fail "no line for alpha:
-$screen"
-echo "$screen" | grep -Eq "^  beta +cpus [0-9]" || fail "no line for beta:
-$screen"
-for i in $(seq 60); do
-        [ -f "$R/summary.md" ] && break
-        sleep 0.1
-done
-sleep 0.5
-screen=$(tmux capture-pane -p -t "$S")
-echo "$screen" | grep -q "end    alpha: exit 0" || fail "no end line:
-$screen"
-echo "$screen" | grep -q "ETA" && fail "live block not cleared at the end:
+shows "ETA" && fail "live block not cleared at the end:
 $screen"
 # A second run of the same name learns the ETA from the first.
-R2=$WORK/res2
-tmux kill-session -t "$S"
 mkdir -p "$WORK/parent/corun-results" && mv "$R" "$WORK/parent/corun-results/ttytest-20000101T000000Z"
-tmux new-session -d -s "$S" -x 140 -y 40 \
-        "cd $WORK/parent && TERM=xterm NO_COLOR=1 $CORUN run -n ttytest --job-name alpha --job-name beta 'sleep 3' 'sleep 3'; sleep 30"
-sleep 1.5
-screen=$(tmux capture-pane -p -t "$S")
-echo "$screen" | grep -Eq "ETA [0-9.]+s" || fail "ETA not learned from the previous result:
-$screen"
-for i in $(seq 60); do
-        ls "$WORK"/parent/corun-results/ttytest-*/summary.md | grep -qv 20000101 && break
-        sleep 0.1
-done
+start s2 "cd $WORK/parent && TERM=xterm NO_COLOR=1 $CORUN run -n ttytest --job-name alpha --job-name beta 'sleep 4' 'sleep 4'"
+wait_for "an ETA learned from the previous result" 10 shows "ETA [0-9.]+s"
+wait_for "the second corun to exit 0" 60 shows "^corun-exited-0"
 # The phase column: a job that prints phase markers shows the phase it is in, and the
 # next one once its marker is printed.
-tmux kill-session -t "$S"
 cat > "$WORK/ph.yaml" <<Y
 jobs:
   gamma:
@@ -55,21 +67,11 @@ jobs:
     phases: [{warmup: 'stage warmup'}, {measure: 'stage measure'}]
 Y
 R3=$WORK/res3
-tmux new-session -d -s "$S" -x 140 -y 40 "TERM=xterm NO_COLOR=1 $CORUN run -n ttyphase -o $R3 $WORK/ph.yaml; sleep 30"
-# wait_line REGEX WHAT: the screen shows a line matching REGEX within 10 s.
-wait_line() {
-        for i in $(seq 100); do
-                screen=$(tmux capture-pane -p -t "$S")
-                echo "$screen" | grep -Eq "$1" && return 0
-                sleep 0.1
-        done
-        fail "$2:
+start s3 "TERM=xterm NO_COLOR=1 $CORUN run -n ttyphase -o $R3 $WORK/ph.yaml"
+wait_for "phase 'warmup' in the line of gamma" 10 shows "^  gamma +cpus [^ ]+ +warmup +[0-9]"
+shows "^  gamma .* measure " && fail "phase 'measure' shown before its marker:
 $screen"
-}
-wait_line "^  gamma +cpus [^ ]+ +warmup +[0-9]" "no phase 'warmup' in the line of gamma"
-echo "$screen" | grep -Eq "^  gamma .* measure " && fail "phase 'measure' shown before its marker:
-$screen"
-wait_line "^  gamma +cpus [^ ]+ +measure +[0-9]" "the line of gamma did not move on to phase 'measure'"
-echo "$screen" | grep -q "phase  gamma: measure started" || fail "no event line for the phase change:
-$screen"
+wait_for "the line of gamma to move on to phase 'measure'" 10 shows "^  gamma +cpus [^ ]+ +measure +[0-9]"
+wait_for "an event line for the phase change" 5 shows "phase  gamma: measure started"
+wait_for "the third corun to exit 0" 60 shows "^corun-exited-0"
 echo ok
