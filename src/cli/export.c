@@ -2,6 +2,8 @@
 /* corun export slurm FILE [--mode node|steps|array] [-o job.sbatch]: the plan as an sbatch
  * script a person can read and edit (docs/slurm.md). */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "slurm/slurm.h"
+#include "util/fileio.h"
 #include "util/parse.h"
 
 static const char export_usage[] =
@@ -40,6 +43,37 @@ char *slurm_cli_self_path(void) {
         return strdup(buf);
 }
 
+typedef struct ExportFill {
+        const Spec *spec;
+        const Plan *plan;
+        const SlurmExportOptions *o;
+        char ***warnings;
+        char **err;
+} ExportFill;
+
+static int export_fill_stream(ExportFill *x, FILE *f) {
+        return slurm_export(x->spec, x->plan, x->o, f, x->warnings, x->err);
+}
+
+/* The script is written like every other output file (util's atomic write), executable. */
+static int export_fill_fd(int fd, void *userdata) {
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return -errno;
+        FILE *f = fdopen(dfd, "we");
+        if (!f) {
+                int r = -errno;
+                close(dfd);
+                return r;
+        }
+        int r = export_fill_stream(userdata, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && fchmod(fd, 0755) < 0)
+                r = -errno;
+        return r;
+}
+
 /* Writes the script for file/mode to path ("-" or NULL: stdout); warnings go to the log. */
 int slurm_cli_write_script(const char *file, const SlurmExportOptions *base, const char *path) {
         _cleanup_free_ char *err = NULL, *abs = realpath(file, NULL), *self = slurm_cli_self_path(),
@@ -47,7 +81,6 @@ int slurm_cli_write_script(const char *file, const SlurmExportOptions *base, con
         Spec *spec = NULL;
         Plan *plan = NULL;
         char **warnings = NULL;
-        FILE *f = NULL;
         int r;
 
         if (!abs) {
@@ -64,28 +97,23 @@ int slurm_cli_write_script(const char *file, const SlurmExportOptions *base, con
         o.spec_file = abs;
         o.corun_path = self;
         o.workdir = cwd;
-        bool to_stdout = !path || streq(path, "-");
-        _cleanup_free_ char *tmp = NULL;
-        if (!to_stdout && asprintf(&tmp, "%s.tmp", path) < 0) {
-                r = -ENOMEM;
-                goto out;
+        ExportFill fill = {.spec = spec, .plan = plan, .o = &o, .warnings = &warnings, .err = &err};
+        if (!path || streq(path, "-")) {
+                r = export_fill_stream(&fill, stdout);
+                if (r >= 0 && fflush(stdout) != 0)
+                        r = -EIO;
+        } else {
+                _cleanup_free_ char *d = strdup(path), *b = strdup(path);
+                if (!d || !b) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = write_file_atomic(dirname(d), basename(b), export_fill_fd, &fill, false);
+                if (r < 0 && !err) {
+                        log_error("-o: cannot write %s: %s", path, strerror(-r));
+                        goto out;
+                }
         }
-        f = to_stdout ? stdout : fopen(tmp, "we");
-        if (!f) {
-                r = -errno;
-                log_error("-o: cannot write %s: %s", path, strerror(errno));
-                goto out;
-        }
-        r = slurm_export(spec, plan, &o, f, &warnings, &err);
-        if (!to_stdout) {
-                if (fclose(f) != 0 && r >= 0)
-                        r = -errno;
-                if (r >= 0 && (chmod(tmp, 0755) < 0 || rename(tmp, path) < 0))
-                        r = -errno;
-                if (r < 0)
-                        (void)unlink(tmp);
-        } else if (fflush(stdout) != 0 && r >= 0)
-                r = -EIO;
         if (r < 0) {
                 log_error("%s", err ? err : strerror(-r));
                 goto out;
