@@ -26,8 +26,11 @@ jobs:
   bad-cwd:
     command: [corun-runner-only]
     cwd: /nonexistent-dir
+  self:
+    command: [corun, stress, sleep, 0s]
+    env: {PATH: "$WORK/jobbin"}
 EOF2
-PATH="/bin:$WORK/runnerbin:$PATH" "$CORUN" run -q -o "$WORK/res" s.yaml || true
+PATH="/bin:$WORK/runnerbin" "$CORUN" run -q -o "$WORK/res" s.yaml || true
 R=$WORK/res/result.json
 assert_eq "$(job "$R" shadow .reason)" exit "the job-PATH command's reason"
 [ -f shadow.out ] || fail "the job ran /bin/true from the runner's PATH, not \$WORK/jobbin/true"
@@ -41,4 +44,6 @@ job "$R" not-exec .start_error | grep -q "^execve .*Permission denied" ||
 # The cwd is entered before the command is executed: that stage is the one named.
 assert_eq "$(job "$R" bad-cwd .reason)" failed-to-start "a job with a missing cwd"
 job "$R" bad-cwd .start_error | grep -q "^chdir" || fail "bad cwd: $(job "$R" bad-cwd .start_error)"
+# `corun` is this corun, though neither PATH holds one.
+assert_eq "$(job "$R" self .reason)" exit "a job running corun with no corun in its PATH"
 echo ok
