@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""corun benchmarks. Each prints its figure next to a baseline measured in the same run.
+"""corun benchmarks. Each prints its figure next to a baseline measured in the same run,
+the target it is held to and a verdict (PASS / MISS), and a table of verdicts at the end.
 
-Usage: bench/run.py [--build DIR] [NAME ...]   (names: overhead process timeout cpulimit
-       peak sampling queue alloc isolation; default: all). Needs root (real cgroups). Record the
-       output in docs/performance.md with the command line.
+Usage: bench/run.py [--build DIR] [--quick] [--only NAME]... [NAME ...]
+  Cost (issue 12): process overhead shuf scale sampling plan benchexec
+  Others: timeout cpulimit peak queue alloc isolation priority
+  Default: the cost benches. --quick: fewer repetitions, 200 vs 2,000 jobs for `scale`,
+  a 10 s sampling window. Needs root (real cgroups). Record the output in
+  docs/performance.md with the command line.
 """
 import argparse
 import json
@@ -17,6 +21,28 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = False
+VERDICTS = []  # (bench, what, figure text, target text, "PASS" | "MISS" | "n/a")
+
+
+def verdict(bench, what, figure, target, ok):
+    v = "n/a" if ok is None else ("PASS" if ok else "MISS")
+    VERDICTS.append((bench, what, figure, target, v))
+    return v
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def spawn_wait_s(argv):
+    """Wall time of one process from posix_spawn to its reaping, and its rusage: the same
+    harness for corun and its baselines, so Python's own cost falls on both."""
+    t0 = time.monotonic()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    _, status, ru = os.wait4(pid, 0)
+    dt = time.monotonic() - t0
+    return dt, os.waitstatus_to_exitcode(status), ru
 
 
 def corun_json(res_dir):
@@ -58,7 +84,9 @@ def children_cpu_s():
     return u.ru_utime + u.ru_stime
 
 
-def bench_overhead(tmp, reps=3):
+def bench_overhead(tmp, reps=None):
+    """(b) per job above bare fork+exec+wait."""
+    reps = reps or (2 if QUICK else 3)
     n = 200
     # Every job asks for all usable cores, so they run one after another, exactly like the
     # sequential baseline: the difference per job is corun's own cost (partition create,
@@ -69,6 +97,7 @@ def bench_overhead(tmp, reps=3):
     y = os.path.join(tmp, "overhead.yaml")
     write_yaml(y, [(f"t{i}", ["command: [/bin/true]", f"cpus: {ncpu}"]) for i in range(n)],
                "name: overhead\nsample_interval: 1s\n")
+    run_corun([y], tmp, "overhead-warm", check=True)  # page cache, topology cache
     before = load_note()
     t_c, t_b, cpu_c, cpu_b = [], [], [], []
     for r in range(reps):
@@ -85,31 +114,41 @@ def bench_overhead(tmp, reps=3):
     per = (t_corun - t_bare) / n * 1000
     cpu_per = (statistics.median(cpu_c) - statistics.median(cpu_b)) / n * 1000
     after = load_note()
+    v = verdict("overhead", "per job above bare fork+exec+wait (200 x /bin/true)", f"{per:.2f} ms",
+                "<= 1 ms", per <= 1)
     print(f"overhead: {n} x /bin/true in partitions, median of {reps}: corun {t_corun:.3f}s "
           f"(runs {', '.join(f'{x:.2f}' for x in t_c)}), bare fork+exec+wait {t_bare:.3f}s; extra per job "
-          f"{per:.2f} ms (ratio {t_corun / t_bare:.1f}x); corun's own CPU {cpu_per:.2f} ms per job; "
-          f"load average before {before['loadavg']}, after {after['loadavg']}")
+          f"{per:.2f} ms (ratio {t_corun / t_bare:.1f}x) [target <= 1 ms: {v}]; corun's own CPU "
+          f"{cpu_per:.2f} ms per job; load average before {before['loadavg']}, after {after['loadavg']}")
     return {"n": n, "corun_s": t_corun, "bare_s": t_bare, "extra_ms_per_job": per, "corun_runs_s": t_c,
             "bare_runs_s": t_b, "runner_cpu_ms_per_job": cpu_per, "load_before": before, "load_after": after}
 
 
 def bench_process(tmp):
-    hf = shutil.which("hyperfine")
-    if not hf:
-        print("process: hyperfine not installed (scripts/install-deps.sh installs it)")
-        return None
-    out = os.path.join(tmp, "hf.json")
-    res_dir = os.path.join(tmp, "hf-res")
-    subprocess.run([hf, "-N", "--warmup", "5", "--runs", "50", "--export-json", out,
-                    "--prepare", f"rm -rf {res_dir}", f"{CORUN} run -q -o {res_dir} -- /bin/true",
-                    "--prepare", f"rm -rf {res_dir}", "/bin/true"], check=True, capture_output=True)
-    with open(out) as f:
-        r = json.load(f)["results"]
-    t_corun, t_true = (x["median"] for x in r)
-    extra = (t_corun - t_true) * 1000
-    print(f"process: `corun run -- /bin/true` median {t_corun * 1000:.1f} ms vs /bin/true {t_true * 1000:.2f} ms: "
-          f"+{extra:.1f} ms (runexec: ~313 ms)")
-    return {"corun_ms": t_corun * 1000, "true_ms": t_true * 1000, "extra_ms": extra}
+    """(a) `corun run -c 1 -m 200M -- /bin/true` as a whole process against /bin/true and a
+    bare fork+exec+wait, alternating, after a warm-up; medians."""
+    reps = 10 if QUICK else 40
+    res_dir = os.path.join(tmp, "proc-res")
+    argv = [CORUN, "run", "-q", "-c", "1", "-m", "200M", "-o", res_dir, "--", "/bin/true"]
+    t_c, t_t, t_b = [], [], []
+    for i in range(reps + 3):
+        shutil.rmtree(res_dir, ignore_errors=True)
+        dc, rc, _ = spawn_wait_s(argv)
+        if rc != 0:
+            sys.exit(f"process: corun failed ({rc}): {' '.join(argv)}")
+        dt, _, _ = spawn_wait_s(["/bin/true"])
+        bare = subprocess.run([BARE, "20", "/bin/true"], capture_output=True, text=True, check=True)
+        if i >= 3:  # warm-up: page cache, the topology cache, the journal dir
+            t_c.append(dc)
+            t_t.append(dt)
+            t_b.append(float(bare.stdout) / 20)
+    c, t, b = median(t_c) * 1000, median(t_t) * 1000, median(t_b) * 1000
+    v = verdict("process", "corun run -c 1 -m 200M -- /bin/true, whole process", f"{c:.1f} ms",
+                "<= 10 ms", c <= 10)
+    print(f"process: `corun run -c 1 -m 200M -- /bin/true` median of {reps} {c:.1f} ms (min {min(t_c) * 1000:.1f}); "
+          f"/bin/true {t:.2f} ms; bare fork+exec+wait {b:.2f} ms; corun - /bin/true {c - t:.1f} ms "
+          f"[target <= 10 ms: {v}]; load {load_note()['loadavg']}")
+    return {"corun_ms": c, "true_ms": t, "bare_ms": b, "corun_min_ms": min(t_c) * 1000, "runs": reps}
 
 
 def bench_timeout(tmp):
@@ -154,7 +193,10 @@ def bench_peak(tmp):
     return {"peak_bytes": peak, "baseline_bytes": base, "error_mib": err, "pss_peak_bytes": pss}
 
 
-def bench_sampling(tmp, seconds=30):
+def bench_sampling(tmp, seconds=None):
+    """(e) the runner's CPU while it samples 64 jobs at 10 Hz (corun's own utime+stime from
+    /proc between second 3 and seconds-3: its jobs' time is not in it)."""
+    seconds = seconds or (15 if QUICK else 30)
     n = 64
     y = os.path.join(tmp, "sampling.yaml")
     write_yaml(y, [(f"h{i}", [f"command: [{CORUN}, stress, mem, 50M, --hold, {seconds}s]", "cpus: all"])
@@ -165,18 +207,33 @@ def bench_sampling(tmp, seconds=30):
     # includes them, so measure corun through /proc while it runs instead.
     out = os.path.join(tmp, "sampling")
     p = subprocess.Popen([CORUN, "run", "-q", "-o", out, y], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The window opens once every job runs (starting 64 jobs is not sampling) and 3 s
+    # have passed, and closes 3 s before the jobs end.
+    t_start = time.monotonic()
     time.sleep(3)
+    while time.monotonic() - t_start < seconds / 2 and len(children_of(p.pid)) < n:
+        time.sleep(0.1)
     t_a, c_a = time.monotonic(), proc_cpu(p.pid)
-    time.sleep(seconds - 6)
+    time.sleep(max(1.0, seconds - 3 - (t_a - t_start)))
     t_b, c_b = time.monotonic(), proc_cpu(p.pid)
     p.wait()
     del before
     share = (c_b - c_a) / (t_b - t_a) * 100
     r = corun_json(out)
     ok = sum(1 for j in r["runs"][0]["jobs"] if j["reason"] == "exit")
+    v = verdict("sampling", "runner CPU, 64 jobs sampled at 10 Hz", f"{share:.2f} % of a core", "<= 1 %",
+                share <= 1)
     print(f"sampling: {n} jobs x 50 MiB, PSS + group stats at 10 Hz: corun used {share:.2f} % of one core "
-          f"over {t_b - t_a:.1f} s ({ok}/{n} jobs exited normally)")
-    return {"cpu_percent": share}
+          f"over {t_b - t_a:.1f} s ({ok}/{n} jobs exited normally) [target <= 1 %: {v}]")
+    return {"cpu_percent": share, "window_s": t_b - t_a}
+
+
+def children_of(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return f.read().split()
+    except OSError:
+        return []
 
 
 def proc_cpu(pid):
@@ -300,27 +357,193 @@ def bench_priority(tmp, repeat=3):
     return res
 
 
+def shuf_yaml(tmp, n=200):
+    # Two at a time whatever the machine: the scenario may use two CPUs, each job one core.
+    y = os.path.join(tmp, "shuf.yaml")
+    write_yaml(y, [(f"s{i}", ["command: [shuf, --echo, 'true']", "cpus: 1", "memory: 200M"]) for i in range(n)],
+               "name: shuf\nsample_interval: 1s\nscenarios:\n  two:\n    allowed_cpus: \"0-1\"\n    jobs: ["
+               + ", ".join(f"s{i}" for i in range(n)) + "]\n")
+    return y
+
+
+def bench_shuf(tmp):
+    """(c) 200 x `shuf --echo true`, 1 core and 200 MiB each, two at a time, against
+    `xargs -P2` (no partitions); alternating, medians."""
+    n, reps = 200, (2 if QUICK else 3)
+    y = shuf_yaml(tmp, n)
+    shuf = shutil.which("shuf")
+    t_c, t_x = [], []
+    run_corun([y], tmp, "shuf-warm", check=True)
+    for r in range(reps):
+        shutil.rmtree(os.path.join(tmp, "shuf"), ignore_errors=True)
+        t_c.append(run_corun([y], tmp, "shuf", check=True)[1])
+        t0 = time.monotonic()
+        subprocess.run(f"seq {n} | xargs -P2 -I{{}} {shuf} --echo true", shell=True, check=True,
+                       stdout=subprocess.DEVNULL)
+        t_x.append(time.monotonic() - t0)
+    c, x = median(t_c), median(t_x)
+    ratio = x / c
+    v = verdict("shuf", "200 x shuf, 2 at a time: speed vs xargs -P2", f"{ratio:.2f}x ({c:.2f} s vs {x:.2f} s)",
+                ">= 0.5x", ratio >= 0.5)
+    print(f"shuf: {n} x `shuf --echo true`, 1 core + 200 MiB each, two at a time, median of {reps}: corun "
+          f"{c:.2f} s (runs {', '.join(f'{t:.2f}' for t in t_c)}), xargs -P2 {x:.2f} s: {ratio:.2f}x of xargs's "
+          f"speed [target >= 0.5x: {v}]; load {load_note()['loadavg']}")
+    return {"corun_s": c, "xargs_s": x, "ratio": ratio, "corun_runs_s": t_c, "xargs_runs_s": t_x}
+
+
+def timed_with_rss(argv, tmp):
+    """Wall time, exit code and peak RSS (MiB, wait4's ru_maxrss) of argv. A child of this
+    Python process starts with Python's own high-water mark (exec keeps the larger of the old
+    and new image's), so the RSS comes through GNU time, whose child starts small."""
+    gnu_time = "/usr/bin/time"
+    if not os.access(gnu_time, os.X_OK):
+        dt, rc, ru = spawn_wait_s(argv)
+        return dt, rc, ru.ru_maxrss / 1024  # floored at this Python's RSS
+    out = os.path.join(tmp, "rss.txt")
+    dt, rc, _ = spawn_wait_s([gnu_time, "-f", "%M", "-o", out] + argv)
+    with open(out) as f:
+        return dt, rc, int(f.read().split()[-1]) / 1024
+
+
+def bench_scale(tmp):
+    """(d) flat cost per job: 200 vs 2,000 vs 10,000 x /bin/true (1 core each), the whole
+    corun process timed; its peak RSS from wait4."""
+    sizes = [200, 2000] if QUICK else [200, 2000, 10000]
+    out = {}
+    for n in sizes:
+        y = os.path.join(tmp, f"scale{n}.yaml")
+        write_yaml(y, [(f"q{i}", ["command: [/bin/true]", "cpus: 1"]) for i in range(n)],
+                   f"name: scale{n}\nsample_interval: 1s\n")
+        res = os.path.join(tmp, f"scale{n}")
+        shutil.rmtree(res, ignore_errors=True)
+        dt, rc, rss = timed_with_rss([CORUN, "run", "-q", "-o", res, y], tmp)
+        if rc != 0:
+            sys.exit(f"scale: corun failed on {n} jobs ({rc})")
+        out[n] = {"s": dt, "jobs_per_s": n / dt, "peak_rss_mib": rss}
+        print(f"scale: {n} x /bin/true: {dt:.2f} s, {n / dt:.0f} jobs/s, runner peak RSS "
+              f"{rss:.1f} MiB; load {load_note()['loadavg']}")
+        shutil.rmtree(res, ignore_errors=True)
+    big = sizes[-1]
+    factor = big / 200
+    ratio = out[big]["s"] / (factor * out[200]["s"])
+    v = verdict("scale", f"{big}-job run vs {factor:.0f} x the 200-job run", f"{ratio:.2f}x "
+                f"(RSS {out[big]['peak_rss_mib']:.0f} MiB)", "<= 1.2x", ratio <= 1.2)
+    print(f"scale: {big} jobs took {ratio:.2f}x of {factor:.0f} x the 200-job run [target <= 1.2x: {v}]")
+    return {str(k): x for k, x in out.items()} | {"ratio": ratio}
+
+
+def bench_plan(tmp):
+    """Parsing and expanding 200 / 2,000 / 10,000-job files (bench/bench-plan), and
+    `corun plan` (placement simulation) on the same files."""
+    exe = os.path.join(BUILD, "bench", "bench-plan")
+    out = {}
+    for n in [200, 2000, 10000]:
+        y = os.path.join(tmp, f"plan{n}.yaml")
+        write_yaml(y, [(f"q{i}", ["command: [/bin/true]", "cpus: 1", "memory: 200M"]) for i in range(n)],
+                   f"name: plan{n}\n")
+        p = subprocess.run([exe, y, "3"], capture_output=True, text=True, check=True)
+        parse_s, expand_s, _ = p.stdout.split()
+        t0 = time.monotonic()
+        subprocess.run([CORUN, "plan", y], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=None if n < 10000 or not QUICK else 60)
+        t_plan = time.monotonic() - t0
+        out[n] = {"parse_s": float(parse_s), "expand_s": float(expand_s), "corun_plan_s": t_plan}
+        print(f"plan: {n} jobs: parse {float(parse_s) * 1000:.1f} ms, expand {float(expand_s) * 1000:.2f} ms, "
+              f"`corun plan` {t_plan:.2f} s")
+    for key, what in (("parse_s", "parse"), ("expand_s", "expansion"), ("corun_plan_s", "corun plan")):
+        ratio = out[10000][key] / (50 * out[200][key]) if out[200][key] > 0 else float("nan")
+        v = verdict("plan", f"{what}: 10,000 jobs vs 50 x 200", f"{ratio:.2f}x", "<= 1.2x", ratio <= 1.2)
+        print(f"plan: {what} of 10,000 jobs = {ratio:.2f}x of 50 x 200 [target <= 1.2x: {v}]")
+    return {str(k): x for k, x in out.items()}
+
+
+# BenchExec as measured on this machine before issue 12 (docs/performance.md), shown when
+# BenchExec cannot be imported here.
+BENCHEXEC_RECORDED = {"runexec_true_ms": 347, "benchexec_shuf_s": 15.0}
+
+
+def bench_benchexec(tmp):
+    """(f) BenchExec's runexec on /bin/true and `benchexec -N 2` on the shuf workload, when
+    `import benchexec` works (see docs/performance.md for how to get it)."""
+    try:
+        import benchexec  # noqa: F401
+    except ImportError:
+        r = BENCHEXEC_RECORDED
+        print(f"benchexec: not importable here (not a dependency; docs/performance.md says how to get it); "
+              f"recorded earlier on this machine: runexec /bin/true {r['runexec_true_ms']} ms, "
+              f"benchexec -N 2 on 200 x shuf {r['benchexec_shuf_s']} s")
+        verdict("benchexec", "BenchExec comparison", "not importable (recorded figures shown)", "-", None)
+        return {"importable": False, "recorded": r}
+    runexec = shutil.which("runexec") or sys.exit("benchexec: importable but runexec not on PATH")
+    reps = 5 if QUICK else 10
+    t = []
+    for _ in range(reps):
+        dt, _, _ = spawn_wait_s([runexec, "--no-container", "--output", os.path.join(tmp, "rx.log"), "--",
+                                 "/bin/true"])
+        t.append(dt)
+    rx = median(t) * 1000
+    out = {"importable": True, "runexec_true_ms": rx}
+    print(f"benchexec: runexec --no-container /bin/true median of {reps}: {rx:.0f} ms")
+    bx = shutil.which("benchexec")
+    if bx:
+        bdir = os.path.join(tmp, "bx")
+        os.makedirs(bdir, exist_ok=True)
+        tasks = os.path.join(bdir, "tasks.set")
+        with open(os.path.join(bdir, "t.yml"), "w") as f:
+            f.write("format_version: '2.0'\ninput_files: []\n")
+        with open(tasks, "w") as f:
+            f.write("".join(f"t{i}.yml\n" for i in range(200)))
+        for i in range(200):
+            shutil.copy(os.path.join(bdir, "t.yml"), os.path.join(bdir, f"t{i}.yml"))
+        xml = os.path.join(bdir, "b.xml")
+        with open(xml, "w") as f:
+            f.write('<?xml version="1.0"?>\n<!DOCTYPE benchmark PUBLIC "+//IDN sosy-lab.org//DTD BenchExec '
+                    'benchmark 2.3//EN" "https://www.sosy-lab.org/benchexec/benchmark-2.3.dtd">\n'
+                    '<benchmark tool="dummy" timelimit="60s" memlimit="200MB" cpuCores="1">\n'
+                    f'<rundefinition/><tasks><include>{tasks}</include></tasks></benchmark>\n')
+        t0 = time.monotonic()
+        p = subprocess.run([bx, "-N", "2", "--no-container", "-o", os.path.join(bdir, "out"), xml],
+                           capture_output=True, text=True)
+        out["benchexec_s"] = time.monotonic() - t0
+        out["benchexec_rc"] = p.returncode
+        print(f"benchexec: benchexec -N 2 --no-container, 200 tasks: {out['benchexec_s']:.1f} s (rc {p.returncode})")
+    verdict("benchexec", "runexec /bin/true (peer, no target)", f"{rx:.0f} ms", "-", None)
+    return out
+
+
 BENCHES = {"overhead": bench_overhead, "process": bench_process, "timeout": bench_timeout,
            "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "queue": bench_queue,
-           "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority}
+           "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority,
+           "shuf": bench_shuf, "scale": bench_scale, "plan": bench_plan, "benchexec": bench_benchexec}
+COST = ["process", "overhead", "shuf", "scale", "sampling", "plan", "benchexec"]
 
 
 def main():
-    global CORUN, BARE, TOUCH, BUILD
-    ap = argparse.ArgumentParser()
+    global CORUN, BARE, TOUCH, BUILD, QUICK
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, smaller runs")
+    ap.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this bench (repeatable)")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
+    QUICK = a.quick
     BUILD = os.path.abspath(a.build)
     CORUN = os.path.join(BUILD, "corun")
     BARE = os.path.join(BUILD, "bench", "bare-spawn")
     TOUCH = os.path.join(BUILD, "tests", "helpers", "touch-exact")
     os.environ["PATH"] = BUILD + ":" + os.environ["PATH"]
-    names = a.names or list(BENCHES)
+    names = a.only + a.names or COST
+    for n in names:
+        if n not in BENCHES:
+            sys.exit(f"unknown bench '{n}'; known: {' '.join(BENCHES)}")
     out = {}
     with tempfile.TemporaryDirectory(prefix="corun-bench.") as tmp:
         for n in names:
             out[n] = BENCHES[n](tmp)
+    if VERDICTS:
+        print("\nverdicts:")
+        for b, what, fig, target, v in VERDICTS:
+            print(f"  {v:4s}  {b:9s} {what}: {fig} (target {target})")
     print(json.dumps(out, indent=1), file=sys.stderr)
 
 

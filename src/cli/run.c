@@ -196,6 +196,16 @@ int cmd_run(int argc, char **argv) {
                 free(results);
                 results = a;
         }
+        /* Two runs of one name within a second would share the default directory: the
+         * later one takes name-STAMP-2, -3, ... */
+        for (unsigned k = 2; !spec->results_dir && k < 1000 && access(results, F_OK) == 0; k++) {
+                char *next = NULL;
+                size_t base = strlen(results) - (k > 2 ? strlen(strrchr(results, '-')) : 0);
+                if (asprintf(&next, "%.*s-%u", (int)base, results, k) < 0)
+                        goto out;
+                free(results);
+                results = next;
+        }
         _cleanup_free_ char *existing = NULL;
         if (asprintf(&existing, "%s/result.json", results) >= 0 && access(existing, F_OK) == 0) {
                 log_error("-o/--results: %s already holds a result.json; choose another directory", results);
@@ -219,7 +229,10 @@ int cmd_run(int argc, char **argv) {
 
         Progress prog;
         progress_init(&prog, stderr, spec->name, spec->quiet);
-        learn_from_previous(&prog, results, spec->name);
+        /* Only the progress display uses it: reading the previous result.json (megabytes
+         * after thousands of jobs) is wasted on a quiet run. */
+        if (!spec->quiet)
+                learn_from_previous(&prog, results, spec->name);
         ExecOptions eo = {
                 .spec = spec,
                 .results_dir = results,
@@ -247,14 +260,7 @@ int cmd_run(int argc, char **argv) {
         if (r < 0)
                 log_error("cannot write %s/result.json: %s", results, strerror(-r));
 
-        _cleanup_free_ char *md = NULL;
-        if (asprintf(&md, "%s/summary.md", results) >= 0) {
-                FILE *f = fopen(md, "we");
-                if (f) {
-                        report_summary_markdown(result, f);
-                        fclose(f);
-                }
-        }
+        /* report.html, summary.md and results.csv, each written atomically. */
         _cleanup_free_ char *rerr = NULL;
         if (report_write_all(results, &rerr) < 0)
                 log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");

@@ -11,7 +11,8 @@
 /* How to start one job's main process. Everything is resolved in the parent (user
  * names, paths, environment) so that the child only makes system calls. */
 typedef struct SpawnParams {
-        char **argv;       /* argv[0] searched in the job's PATH */
+        char **argv;       /* argv[0] searched in the job's PATH (envp's, else
+                            * /usr/local/bin:/usr/bin:/bin), never the runner's */
         char **envp;
         const char *cwd;   /* NULL = inherit */
         int stdout_fd, stderr_fd; /* the pipes' write ends */
@@ -32,8 +33,14 @@ typedef struct SpawnResult {
 
 /* Creates the process already inside its partition (clone3 with CLONE_INTO_CGROUP where
  * a cgroup2 hierarchy holds the group, then the child joins the v1 hierarchies before
- * exec), and waits until exec succeeded or failed. Returns 0 with *ret filled (also for
- * a failed start: ret->start_errno says why), negative errno when no process could be
- * created. */
+ * exec), and waits until exec succeeded or failed. The child shares the runner's memory
+ * until its exec (CLONE_VM|CLONE_VFORK, as posix_spawn does) where the architecture allows.
+ * Returns 0 with *ret filled (also for a failed start: ret->start_errno says why),
+ * negative errno when no process could be created. */
 int spawn_job(const SpawnParams *p, SpawnResult *ret);
+
+/* execvp's search for `name` in the PATH of `envp` (default /usr/local/bin:/usr/bin:/bin),
+ * relative directories taken from `cwd` (NULL: ours). A name with a '/' is returned as is.
+ * *ret_path malloc'ed. -ENOENT, -EACCES (found, not executable), -ENOMEM. */
+int spawn_find_program(const char *name, char *const *envp, const char *cwd, char **ret_path);
 

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "topo/topo.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/macros.h"
 #include "util/parse.h"
 
@@ -69,8 +71,10 @@ static int apply_cpukinds(hwloc_topology_t h, TopoPUDesc *d, size_t n) {
         return 0;
 }
 
-static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_dirfd, const char *source,
-                      Topology **ret, char **ret_error) {
+/* hwloc's PUs as a flat list (*ret malloc'ed), frequencies from cpufreq where hwloc has
+ * none and a sysfs dir is given. */
+static int collect_pus(hwloc_topology_t h, int sysfs_cpu_dirfd, const char *source, TopoPUDesc **ret,
+                       size_t *ret_n, char **ret_error) {
         int n_pus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
         int n_numa = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
         if (n_pus <= 0)
@@ -113,8 +117,14 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
                 for (size_t i = 0; i < n; i++)
                         if (d[i].max_khz == 0)
                                 d[i].max_khz = sysfs_max_khz(sysfs_cpu_dirfd, d[i].os_index);
+        *ret = TAKE_PTR(d);
+        *ret_n = n;
+        return 0;
+}
 
-        r = topo_build(d, n, allowed, source, ret);
+static int build(const TopoPUDesc *d, size_t n, const CpuSet *allowed, const char *source, Topology **ret,
+                 char **ret_error) {
+        int r = topo_build(d, n, allowed, source, ret);
         if (r == -EINVAL && allowed) {
                 _cleanup_free_ char *list = cpuset_to_string(allowed);
                 error_setf(ret_error, r, "%s: none of the allowed CPUs (%s) exist in the topology", source,
@@ -123,13 +133,76 @@ static int from_hwloc(hwloc_topology_t h, const CpuSet *allowed, int sysfs_cpu_d
         return r;
 }
 
+static int from_hwloc(hwloc_topology_t h, const char *source, Topology **ret, char **ret_error) {
+        _cleanup_free_ TopoPUDesc *d = NULL;
+        size_t n;
+        int r = collect_pus(h, -1, source, &d, &n, ret_error);
+        return r < 0 ? r : build(d, n, NULL, source, ret, ret_error);
+}
+
+/* The whole machine, disallowed CPUs and nodes included (the cache serves runners in
+ * any cpuset; `allowed` restricts it afterwards). */
+static int discover_host(TopoPUDesc **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_(hwloc_topology_destroyp) hwloc_topology_t h = NULL;
+        if (hwloc_topology_init(&h) < 0)
+                return -ENOMEM;
+        (void)hwloc_topology_set_flags(h, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+        if (hwloc_topology_load(h) < 0) {
+                int r = negative_errno();
+                return error_setf(ret_error, r, "cannot read this machine's topology (hwloc): %s",
+                                  strerror(-r));
+        }
+        _cleanup_close_ int dirfd = open("/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return collect_pus(h, dirfd, "this machine", ret, ret_n, ret_error);
+}
+
+/* The cache is bypassed when hwloc is pointed elsewhere (HWLOC_XMLFILE, HWLOC_FSROOT, ...)
+ * or CORUN_TOPOLOGY_CACHE=0. */
+static bool cache_wanted(void) {
+        const char *e = getenv("CORUN_TOPOLOGY_CACHE");
+        if (e && streq(e, "0"))
+                return false;
+        for (char **v = environ; v && *v; v++)
+                if (strneq(*v, "HWLOC_", 6))
+                        return false;
+        return true;
+}
+
+/* Memory nodes this process may not allocate from (a cpuset's mems) are not the nodes of
+ * its jobs: their PUs are given the first allowed node, as memory will come from there. */
+static void restrict_numa(TopoPUDesc *d, size_t n) {
+        _cleanup_free_ char *status = NULL;
+        size_t len;
+        if (read_full_file("/proc/self/status", 1u << 20, &status, &len) < 0)
+                return;
+        const char *m = strstr(status, "\nMems_allowed_list:");
+        if (!m)
+                return;
+        m += strlen("\nMems_allowed_list:");
+        m += strspn(m, " \t");
+        _cleanup_free_ char *list = strndup(m, strcspn(m, "\n"));
+        CpuSet mems;
+        if (!list || cpuset_parse(list, &mems, NULL) < 0 || cpuset_is_empty(&mems))
+                return;
+        unsigned first = (unsigned)cpuset_first(&mems);
+        uint64_t first_mem = 0;
+        for (size_t i = 0; i < n; i++)
+                if (d[i].numa == first && !first_mem)
+                        first_mem = d[i].numa_memory_bytes;
+        for (size_t i = 0; i < n; i++)
+                if (!cpuset_has(&mems, d[i].numa)) {
+                        d[i].numa = first;
+                        d[i].numa_memory_bytes = first_mem;
+                }
+}
+
 int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
         CpuSet mask = {0};
         if (allowed && !cpuset_is_empty(allowed))
                 mask = *allowed;
         else {
                 /* The affinity mask is what Slurm steps, taskset and `docker --cpuset-cpus`
-                 * leave us; hwloc already drops what the cgroup cpuset forbids. */
+                 * leave us (always inside the cpuset's CPUs). */
                 cpu_set_t cs;
                 if (sched_getaffinity(0, sizeof(cs), &cs) < 0) {
                         int r = negative_errno();
@@ -141,16 +214,23 @@ int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error) {
                                 cpuset_add(&mask, c);
         }
 
-        _cleanup_(hwloc_topology_destroyp) hwloc_topology_t h = NULL;
-        if (hwloc_topology_init(&h) < 0)
-                return -ENOMEM;
-        if (hwloc_topology_load(h) < 0) {
-                int r = negative_errno();
-                return error_setf(ret_error, r, "cannot read this machine's topology (hwloc): %s",
-                                  strerror(-r));
+        _cleanup_free_ TopoPUDesc *d = NULL;
+        _cleanup_free_ char *key = NULL;
+        size_t n = 0;
+        int r;
+        bool cache = cache_wanted() && topo_cache_key(&key) >= 0;
+        if (!cache || topo_cache_read(TOPO_CACHE_DIR, key, &d, &n) < 0) {
+                free(d);
+                d = NULL;
+                r = discover_host(&d, &n, ret_error);
+                if (r < 0)
+                        return r;
+                /* Only root may write /run/corun (the journal's directory, 0700). */
+                if (cache && geteuid() == 0)
+                        (void)topo_cache_write(TOPO_CACHE_DIR, key, d, n);
         }
-        _cleanup_close_ int dirfd = open("/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return from_hwloc(h, &mask, dirfd, "this machine", ret, ret_error);
+        restrict_numa(d, n);
+        return build(d, n, &mask, "this machine", ret, ret_error);
 }
 
 /* "core:6 pu:1; mhz 0-1=5000 2-5=3000": hwloc never uses ';' in synthetic strings. */
@@ -211,7 +291,7 @@ int topo_load_synthetic(const char *desc, Topology **ret, char **ret_error) {
         if (asprintf(&source, "synthetic: %s", desc) < 0)
                 return -ENOMEM;
         Topology *t;
-        int r = from_hwloc(h, NULL, -1, source, &t, ret_error);
+        int r = from_hwloc(h, source, &t, ret_error);
         if (r < 0)
                 return r;
         if (suffix) {
@@ -237,7 +317,7 @@ int topo_load_xml(const char *path, Topology **ret, char **ret_error) {
         _cleanup_free_ char *source = NULL;
         if (asprintf(&source, "xml: %s", path) < 0)
                 return -ENOMEM;
-        return from_hwloc(h, NULL, -1, source, ret, ret_error);
+        return from_hwloc(h, source, ret, ret_error);
 }
 
 int topo_load_arg(const char *arg, Topology **ret, char **ret_error) {

@@ -72,7 +72,9 @@ typedef struct TopoPUDesc {
 int topo_build(const TopoPUDesc *pus, size_t n_pus, const CpuSet *allowed, const char *source,
                Topology **ret);
 
-/* The real machine, restricted to `allowed` (empty = this process's affinity). */
+/* The real machine, restricted to `allowed` (empty = this process's affinity). The PU list
+ * discovered by hwloc is kept per boot in TOPO_CACHE_DIR/TOPO_CACHE_FILE (written by root;
+ * bypassed when CORUN_TOPOLOGY_CACHE=0 or any HWLOC_* variable is set). */
 int topo_load_host(const CpuSet *allowed, Topology **ret, char **ret_error);
 /* A hwloc synthetic string ("pack:2 numa:2 l3:2 core:8 pu:2"). Synthetic machines carry no
  * frequencies; corun accepts a suffix for them (tests and `plan --topology` on P/E machines):
@@ -98,3 +100,13 @@ void topo_all_mems(const Topology *t, CpuSet *ret_mems);
 void topo_cores_of(const Topology *t, const CpuSet *cpus, CpuSet *ret_cores);
 /* The PU index in Topology.pus of a logical CPU, -1 when it is not in the topology. */
 int topo_pu_index(const Topology *t, unsigned os_index);
+
+/* The per-boot cache of the machine's PU list (topo-cache.c). The key names the boot and
+ * the online CPUs; a cache with another key is stale (-ESTALE). */
+#define TOPO_CACHE_DIR "/run/corun"
+#define TOPO_CACHE_FILE "topology.cache"
+int topo_cache_key(char **ret);
+int topo_cache_format(const TopoPUDesc *d, size_t n, const char *key, char **ret);
+int topo_cache_parse(const char *text, const char *key, TopoPUDesc **ret, size_t *ret_n);
+int topo_cache_read(const char *dir, const char *key, TopoPUDesc **ret, size_t *ret_n);
+int topo_cache_write(const char *dir, const char *key, const TopoPUDesc *d, size_t n);
