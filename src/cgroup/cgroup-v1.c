@@ -222,15 +222,7 @@ static int v1_read_stats(Cgroup *g, CgStats *s) {
 
         if ((p = cg_group_path(g, CG_UNIFIED))) {
                 /* cgroup2 keeps cpu.stat's usage lines even without the cpu controller. */
-                (void)cg_read_keyed(p, "cpu.stat", "usage_usec", &s->cpu_usage_usec);
-                (void)cg_read_keyed(p, "cpu.stat", "user_usec", &s->cpu_user_usec);
-                (void)cg_read_keyed(p, "cpu.stat", "system_usec", &s->cpu_system_usec);
-                s->has_psi = g->m->has_psi &&
-                             cg_read_psi_total(p, "cpu.pressure", "some", &s->psi_cpu_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "memory.pressure", "some", &s->psi_mem_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "memory.pressure", "full", &s->psi_mem_full_usec) >= 0 &&
-                             cg_read_psi_total(p, "io.pressure", "some", &s->psi_io_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "io.pressure", "full", &s->psi_io_full_usec) >= 0;
+                cg_read_unified_stats(p, g->m->has_psi, s);
         } else if ((p = cg_group_path(g, CG_CPUACCT))) {
                 if (cg_read_u64(p, "cpuacct.usage_user", &v) >= 0)
                         s->cpu_user_usec = v / NSEC_PER_USEC;
@@ -240,9 +232,10 @@ static int v1_read_stats(Cgroup *g, CgStats *s) {
                         s->cpu_usage_usec = v / NSEC_PER_USEC;
         }
         if ((p = cg_group_path(g, CG_CPU))) {
-                (void)cg_read_keyed(p, "cpu.stat", "nr_throttled", &s->nr_throttled);
-                if (cg_read_keyed(p, "cpu.stat", "throttled_time", &v) >= 0)
-                        s->throttled_usec = v / NSEC_PER_USEC;
+                uint64_t ns = 0;
+                const CgKey k[] = {{"nr_throttled", &s->nr_throttled}, {"throttled_time", &ns}};
+                (void)cg_read_keys(p, "cpu.stat", k, ELEMENTSOF(k));
+                s->throttled_usec = ns / NSEC_PER_USEC;
         }
         if ((p = cg_group_path(g, CG_MEMORY))) {
                 (void)cg_read_u64(p, "memory.usage_in_bytes", &s->memory_current);
