@@ -73,7 +73,11 @@ struct Job {
         bool has_asg;
         CgApplied applied;
         SpawnResult sp;
-        int out_fd, err_fd, log_out, log_err, timer_fd;
+        int out_fd, err_fd, timer_fd;
+        /* The log files are made when the job first writes to the stream (-1 until
+         * then): a job that writes nothing has no file and no path in its result. */
+        int log_out, log_err;
+        bool log_out_tried, log_err_tried;
         int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
         uint64_t press_events; /* how many came */
         Source s_pid, s_out, s_err, s_timer, s_press;
@@ -133,6 +137,7 @@ struct Runner {
         unsigned interrupts;
         size_t jobs_done, jobs_failed;
         char *scratch_base;
+        char *log_dir_made; /* the last log directory made (one per run), so it is made once */
         int proc_fd;
         uint64_t last_write_usec, last_write_cost_usec;
         bool result_dirty;

@@ -391,6 +391,7 @@ static void teardown(Runner *R) {
         if (R->proc_fd >= 0)
                 close(R->proc_fd);
         free(R->scratch_base);
+        free(R->log_dir_made);
         /* Signals stay blocked until exit: a late SIGINT must not kill us while the
          * caller writes the final result. The CLI unblocks if it needs to. */
 }

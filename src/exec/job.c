@@ -180,16 +180,7 @@ static int resolve_ids(const JobSpec *js, SpawnParams *sp, char **ret_error) {
 /* Its log files, its partition with its limits, its scratch dir. */
 static int job_create(Runner *R, Job *j, CgLimits *lim) {
         const JobSetup *s = &j->setup;
-        int r = mkdir_p(s->log_dir, 0755);
-        if (r < 0)
-                return error_setf(&R->error, r, "cannot create %s: %s", s->log_dir, strerror(-r));
-        j->log_out = open(s->log_stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (j->log_out < 0)
-                return error_setf(&R->error, -errno, "cannot create log %s: %m", s->log_stdout);
-        j->log_err = open(s->log_stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (j->log_err < 0)
-                return error_setf(&R->error, -errno, "cannot create log %s: %m", s->log_stderr);
-
+        int r;
         protect_job_limits(&j->pj->limits, lim);
         lim->cpus = j->asg.cpus;
         lim->mems = j->asg.mems;

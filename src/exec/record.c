@@ -91,10 +91,11 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
         }
         if (j->cg)
                 res.cgroup = strdup(cg_path(j->cg));
-        if (j->setup.log_prefix) {
+        /* Only the logs that exist: a stream the job never wrote to has none (null). */
+        if (j->setup.log_prefix && j->log_out >= 0)
                 res.log_stdout = strdup(j->setup.log_stdout_rel);
+        if (j->setup.log_prefix && j->log_err >= 0)
                 res.log_stderr = strdup(j->setup.log_stderr_rel);
-        }
         res.started_s = exec_since(R, j->sp.start_usec);
 
         if (j->sp.start_errno) {
