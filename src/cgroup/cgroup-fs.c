@@ -145,6 +145,15 @@ static int pid_cmp(const void *a, const void *b) {
 /* Calls fn for every child group (subdirectory) of dir; stops at the first error. A
  * vanished dir has no children. */
 static int foreach_subdir(const char *dir, int (*fn)(const char *sub, void *ud), void *ud) {
+        /* kernfs (cgroupfs) keeps a directory's link count at 2 + its subdirectories, as
+         * most file systems do: a count of 2 says "no child group" in one stat instead of
+         * a listing (a job's group is checked and removed at every job's end). A file
+         * system that does not count ("1") is listed. */
+        struct stat st;
+        if (stat(dir, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode) && st.st_nlink == 2)
+                return 0;
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;

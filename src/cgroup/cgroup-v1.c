@@ -47,12 +47,9 @@ static int v1_check(CgroupManager *m, char **ret_why) {
         return 0;
 }
 
-static bool is_blank(const char *s) {
-        return s[strspn(s, " \n")] == '\0';
-}
-
 /* A new v1 cpuset group has empty cpus and mems and refuses tasks until both are set;
- * give it its parent's. */
+ * give it its parent's. (Written without looking first: a group made with the parent's
+ * cgroup.clone_children on already has them, and writing them again changes nothing.) */
 static int v1_init_dir(CgroupManager *m, size_t hi, const char *path) {
         static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
         if (!(m->d.h[hi].controllers & (1u << CG_CPUSET)))
@@ -62,12 +59,8 @@ static int v1_init_dir(CgroupManager *m, size_t hi, const char *path) {
                 return -ENOMEM;
         *strrchr(parent, '/') = '\0';
         for (size_t k = 0; k < ELEMENTSOF(files); k++) {
-                _cleanup_free_ char *cur = NULL, *up = NULL;
-                int r = cg_read(path, files[k], &cur);
-                if (r < 0)
-                        return r;
-                if (!is_blank(cur))
-                        continue;
+                _cleanup_free_ char *up = NULL;
+                int r;
                 if ((r = cg_read(parent, files[k], &up)) < 0)
                         return r;
                 up[strcspn(up, "\n")] = '\0';

@@ -89,6 +89,7 @@ struct Job {
         FILE *samples;
         uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
         int mem_fd, cpu_fd;               /* kept open for pread at every tick */
+        bool sample_fds_opened;           /* opened at the first read (sample_open_fds) */
         uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
         ProcMem last_mem;
         size_t last_npids;
@@ -183,6 +184,7 @@ void output_on_stderr(Runner *R, Job *j);
 void output_drain(Runner *R, Job *j);
 
 /* sample.c */
+void sample_open_fds(Job *j);
 void sample_job(Runner *R, Job *j, uint64_t now);
 
 /* protector.c */

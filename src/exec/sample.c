@@ -26,9 +26,19 @@ static bool pss_due(const Job *j, uint64_t mem, uint64_t now) {
         return d > MAX(PSS_REREAD_DELTA_MIN, j->pss_at_mem / PSS_REREAD_DELTA_DIV);
 }
 
+/* The group's memory and CPU files, opened at the first read (a tick, a CPU-limit check,
+ * the protector): most short jobs end before any and never need them. */
+void sample_open_fds(Job *j) {
+        if (j->sample_fds_opened || !j->cg)
+                return;
+        j->sample_fds_opened = true;
+        (void)cg_open_sample_fds(j->cg, &j->mem_fd, &j->cpu_fd);
+}
+
 void sample_job(Runner *R, Job *j, uint64_t now) {
         uint64_t mem = 0, cpu = 0;
 
+        sample_open_fds(j);
         if (j->mem_fd >= 0)
                 (void)cg_sample_read_memory(j->cg, j->mem_fd, &mem);
         if (j->cpu_fd >= 0)
