@@ -141,6 +141,7 @@ struct Runner {
         char *log_dir_made; /* the last log directory made (one per run), so it is made once */
         int proc_fd;
         uint64_t last_write_usec, last_write_cost_usec;
+        ResultWriteCache *write_cache; /* finished jobs' text for the rewrites (NULL: none) */
         bool result_dirty;
         char *error;
 };

@@ -366,18 +366,207 @@ static json_t *result_to_json(const Result *r) {
         return finish(o, e);
 }
 
+/* One write: json_dumpfd writes every token separately, which made rewriting a run of
+ * 200 jobs cost millions of system calls. */
+static int write_text(int fd, const char *text) {
+        int k = write_all(fd, text, strlen(text));
+        return k < 0 ? k : write_all(fd, "\n", 1);
+}
+
 int result_write_fd(const Result *r, int fd) {
         _cleanup_json_ json_t *root = result_to_json(r);
         if (!root)
                 return -ENOMEM;
-        /* One write: json_dumpfd writes every token separately, which made rewriting a
-         * run of 200 jobs cost millions of system calls. */
         _cleanup_free_ char *text = json_dumps(root, RESULT_JSON_FLAGS);
         if (!text)
                 return -ENOMEM;
-        size_t len = strlen(text);
-        int k = write_all(fd, text, len);
-        return k < 0 ? k : write_all(fd, "\n", 1);
+        return write_text(fd, text);
+}
+
+/* ---- rewrites during a run: each finished job serialised once ----
+ *
+ * Re-serialising every job at every rewrite made a run's cost per job grow with the
+ * number of jobs before it (and its memory: the whole JSON tree at once). The cache
+ * keeps the text of each job as it will appear in the file; a rewrite builds the
+ * document with a placeholder string in place of each run's "jobs" array and splices
+ * the kept texts in. The text is what json_dumps gives for the whole document: a job
+ * object sits at depth 4 (root, runs, run, jobs), and with JSON_INDENT every newline
+ * of a value is structural (strings escape theirs), so a job dumped alone and
+ * indented by 4 levels after each newline is byte for byte the same. Jobs must not
+ * change once written (exec appends finished jobs only); the final result goes
+ * through result_write. */
+#define JOB_DEPTH 4
+#define INDENT_WIDTH 2
+#define JOBS_PLACEHOLDER "\x01corun-jobs\x01"
+
+typedef struct CachedRun {
+        char **jobs; /* text per job, indented for JOB_DEPTH */
+        size_t n;
+} CachedRun;
+
+struct ResultWriteCache {
+        CachedRun *runs;
+        size_t n_runs;
+};
+
+ResultWriteCache *result_write_cache_new(void) {
+        return calloc(1, sizeof(ResultWriteCache));
+}
+
+ResultWriteCache *result_write_cache_free(ResultWriteCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_runs; i++) {
+                for (size_t k = 0; k < c->runs[i].n; k++)
+                        free(c->runs[i].jobs[k]);
+                free(c->runs[i].jobs);
+        }
+        free(c->runs);
+        free(c);
+        return NULL;
+}
+
+/* s with `pad` spaces after each newline. */
+static char *indent_text(const char *s, size_t pad) {
+        size_t nl = 0, len = strlen(s);
+        for (const char *p = s; (p = strchr(p, '\n')); p++)
+                nl++;
+        char *out = malloc(len + nl * pad + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                *o++ = *p;
+                if (*p == '\n') {
+                        memset(o, ' ', pad);
+                        o += pad;
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Serialises the jobs of r's runs that c does not hold yet. */
+static int cache_update(ResultWriteCache *c, const Result *r) {
+        if (r->n_runs > c->n_runs) {
+                CachedRun *n = realloc(c->runs, r->n_runs * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                memset(n + c->n_runs, 0, (r->n_runs - c->n_runs) * sizeof *n);
+                c->runs = n;
+                c->n_runs = r->n_runs;
+        }
+        for (size_t i = 0; i < r->n_runs; i++) {
+                CachedRun *cr = &c->runs[i];
+                const RunResult *run = &r->runs[i];
+                if (run->n_jobs < cr->n)
+                        return -EINVAL; /* jobs only ever come, never go */
+                if (run->n_jobs == cr->n)
+                        continue;
+                char **n = realloc(cr->jobs, run->n_jobs * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                cr->jobs = n;
+                for (; cr->n < run->n_jobs; cr->n++) {
+                        _cleanup_json_ json_t *o = job_to_json(&run->jobs[cr->n]);
+                        if (!o)
+                                return -ENOMEM;
+                        _cleanup_free_ char *t = json_dumps(o, RESULT_JSON_FLAGS);
+                        if (!t || !(cr->jobs[cr->n] = indent_text(t, JOB_DEPTH * INDENT_WIDTH)))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The document's text with each run's "jobs": <placeholder> replaced by "jobs": and its
+ * array, laid out as json_dumps lays out an array at depth JOB_DEPTH - 1. */
+static int splice_jobs(const ResultWriteCache *c, const char *doc, const char *ph, FILE *f) {
+        size_t phl = strlen(ph);
+        const char *p = doc;
+        for (size_t i = 0; i < c->n_runs; i++) {
+                const char *at = strstr(p, ph);
+                if (!at)
+                        return -EBADMSG;
+                fwrite(p, 1, (size_t)(at - p), f);
+                fputs("\"jobs\": ", f);
+                const CachedRun *cr = &c->runs[i];
+                if (cr->n == 0)
+                        fputs("[]", f);
+                else {
+                        fputs("[", f);
+                        for (size_t k = 0; k < cr->n; k++)
+                                fprintf(f, "\n%*s%s%s", JOB_DEPTH * INDENT_WIDTH, "", cr->jobs[k],
+                                        k + 1 < cr->n ? "," : "");
+                        fprintf(f, "\n%*s]", (JOB_DEPTH - 1) * INDENT_WIDTH, "");
+                }
+                p = at + phl;
+        }
+        fputs(p, f);
+        return 0;
+}
+
+static int result_text_cached(const Result *r, ResultWriteCache *c, char **ret) {
+        int k = cache_update(c, r);
+        if (k < 0)
+                return k;
+        /* The document without jobs: each run's "jobs" a placeholder string (whose dumped
+         * form, with its escaped control characters and the key before it, no value of a
+         * user's can produce unescaped). */
+        Result shallow = *r;
+        _cleanup_free_ RunResult *runs = r->n_runs ? calloc(r->n_runs, sizeof *runs) : NULL;
+        if (r->n_runs && !runs)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_runs; i++) {
+                runs[i] = r->runs[i];
+                runs[i].jobs = NULL;
+                runs[i].n_jobs = 0;
+        }
+        shallow.runs = runs;
+        _cleanup_json_ json_t *root = result_to_json(&shallow);
+        if (!root)
+                return -ENOMEM;
+        json_t *ra = json_object_get(root, "runs");
+        for (size_t i = 0; i < json_array_size(ra); i++)
+                if (json_object_set_new(json_array_get(ra, i), "jobs", json_string(JOBS_PLACEHOLDER)) < 0)
+                        return -ENOMEM;
+        _cleanup_free_ char *doc = json_dumps(root, RESULT_JSON_FLAGS);
+        _cleanup_json_ json_t *phs = json_string(JOBS_PLACEHOLDER);
+        _cleanup_free_ char *phv = phs ? json_dumps(phs, JSON_ENCODE_ANY) : NULL;
+        _cleanup_free_ char *ph = NULL;
+        if (!doc || !phv || asprintf(&ph, "\"jobs\": %s", phv) < 0)
+                return -ENOMEM;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        int e = splice_jobs(c, doc, ph, f);
+        if (fclose(f) != 0 && !e)
+                e = -ENOMEM;
+        if (e < 0) {
+                free(text);
+                return e;
+        }
+        *ret = text;
+        return 0;
+}
+
+typedef struct CachedWrite {
+        const Result *r;
+        ResultWriteCache *c;
+} CachedWrite;
+
+static int fill_cached(int fd, void *userdata) {
+        CachedWrite *w = userdata;
+        _cleanup_free_ char *text = NULL;
+        int k = result_text_cached(w->r, w->c, &text);
+        return k < 0 ? k : write_text(fd, text);
+}
+
+int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
+        if (!c)
+                return result_write(r, dir);
+        return write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
 }
 
 static int fill_result(int fd, void *userdata) {
