@@ -101,6 +101,13 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
                 assignment_done(&j->asg);
                 j->has_asg = false;
         }
+        /* What only a running job needs (its environment, paths, patterns, line
+         * buffers) goes now, not at the run's end: kept for every finished job, it made
+         * the runner's memory grow by kilobytes per job of a long queue. */
+        j->mk = marker_engine_free(j->mk);
+        line_splitter_done(&j->ls_out);
+        line_splitter_done(&j->ls_err);
+        job_setup_done(&j->setup);
         R->result_dirty = true;
         record_flush(R, false);
 }

@@ -3,11 +3,14 @@
  * field by field (keep the two in step), and its atomic replacement in the results
  * directory (util's write_file_atomic). The reader is result-read.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "result/result.h"
 #include "util/fileio.h"
@@ -505,7 +508,10 @@ static int splice_jobs(const ResultWriteCache *c, const char *doc, const char *p
         return 0;
 }
 
-static int result_text_cached(const Result *r, ResultWriteCache *c, char **ret) {
+/* Writes the document to f: its runs without their jobs as one small tree, each run's
+ * jobs array spliced in from the cache. Streamed, so that the whole text is never in
+ * memory either. */
+static int result_stream_cached(const Result *r, ResultWriteCache *c, FILE *f) {
         int k = cache_update(c, r);
         if (k < 0)
                 return k;
@@ -535,20 +541,10 @@ static int result_text_cached(const Result *r, ResultWriteCache *c, char **ret) 
         _cleanup_free_ char *ph = NULL;
         if (!doc || !phv || asprintf(&ph, "\"jobs\": %s", phv) < 0)
                 return -ENOMEM;
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (!f)
-                return -ENOMEM;
-        int e = splice_jobs(c, doc, ph, f);
-        if (fclose(f) != 0 && !e)
-                e = -ENOMEM;
-        if (e < 0) {
-                free(text);
-                return e;
-        }
-        *ret = text;
-        return 0;
+        k = splice_jobs(c, doc, ph, f);
+        if (k >= 0 && fputc('\n', f) == EOF)
+                k = -EIO;
+        return k;
 }
 
 typedef struct CachedWrite {
@@ -558,25 +554,43 @@ typedef struct CachedWrite {
 
 static int fill_cached(int fd, void *userdata) {
         CachedWrite *w = userdata;
-        _cleanup_free_ char *text = NULL;
-        int k = result_text_cached(w->r, w->c, &text);
-        return k < 0 ? k : write_text(fd, text);
-}
-
-int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
-        if (!c)
-                return result_write(r, dir);
-        return write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
-}
-
-static int fill_result(int fd, void *userdata) {
-        return result_write_fd(userdata, fd);
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return -errno;
+        FILE *f = fdopen(dfd, "we");
+        if (!f) {
+                int e = -errno;
+                close(dfd);
+                return e;
+        }
+        /* Large writes: a few system calls for the whole file. */
+        (void)setvbuf(f, NULL, _IOFBF, 1 << 16);
+        int k = result_stream_cached(w->r, w->c, f);
+        if (fflush(f) != 0 && k >= 0)
+                k = errno ? -errno : -EIO;
+        if (fclose(f) != 0 && k >= 0)
+                k = errno ? -errno : -EIO;
+        return k;
 }
 
 /* Readers (compare, report, a script tailing the run) only ever see a complete file.
  * Intermediate rewrites (partial) skip the syncs: the rename alone keeps the file whole,
  * and syncing after every one of thousands of short jobs cost milliseconds each. The
  * final result is made durable. */
-int result_write(const Result *r, const char *dir) {
-        return write_file_atomic(dir, "result.json", fill_result, (void *)r, !r->partial);
+int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
+        if (!c)
+                return result_write(r, dir);
+        return write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
 }
+
+/* Through a cache of its own: one job's JSON tree at a time instead of the whole
+ * document's (the tree of a 10,000-job result was most of the runner's peak memory). */
+int result_write(const Result *r, const char *dir) {
+        ResultWriteCache *c = result_write_cache_new();
+        if (!c)
+                return -ENOMEM;
+        int k = write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
+        result_write_cache_free(c);
+        return k;
+}
+

@@ -149,7 +149,7 @@ size_t result_n_warnings(const Result *r);
 
 /* Serialise to dir/result.json atomically (temp file, fsync, rename). */
 int result_write(const Result *r, const char *dir);
-int result_write_fd(const Result *r, int fd);
+int result_write_fd(const Result *r, int fd); /* the whole document as one JSON tree */
 /* Rewrites during a run: result_write's bytes, with the text of each job serialised
  * once and kept in the cache (jobs may be appended between writes, never changed or
  * removed). A NULL cache is result_write. */

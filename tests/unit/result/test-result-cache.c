@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* result_write_cached: the rewrites during a run are byte for byte what result_write
- * writes for the same Result, as jobs and runs are appended between them (each job's
- * text is kept from the write that first saw it). */
+/* result_write_cached (and result_write, which goes through a cache of its own): byte
+ * for byte the document dumped as one JSON tree, as jobs and runs are appended between
+ * rewrites (each job's text is kept from the write that first saw it). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,14 @@
 
 static char tmpdir[] = "/tmp/corun-test-result-cache.XXXXXX";
 
+/* The reference: the whole document as one JSON tree (result_write_fd). */
 static char *plain_text(const Result *r) {
         char path[256];
-        snprintf(path, sizeof path, "%s/plain", tmpdir);
-        assert_int_equal(mkdir_p(path, 0755), 0);
-        assert_int_equal(result_write(r, path), 0);
-        strcat(path, "/result.json");
+        snprintf(path, sizeof path, "%s/plain.json", tmpdir);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(result_write_fd(r, fd), 0);
+        close(fd);
         return read_all(path, NULL);
 }
 
@@ -38,10 +41,18 @@ static char *cached_text(const Result *r, ResultWriteCache *c) {
 }
 
 static void check_same(const Result *r, ResultWriteCache *c) {
-        char *a = plain_text(r), *b = cached_text(r, c);
+        char *a = plain_text(r), *b = cached_text(r, c), *d = NULL;
         assert_string_equal(b, a);
+        char path[256];
+        snprintf(path, sizeof path, "%s/own", tmpdir);
+        assert_int_equal(mkdir_p(path, 0755), 0);
+        assert_int_equal(result_write(r, path), 0);
+        strcat(path, "/result.json");
+        d = read_all(path, NULL);
+        assert_string_equal(d, a);
         free(a);
         free(b);
+        free(d);
 }
 
 static void test_cached_equals_plain(void **state) {
