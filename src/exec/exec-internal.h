@@ -91,6 +91,9 @@ struct Job {
         int mem_fd, cpu_fd;               /* kept open for pread at every tick */
         bool sample_fds_opened;           /* opened at the first read (sample_open_fds) */
         uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
+        uint64_t pss_every;               /* re-read PSS after this long (grows while it holds) */
+        uint64_t last_cpu, last_memory;   /* at the last tick */
+        uint64_t mem_at_usec;             /* when the group's memory was last read */
         ProcMem last_mem;
         size_t last_npids;
         JobSetup setup;      /* environment, paths, names: computed once when it starts */

@@ -593,4 +593,3 @@ int result_write(const Result *r, const char *dir) {
         result_write_cache_free(c);
         return k;
 }
-
