@@ -47,7 +47,8 @@ int cg_read(const char *dir, const char *name, char **ret) {
         _cleanup_close_ int fd = open_in(dir, name, O_RDONLY);
         if (fd < 0)
                 return fd;
-        return read_full_fd(fd, CG_READ_MAX, ret, NULL);
+        /* A dozen cgroup files are read per job: one read each, not two. */
+        return read_full_fd_filled(fd, CG_READ_MAX, ret, NULL);
 }
 
 int cg_read_u64(const char *dir, const char *name, uint64_t *ret) {
