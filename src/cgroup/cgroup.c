@@ -553,6 +553,15 @@ int cg_is_populated(Cgroup *g) {
         return g->m->ops->is_populated(g);
 }
 
+int cg_is_populated_fast(Cgroup *g) {
+        const char *u = g->m->ops->uses_dirs ? cg_group_path(g, CG_UNIFIED) : NULL;
+        uint64_t p;
+        int r = u ? cg_read_keyed(u, "cgroup.events", "populated", &p) : -ENOENT;
+        if (r == -ENOENT && u)
+                return 0; /* gone: nothing in it */
+        return r < 0 ? cg_is_populated(g) : p != 0;
+}
+
 int cg_kill(Cgroup *g) {
         return g->m->ops->kill(g);
 }

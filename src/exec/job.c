@@ -124,9 +124,10 @@ void job_on_exit(Runner *R, Job *j) {
                 return; /* spurious */
         j->end_usec = now_usec(CLOCK_MONOTONIC);
         protector_release(j);
-        /* The main process is gone; whatever it left (daemons, children) goes too. */
+        /* The main process is gone; whatever it left (daemons, children) goes too. (A
+         * process that left the job's cgroup2 group is killed when the group is removed.) */
         if (j->cg) {
-                int populated = cg_is_populated(j->cg);
+                int populated = cg_is_populated_fast(j->cg);
                 if (populated != 0)
                         (void)cg_kill(j->cg);
         } else if (j->sp.pid > 0) {
