@@ -177,6 +177,15 @@ int cg_read_keyed(const char *dir, const char *name, const char *key, uint64_t *
 int cg_write(const char *dir, const char *name, const char *value);
 int cg_write_u64(const char *dir, const char *name, uint64_t v);
 bool cg_exists(const char *dir, const char *name);
+/* Several "key value" lines of one file with one read: each key found sets *ret (with
+ * psi_total, the "total=" field of a *.pressure line). Returns how many were found,
+ * or a negative errno when the file cannot be read; keys not found are left alone. */
+typedef struct CgKey {
+        const char *key;
+        uint64_t *ret;
+        bool psi_total;
+} CgKey;
+int cg_read_keys(const char *dir, const char *name, const CgKey *keys, size_t n);
 /* PSI "total=" of the "some"/"full" line of a *.pressure file. */
 int cg_read_psi_total(const char *dir, const char *name, const char *line, uint64_t *ret);
 /* From a cgroup2 group: the usage lines of cpu.stat (present without the cpu

@@ -47,12 +47,9 @@ static int v1_check(CgroupManager *m, char **ret_why) {
         return 0;
 }
 
-static bool is_blank(const char *s) {
-        return s[strspn(s, " \n")] == '\0';
-}
-
 /* A new v1 cpuset group has empty cpus and mems and refuses tasks until both are set;
- * give it its parent's. */
+ * give it its parent's. (Written without looking first: a group made with the parent's
+ * cgroup.clone_children on already has them, and writing them again changes nothing.) */
 static int v1_init_dir(CgroupManager *m, size_t hi, const char *path) {
         static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
         if (!(m->d.h[hi].controllers & (1u << CG_CPUSET)))
@@ -62,12 +59,8 @@ static int v1_init_dir(CgroupManager *m, size_t hi, const char *path) {
                 return -ENOMEM;
         *strrchr(parent, '/') = '\0';
         for (size_t k = 0; k < ELEMENTSOF(files); k++) {
-                _cleanup_free_ char *cur = NULL, *up = NULL;
-                int r = cg_read(path, files[k], &cur);
-                if (r < 0)
-                        return r;
-                if (!is_blank(cur))
-                        continue;
+                _cleanup_free_ char *up = NULL;
+                int r;
                 if ((r = cg_read(parent, files[k], &up)) < 0)
                         return r;
                 up[strcspn(up, "\n")] = '\0';
@@ -222,15 +215,7 @@ static int v1_read_stats(Cgroup *g, CgStats *s) {
 
         if ((p = cg_group_path(g, CG_UNIFIED))) {
                 /* cgroup2 keeps cpu.stat's usage lines even without the cpu controller. */
-                (void)cg_read_keyed(p, "cpu.stat", "usage_usec", &s->cpu_usage_usec);
-                (void)cg_read_keyed(p, "cpu.stat", "user_usec", &s->cpu_user_usec);
-                (void)cg_read_keyed(p, "cpu.stat", "system_usec", &s->cpu_system_usec);
-                s->has_psi = g->m->has_psi &&
-                             cg_read_psi_total(p, "cpu.pressure", "some", &s->psi_cpu_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "memory.pressure", "some", &s->psi_mem_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "memory.pressure", "full", &s->psi_mem_full_usec) >= 0 &&
-                             cg_read_psi_total(p, "io.pressure", "some", &s->psi_io_some_usec) >= 0 &&
-                             cg_read_psi_total(p, "io.pressure", "full", &s->psi_io_full_usec) >= 0;
+                cg_read_unified_stats(p, g->m->has_psi, s);
         } else if ((p = cg_group_path(g, CG_CPUACCT))) {
                 if (cg_read_u64(p, "cpuacct.usage_user", &v) >= 0)
                         s->cpu_user_usec = v / NSEC_PER_USEC;
@@ -240,9 +225,10 @@ static int v1_read_stats(Cgroup *g, CgStats *s) {
                         s->cpu_usage_usec = v / NSEC_PER_USEC;
         }
         if ((p = cg_group_path(g, CG_CPU))) {
-                (void)cg_read_keyed(p, "cpu.stat", "nr_throttled", &s->nr_throttled);
-                if (cg_read_keyed(p, "cpu.stat", "throttled_time", &v) >= 0)
-                        s->throttled_usec = v / NSEC_PER_USEC;
+                uint64_t ns = 0;
+                const CgKey k[] = {{"nr_throttled", &s->nr_throttled}, {"throttled_time", &ns}};
+                (void)cg_read_keys(p, "cpu.stat", k, ELEMENTSOF(k));
+                s->throttled_usec = ns / NSEC_PER_USEC;
         }
         if ((p = cg_group_path(g, CG_MEMORY))) {
                 (void)cg_read_u64(p, "memory.usage_in_bytes", &s->memory_current);

@@ -336,8 +336,6 @@ static int v2_read_stats(Cgroup *g, CgStats *s) {
         if (!p)
                 return -EOPNOTSUPP;
         cg_read_unified_stats(p, g->m->has_psi, s);
-        (void)cg_read_keyed(p, "cpu.stat", "nr_throttled", &s->nr_throttled);
-        (void)cg_read_keyed(p, "cpu.stat", "throttled_usec", &s->throttled_usec);
         (void)cg_read_u64(p, "memory.current", &s->memory_current);
         (void)cg_read_u64(p, "memory.swap.current", &s->swap_current);
         /* Before 5.19 there is no memory.peak: the peak is the highest memory.current

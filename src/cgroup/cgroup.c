@@ -553,6 +553,15 @@ int cg_is_populated(Cgroup *g) {
         return g->m->ops->is_populated(g);
 }
 
+int cg_is_populated_fast(Cgroup *g) {
+        const char *u = g->m->ops->uses_dirs ? cg_group_path(g, CG_UNIFIED) : NULL;
+        uint64_t p;
+        int r = u ? cg_read_keyed(u, "cgroup.events", "populated", &p) : -ENOENT;
+        if (r == -ENOENT && u)
+                return 0; /* gone: nothing in it */
+        return r < 0 ? cg_is_populated(g) : p != 0;
+}
+
 int cg_kill(Cgroup *g) {
         return g->m->ops->kill(g);
 }
@@ -578,6 +587,31 @@ int cg_destroy(Cgroup *g) {
         if (!g)
                 return 0;
         if (g->m->ops->uses_dirs) {
+                closep(&g->unified_fd);
+                g->unified_fd = -1;
+                /* The usual case, a job whose processes are gone, costs one rmdir per
+                 * hierarchy: the kernel refuses (EBUSY) to remove a group that holds a
+                 * process or a child group, so a removal that succeeds proves it empty.
+                 * The v1 directories go first: a process that left the cgroup2 group
+                 * for another is still in a v1 one, which then stays for the kill below
+                 * together with the cgroup2 group. At the first refusal the rest takes
+                 * the careful way (populated check, kill, rmdir of the tree). */
+                bool busy = false;
+                for (int pass = 0; pass < 2 && !busy; pass++)
+                        for (size_t i = g->m->d.n; i-- > 0;) {
+                                if (!g->path[i] || g->m->d.h[i].cgroup2 != (pass == 1))
+                                        continue;
+                                if (rmdir(g->path[i]) < 0 && errno != ENOENT) {
+                                        busy = true;
+                                        break;
+                                }
+                                free(g->path[i]);
+                                g->path[i] = NULL;
+                        }
+                if (!busy) {
+                        cgroup_free(g);
+                        return 0;
+                }
                 int p = cg_is_populated(g);
                 if (p != 0)
                         r = cg_kill(g);

@@ -99,6 +99,10 @@ int cg_read_stats(Cgroup *g, CgStats *ret);
 /* All pids in the group (and its children). *ret malloc'ed. */
 int cg_pids(Cgroup *g, pid_t **ret, size_t *ret_n);
 int cg_is_populated(Cgroup *g); /* 1, 0, or negative errno */
+/* The same from the group's cgroup2 directory alone where it has one (one file instead
+ * of one per hierarchy): a process that moved itself out of the cgroup2 group but stays
+ * in a v1 one is missed here, and found by cg_destroy (whose rmdir the kernel refuses). */
+int cg_is_populated_fast(Cgroup *g);
 /* SIGKILL everything in the group and wait (bounded) until it is empty. */
 int cg_kill(Cgroup *g);
 /* Sends sig to every process in the group (for the graceful stop signal). */

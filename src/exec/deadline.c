@@ -30,6 +30,7 @@ void deadline_arm(Job *j) {
 
 uint64_t deadline_job_cpu_usec(Job *j) {
         uint64_t u;
+        sample_open_fds(j);
         if (j->cpu_fd >= 0 && cg_sample_read_cpu(j->cpu_fd, &u) >= 0)
                 return u;
         /* No group accounting (none backend): the main process's own usage. */

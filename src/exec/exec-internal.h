@@ -73,7 +73,11 @@ struct Job {
         bool has_asg;
         CgApplied applied;
         SpawnResult sp;
-        int out_fd, err_fd, log_out, log_err, timer_fd;
+        int out_fd, err_fd, timer_fd;
+        /* The log files are made when the job first writes to the stream (-1 until
+         * then): a job that writes nothing has no file and no path in its result. */
+        int log_out, log_err;
+        bool log_out_tried, log_err_tried;
         int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
         uint64_t press_events; /* how many came */
         Source s_pid, s_out, s_err, s_timer, s_press;
@@ -85,7 +89,11 @@ struct Job {
         FILE *samples;
         uint64_t pss_peak, pss_sum, rss_peak, mem_current, n_samples, pids_peak;
         int mem_fd, cpu_fd;               /* kept open for pread at every tick */
+        bool sample_fds_opened;           /* opened at the first read (sample_open_fds) */
         uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
+        uint64_t pss_every;               /* re-read PSS after this long (grows while it holds) */
+        uint64_t last_cpu, last_memory;   /* at the last tick */
+        uint64_t mem_at_usec;             /* when the group's memory was last read */
         ProcMem last_mem;
         size_t last_npids;
         JobSetup setup;      /* environment, paths, names: computed once when it starts */
@@ -133,8 +141,10 @@ struct Runner {
         unsigned interrupts;
         size_t jobs_done, jobs_failed;
         char *scratch_base;
+        char *log_dir_made; /* the last log directory made (one per run), so it is made once */
         int proc_fd;
         uint64_t last_write_usec, last_write_cost_usec;
+        ResultWriteCache *write_cache; /* finished jobs' text for the rewrites (NULL: none) */
         bool result_dirty;
         char *error;
 };
@@ -178,6 +188,7 @@ void output_on_stderr(Runner *R, Job *j);
 void output_drain(Runner *R, Job *j);
 
 /* sample.c */
+void sample_open_fds(Job *j);
 void sample_job(Runner *R, Job *j, uint64_t now);
 
 /* protector.c */

@@ -391,6 +391,8 @@ static void teardown(Runner *R) {
         if (R->proc_fd >= 0)
                 close(R->proc_fd);
         free(R->scratch_base);
+        free(R->log_dir_made);
+        R->write_cache = result_write_cache_free(R->write_cache);
         /* Signals stay blocked until exit: a late SIGINT must not kill us while the
          * caller writes the final result. The CLI unblocks if it needs to. */
 }
@@ -408,6 +410,7 @@ int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_
         int r;
 
         R.t0 = now_usec(CLOCK_MONOTONIC);
+        R.write_cache = result_write_cache_new(); /* NULL: every rewrite serialises all */
         result->partial = true;
         r = setup(&R, ret_error);
         if (r < 0) {

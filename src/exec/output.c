@@ -3,12 +3,16 @@
  * and, when the job has phases or metrics, split into lines for the marker engine; the
  * pipes are drained once the job's group is empty. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "exec/exec-internal.h"
 #include "util/fileio.h"
+#include "util/macros.h"
 
 static uint64_t marker_cpu(void *userdata) {
         return deadline_job_cpu_usec(userdata);
@@ -25,10 +29,35 @@ static void job_on_line(const char *line, size_t len, void *userdata) {
         }
 }
 
+/* The log file of one stream, made at the job's first write to it: most short jobs
+ * write nothing, and two files (and their directory) per job were a good part of a
+ * short job's cost. A log that cannot be made is warned about once; the output is
+ * still read (and fed to the markers) so that the job never blocks on a full pipe. */
+static int job_log_fd(Runner *R, Job *j, bool is_err) {
+        int *log = is_err ? &j->log_err : &j->log_out;
+        bool *tried = is_err ? &j->log_err_tried : &j->log_out_tried;
+        const char *path = is_err ? j->setup.log_stderr : j->setup.log_stdout;
+        if (*log >= 0 || *tried || !path || !j->setup.log_dir)
+                return *log;
+        *tried = true;
+        if (!R->log_dir_made || !streq(R->log_dir_made, j->setup.log_dir)) {
+                int r = mkdir_p(j->setup.log_dir, 0755);
+                if (r < 0) {
+                        exec_warn(R, "cannot create %s: %s", j->setup.log_dir, strerror(-r));
+                        return -1;
+                }
+                free(R->log_dir_made);
+                R->log_dir_made = strdup(j->setup.log_dir); /* NULL: made again next time */
+        }
+        *log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (*log < 0)
+                exec_warn(R, "job '%s': cannot create log %s: %m", j->pj->name, path);
+        return *log;
+}
+
 /* Reads until the pipe is empty for now (or closed: then it is closed here too). */
 static void job_read_output(Runner *R, Job *j, bool is_err) {
         int *fd = is_err ? &j->err_fd : &j->out_fd;
-        int log = is_err ? j->log_err : j->log_out;
         char buf[EXEC_OUTPUT_CHUNK];
         for (;;) {
                 ssize_t n = read(*fd, buf, sizeof buf);
@@ -41,7 +70,9 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                         return;
                 }
                 /* A full disk must not stop the job's output from being read. */
-                (void)write_all(log, buf, (size_t)n);
+                int log = job_log_fd(R, j, is_err);
+                if (log >= 0)
+                        (void)write_all(log, buf, (size_t)n);
                 if (j->mk) {
                         j->line_usec = now_usec(CLOCK_MONOTONIC);
                         (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n,

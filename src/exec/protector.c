@@ -122,6 +122,7 @@ void protector_on_tick(Runner *R, Job *unused) {
                 p->running = j->state == JOB_RUNNING && j->stop == STOP_NONE && j->cg;
                 if (!p->running)
                         continue;
+                sample_open_fds(j);
                 if (j->mem_fd >= 0)
                         (void)cg_sample_read_memory(j->cg, j->mem_fd, &p->memory_current);
                 else

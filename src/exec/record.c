@@ -41,7 +41,8 @@ static const char *request_text(const CpuRequest *c, char *buf, size_t n) {
  * running them, and a result of thousands of jobs takes milliseconds to write, so the
  * rewrites stay under 1/RESULT_WRITE_COST_FACTOR of the runner's time however large the
  * result grows. A skipped rewrite happens at a later sample tick or at the run's end;
- * readers always see a complete file (rename). */
+ * readers always see a complete file (rename). Each rewrite serialises only the jobs
+ * finished since the last one (result_write_cached keeps the text of the others). */
 #define RESULT_WRITE_MIN_USEC (200 * USEC_PER_MSEC)
 #define RESULT_WRITE_COST_FACTOR 20
 void record_flush(Runner *R, bool force) {
@@ -49,7 +50,7 @@ void record_flush(Runner *R, bool force) {
         uint64_t gap = MAX(RESULT_WRITE_MIN_USEC, RESULT_WRITE_COST_FACTOR * R->last_write_cost_usec);
         if (!R->result_dirty || (!force && now - R->last_write_usec < gap))
                 return;
-        int r = result_write(R->result, R->o->results_dir);
+        int r = result_write_cached(R->result, R->o->results_dir, R->write_cache);
         if (r < 0)
                 exec_warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
         uint64_t done = now_usec(CLOCK_MONOTONIC);
@@ -91,10 +92,11 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
         }
         if (j->cg)
                 res.cgroup = strdup(cg_path(j->cg));
-        if (j->setup.log_prefix) {
+        /* Only the logs that exist: a stream the job never wrote to has none (null). */
+        if (j->setup.log_prefix && j->log_out >= 0)
                 res.log_stdout = strdup(j->setup.log_stdout_rel);
+        if (j->setup.log_prefix && j->log_err >= 0)
                 res.log_stderr = strdup(j->setup.log_stderr_rel);
-        }
         res.started_s = exec_since(R, j->sp.start_usec);
 
         if (j->sp.start_errno) {

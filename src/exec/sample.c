@@ -14,26 +14,59 @@
 /* PSS needs the kernel to walk every page table entry of every process (smaps_rollup):
  * for 64 jobs of 50 MiB at 10 Hz that was half a core. PSS only moves when the group's
  * memory does (or, for shared pages, when a sharer comes or goes), so it is re-read when
- * the group's usage moved by more than PSS_REREAD_DELTA or after PSS_REREAD_USEC; the
- * cheap counters are read at every tick. */
+ * the group's usage moved by more than PSS_REREAD_DELTA or after pss_every, which starts
+ * at PSS_REREAD_USEC and doubles (up to PSS_REREAD_MAX_USEC) each time a timed re-read
+ * finds PSS where it was; the cheap counters are read at every tick. */
 #define PSS_REREAD_USEC (10 * USEC_PER_SEC)
+#define PSS_REREAD_MAX_USEC (60 * USEC_PER_SEC)
 #define PSS_REREAD_DELTA_MIN (UINT64_C(1) << 20) /* bytes */
 #define PSS_REREAD_DELTA_DIV 50                  /* 2 % of the group's memory */
+static bool pss_moved(uint64_t mem, uint64_t at) {
+        uint64_t d = mem > at ? mem - at : at - mem;
+        return d > MAX(PSS_REREAD_DELTA_MIN, at / PSS_REREAD_DELTA_DIV);
+}
+
 static bool pss_due(const Job *j, uint64_t mem, uint64_t now) {
-        if (j->mem_fd < 0 || j->n_samples == 0 || now - j->pss_at_usec >= PSS_REREAD_USEC)
+        if (j->mem_fd < 0 || j->n_samples == 0 || now - j->pss_at_usec >= j->pss_every)
                 return true;
-        uint64_t d = mem > j->pss_at_mem ? mem - j->pss_at_mem : j->pss_at_mem - mem;
-        return d > MAX(PSS_REREAD_DELTA_MIN, j->pss_at_mem / PSS_REREAD_DELTA_DIV);
+        return pss_moved(mem, j->pss_at_mem);
+}
+
+/* A job whose CPU time has not moved at all since the last tick did not run: it cannot
+ * have charged memory itself, so its memory is the last value read, re-read at least
+ * every MEM_REREAD_IDLE_USEC for what happens to it from outside (reclaim, page cache
+ * charged by others). For jobs that wait or sleep this halves the reads per tick. */
+#define MEM_REREAD_IDLE_USEC USEC_PER_SEC
+static bool memory_due(const Job *j, bool have_cpu, uint64_t cpu, uint64_t now) {
+        return !have_cpu || j->n_samples == 0 || cpu != j->last_cpu ||
+               now - j->mem_at_usec >= MEM_REREAD_IDLE_USEC;
+}
+
+/* The group's memory and CPU files, opened at the first read (a tick, a CPU-limit check,
+ * the protector): most short jobs end before any and never need them. */
+void sample_open_fds(Job *j) {
+        if (j->sample_fds_opened || !j->cg)
+                return;
+        j->sample_fds_opened = true;
+        (void)cg_open_sample_fds(j->cg, &j->mem_fd, &j->cpu_fd);
 }
 
 void sample_job(Runner *R, Job *j, uint64_t now) {
         uint64_t mem = 0, cpu = 0;
 
-        if (j->mem_fd >= 0)
+        sample_open_fds(j);
+        bool have_cpu = j->cpu_fd >= 0 && cg_sample_read_cpu(j->cpu_fd, &cpu) >= 0;
+        if (j->mem_fd >= 0 && memory_due(j, have_cpu, cpu, now)) {
                 (void)cg_sample_read_memory(j->cg, j->mem_fd, &mem);
-        if (j->cpu_fd >= 0)
-                (void)cg_sample_read_cpu(j->cpu_fd, &cpu);
+                j->mem_at_usec = now;
+        } else
+                mem = j->last_memory;
+        j->last_cpu = cpu;
+        j->last_memory = mem;
         if (pss_due(j, mem, now)) {
+                /* A timed re-read that finds PSS where it was waits twice as long next. */
+                bool timed = j->n_samples > 0 && !pss_moved(mem, j->pss_at_mem);
+                uint64_t pss_before = j->last_mem.pss;
                 _cleanup_free_ pid_t *pids = NULL;
                 size_t n = 0;
                 ProcMem pm = {0};
@@ -51,6 +84,10 @@ void sample_job(Runner *R, Job *j, uint64_t now) {
                 }
                 if (n > 0)
                         (void)proc_sample_pids(R->proc_fd, pids, n, &pm);
+                if (!timed || pss_moved(pm.pss, pss_before))
+                        j->pss_every = PSS_REREAD_USEC;
+                else
+                        j->pss_every = MIN(j->pss_every * 2, PSS_REREAD_MAX_USEC);
                 j->last_mem = pm;
                 j->last_npids = n;
                 j->pss_at_mem = mem;

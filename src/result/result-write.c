@@ -3,11 +3,14 @@
  * field by field (keep the two in step), and its atomic replacement in the results
  * directory (util's write_file_atomic). The reader is result-read.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "result/result.h"
 #include "util/fileio.h"
@@ -366,28 +369,227 @@ static json_t *result_to_json(const Result *r) {
         return finish(o, e);
 }
 
+/* One write: json_dumpfd writes every token separately, which made rewriting a run of
+ * 200 jobs cost millions of system calls. */
+static int write_text(int fd, const char *text) {
+        int k = write_all(fd, text, strlen(text));
+        return k < 0 ? k : write_all(fd, "\n", 1);
+}
+
 int result_write_fd(const Result *r, int fd) {
         _cleanup_json_ json_t *root = result_to_json(r);
         if (!root)
                 return -ENOMEM;
-        /* One write: json_dumpfd writes every token separately, which made rewriting a
-         * run of 200 jobs cost millions of system calls. */
         _cleanup_free_ char *text = json_dumps(root, RESULT_JSON_FLAGS);
         if (!text)
                 return -ENOMEM;
-        size_t len = strlen(text);
-        int k = write_all(fd, text, len);
-        return k < 0 ? k : write_all(fd, "\n", 1);
+        return write_text(fd, text);
 }
 
-static int fill_result(int fd, void *userdata) {
-        return result_write_fd(userdata, fd);
+/* ---- rewrites during a run: each finished job serialised once ----
+ *
+ * Re-serialising every job at every rewrite made a run's cost per job grow with the
+ * number of jobs before it (and its memory: the whole JSON tree at once). The cache
+ * keeps the text of each job as it will appear in the file; a rewrite builds the
+ * document with a placeholder string in place of each run's "jobs" array and splices
+ * the kept texts in. The text is what json_dumps gives for the whole document: a job
+ * object sits at depth 4 (root, runs, run, jobs), and with JSON_INDENT every newline
+ * of a value is structural (strings escape theirs), so a job dumped alone and
+ * indented by 4 levels after each newline is byte for byte the same. Jobs must not
+ * change once written (exec appends finished jobs only); the final result goes
+ * through result_write. */
+#define JOB_DEPTH 4
+#define INDENT_WIDTH 2
+#define JOBS_PLACEHOLDER "\x01corun-jobs\x01"
+
+typedef struct CachedRun {
+        char **jobs; /* text per job, indented for JOB_DEPTH */
+        size_t n;
+} CachedRun;
+
+struct ResultWriteCache {
+        CachedRun *runs;
+        size_t n_runs;
+};
+
+ResultWriteCache *result_write_cache_new(void) {
+        return calloc(1, sizeof(ResultWriteCache));
+}
+
+ResultWriteCache *result_write_cache_free(ResultWriteCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_runs; i++) {
+                for (size_t k = 0; k < c->runs[i].n; k++)
+                        free(c->runs[i].jobs[k]);
+                free(c->runs[i].jobs);
+        }
+        free(c->runs);
+        free(c);
+        return NULL;
+}
+
+/* s with `pad` spaces after each newline. */
+static char *indent_text(const char *s, size_t pad) {
+        size_t nl = 0, len = strlen(s);
+        for (const char *p = s; (p = strchr(p, '\n')); p++)
+                nl++;
+        char *out = malloc(len + nl * pad + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                *o++ = *p;
+                if (*p == '\n') {
+                        memset(o, ' ', pad);
+                        o += pad;
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Serialises the jobs of r's runs that c does not hold yet. */
+static int cache_update(ResultWriteCache *c, const Result *r) {
+        if (r->n_runs > c->n_runs) {
+                CachedRun *n = realloc(c->runs, r->n_runs * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                memset(n + c->n_runs, 0, (r->n_runs - c->n_runs) * sizeof *n);
+                c->runs = n;
+                c->n_runs = r->n_runs;
+        }
+        for (size_t i = 0; i < r->n_runs; i++) {
+                CachedRun *cr = &c->runs[i];
+                const RunResult *run = &r->runs[i];
+                if (run->n_jobs < cr->n)
+                        return -EINVAL; /* jobs only ever come, never go */
+                if (run->n_jobs == cr->n)
+                        continue;
+                char **n = realloc(cr->jobs, run->n_jobs * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                cr->jobs = n;
+                for (; cr->n < run->n_jobs; cr->n++) {
+                        _cleanup_json_ json_t *o = job_to_json(&run->jobs[cr->n]);
+                        if (!o)
+                                return -ENOMEM;
+                        _cleanup_free_ char *t = json_dumps(o, RESULT_JSON_FLAGS);
+                        if (!t || !(cr->jobs[cr->n] = indent_text(t, JOB_DEPTH * INDENT_WIDTH)))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The document's text with each run's "jobs": <placeholder> replaced by "jobs": and its
+ * array, laid out as json_dumps lays out an array at depth JOB_DEPTH - 1. */
+static int splice_jobs(const ResultWriteCache *c, const char *doc, const char *ph, FILE *f) {
+        size_t phl = strlen(ph);
+        const char *p = doc;
+        for (size_t i = 0; i < c->n_runs; i++) {
+                const char *at = strstr(p, ph);
+                if (!at)
+                        return -EBADMSG;
+                fwrite(p, 1, (size_t)(at - p), f);
+                fputs("\"jobs\": ", f);
+                const CachedRun *cr = &c->runs[i];
+                if (cr->n == 0)
+                        fputs("[]", f);
+                else {
+                        fputs("[", f);
+                        for (size_t k = 0; k < cr->n; k++)
+                                fprintf(f, "\n%*s%s%s", JOB_DEPTH * INDENT_WIDTH, "", cr->jobs[k],
+                                        k + 1 < cr->n ? "," : "");
+                        fprintf(f, "\n%*s]", (JOB_DEPTH - 1) * INDENT_WIDTH, "");
+                }
+                p = at + phl;
+        }
+        fputs(p, f);
+        return 0;
+}
+
+/* Writes the document to f: its runs without their jobs as one small tree, each run's
+ * jobs array spliced in from the cache. Streamed, so that the whole text is never in
+ * memory either. */
+static int result_stream_cached(const Result *r, ResultWriteCache *c, FILE *f) {
+        int k = cache_update(c, r);
+        if (k < 0)
+                return k;
+        /* The document without jobs: each run's "jobs" a placeholder string (whose dumped
+         * form, with its escaped control characters and the key before it, no value of a
+         * user's can produce unescaped). */
+        Result shallow = *r;
+        _cleanup_free_ RunResult *runs = r->n_runs ? calloc(r->n_runs, sizeof *runs) : NULL;
+        if (r->n_runs && !runs)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_runs; i++) {
+                runs[i] = r->runs[i];
+                runs[i].jobs = NULL;
+                runs[i].n_jobs = 0;
+        }
+        shallow.runs = runs;
+        _cleanup_json_ json_t *root = result_to_json(&shallow);
+        if (!root)
+                return -ENOMEM;
+        json_t *ra = json_object_get(root, "runs");
+        for (size_t i = 0; i < json_array_size(ra); i++)
+                if (json_object_set_new(json_array_get(ra, i), "jobs", json_string(JOBS_PLACEHOLDER)) < 0)
+                        return -ENOMEM;
+        _cleanup_free_ char *doc = json_dumps(root, RESULT_JSON_FLAGS);
+        _cleanup_json_ json_t *phs = json_string(JOBS_PLACEHOLDER);
+        _cleanup_free_ char *phv = phs ? json_dumps(phs, JSON_ENCODE_ANY) : NULL;
+        _cleanup_free_ char *ph = NULL;
+        if (!doc || !phv || asprintf(&ph, "\"jobs\": %s", phv) < 0)
+                return -ENOMEM;
+        k = splice_jobs(c, doc, ph, f);
+        if (k >= 0 && fputc('\n', f) == EOF)
+                k = -EIO;
+        return k;
+}
+
+typedef struct CachedWrite {
+        const Result *r;
+        ResultWriteCache *c;
+} CachedWrite;
+
+static int fill_cached(int fd, void *userdata) {
+        CachedWrite *w = userdata;
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return -errno;
+        FILE *f = fdopen(dfd, "we");
+        if (!f) {
+                int e = -errno;
+                close(dfd);
+                return e;
+        }
+        /* Large writes: a few system calls for the whole file. */
+        (void)setvbuf(f, NULL, _IOFBF, 1 << 16);
+        int k = result_stream_cached(w->r, w->c, f);
+        if (fflush(f) != 0 && k >= 0)
+                k = errno ? -errno : -EIO;
+        if (fclose(f) != 0 && k >= 0)
+                k = errno ? -errno : -EIO;
+        return k;
 }
 
 /* Readers (compare, report, a script tailing the run) only ever see a complete file.
  * Intermediate rewrites (partial) skip the syncs: the rename alone keeps the file whole,
  * and syncing after every one of thousands of short jobs cost milliseconds each. The
  * final result is made durable. */
+int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
+        if (!c)
+                return result_write(r, dir);
+        return write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
+}
+
+/* Through a cache of its own: one job's JSON tree at a time instead of the whole
+ * document's (the tree of a 10,000-job result was most of the runner's peak memory). */
 int result_write(const Result *r, const char *dir) {
-        return write_file_atomic(dir, "result.json", fill_result, (void *)r, !r->partial);
+        ResultWriteCache *c = result_write_cache_new();
+        if (!c)
+                return -ENOMEM;
+        int k = write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
+        result_write_cache_free(c);
+        return k;
 }

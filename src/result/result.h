@@ -149,7 +149,14 @@ size_t result_n_warnings(const Result *r);
 
 /* Serialise to dir/result.json atomically (temp file, fsync, rename). */
 int result_write(const Result *r, const char *dir);
-int result_write_fd(const Result *r, int fd);
+int result_write_fd(const Result *r, int fd); /* the whole document as one JSON tree */
+/* Rewrites during a run: result_write's bytes, with the text of each job serialised
+ * once and kept in the cache (jobs may be appended between writes, never changed or
+ * removed). A NULL cache is result_write. */
+typedef struct ResultWriteCache ResultWriteCache;
+ResultWriteCache *result_write_cache_new(void);
+ResultWriteCache *result_write_cache_free(ResultWriteCache *c);
+int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c);
 /* Reads a result.json (or a directory holding one); unknown fields are ignored and
  * missing ones defaulted, so older and newer files both load. On error
  * *ret_error gets a message. */

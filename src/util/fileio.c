@@ -16,7 +16,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 /* Deeper trees than this are not made by any job we know; refuse rather than recurse. */
 #define RM_DEPTH_MAX 256
 
-int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+static int read_full(int fd, size_t max, bool short_is_end, char **ret, size_t *ret_len) {
         size_t cap = 4096, len = 0;
         _cleanup_free_ char *buf = malloc(cap + 1);
         if (!buf)
@@ -40,12 +40,22 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
                 if (k == 0)
                         break;
                 len += (size_t)k;
+                if (short_is_end && len < cap)
+                        break;
         }
         buf[len] = '\0';
         *ret = TAKE_PTR(buf);
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        return read_full(fd, max, false, ret, ret_len);
+}
+
+int read_full_fd_filled(int fd, size_t max, char **ret, size_t *ret_len) {
+        return read_full(fd, max, true, ret, ret_len);
 }
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
@@ -85,7 +95,6 @@ bool path_is_normalized_absolute(const char *path) {
                 p = slash + 1;
         }
 }
-
 
 static int rm_children(int dfd, dev_t dev, unsigned depth) {
         int r = 0;

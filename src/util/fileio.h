@@ -8,6 +8,10 @@
 /* Reads all of fd (at most max bytes, -EFBIG beyond) into a NUL-terminated malloc'ed
  * buffer. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* The same for files that fill every read unless their text ends (regular files and the
+ * seq_files of procfs, sysfs and cgroupfs): a short read is the end, which saves the
+ * last read that would return 0. Not for pipes, sockets or terminals. */
+int read_full_fd_filled(int fd, size_t max, char **ret, size_t *ret_len);
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* mkdir -p: parents 0755, the last component last_mode; existing dirs are fine. */
 int mkdir_p(const char *path, mode_t last_mode);
