@@ -292,12 +292,24 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
         if (devnull < 0)
                 return -errno;
 
-        /* One shared mapping: the record at its start, the child's stack above it. */
+        /* One shared mapping: the record at its start, the child's stack above it. Kept
+         * for the runner's life: spawns are one at a time (the runner waits for the vfork
+         * child), and unmapping it at every job cost more than the job's exec. */
+        static void *mem_cache;
+        static size_t mem_cache_size;
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         size_t size = (sizeof(ChildArgs) + SPAWN_STACK_SIZE + (argc + 2) * sizeof(char *) + page - 1) & ~(page - 1);
-        void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (mem == MAP_FAILED)
-                return -errno;
+        if (size > mem_cache_size) {
+                void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+                if (m == MAP_FAILED)
+                        return -errno;
+                if (mem_cache)
+                        munmap(mem_cache, mem_cache_size);
+                mem_cache = m;
+                mem_cache_size = size;
+        }
+        void *mem = mem_cache;
+        size = mem_cache_size;
         ChildArgs *a = mem;
         *a = (ChildArgs){.p = p, .path = path, .path_errno = path_errno, .devnull = devnull, .argc = argc};
         void *stack = (char *)mem + ((sizeof(ChildArgs) + 63) & ~(size_t)63);
@@ -308,7 +320,7 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
         if (p->cgroup) {
                 r = cg_prepare_attach(p->cgroup, cgfd >= 0, &attach);
                 if (r < 0)
-                        goto out_unmap;
+                        goto out;
                 have_attach = true;
                 a->attach = &attach;
         }
@@ -330,7 +342,7 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
                         if (r < 0) {
                                 have_attach = false;
                                 sigprocmask(SIG_SETMASK, &old, NULL);
-                                goto out_unmap;
+                                goto out;
                         }
                 }
                 cgfd = -1;
@@ -344,7 +356,7 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0) {
                 r = (int)pid;
-                goto out_unmap;
+                goto out;
         }
 
         /* We run again: the child has exec'd or exited. The job's clock starts at its
@@ -369,9 +381,8 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret) {
         res.pidfd = pidfd;
         *ret = res;
         r = 0;
-out_unmap:
+out:
         if (have_attach)
                 cg_attach_done(&attach);
-        munmap(mem, size);
         return r;
 }
