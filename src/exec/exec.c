@@ -232,7 +232,9 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         rr = &R->result->runs[R->result->n_runs - 1];
         rr->ended_s = exec_since(R, now_usec(CLOCK_MONOTONIC));
         R->result_dirty = true;
-        record_flush(R, true);
+        /* After the last run the caller writes the final result at once (exec.h). */
+        if (R->run_index + 1 < R->plan->n_runs)
+                record_flush(R, true);
         return r < 0 ? r : 0;
 }
 
@@ -417,7 +419,11 @@ int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_
                 teardown(&R);
                 return r;
         }
+        /* The first result.json, before any job: whoever watches the run sees it started.
+         * It counts as a rewrite, so a job ending within RESULT_WRITE_MIN_USEC of it is
+         * written at the next tick (or by the caller's final write), not at once. */
         (void)result_write(result, o->results_dir);
+        R.last_write_usec = now_usec(CLOCK_MONOTONIC);
         r = hooks_run_plan(&R);
         teardown(&R);
         if (r < 0) {

@@ -64,7 +64,9 @@ typedef struct ExecOptions {
 /* Runs the whole plan. Returns 0 when every run completed (jobs may have failed: see
  * the result), -EINTR when interrupted (the result is valid and marked interrupted),
  * other negative errno when the runner could not work at all; *ret_error then says
- * why. The result is written to results_dir/result.json throughout. */
+ * why. The result is written to results_dir/result.json throughout, but for the end of
+ * the last run: the caller writes the final result (finished_at, partial) itself, on
+ * every return. */
 int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_error);
 
 /* Runs the preflight canary (`--preflight CMD`) through /bin/sh -c, started the way hooks
