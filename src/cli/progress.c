@@ -2,6 +2,7 @@
 #include "cli/progress.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,31 +23,67 @@ void progress_init(Progress *p, FILE *out, const char *name, bool quiet) {
         };
 }
 
-static double *eta_slot(Progress *p, const char *name, bool create) {
-        for (size_t i = 0; i < p->n_eta; i++)
-                if (streq(p->eta_names[i], name))
-                        return &p->eta_secs[i];
-        if (!create)
+typedef struct ProgressEta {
+        char *name; /* NULL: a free slot */
+        double secs; /* < 0: not known yet */
+} ProgressEta;
+
+/* FNV-1a */
+static size_t eta_hash(const char *s) {
+        uint64_t h = UINT64_C(1469598103934665603);
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+        return (size_t)h;
+}
+
+static ProgressEta *eta_find(ProgressEta *t, size_t cap, const char *name) {
+        for (size_t i = eta_hash(name) & (cap - 1);; i = (i + 1) & (cap - 1))
+                if (!t[i].name || streq(t[i].name, name))
+                        return &t[i];
+}
+
+static const ProgressEta *eta_lookup(const Progress *p, const char *name) {
+        if (p->eta_cap == 0)
                 return NULL;
-        char **n = realloc(p->eta_names, (p->n_eta + 1) * sizeof(char *));
-        if (!n)
-                return NULL;
-        p->eta_names = n;
-        double *s = realloc(p->eta_secs, (p->n_eta + 1) * sizeof(double));
-        if (!s)
-                return NULL;
-        p->eta_secs = s;
-        p->eta_names[p->n_eta] = strdup(name);
-        p->eta_secs[p->n_eta] = -1;
-        return &p->eta_secs[p->n_eta++];
+        const ProgressEta *e = eta_find(p->eta, p->eta_cap, name);
+        return e->name ? e : NULL;
+}
+
+static ProgressEta *eta_slot(Progress *p, const char *name) {
+        if (2 * (p->n_eta + 1) > p->eta_cap) {
+                size_t cap = p->eta_cap ? 2 * p->eta_cap : 64;
+                ProgressEta *t = calloc(cap, sizeof *t);
+                if (!t)
+                        return NULL;
+                for (size_t i = 0; i < p->eta_cap; i++)
+                        if (p->eta[i].name)
+                                *eta_find(t, cap, p->eta[i].name) = p->eta[i];
+                free(p->eta);
+                p->eta = t;
+                p->eta_cap = cap;
+        }
+        ProgressEta *e = eta_find(p->eta, p->eta_cap, name);
+        if (!e->name) {
+                e->name = strdup(name);
+                if (!e->name)
+                        return NULL;
+                e->secs = -1;
+                p->n_eta++;
+        }
+        return e;
 }
 
 static void learn_one(Progress *p, const char *name, double wall) {
-        double *s = eta_slot(p, name, true);
-        if (!s)
+        ProgressEta *e = eta_slot(p, name);
+        if (!e)
                 return;
+        if (e->secs < 0)
+                p->eta_known++;
+        else
+                p->eta_sum -= e->secs;
         /* Exponential smoothing: recent repetitions count more, one outlier less. */
-        *s = *s < 0 ? wall : 0.5 * *s + 0.5 * wall;
+        e->secs = e->secs < 0 ? wall : 0.5 * e->secs + 0.5 * wall;
+        p->eta_sum += e->secs;
 }
 
 void progress_learn(Progress *p, const Result *earlier) {
@@ -62,23 +99,12 @@ double progress_eta(const Progress *p, const ExecEvent *ev) {
         double mean = -1;
         if (p->done_wall_n > 0)
                 mean = p->done_wall_sum / (double)p->done_wall_n;
-        else if (p->n_eta > 0) {
-                double s = 0;
-                size_t n = 0;
-                for (size_t i = 0; i < p->n_eta; i++)
-                        if (p->eta_secs[i] >= 0) {
-                                s += p->eta_secs[i];
-                                n++;
-                        }
-                if (n)
-                        mean = s / (double)n;
-        }
+        else if (p->eta_known > 0)
+                mean = p->eta_sum / (double)p->eta_known;
         double work = 0;
         for (size_t i = 0; i < ev->n_running; i++) {
-                double exp = -1;
-                for (size_t k = 0; k < p->n_eta; k++)
-                        if (streq(p->eta_names[k], ev->running[i].name))
-                                exp = p->eta_secs[k];
+                const ProgressEta *e = eta_lookup(p, ev->running[i].name);
+                double exp = e ? e->secs : -1;
                 if (exp < 0)
                         exp = mean;
                 if (exp < 0)
@@ -276,11 +302,10 @@ void progress_finish(Progress *p) {
 }
 
 void progress_done(Progress *p) {
-        for (size_t i = 0; i < p->n_eta; i++)
-                free(p->eta_names[i]);
-        free(p->eta_names);
-        free(p->eta_secs);
-        p->eta_names = NULL;
-        p->eta_secs = NULL;
-        p->n_eta = 0;
+        for (size_t i = 0; i < p->eta_cap; i++)
+                free(p->eta[i].name);
+        free(p->eta);
+        p->eta = NULL;
+        p->n_eta = p->eta_cap = p->eta_known = 0;
+        p->eta_sum = 0;
 }

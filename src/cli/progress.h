@@ -19,10 +19,12 @@ typedef struct Progress {
         uint64_t heartbeat_usec;  /* plain mode */
         uint64_t last_heartbeat_usec, last_draw_usec;
         unsigned drawn_lines;     /* TTY block currently on screen */
-        /* ETA: expected seconds per job base name, from earlier runs of it. */
-        char **eta_names;
-        double *eta_secs;
-        size_t n_eta;
+        /* ETA: expected seconds per job name, from earlier runs of it; an open-addressing
+         * table (n_eta of eta_cap used, eta_cap a power of two), so a run of 10,000 jobs
+         * looks names up in constant time. eta_sum/eta_known: the mean of the known ones. */
+        struct ProgressEta *eta;
+        size_t n_eta, eta_cap, eta_known;
+        double eta_sum;
         double done_wall_sum;
         size_t done_wall_n;
         unsigned slots;           /* how many jobs run at once, for the fallback ETA */
