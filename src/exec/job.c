@@ -96,18 +96,10 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
                         exec_warn(R, "job '%s': could not remove scratch dir %s: %s", j->pj->name,
                                   j->setup.scratch, strerror(-r));
         }
-        if (j->has_asg) {
-                alloc_release(R->pool, &j->asg);
-                assignment_done(&j->asg);
-                j->has_asg = false;
-        }
-        /* What only a running job needs (its environment, paths, patterns, line
-         * buffers) goes now, not at the run's end: kept for every finished job, it made
-         * the runner's memory grow by kilobytes per job of a long queue. */
-        j->mk = marker_engine_free(j->mk);
-        line_splitter_done(&j->ls_out);
-        line_splitter_done(&j->ls_err);
-        job_setup_done(&j->setup);
+        /* Its cores back, and what only a running job needs (its environment, paths,
+         * patterns, line buffers) goes now, not at the run's end: kept for every finished
+         * job, it made the runner's memory grow by kilobytes per job of a long queue. */
+        job_free(R, j);
         R->result_dirty = true;
         record_flush(R, false);
 }
