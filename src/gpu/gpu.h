@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* GPUs (DESIGN §11): discovery through NVML and the CUDA driver, both loaded with dlopen
+ * only (corun builds and runs without them), and the per-job NVML sampler the runner's
+ * event loop drives. Devices are matched between NVML and CUDA by UUID, never by index.
+ *
+ * This header is the contract between discovery/sampling (src/gpu/) and the parts that
+ * use it (spec, alloc, exec, result, report). Pure parts (GpuShareAccum) have no system
+ * calls and are unit-tested. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/macros.h"
+
+#define GPU_UUID_MAX 96
+#define GPU_NAME_MAX 96
+
+typedef struct GpuDevice {
+        unsigned nvml_index;         /* NVML's index (what nvidia-smi shows) */
+        char uuid[GPU_UUID_MAX];     /* "GPU-xxxxxxxx-...", or "MIG-..." */
+        char name[GPU_NAME_MAX];
+        char pci_bus_id[32];         /* "00000000:3B:00.0" */
+        uint64_t memory_total;       /* bytes */
+        int numa_node;               /* -1 unknown */
+        int mig_mode;                /* 1 on, 0 off, -1 unknown / not supported */
+        bool process_util_supported; /* nvmlDeviceGetProcessUtilization works on it */
+        unsigned sm_count;           /* from the CUDA driver; 0 unknown */
+} GpuDevice;
+
+typedef struct GpuHost {
+        GpuDevice *devices; /* sorted by PCI bus id (== CUDA_DEVICE_ORDER=PCI_BUS_ID order) */
+        size_t n_devices;
+        char driver_version[32]; /* "" when unknown */
+        int cuda_driver_version; /* cuDriverGetVersion, 0 unknown */
+        bool mps_running;        /* an nvidia-cuda-mps-control daemon is reachable */
+        char *why_none;          /* n_devices == 0: why ("libnvidia-ml.so.1 not found: ..."); malloc'ed */
+} GpuHost;
+
+/* Discovers the GPUs of this machine. Never fails because there are none: returns 0 with
+ * n_devices == 0 and why_none set. Negative errno only on allocation failure. */
+int gpu_host_discover(GpuHost **ret);
+GpuHost *gpu_host_free(GpuHost *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(GpuHost *, gpu_host_free);
+
+/* Looks a device up by UUID (exact) or NVML index; NULL when there is none. */
+const GpuDevice *gpu_host_by_uuid(const GpuHost *h, const char *uuid);
+const GpuDevice *gpu_host_by_index(const GpuHost *h, unsigned nvml_index);
+
+/* Pure: the time-weighted SM share of one job on one GPU from NVML per-process samples.
+ * Each sample (pid, timestamp in µs, SM util in percent) is counted once by its timestamp
+ * (repeats ignored); only pids the caller says belong to the job are counted; the job's
+ * share at one timestamp is the sum over its pids (a fork counts twice), capped at 100 %. */
+typedef struct GpuShareAccum {
+        uint64_t last_ts_usec;   /* newest sample timestamp already counted */
+        uint64_t first_ts_usec;  /* first window start; 0 before the first sample */
+        double weighted_sum;     /* Σ share × Δt (share as a fraction 0–1) */
+        double covered_usec;     /* Σ Δt */
+        double peak;             /* highest share in one sample period, 0–1 */
+        uint64_t memory_peak_bytes;
+        uint64_t memory_last_bytes;
+        unsigned samples;        /* distinct sample timestamps counted */
+} GpuShareAccum;
+
+typedef struct GpuProcSample {
+        pid_t pid;
+        uint64_t timestamp_usec;
+        unsigned sm_util; /* percent of the GPU's SMs, 0–100 */
+} GpuProcSample;
+
+/* The live sampler: one per run, owned by the runner's loop. gpu_sampler_poll reads every
+ * GPU's process samples newer than the last call (nvmlDeviceGetProcessUtilization with
+ * lastSeenTimeStamp) and running-process memory, and feeds each job's GpuShareAccum for
+ * the pids the job's cgroup holds. NVML_ERROR_NOT_FOUND means "no new sample", never zero.
+ * A GPU that falls off (NVML error) is reported once through *ret_warning and skipped. */
+typedef struct GpuSampler GpuSampler;
