@@ -4,8 +4,7 @@
  * it back to the cleanup of dead runs (cleanup.c). Depends on util/ only.
  *
  * File format (text, one record a line, appended with O_APPEND; the lines of one group
- * in all its hierarchies go out in one write, fdatasync'ed when it names a directory on
- * disk):
+ * in all its hierarchies go out in one write):
  *   corun-journal 1 pid=<pid> start=<ticks> boot=<boot-id> run=<run-id>
  *   cgroup <absolute path>
  *   dir <absolute path>
@@ -13,7 +12,13 @@
  * start time (field 22 of /proc/<pid>/stat) and the boot id make it unique. That
  * identity is the only test of life: a lock held by the runner would also be held by
  * every child it forked and that has not exec'd yet (or never does). Cleanups
- * exclude each other with a flock on the journal directory. */
+ * exclude each other with a flock on the journal directory.
+ *
+ * Nothing is fsync'ed. The journal is for the runner's death (kill -9, a crash, the OOM
+ * killer), and a completed write(2) survives that in the page cache. A power loss takes
+ * every group and job with it; /run is a tmpfs on most hosts, so the journal would not
+ * survive one anyway; what it can leave is the run's scratch dir under $TMPDIR
+ * (corun-<run-id>). Syncing cost three disk flushes per run where /run is on disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,11 +44,10 @@ struct Journal {
         char *path;
         char *dir;
         /* Lines staged by journal_stage, not yet on disk: they go out with the next
-         * write, so that one fdatasync covers them and that write's own lines. */
+         * write(2) with that write's own lines. */
         char *pending;
         size_t n_pending;
-        bool pending_dir; /* a "dir" line is queued: the write must reach the disk */
-        bool torn;        /* the last write failed, maybe halfway through a line */
+        bool torn; /* the last write failed, maybe halfway through a line */
 };
 
 bool journal_name_is_valid(const char *s, size_t n) {
@@ -91,13 +95,6 @@ int proc_start_time(pid_t pid, uint64_t *ret) {
         return proc_stat(pid, NULL, ret);
 }
 
-static int fsync_dir(const char *dir) {
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return RET_NERRNO(fsync(fd));
-}
-
 int journal_open(const char *dir, const char *run_id, Journal **ret) {
         char boot[64];
         uint64_t start;
@@ -127,8 +124,7 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
                 open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        if ((r = write_all(fd, header, strlen(header))) < 0 || fsync(fd) < 0) {
-                r = r < 0 ? r : -errno;
+        if ((r = write_all(fd, header, strlen(header))) < 0) {
                 (void)unlink(tmp);
                 return r;
         }
@@ -136,7 +132,6 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
         (void)unlink(tmp);
         if (r < 0)
                 return r;
-        (void)fsync_dir(dir);
 
         Journal *j = calloc(1, sizeof *j);
         if (!j)
@@ -176,12 +171,11 @@ static int append_lines(char **buf, size_t *len, const char *kind, const char *c
         return 0;
 }
 
-/* Writes the staged lines and `n` new ones with one write(2) and one fdatasync. */
+/* Writes the staged lines and `n` new ones with one write(2). */
 static int journal_write(Journal *j, const char *kind, const char *const *paths, size_t n) {
         int r;
         if (n > 0 && (r = append_lines(&j->pending, &j->n_pending, kind, paths, n)) < 0)
                 return r;
-        j->pending_dir |= n > 0 && streq(kind, "dir");
         if (j->n_pending == 0)
                 return 0;
         /* One write(2) with O_APPEND: a crash leaves whole lines or a torn last one,
@@ -195,12 +189,6 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         r = j->torn ? write_all(j->fd, "\n", 1) : 0;
         if (r >= 0)
                 r = write_all(j->fd, j->pending, j->n_pending);
-        /* A kill -9 loses nothing once write(2) returned: the page cache has it. The
-         * sync is for a power loss, after which only directories on disk are left to
-         * remove: cgroup directories do not outlive a reboot, so batches naming only
-         * them are not synced (that saves a sync at every job start). */
-        if (r >= 0 && j->pending_dir)
-                r = RET_NERRNO(fdatasync(j->fd));
         j->torn = r < 0 && (size < 0 || ftruncate(j->fd, size) < 0);
         /* On failure the lines stay pending: the caller creates none of them, and a
          * line staged earlier must still reach the disk before any later call returns
@@ -211,7 +199,6 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         free(j->pending);
         j->pending = NULL;
         j->n_pending = 0;
-        j->pending_dir = false;
         return r;
 }
 
@@ -231,10 +218,7 @@ int journal_add(Journal *j, const char *kind, const char *path) {
 int journal_stage(Journal *j, const char *kind, const char *path) {
         if (!j || !entry_ok(kind, path))
                 return -EINVAL;
-        int r = append_lines(&j->pending, &j->n_pending, kind, &path, 1);
-        if (r >= 0)
-                j->pending_dir |= streq(kind, "dir");
-        return r;
+        return append_lines(&j->pending, &j->n_pending, kind, &path, 1);
 }
 
 int journal_flush(Journal *j) {
@@ -250,8 +234,6 @@ const char *journal_path(const Journal *j) {
 int journal_close_clean(Journal *j) {
         if (!j)
                 return 0;
-        /* No directory sync: should the unlink be lost in a crash, a later cleanup finds
-         * a journal of a dead runner whose resources are gone, which is harmless. */
         int r = RET_NERRNO(unlink(j->path));
         journal_free(j);
         return r;

@@ -15,16 +15,16 @@
 typedef struct Journal Journal;
 
 /* /run/corun/<run-id>.journal: one line per resource, written *before* the resource is
- * created, so a kill -9 at any point leaves a complete list ("dir" lines are also
- * fdatasync'ed, for a power loss; cgroup directories do not outlive one). */
+ * created, so a kill -9 at any point leaves a complete list (a completed write(2) is in the
+ * page cache; nothing is synced: see journal.c). */
 int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
 int journal_add(Journal *j, const char *kind, const char *path);      /* kind: "cgroup" | "dir" */
-/* The same for n paths of one kind with one write(2) and one fdatasync (a group's
+/* The same for n paths of one kind with one write(2) (a group's
  * directories in every hierarchy). Every path is checked before anything is written;
  * create none of them unless it returns >= 0. */
 int journal_add_many(Journal *j, const char *kind, const char *const *paths, size_t n);
-/* Queues a line without writing it: it reaches the disk with the next journal_add,
- * journal_add_many or journal_flush, which then covers it with the same sync. Create
+/* Queues a line without writing it: it is written with the next journal_add,
+ * journal_add_many or journal_flush, in the same write(2). Create
  * the resource only after one of those returned >= 0 (journal_flush when in doubt: it
  * does nothing when nothing is queued). Lines still queued at journal_free are
  * dropped: they name nothing that was created. */

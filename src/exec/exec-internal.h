@@ -92,6 +92,7 @@ struct Job {
         bool sample_fds_opened;           /* opened at the first read (sample_open_fds) */
         uint64_t pss_at_mem, pss_at_usec; /* group memory and time at the last PSS read */
         uint64_t pss_every;               /* re-read PSS after this long (grows while it holds) */
+        uint64_t pss_sharers;             /* R->sharers_changed when PSS was last read */
         uint64_t last_cpu, last_memory;   /* at the last tick */
         uint64_t mem_at_usec;             /* when the group's memory was last read */
         ProcMem last_mem;
@@ -116,6 +117,7 @@ struct Runner {
         Topology *topo;
         CorePool *pool;
         uint64_t memory_available; /* what jobs may commit in total (admission) */
+        uint64_t sharers_changed;  /* counts job starts and ends: PSS sharers came or went */
         int epfd, sigfd, samplefd, protfd;
         Source s_sig, s_sample, s_prot;
         /* The priority protector, for the run in progress (prot NULL when it is off). */

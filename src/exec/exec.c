@@ -250,7 +250,7 @@ static int setup(Runner *R, char **ret_error) {
                 return error_setf(ret_error, r,
                                   "cannot create the journal in %s: %s (corun needs root for partitions)",
                                   R->o->journal_dir ? R->o->journal_dir : "/run/corun", strerror(-r));
-        /* The scratch base is journalled with the run group's directories: one sync. */
+        /* The scratch base is journalled with the run group's directories: one write. */
         r = job_setup_scratch_base(getenv("TMPDIR"), R->o->run_id, &R->scratch_base);
         if (r < 0)
                 return r;

@@ -73,6 +73,7 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         else
                 job_result_done(&res);
         R->jobs_done++;
+        R->sharers_changed++;
         if (failed)
                 R->jobs_failed++;
         j->state = JOB_DONE;
@@ -274,6 +275,7 @@ static int job_start(Runner *R, Job *j) {
         err_w = -1;
 
         j->state = JOB_RUNNING;
+        R->sharers_changed++; /* see sample.c: the others' PSS may move */
         ExecJobView v;
         job_view(R, j, NULL, &v);
         exec_emit(R, EXEC_EVENT_JOB_START, j->run, j->run_index, &v, NULL);

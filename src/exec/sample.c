@@ -12,13 +12,19 @@
 
 /* The samples CSV (docs/results.md); report/ reads it back by these column names. */
 /* PSS needs the kernel to walk every page table entry of every process (smaps_rollup):
- * for 64 jobs of 50 MiB at 10 Hz that was half a core. PSS only moves when the group's
- * memory does (or, for shared pages, when a sharer comes or goes), so it is re-read when
- * the group's usage moved by more than PSS_REREAD_DELTA or after pss_every, which starts
- * at PSS_REREAD_USEC and doubles (up to PSS_REREAD_MAX_USEC) each time a timed re-read
- * finds PSS where it was; the cheap counters are read at every tick. */
-#define PSS_REREAD_USEC (10 * USEC_PER_SEC)
-#define PSS_REREAD_MAX_USEC (60 * USEC_PER_SEC)
+ * for 64 jobs of 50 MiB that is about 1.5 ms each. PSS moves when the group's own memory
+ * does, or when a process sharing its pages comes or goes. The first shows in the group's
+ * usage, read at every tick: PSS is re-read when it moved by more than
+ * PSS_REREAD_DELTA (no more often than an eighth of the job's age, at most a second
+ * apart). The second, within a run, is a job starting or ending (jobs of one
+ * run share binaries and libraries): every job's PSS is re-read at its next tick at least
+ * PSS_SHARERS_MIN_USEC after its last read. Sharers outside the run are caught by a timer,
+ * pss_every, which starts at PSS_REREAD_USEC and doubles (up to PSS_REREAD_MAX_USEC) each
+ * time a timed re-read finds PSS where it was. */
+#define PSS_REREAD_USEC (30 * USEC_PER_SEC)
+#define PSS_REREAD_MAX_USEC (120 * USEC_PER_SEC)
+#define PSS_SHARERS_MIN_USEC USEC_PER_SEC
+#define PSS_MOVING_MAX_GAP_USEC USEC_PER_SEC
 #define PSS_REREAD_DELTA_MIN (UINT64_C(1) << 20) /* bytes */
 #define PSS_REREAD_DELTA_DIV 50                  /* 2 % of the group's memory */
 static bool pss_moved(uint64_t mem, uint64_t at) {
@@ -26,10 +32,17 @@ static bool pss_moved(uint64_t mem, uint64_t at) {
         return d > MAX(PSS_REREAD_DELTA_MIN, at / PSS_REREAD_DELTA_DIV);
 }
 
-static bool pss_due(const Job *j, uint64_t mem, uint64_t now) {
+static bool pss_due(const Runner *R, const Job *j, uint64_t mem, uint64_t now) {
         if (j->mem_fd < 0 || j->n_samples == 0 || now - j->pss_at_usec >= j->pss_every)
                 return true;
-        return pss_moved(mem, j->pss_at_mem);
+        if (j->pss_sharers != R->sharers_changed && now - j->pss_at_usec >= PSS_SHARERS_MIN_USEC)
+                return true;
+        /* While the memory keeps moving (a job filling its heap), PSS follows it at a
+         * resolution relative to the job's age: every tick early on, at most once a second
+         * later. The exact peak is the group's own counter; PSS is the sharing-aware view. */
+        uint64_t age = now > j->sp.start_usec ? now - j->sp.start_usec : 0;
+        return now - j->pss_at_usec >= MIN(PSS_MOVING_MAX_GAP_USEC, age / 8) &&
+               pss_moved(mem, j->pss_at_mem);
 }
 
 /* A job whose CPU time has not moved at all since the last tick did not run: it cannot
@@ -63,7 +76,7 @@ void sample_job(Runner *R, Job *j, uint64_t now) {
                 mem = j->last_memory;
         j->last_cpu = cpu;
         j->last_memory = mem;
-        if (pss_due(j, mem, now)) {
+        if (pss_due(R, j, mem, now)) {
                 /* A timed re-read that finds PSS where it was waits twice as long next. */
                 bool timed = j->n_samples > 0 && !pss_moved(mem, j->pss_at_mem);
                 uint64_t pss_before = j->last_mem.pss;
@@ -92,6 +105,7 @@ void sample_job(Runner *R, Job *j, uint64_t now) {
                 j->last_npids = n;
                 j->pss_at_mem = mem;
                 j->pss_at_usec = now;
+                j->pss_sharers = R->sharers_changed;
         }
         const ProcMem *m = &j->last_mem;
         j->mem_current = mem ? mem : m->rss;
