@@ -63,6 +63,9 @@ typedef struct GpuShareAccum {
         uint64_t memory_peak_bytes;
         uint64_t memory_last_bytes;
         unsigned samples;        /* distinct sample timestamps counted */
+        double last_share;       /* share in the newest counted sample period, 0–1 */
+        pid_t pids_seen[16];     /* pids of the job that used the GPU (first 16) */
+        unsigned n_pids_seen;
 } GpuShareAccum;
 
 typedef struct GpuProcSample {
@@ -77,3 +80,31 @@ typedef struct GpuProcSample {
  * the pids the job's cgroup holds. NVML_ERROR_NOT_FOUND means "no new sample", never zero.
  * A GPU that falls off (NVML error) is reported once through *ret_warning and skipped. */
 typedef struct GpuSampler GpuSampler;
+
+/* Pure. Feeds one GPU's process samples (any order, repeats allowed) into a job's
+ * accumulator: only samples whose pid is in job_pids and whose timestamp is newer than
+ * a->last_ts_usec count; Δt of a sample is the time since the previous counted timestamp
+ * on this GPU (sample_period_usec for the first). Records the pids seen. */
+void gpu_share_accum_add(GpuShareAccum *a, const GpuProcSample *samples, size_t n_samples,
+                         const pid_t *job_pids, size_t n_job_pids, uint64_t sample_period_usec);
+/* Time-weighted mean share 0–1 (0 when nothing was covered). */
+double gpu_share_accum_mean(const GpuShareAccum *a);
+/* Pure. The job's memory on the GPU now: Σ used bytes of its pids; updates last/peak. */
+void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
+                            size_t n_procs, const pid_t *job_pids, size_t n_job_pids);
+
+/* The sampler. Jobs are registered per GPU (by UUID) with an accumulator the caller owns
+ * (it lives in the job, and must stay valid until gpu_sampler_remove_job). At each poll the
+ * sampler asks pids_of for the job's current pids (its cgroup's procs). */
+typedef int (*GpuPidsFn)(void *userdata, uint64_t job_key, pid_t **ret_pids, size_t *ret_n);
+
+int gpu_sampler_new(const GpuHost *h, GpuSampler **ret);
+GpuSampler *gpu_sampler_free(GpuSampler *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(GpuSampler *, gpu_sampler_free);
+int gpu_sampler_add_job(GpuSampler *s, uint64_t job_key, const char *uuid, GpuShareAccum *accum);
+void gpu_sampler_remove_job(GpuSampler *s, uint64_t job_key);
+/* One round over all GPUs with registered jobs. Returns 0, or negative errno; a GPU that
+ * fails is reported once in *ret_warning (malloc'ed, NULL when none) and skipped after. */
+int gpu_sampler_poll(GpuSampler *s, GpuPidsFn pids_of, void *userdata, char **ret_warning);
+/* NVML's sample period of the device (µs) as seen so far; the poll interval to use. */
+uint64_t gpu_sampler_period_usec(const GpuSampler *s);
