@@ -3,7 +3,7 @@
 # what is missing is installed, and apt-get update runs only when something is.
 set -eu
 PKGS="build-essential meson ninja-build pkg-config libyaml-dev libjansson-dev libhwloc-dev
-libpcre2-dev libcmocka-dev hwloc procps psmisc jq python3 hyperfine stress-ng tmux chromium
+libpcre2-dev libudev-dev libcmocka-dev hwloc procps psmisc jq python3 hyperfine stress-ng tmux chromium
 qemu-system-x86 busybox-static cpio"
 PKGS="$PKGS slurm-wlm munge"  # the slurm suite: a private one-node cluster (tests/slurm)
 [ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0

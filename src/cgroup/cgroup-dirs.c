@@ -78,16 +78,8 @@ int cg_runner_affinity(CpuSet *ret_cpus, CpuSet *ret_mems) {
         for (unsigned i = 0; i < CPU_SETSIZE && i < CPUSET_MAX; i++)
                 if (CPU_ISSET(i, &s))
                         cpuset_add(&c, i);
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
-        char line[4096];
-        while (f && fgets(line, sizeof line, f))
-                if (strneq(line, "Mems_allowed_list:", 18)) {
-                        const char *v = line + 18;
-                        v += strspn(v, " \t");
-                        if (cpuset_parse(v, &mems, NULL) < 0)
-                                cpuset_zero(&mems);
-                        break;
-                }
+        if (cpuset_from_proc_status("Mems_allowed_list", &mems) < 0)
+                cpuset_zero(&mems);
         if (cpuset_is_empty(&mems))
                 cpuset_add(&mems, 0);
         *ret_cpus = c;

@@ -150,21 +150,45 @@ static int create_run_groups(CgroupManager *m) {
         return create_run_groups_in(m, false);
 }
 
+/* The usual case, groups whose processes are gone, costs one rmdir per hierarchy: the
+ * kernel refuses (EBUSY) to remove a group that holds a process or a child group, so a
+ * removal that succeeds proves it empty. The v1 directories go first: a process that left
+ * the cgroup2 group for another is still in a v1 one, which then stays for the careful way
+ * together with the cgroup2 group. Each path removed is freed and set to NULL; with
+ * with_parent, its parent directory is tried too (corun/ goes when we were the last run in
+ * it; EBUSY means another run still uses it). False at the first refusal: what is left
+ * takes the careful way (populated check, kill, rmdir of the tree). */
+static bool rmdir_empty_groups(const CgroupManager *m, char **paths, bool with_parent) {
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = m->d.n; i-- > 0;) {
+                        if (!paths[i] || m->d.h[i].cgroup2 != (pass == 1))
+                                continue;
+                        if (rmdir(paths[i]) < 0 && errno != ENOENT)
+                                return false;
+                        char *slash = with_parent ? strrchr(paths[i], '/') : NULL;
+                        if (slash && slash != paths[i]) {
+                                *slash = '\0';
+                                (void)rmdir(paths[i]);
+                        }
+                        free(paths[i]);
+                        paths[i] = NULL;
+                }
+        return true;
+}
+
 static void remove_run_groups(CgroupManager *m) {
+        if (rmdir_empty_groups(m, m->run_path, true))
+                return;
         const char *paths[CG_MAX_HIER];
         size_t n = 0;
         for (size_t i = 0; i < m->d.n; i++)
                 if (m->run_path[i])
                         paths[n++] = m->run_path[i];
-        if (n == 0)
-                return;
         (void)cg_kill_paths(paths, n, CG_KILL_TIMEOUT_USEC, NULL);
         for (size_t i = m->d.n; i-- > 0;) {
                 if (!m->run_path[i])
                         continue;
                 (void)cg_rmdir_tree(m->run_path[i]);
-                /* corun/ goes when we were the last run in it; EBUSY means another run
-                 * still uses it, which is fine. */
                 char *slash = strrchr(m->run_path[i], '/');
                 *slash = '\0';
                 (void)rmdir(m->run_path[i]);
@@ -589,26 +613,7 @@ int cg_destroy(Cgroup *g) {
         if (g->m->ops->uses_dirs) {
                 closep(&g->unified_fd);
                 g->unified_fd = -1;
-                /* The usual case, a job whose processes are gone, costs one rmdir per
-                 * hierarchy: the kernel refuses (EBUSY) to remove a group that holds a
-                 * process or a child group, so a removal that succeeds proves it empty.
-                 * The v1 directories go first: a process that left the cgroup2 group
-                 * for another is still in a v1 one, which then stays for the kill below
-                 * together with the cgroup2 group. At the first refusal the rest takes
-                 * the careful way (populated check, kill, rmdir of the tree). */
-                bool busy = false;
-                for (int pass = 0; pass < 2 && !busy; pass++)
-                        for (size_t i = g->m->d.n; i-- > 0;) {
-                                if (!g->path[i] || g->m->d.h[i].cgroup2 != (pass == 1))
-                                        continue;
-                                if (rmdir(g->path[i]) < 0 && errno != ENOENT) {
-                                        busy = true;
-                                        break;
-                                }
-                                free(g->path[i]);
-                                g->path[i] = NULL;
-                        }
-                if (!busy) {
+                if (rmdir_empty_groups(g->m, g->path, false)) {
                         cgroup_free(g);
                         return 0;
                 }

@@ -19,23 +19,6 @@ static void copy_env(char *dst, size_t n, const char *name) {
         snprintf(dst, n, "%s", v ? v : "");
 }
 
-/* "Cpus_allowed_list:\t0-3,8" from /proc/self/status. */
-static int status_list(const char *key, CpuSet *ret) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
-        if (!f)
-                return -errno;
-        char line[4096];
-        size_t kl = strlen(key);
-        while (fgets(line, sizeof line, f))
-                if (strneq(line, key, kl) && line[kl] == ':') {
-                        char *v = line + kl + 1;
-                        v += strspn(v, " \t");
-                        v[strcspn(v, "\n")] = '\0';
-                        return cpuset_parse(v, ret, NULL);
-                }
-        return -ENOENT;
-}
-
 int slurm_step_detect(SlurmStepInfo *ret) {
         SlurmStepInfo s = {0};
         const char *job = getenv("SLURM_JOB_ID");
@@ -46,10 +29,13 @@ int slurm_step_detect(SlurmStepInfo *ret) {
                 /* The batch script itself runs in the "batch" step, which sets no id. */
                 snprintf(s.step_id, sizeof s.step_id, "batch");
         copy_env(s.node, sizeof s.node, "SLURMD_NODENAME");
-        int r = status_list("Cpus_allowed_list", &s.cpus);
-        if (r < 0)
-                return r;
-        (void)status_list("Mems_allowed_list", &s.mems);
+        if (s.inside) {
+                /* Outside Slurm nothing reads them: a one-job run saves two reads. */
+                int r = cpuset_from_proc_status("Cpus_allowed_list", &s.cpus);
+                if (r < 0)
+                        return r;
+                (void)cpuset_from_proc_status("Mems_allowed_list", &s.mems);
+        }
         *ret = s;
         return 0;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/macros.h"
+
 unsigned cpuset_count(const CpuSet *s) {
         unsigned n = 0;
         for (size_t i = 0; i < CPUSET_MAX / 64; i++)
@@ -175,4 +177,20 @@ char *cpuset_to_string(const CpuSet *s) {
                 return NULL;
         cpuset_format(s, b, (size_t)n + 1);
         return b;
+}
+
+int cpuset_from_proc_status(const char *key, CpuSet *ret) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        if (!f)
+                return -errno;
+        char line[4096];
+        size_t kl = strlen(key);
+        while (fgets(line, sizeof line, f))
+                if (strneq(line, key, kl) && line[kl] == ':') {
+                        char *v = line + kl + 1;
+                        v += strspn(v, " \t");
+                        v[strcspn(v, "\n")] = '\0';
+                        return cpuset_parse(v, ret, NULL);
+                }
+        return -ENOENT;
 }

@@ -49,3 +49,7 @@ int cpuset_parse(const char *s, CpuSet *ret, size_t *ret_error_offset);
 int cpuset_format(const CpuSet *s, char *buf, size_t n);
 /* Same, into a malloc'ed string (NULL on OOM). */
 char *cpuset_to_string(const CpuSet *s);
+
+/* "Cpus_allowed_list" or "Mems_allowed_list" of this process, from /proc/self/status.
+ * -ENOENT when the key is missing, negative errno when the file cannot be read. */
+int cpuset_from_proc_status(const char *key, CpuSet *ret);
