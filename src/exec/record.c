@@ -102,8 +102,12 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
         if (j->sp.start_errno) {
                 res.reason = REASON_FAILED_TO_START;
                 res.start_errno = j->sp.start_errno;
-                snprintf(buf, sizeof buf, "%s %s: %s", j->sp.start_stage ? j->sp.start_stage : "setup",
-                         j->pj->argv[0], strerror(j->sp.start_errno));
+                /* What the failed stage worked on: the working directory for chdir (a
+                 * missing cwd: is not the program's fault), else the program. */
+                const char *stage = j->sp.start_stage ? j->sp.start_stage : "setup";
+                bool on_cwd = streq(stage, "chdir") && j->pj->spec->cwd;
+                snprintf(buf, sizeof buf, "%s %s: %s%s", stage, on_cwd ? j->pj->spec->cwd : j->pj->argv[0],
+                         strerror(j->sp.start_errno), on_cwd ? " (the job's cwd)" : "");
                 res.start_error = strdup(buf);
                 res.ended_s = res.started_s;
         } else {

@@ -3,6 +3,7 @@
  * so that `memory: lots` in a file and `-m lots` on the command line get the same
  * checks and the same message. */
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -100,7 +101,12 @@ static int set_cpus(CpuRequest *c, const char *text, bool plain, const SpecPos *
 static int set_size(const char *text, SpecKey key, bool allow_max, bool allow_zero, uint64_t *ret,
                     const SpecPos *pos, SpecError *e) {
         uint64_t v = 0;
-        if (parse_size(text, &v) < 0 || (!allow_max && v == LIMIT_MAX))
+        int r = parse_size(text, &v);
+        if (r == -ERANGE)
+                /* 2^64 bytes and up: say so, not "expected a size" (issue 14 item 8). */
+                return spec_fail_key(e, pos, key, "'%s' is too large: the largest size is 16383P (just under 2^64 bytes)%s",
+                                     text, allow_max ? "; max for no limit" : "");
+        if (r < 0 || (!allow_max && v == LIMIT_MAX))
                 return spec_fail_value(e, pos, key, text);
         if (v == 0 && !allow_zero)
                 return spec_fail_key(e, pos, key, "expected %s, got 0 (which would stop the job at once)",

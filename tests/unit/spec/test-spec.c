@@ -500,6 +500,13 @@ static void test_type_errors(void **state) {
         check_error("jobs: {a: {command: x, memory: 0}}\n", "t.yaml:1:32: memory: expected a size like 512M "
                                                             "or 4GiB, or max, got 0 (which would stop the "
                                                             "job at once)");
+        /* Too large is said as such, with the largest size (issue 14 item 8). */
+        check_error("jobs: {a: {command: x, memory: 99999999999999999999G}}\n",
+                    "t.yaml:1:32: memory: '99999999999999999999G' is too large: the largest size is 16383P "
+                    "(just under 2^64 bytes); max for no limit");
+        check_error("jobs: {a: {command: x, memory_low: 16384P}}\n",
+                    "t.yaml:1:36: memory_low: '16384P' is too large: the largest size is 16383P (just under "
+                    "2^64 bytes)");
         check_error("jobs: {a: {command: x, memory_low: max}}\n",
                     "t.yaml:1:36: memory_low: expected a size like 512M or 4GiB, got 'max'");
         check_error("jobs: {a: {command: x, timeout: soon}}\n",
