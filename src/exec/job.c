@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -67,6 +68,11 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         JobResult res;
         record_job(R, j, wait_status, ru, &res);
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
+        if (res.forks_refused > 0)
+                /* Refused forks change what a job did without ending it: say so (issue 14
+                 * item 6); the count is in result.json as forks_refused. */
+                exec_warn(R, "job '%s': its pids limit refused %" PRIu64 " fork%s (pids.events max)",
+                          j->pj->name, res.forks_refused, res.forks_refused == 1 ? "" : "s");
         JobResult *slot = run_result_add_job(R->rr);
         if (slot)
                 *slot = res;

@@ -136,6 +136,7 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                 res.ev_oom = st.events_oom;
                 res.ev_oom_kill = st.events_oom_kill;
                 res.pids_peak = j->pids_peak;
+                res.forks_refused = st.pids_events_max;
                 res.has_psi = st.has_psi;
                 res.psi_cpu_some_s = (double)st.psi_cpu_some_usec / USEC_PER_SEC;
                 res.psi_mem_some_s = (double)st.psi_mem_some_usec / USEC_PER_SEC;

@@ -289,6 +289,7 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "context_switches",
                  pair_to_json("voluntary", j_u64(j->vol_ctxsw), "involuntary", j_u64(j->invol_ctxsw)));
         e |= put(o, "pids_peak", j_u64(j->pids_peak));
+        e |= put(o, "forks_refused", j_u64(j->forks_refused));
         e |= put(o, "requested", requested_to_json(j));
         e |= put(o, "applied", applied_to_json(j));
         e |= put(o, "cgroup", j_str(j->cgroup));

@@ -69,6 +69,7 @@ typedef struct JobResult {
         bool has_psi;
         double psi_cpu_some_s, psi_mem_some_s, psi_mem_full_s, psi_io_some_s, psi_io_full_s;
         uint64_t pids_peak;
+        uint64_t forks_refused; /* fork/clone calls the pids limit refused (pids.events max) */
         /* requested vs applied partition */
         char *req_cpus;            /* as asked: "2", "0-3", "shared:0-1" */
         uint64_t req_memory_bytes; /* UINT64_MAX = none */
