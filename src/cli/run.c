@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,10 +113,51 @@ static void learn_from_previous(Progress *p, const char *results, const char *na
         }
 }
 
+/* Creates the results directory and takes an exclusive lock on it, held until corun exits
+ * (flock on the directory: no lock file to leave behind, released by the kernel when the
+ * run dies). -EBUSY when another run holds it. */
+static int lock_results_dir(const char *dir, int *ret_fd) {
+        int r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Names the run that holds a results directory: its run id (time stamp and pid) and start,
+ * from the result.json it writes as it starts (waited for a moment: the lock comes first). */
+static const char *holder_note(const char *results, const char *result_json) {
+        static char note[256];
+        json_t *doc = NULL;
+        for (int i = 0; i < 20 && !doc; i++) {
+                doc = json_load_file(result_json, 0, NULL);
+                if (!doc)
+                        (void)usleep(10000);
+        }
+        const char *id = json_string_value(json_object_get(doc, "run_id"));
+        const char *at = json_string_value(json_object_get(doc, "started_at"));
+        const char *pid = id ? strrchr(id, '-') : NULL;
+        if (id)
+                snprintf(note, sizeof note, "run %s (pid %s), started %s", id, pid ? pid + 1 : "?", at ? at : "?");
+        else
+                snprintf(note, sizeof note, "it has not written %s/result.json yet", results);
+        json_decref(doc);
+        return note;
+}
+
 int cmd_run(int argc, char **argv) {
         /* Every cleanup variable is declared here: a goto out must never pass a declaration. */
         _cleanup_free_ char *text = NULL, *results = NULL, *run_id = NULL, *err = NULL, *abs_file = NULL,
                             *existing = NULL, *rerr = NULL;
+        _cleanup_close_ int results_lock = -1;
         size_t len = 0;
         int file_index = -1, r;
         SpecError se = {0};
@@ -193,24 +236,41 @@ int cmd_run(int argc, char **argv) {
                 free(results);
                 results = a;
         }
-        /* Two runs of one name within a second would share the default directory: the
-         * later one takes name-STAMP-2, -3, ... */
-        for (unsigned k = 2; !spec->results_dir && k < 1000 && access(results, F_OK) == 0; k++) {
+        /* The results directory is locked (flock on the directory itself: nothing to leave
+         * behind) before anything starts, and only then checked for a previous result: two
+         * runs started together cannot both run in it (issue 14 item 3). Two runs of one
+         * name within a second would share the default directory: the later one takes
+         * name-STAMP-2, -3, ... */
+        for (unsigned k = 2;; k++) {
+                free(existing);
+                existing = NULL;
+                if (asprintf(&existing, "%s/result.json", results) < 0)
+                        goto out;
+                r = lock_results_dir(results, &results_lock);
+                if (r == 0) {
+                        if (access(existing, F_OK) < 0)
+                                break;
+                        closep(&results_lock);
+                        r = -EEXIST;
+                }
+                if (spec->results_dir || k >= 1000 || (r != -EEXIST && r != -EBUSY)) {
+                        if (r == -EBUSY)
+                                log_error("-o/--results: %s is in use by another corun run (%s); choose another "
+                                          "directory",
+                                          results, holder_note(results, existing));
+                        else if (r == -EEXIST)
+                                log_error("-o/--results: %s already holds a result.json; choose another directory",
+                                          results);
+                        else
+                                log_error("-o/--results: cannot create %s: %s", results, strerror(-r));
+                        goto out;
+                }
                 char *next = NULL;
                 size_t base = strlen(results) - (k > 2 ? strlen(strrchr(results, '-')) : 0);
                 if (asprintf(&next, "%.*s-%u", (int)base, results, k) < 0)
                         goto out;
                 free(results);
                 results = next;
-        }
-        if (asprintf(&existing, "%s/result.json", results) >= 0 && access(existing, F_OK) == 0) {
-                log_error("-o/--results: %s already holds a result.json; choose another directory", results);
-                goto out;
-        }
-        r = mkdir_p(results, 0755);
-        if (r < 0) {
-                log_error("-o/--results: cannot create %s: %s", results, strerror(-r));
-                goto out;
         }
 
         result = result_new();
