@@ -315,12 +315,17 @@ int cmd_run(int argc, char **argv) {
         result->finished_at = strdup(iso);
         result->partial = r == -EINTR;
         r = result_write(result, results);
-        if (r < 0)
+        if (r < 0) {
+                /* The last complete result.json stays (every write is a rename). */
                 log_error("cannot write %s/result.json: %s", results, strerror(-r));
+                result->write_errors++;
+        }
 
         /* report.html, summary.md and results.csv, each written atomically. */
-        if (report_write_result(result, results, &rerr) < 0)
-                log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");
+        if (report_write_result(result, results, &rerr) < 0) {
+                log_error("cannot write the report: %s", rerr ? rerr : "unknown error");
+                result->write_errors++;
+        }
         if (!spec->quiet) {
                 fputc('\n', stdout);
                 report_summary_table(result, stdout, use_color(STDOUT_FILENO));
@@ -336,6 +341,12 @@ int cmd_run(int argc, char **argv) {
         if (result->interrupted) {
                 log_warning("interrupted: the result is partial (%s/result.json)", results);
                 status = 130;
+        } else if (result->write_errors > 0) {
+                /* Results that could not be written (a full disk) outrank the jobs' own
+                 * failures: what is on disk is incomplete (issue 14 item 2). */
+                log_error("%u result or log file%s could not be written (above): the results in %s are incomplete",
+                          result->write_errors, result->write_errors == 1 ? "" : "s", results);
+                status = 3;
         } else
                 status = all_ok ? 0 : 1;
 out:

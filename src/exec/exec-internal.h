@@ -78,6 +78,8 @@ struct Job {
          * then): a job that writes nothing has no file and no path in its result. */
         int log_out, log_err;
         bool log_out_tried, log_err_tried;
+        bool log_out_failed, log_err_failed; /* a write failed: the log ends there */
+        bool log_truncated;                  /* either: in the result as log_truncated */
         int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
         uint64_t press_events; /* how many came */
         Source s_pid, s_out, s_err, s_timer, s_press;
@@ -156,6 +158,8 @@ double exec_since(const Runner *R, uint64_t t);
 void exec_emit(Runner *R, ExecEventKind kind, const PlanRun *run, size_t run_index, const ExecJobView *jv,
                const char *message);
 void exec_warn(Runner *R, const char *fmt, ...) _printf_(2, 3);
+/* Counts a result or log file that could not be written (the run then exits 3). */
+void exec_write_failed(Runner *R);
 void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret);
 int exec_run_one(Runner *R, size_t run_index, const PlanRun *run);
 

@@ -47,6 +47,11 @@ void exec_emit(Runner *R, ExecEventKind kind, const PlanRun *run, size_t run_ind
         R->o->observer(&ev, R->o->userdata);
 }
 
+void exec_write_failed(Runner *R) {
+        if (R->result)
+                R->result->write_errors++;
+}
+
 void exec_warn(Runner *R, const char *fmt, ...) {
         va_list ap;
         _cleanup_free_ char *m = NULL;

@@ -50,8 +50,11 @@ static int job_log_fd(Runner *R, Job *j, bool is_err) {
                 R->log_dir_made = strdup(j->setup.log_dir); /* NULL: made again next time */
         }
         *log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (*log < 0)
+        if (*log < 0) {
                 exec_warn(R, "job '%s': cannot create log %s: %m", j->pj->name, path);
+                j->log_truncated = true;
+                exec_write_failed(R);
+        }
         return *log;
 }
 
@@ -71,8 +74,21 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                 }
                 /* A full disk must not stop the job's output from being read. */
                 int log = job_log_fd(R, j, is_err);
-                if (log >= 0)
-                        (void)write_all(log, buf, (size_t)n);
+                bool *failed = is_err ? &j->log_err_failed : &j->log_out_failed;
+                if (log >= 0 && !*failed) {
+                        int w = write_all(log, buf, (size_t)n);
+                        if (w < 0) {
+                                /* A full disk: the log ends here, said once, and the job is
+                                 * marked (issue 14 item 2); the output is still read. */
+                                off_t at = lseek(log, 0, SEEK_CUR);
+                                exec_warn(R, "job '%s': log %s cut at %lld bytes: %s", j->pj->name,
+                                          is_err ? j->setup.log_stderr : j->setup.log_stdout,
+                                          (long long)(at < 0 ? 0 : at), strerror(-w));
+                                *failed = true;
+                                j->log_truncated = true;
+                                exec_write_failed(R);
+                        }
+                }
                 if (j->mk) {
                         j->line_usec = now_usec(CLOCK_MONOTONIC);
                         (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n,

@@ -51,8 +51,10 @@ void record_flush(Runner *R, bool force) {
         if (!R->result_dirty || (!force && now - R->last_write_usec < gap))
                 return;
         int r = result_write_cached(R->result, R->o->results_dir, R->write_cache);
-        if (r < 0)
+        if (r < 0) {
                 exec_warn(R, "cannot write %s/result.json: %s", R->o->results_dir, strerror(-r));
+                exec_write_failed(R);
+        }
         uint64_t done = now_usec(CLOCK_MONOTONIC);
         R->last_write_cost_usec = done - now;
         R->last_write_usec = done;
@@ -167,6 +169,7 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                         res.reason = REASON_EXIT;
                 }
         }
+        res.log_truncated = j->log_truncated;
         if (j->n_samples && j->setup.samples_rel)
                 res.samples_csv = strdup(j->setup.samples_rel);
 

@@ -33,26 +33,9 @@ typedef struct Render {
         RenderFn fn;
 } Render;
 
-/* write_file_atomic's fill: the renderer writes through a stream on a duplicate of the
- * temporary file's fd (fclose closes only the duplicate; write_file_atomic closes and
- * renames its own). A failed write reaches us at fflush/fclose with the real errno. */
-static int fill(int fd, void *userdata) {
+static int render(FILE *f, void *userdata) {
         const Render *rd = userdata;
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return negative_errno();
-        FILE *f = fdopen(dfd, "we");
-        if (!f) {
-                int k = negative_errno();
-                close(dfd);
-                return k;
-        }
-        int k = rd->fn(rd->r, rd->dir, f);
-        if (fflush(f) == EOF && k >= 0)
-                k = negative_errno();
-        if (fclose(f) == EOF && k >= 0)
-                k = negative_errno();
-        return k;
+        return rd->fn(rd->r, rd->dir, f);
 }
 
 int report_write_result(const Result *r, const char *dir, char **ret_error) {
@@ -68,7 +51,7 @@ int report_write_result(const Result *r, const char *dir, char **ret_error) {
                 /* No fsync: these files are derived from result.json (which is synced) and
                  * `corun report DIR` makes them again; syncing three files cost about 0.8 ms
                  * of every run here. */
-                int k = write_file_atomic(dir, files[i].name, fill, &(Render){r, dir, files[i].fn}, false);
+                int k = write_file_atomic_stream(dir, files[i].name, render, &(Render){r, dir, files[i].fn}, 0, false);
                 if (k < 0)
                         return error_setf(ret_error, k, "cannot write %s/%s: %s", dir, files[i].name,
                                           strerror(-k));

@@ -290,6 +290,7 @@ static json_t *job_to_json(const JobResult *j) {
                  pair_to_json("voluntary", j_u64(j->vol_ctxsw), "involuntary", j_u64(j->invol_ctxsw)));
         e |= put(o, "pids_peak", j_u64(j->pids_peak));
         e |= put(o, "forks_refused", j_u64(j->forks_refused));
+        e |= put(o, "log_truncated", json_boolean(j->log_truncated));
         e |= put(o, "requested", requested_to_json(j));
         e |= put(o, "applied", applied_to_json(j));
         e |= put(o, "cgroup", j_str(j->cgroup));
@@ -553,25 +554,9 @@ typedef struct CachedWrite {
         ResultWriteCache *c;
 } CachedWrite;
 
-static int fill_cached(int fd, void *userdata) {
+static int render_cached(FILE *f, void *userdata) {
         CachedWrite *w = userdata;
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return -errno;
-        FILE *f = fdopen(dfd, "we");
-        if (!f) {
-                int e = -errno;
-                close(dfd);
-                return e;
-        }
-        /* Large writes: a few system calls for the whole file. */
-        (void)setvbuf(f, NULL, _IOFBF, 1 << 16);
-        int k = result_stream_cached(w->r, w->c, f);
-        if (fflush(f) != 0 && k >= 0)
-                k = errno ? -errno : -EIO;
-        if (fclose(f) != 0 && k >= 0)
-                k = errno ? -errno : -EIO;
-        return k;
+        return result_stream_cached(w->r, w->c, f);
 }
 
 /* Readers (compare, report, a script tailing the run) only ever see a complete file.
@@ -581,7 +566,7 @@ static int fill_cached(int fd, void *userdata) {
 int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
         if (!c)
                 return result_write(r, dir);
-        return write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
+        return write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16, !r->partial);
 }
 
 /* Through a cache of its own: one job's JSON tree at a time instead of the whole
@@ -590,7 +575,7 @@ int result_write(const Result *r, const char *dir) {
         ResultWriteCache *c = result_write_cache_new();
         if (!c)
                 return -ENOMEM;
-        int k = write_file_atomic(dir, "result.json", fill_cached, &(CachedWrite){r, c}, !r->partial);
+        int k = write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16, !r->partial);
         result_write_cache_free(c);
         return k;
 }

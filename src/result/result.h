@@ -69,7 +69,8 @@ typedef struct JobResult {
         bool has_psi;
         double psi_cpu_some_s, psi_mem_some_s, psi_mem_full_s, psi_io_some_s, psi_io_full_s;
         uint64_t pids_peak;
-        uint64_t forks_refused; /* fork/clone calls the pids limit refused (pids.events max) */
+        uint64_t forks_refused;
+        bool log_truncated; /* a write to the job's log failed: the log ends early */ /* fork/clone calls the pids limit refused (pids.events max) */
         /* requested vs applied partition */
         char *req_cpus;            /* as asked: "2", "0-3", "shared:0-1" */
         uint64_t req_memory_bytes; /* UINT64_MAX = none */
@@ -116,6 +117,9 @@ typedef struct Result {
         char *corun_version;
         bool partial;
         bool interrupted;
+        /* Not in result.json: result files and logs this run could not write (a full disk);
+         * `corun run` exits 3 when it is not 0. */
+        unsigned write_errors;
         char *started_at;  /* RFC 3339 UTC */
         char *finished_at; /* NULL while partial */
         char *name;

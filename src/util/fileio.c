@@ -199,6 +199,41 @@ int write_all(int fd, const void *buf, size_t len) {
         return 0;
 }
 
+typedef struct StreamFill {
+        int (*render)(FILE *f, void *userdata);
+        void *userdata;
+        size_t buffer_size;
+} StreamFill;
+
+/* write_file_atomic's fill for a stream: the renderer writes through a stream on a
+ * duplicate of the temporary file's fd (fclose closes only the duplicate;
+ * write_file_atomic closes and renames its own). */
+static int stream_fill(int fd, void *userdata) {
+        const StreamFill *sf = userdata;
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return negative_errno();
+        FILE *f = fdopen(dfd, "we");
+        if (!f) {
+                int k = negative_errno();
+                close(dfd);
+                return k;
+        }
+        if (sf->buffer_size > 0)
+                (void)setvbuf(f, NULL, _IOFBF, sf->buffer_size);
+        int k = sf->render(f, sf->userdata);
+        if (fflush(f) == EOF && (k >= 0 || k == -EIO))
+                k = negative_errno();
+        if (fclose(f) == EOF && k >= 0)
+                k = negative_errno();
+        return k;
+}
+
+int write_file_atomic_stream(const char *dir, const char *name, int (*render)(FILE *f, void *userdata),
+                             void *userdata, size_t buffer_size, bool sync) {
+        return write_file_atomic(dir, name, stream_fill, &(StreamFill){render, userdata, buffer_size}, sync);
+}
+
 int write_file_atomic(const char *dir, const char *name, int (*fill)(int fd, void *userdata), void *userdata,
                       bool sync) {
         _cleanup_free_ char *tmp = NULL, *final = NULL;

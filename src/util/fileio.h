@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -30,5 +31,10 @@ int rm_rf(const char *path);
  * file never outlives a failure. */
 int write_file_atomic(const char *dir, const char *name, int (*fill)(int fd, void *userdata), void *userdata,
                       bool sync);
+/* The same through a stdio stream: render() writes to f (fully buffered, buffer_size
+ * bytes; 0 = stdio's default). A failed write is returned with its real errno, taken at
+ * fflush: stdio's ferror alone does not keep it, so a renderer's -EIO gives way to it. */
+int write_file_atomic_stream(const char *dir, const char *name, int (*render)(FILE *f, void *userdata),
+                             void *userdata, size_t buffer_size, bool sync);
 /* write(2) all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
