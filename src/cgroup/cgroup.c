@@ -15,6 +15,7 @@
 
 #include "cgroup/cgroup-internal.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/parse.h"
 
 void cg_limits_init(CgLimits *l) {
@@ -418,6 +419,7 @@ int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup *
         int r;
         if (!relpath_ok(relpath))
                 return -EINVAL;
+        fault_point("group create");
         Cgroup *g = calloc(1, sizeof *g);
         if (!g)
                 return -ENOMEM;
@@ -610,6 +612,7 @@ int cg_destroy(Cgroup *g) {
         int r = 0;
         if (!g)
                 return 0;
+        fault_point("group removal");
         if (g->m->ops->uses_dirs) {
                 closep(&g->unified_fd);
                 g->unified_fd = -1;

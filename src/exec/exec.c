@@ -22,6 +22,7 @@
 #include "exec/exec-internal.h"
 #include "util/cpuset.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 
 double exec_since(const Runner *R, uint64_t t) {
@@ -374,6 +375,7 @@ static int setup(Runner *R, char **ret_error) {
 }
 
 static void teardown(Runner *R) {
+        fault_point("teardown");
         if (R->scratch_base && !R->o->spec->keep)
                 (void)rm_rf(R->scratch_base);
         R->cgm = cg_manager_free(R->cgm);

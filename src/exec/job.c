@@ -19,6 +19,7 @@
 #include "exec/exec-internal.h"
 #include "util/cpuset.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 #include "util/parse.h"
 
@@ -96,6 +97,7 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
                 j->cg = NULL;
         }
         if (j->setup.scratch && !R->o->spec->keep) {
+                fault_point("scratch removal");
                 /* Most jobs leave their scratch dir empty: one rmdir (which removes no
                  * symlink and nothing that is not an empty directory), else the walk. */
                 int r = rmdir(j->setup.scratch) == 0 || errno == ENOENT ? 0 : rm_rf(j->setup.scratch);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/macros.h"
+#include "util/fault.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -234,20 +235,50 @@ int write_file_atomic_stream(const char *dir, const char *name, int (*render)(FI
         return write_file_atomic(dir, name, stream_fill, &(StreamFill){render, userdata, buffer_size}, sync);
 }
 
+/* Gives the anonymous file fd (O_TMPFILE) the name dir/tmp: with AT_EMPTY_PATH where the
+ * caller may (CAP_DAC_READ_SEARCH), else through /proc/self/fd. */
+static int link_tmpfile(int fd, const char *tmp) {
+        if (linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH) == 0)
+                return 0;
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        return RET_NERRNO(linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW));
+}
+
 int write_file_atomic(const char *dir, const char *name, int (*fill)(int fd, void *userdata), void *userdata,
                       bool sync) {
         _cleanup_free_ char *tmp = NULL, *final = NULL;
         if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, name) < 0 || asprintf(&final, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        /* mkostemp creates 0600; results are meant to be shared like any output file. */
+        /* The content is written into an unnamed file (O_TMPFILE): a runner killed while
+         * writing leaves nothing behind. It gets a temporary name only to be renamed over
+         * the old file at once, two system calls later. File systems without O_TMPFILE
+         * get a named temporary file from the start. */
+        bool anonymous = true;
+        _cleanup_close_ int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                anonymous = false;
+                fd = mkostemp(tmp, O_CLOEXEC);
+                if (fd < 0)
+                        return negative_errno();
+        }
+        /* mkostemp creates 0600 (O_TMPFILE: the umask applies); results are meant to be
+         * shared like any output file. */
         int k = RET_NERRNO(fchmod(fd, 0644));
         if (k >= 0)
                 k = fill(fd, userdata);
+        fault_point("result write"); /* written, not yet named */
         if (k >= 0 && sync)
                 k = RET_NERRNO(fsync(fd));
+        if (k >= 0 && anonymous) {
+                /* A name no other writer uses: this process's pid and a counter. */
+                static unsigned counter;
+                free(tmp);
+                tmp = NULL;
+                if (asprintf(&tmp, "%s/.%s.%d-%u", dir, name, (int)getpid(), counter++) < 0)
+                        return -ENOMEM;
+                k = link_tmpfile(fd, tmp);
+        }
         /* close() is where NFS and some FUSE filesystems report a failed write back. */
         if (k >= 0)
                 k = RET_NERRNO(close(TAKE_FD(fd)));

@@ -22,4 +22,9 @@ assert_eq "$(job "$R.cpu/result.json" corun .reason)" timeout "cpu reason"
 assert_eq "$(job "$R.cpu/result.json" corun .limit)" cpu "cpu limit"
 cpu=$(jq -r '.runs[0].jobs[0] | .user_s + .sys_s' "$R.cpu/result.json")
 assert_between "$cpu" 0.29 0.8 "CPU time at a 300 ms CPU limit (+500 ms for scheduling)"
+# A job that ignores the stop signal is killed when the grace period ends: the grace timer
+# never fires early (>= 0.6 s), and the kill follows it by scheduling latency only.
+"$CORUN" run -q -t 300ms --grace 300ms -o "$R.term" -- sh -c "trap '' TERM; while :; do sleep 0.05; done" || true
+assert_eq "$(job "$R.term/result.json" sh .reason)" timeout "reason of a job ignoring SIGTERM"
+assert_between "$(job "$R.term/result.json" sh .wall_s)" 0.599 1.6 "wall_s: 300 ms timeout + 300 ms grace (+1 s for scheduling)"
 echo ok

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/fault.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int state; /* 0 unread, 1 off, 2 on */
+static unsigned long at, passed;
+static const char *count_file;
+
+static void write_count(void) {
+        FILE *f = fopen(count_file, "we");
+        if (f) {
+                fprintf(f, "%lu\n", passed);
+                fclose(f);
+        }
+}
+
+void fault_point(const char *site) {
+        if (state == 0) {
+                const char *a = getenv("CORUN_FAULT_AT");
+                count_file = getenv("CORUN_FAULT_COUNT");
+                if (count_file && !*count_file)
+                        count_file = NULL;
+                at = a ? strtoul(a, NULL, 10) : 0;
+                state = at > 0 || count_file ? 2 : 1;
+                if (count_file)
+                        atexit(write_count);
+        }
+        if (state == 1)
+                return;
+        passed++;
+        if (count_file)
+                write_count(); /* also right for a run killed later by the test itself */
+        if (at > 0 && passed == at) {
+                fprintf(stderr, "corun: fault injection: killed at point %lu (%s)\n", passed, site);
+                (void)kill(getpid(), SIGKILL);
+        }
+}
