@@ -61,21 +61,19 @@ void deadline_schedule_cpu_check(Job *j, uint64_t now) {
         j->cpu_check_at = now + wait;
 }
 
+/* Through the group and, always, to the main process by its pidfd: a job that moved
+ * itself out of its groups still gets the signal (escape.c). */
 static void job_signal(Job *j, int sig) {
-        if (j->cg && cg_signal(j->cg, sig) >= 0)
-                return;
-        if (j->sp.pid > 0)
+        if (!(j->cg && cg_signal(j->cg, sig) >= 0) && j->sp.pid > 0)
                 (void)kill(-j->sp.pid, sig);
+        escape_signal_main(j, sig);
 }
 
 void deadline_kill_now(Job *j) {
         j->killed_by_us = true;
-        if (j->cg && cg_kill(j->cg) >= 0)
-                return;
-        if (j->sp.pid > 0) {
+        if (!(j->cg && cg_kill(j->cg) >= 0) && j->sp.pid > 0)
                 (void)kill(-j->sp.pid, SIGKILL);
-                (void)kill(j->sp.pid, SIGKILL);
-        }
+        escape_signal_main(j, SIGKILL);
 }
 
 void deadline_begin_stop(Job *j, StopReason why, uint64_t now) {

@@ -86,6 +86,9 @@ struct Job {
         uint64_t wall_deadline, cpu_check_at, grace_deadline; /* monotonic usec, 0 = none */
         StopReason stop;
         bool killed_by_us;
+        bool escaped;            /* a process got out of the job's groups (escape.c) */
+        pid_t escaped_pids[16];  /* the first of them */
+        unsigned n_escaped_pids;
         bool announced_queued;
         uint64_t end_usec;
         FILE *samples;
@@ -158,6 +161,11 @@ double exec_since(const Runner *R, uint64_t t);
 void exec_emit(Runner *R, ExecEventKind kind, const PlanRun *run, size_t run_index, const ExecJobView *jv,
                const char *message);
 void exec_warn(Runner *R, const char *fmt, ...) _printf_(2, 3);
+/* escape.c: the job's main process signalled through its pidfd (it may have left its
+ * groups); and the sweep of corun's children that belong to no running job (killed,
+ * recorded on j when given). Returns how many were killed. */
+void escape_signal_main(Job *j, int sig);
+unsigned escape_sweep(Runner *R, Job *j);
 /* Counts a result or log file that could not be written (the run then exits 3). */
 void exec_write_failed(Runner *R);
 void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret);

@@ -212,6 +212,11 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
                 job_stop_and_reap(R, &jobs[i]);
                 job_free(R, &jobs[i]);
         }
+        /* Nothing any job left (reparented to us, outside every group) outlives the run. */
+        unsigned left = escape_sweep(R, NULL);
+        if (left > 0)
+                exec_warn(R, "%u process%s the run's jobs left outside their groups %s killed", left,
+                          left == 1 ? "" : "es", left == 1 ? "was" : "were");
         protector_end(R);
         if (R->n_events_dropped > 0) {
                 exec_warn(R,

@@ -69,6 +69,11 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         JobResult res;
         record_job(R, j, wait_status, ru, &res);
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
+        if (res.escaped)
+                exec_warn(R, "job '%s' ESCAPED its partition: %s%s", j->pj->name,
+                          res.n_escaped_pids ? "processes outside its groups were killed" :
+                                               "its CPU time (wait4) exceeds its group's",
+                          res.n_escaped_pids ? " (escaped_pids in result.json)" : "; its limits did not hold");
         if (res.forks_refused > 0)
                 /* Refused forks change what a job did without ending it: say so (issue 14
                  * item 6); the count is in result.json as forks_refused. */
@@ -134,6 +139,9 @@ void job_on_exit(Runner *R, Job *j) {
         } else if (j->sp.pid > 0) {
                 (void)kill(-j->sp.pid, SIGKILL);
         }
+        /* What the job left outside every running job's groups (it moved there and its
+         * parent died, so it is ours now): killed and recorded as escaped. */
+        (void)escape_sweep(R, j);
         output_drain(R, j);
         job_finish(R, j, status, &ru);
 }

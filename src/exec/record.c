@@ -66,6 +66,7 @@ void record_flush(Runner *R, bool force) {
 void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, JobResult *ret) {
         JobResult res;
         CgStats st = {0};
+        bool have_stats = false;
         char buf[1024];
 
         job_result_init(&res);
@@ -113,8 +114,7 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                 res.start_error = strdup(buf);
                 res.ended_s = res.started_s;
         } else {
-                if (j->cg)
-                        (void)cg_read_stats(j->cg, &st);
+                have_stats = j->cg && cg_read_stats(j->cg, &st) >= 0;
                 res.wall_s = (double)(j->end_usec - j->sp.start_usec) / USEC_PER_SEC;
                 res.ended_s = exec_since(R, j->end_usec);
                 res.wait4_user_s = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
@@ -170,6 +170,19 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                 }
         }
         res.log_truncated = j->log_truncated;
+        /* Escaped: processes found outside every group at the job's end (escape.c), or the
+         * main process's CPU time (wait4: it and the children it waited for) above the
+         * group's by more than scheduler accounting can explain (10 ms and 2 %): it
+         * ran outside the group. */
+        res.escaped = j->escaped;
+        for (unsigned i = 0; i < j->n_escaped_pids; i++)
+                res.escaped_pids[res.n_escaped_pids++] = j->escaped_pids[i];
+        if (!j->sp.start_errno && have_stats) {
+                double group_s = (double)st.cpu_usage_usec / USEC_PER_SEC;
+                double wait4_s = res.wait4_user_s + res.wait4_sys_s;
+                if (wait4_s > group_s * 1.02 + 0.010)
+                        res.escaped = true;
+        }
         if (j->n_samples && j->setup.samples_rel)
                 res.samples_csv = strdup(j->setup.samples_rel);
 

@@ -181,11 +181,12 @@ static void card(FILE *f, const char *cls, const char *value, const char *what) 
 
 static void overview_counts(FILE *f, const Result *r) {
         size_t n_jobs = 0, n_failed = 0, by_reason[_REASON_MAX] = {};
-        size_t n_nonzero = 0;
+        size_t n_nonzero = 0, n_escaped = 0;
         for (size_t i = 0; i < r->n_runs; i++)
                 for (size_t j = 0; j < r->runs[i].n_jobs; j++) {
                         const JobResult *job = &r->runs[i].jobs[j];
                         n_jobs++;
+                        n_escaped += job->escaped;
                         if (!html_job_failed(job))
                                 continue;
                         n_failed++;
@@ -207,6 +208,11 @@ static void overview_counts(FILE *f, const Result *r) {
         if (n_nonzero) {
                 snprintf(b, sizeof b, "%zu", n_nonzero);
                 card(f, "bad", b, "non-zero exit");
+        }
+        if (n_escaped) {
+                /* A job that got out of its groups: its limits and figures did not hold. */
+                snprintf(b, sizeof b, "%zu", n_escaped);
+                card(f, "bad", b, "escaped their partition");
         }
         for (int i = 0; i < _REASON_MAX; i++)
                 if (by_reason[i]) {
@@ -398,6 +404,10 @@ static void allocation_section(FILE *f, const Result *r, size_t n_reps) {
                         html_esc(f, job_reason_to_string(job->reason) ?: "?");
                         if (job->reason == REASON_EXIT && job->exit_code != 0)
                                 fprintf(f, " %d", job->exit_code);
+                        if (job->escaped)
+                                fputs(" <span class=\"bad\" title=\"a process got out of the job's groups: "
+                                      "its limits and figures did not hold\">ESCAPED</span>",
+                                      f);
                         fputs("</td><td>", f);
                         html_esc(f, job->applied_cpus ?: "–");
                         if (ncpu)

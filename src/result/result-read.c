@@ -150,6 +150,20 @@ static MetricResult *find_metric(JobResult *j, const char *name) {
         return NULL;
 }
 
+static int escaped_pids_from_json(Reader *rd, json_t *a, void *userdata) {
+        JobResult *j = userdata;
+        size_t i;
+        json_t *v;
+        j->n_escaped_pids = 0;
+        json_array_foreach(a, i, v) {
+                if (!json_is_integer(v))
+                        return rd_fail(rd, NULL, "expected an array of pids");
+                if (j->n_escaped_pids < ELEMENTSOF(j->escaped_pids))
+                        j->escaped_pids[j->n_escaped_pids++] = json_integer_value(v);
+        }
+        return 0;
+}
+
 static int metric_all_from_json(Reader *rd, json_t *a, void *userdata) {
         MetricResult *m = userdata;
         size_t n = json_array_size(a);
@@ -264,6 +278,8 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "pids_peak", &j->pids_peak);
         k = k ?: rd_u64(rd, o, "forks_refused", &j->forks_refused);
         k = k ?: rd_bool(rd, o, "log_truncated", &j->log_truncated);
+        k = k ?: rd_bool(rd, o, "escaped", &j->escaped);
+        k = k ?: rd_section(rd, o, "escaped_pids", true, escaped_pids_from_json, j);
         k = k ?: rd_section(rd, o, "requested", false, requested_from_json, j);
         k = k ?: rd_section(rd, o, "applied", false, applied_from_json, j);
         k = k ?: rd_str(rd, o, "cgroup", &j->cgroup);

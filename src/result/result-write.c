@@ -113,6 +113,16 @@ static int append(json_t *a, json_t *v) {
         return json_array_append_new(a, v) < 0 ? -1 : 0;
 }
 
+static json_t *pids_to_json(const int64_t *pids, unsigned n) {
+        json_t *a = json_array();
+        for (unsigned i = 0; a && i < n; i++)
+                if (append(a, json_integer(pids[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
 static json_t *host_to_json(const HostInfo *h) {
         json_t *o = json_object();
         int e = !o;
@@ -291,6 +301,8 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "pids_peak", j_u64(j->pids_peak));
         e |= put(o, "forks_refused", j_u64(j->forks_refused));
         e |= put(o, "log_truncated", json_boolean(j->log_truncated));
+        e |= put(o, "escaped", json_boolean(j->escaped));
+        e |= put(o, "escaped_pids", pids_to_json(j->escaped_pids, j->n_escaped_pids));
         e |= put(o, "requested", requested_to_json(j));
         e |= put(o, "applied", applied_to_json(j));
         e |= put(o, "cgroup", j_str(j->cgroup));

@@ -70,7 +70,12 @@ typedef struct JobResult {
         double psi_cpu_some_s, psi_mem_some_s, psi_mem_full_s, psi_io_some_s, psi_io_full_s;
         uint64_t pids_peak;
         uint64_t forks_refused;
-        bool log_truncated; /* a write to the job's log failed: the log ends early */ /* fork/clone calls the pids limit refused (pids.events max) */
+        bool log_truncated; /* a write to the job's log failed: the log ends early */
+        /* A process got out of the job's groups: seen outside them at the job's end (its
+         * pids), or wait4's CPU time above the group's by more than the accounting slack. */
+        bool escaped;
+        int64_t escaped_pids[16];
+        unsigned n_escaped_pids; /* fork/clone calls the pids limit refused (pids.events max) */
         /* requested vs applied partition */
         char *req_cpus;            /* as asked: "2", "0-3", "shared:0-1" */
         uint64_t req_memory_bytes; /* UINT64_MAX = none */
