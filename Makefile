@@ -1,10 +1,11 @@
 # Thin wrapper around meson. `make demo` and `make test` are the two commands in README.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 MESON ?= meson
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-integration test-asan test-vm install clean
+.PHONY: all deps build demo test test-unit test-integration test-asan test-fuzz test-vm install clean
 
 all: build
 
@@ -21,7 +22,7 @@ demo: build
 	@./scripts/demo.sh $(BUILD)
 
 # Every suite: unit, integration (real cgroups on this host) and vm (cgroup v2 in qemu).
-test: build test-asan
+test: build test-asan test-fuzz
 	./scripts/fetch-vm-kernel.sh >/dev/null
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 1
 
@@ -45,8 +46,21 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 		$(MESON) test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
+# The libFuzzer targets (tests/fuzz, docs/fuzzing.md), built with clang: each replays its
+# corpus, then fuzzes for FUZZ_SECONDS (default 6) seconds.
+FUZZ_SECONDS ?= 6
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debug -Dfuzz_seconds=$(FUZZ_SECONDS)
+
+test-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	$(MESON) configure $(FUZZ_BUILD) -Dfuzz_seconds=$(FUZZ_SECONDS)
+	$(MESON) compile -C $(FUZZ_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		$(MESON) test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs --num-processes 1
+
 install: build
 	$(MESON) install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

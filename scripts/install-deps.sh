@@ -5,6 +5,8 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config libyaml-dev libjansson-dev libhwloc-dev
 libpcre2-dev libudev-dev libcmocka-dev hwloc procps psmisc jq python3 hyperfine stress-ng tmux chromium
 qemu-system-x86 busybox-static cpio"
+PKGS="$PKGS time"  # GNU time: the runner's peak memory in tests/integration/runner/flood.sh
+PKGS="$PKGS clang libclang-rt-14-dev"  # make test-fuzz: libFuzzer targets (tests/fuzz)
 PKGS="$PKGS slurm-wlm munge"  # the slurm suite: a private one-node cluster (tests/slurm)
 [ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0
 missing=""

@@ -316,6 +316,10 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
         Spec *spec = NULL;
         Plan *plan = NULL;
         json_t *node = NULL;
+        Result *check = NULL;
+        /* Declared before the first goto: a jump past a cleanup variable's declaration
+         * would free an uninitialised pointer (clang refuses it; gcc accepted it). */
+        _cleanup_free_ char *err = NULL;
         int r;
         if (!doc) {
                 r = -ENOMEM;
@@ -352,8 +356,6 @@ int slurm_collect(const char *dir, const char *slurm_state, char **ret_error) {
                 goto out;
         }
         /* What report and compare will see: fail here rather than there. */
-        Result *check = NULL;
-        _cleanup_free_ char *err = NULL;
         r = result_read(dir, &check, &err);
         if (r < 0)
                 error_setf(ret_error, r, "the merged %s/result.json does not read back: %s", dir,

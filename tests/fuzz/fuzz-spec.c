@@ -1,13 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the scenario file reader (spec_parse_yaml), and for quick mode
  * with a scenario file (spec_from_cli), which lays flags over the parsed file.
- * Not built by meson. Build and run from the repository root:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *       tests/fuzz/fuzz-spec.c src/spec/spec*.c src/util/parse.c src/util/cpuset.c \
- *       -lyaml -lm -o build-fuzz-spec
- *   mkdir -p /tmp/spec-corpus && cp examples/demo.yaml tests/fuzz/corpus/seed-*.yaml /tmp/spec-corpus/
- *   ./build-fuzz-spec -max_total_time=120 -max_len=4096 /tmp/spec-corpus
+ * Built and run by `make test-fuzz` (docs/fuzzing.md); seeds in tests/fuzz/corpus/spec/.
  *
  * Any crash, leak, sanitizer report or a failure without a message is a bug. */
 #include <errno.h>
