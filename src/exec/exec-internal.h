@@ -87,6 +87,7 @@ struct Job {
         StopReason stop;
         bool killed_by_us;
         bool escaped;            /* a process got out of the job's groups (escape.c) */
+        unsigned leftovers_killed; /* processes still in its group when its main process exited */
         pid_t escaped_pids[16];  /* the first of them */
         unsigned n_escaped_pids;
         bool announced_queued;

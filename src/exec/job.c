@@ -74,6 +74,10 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
                           res.n_escaped_pids ? "processes outside its groups were killed" :
                                                "its CPU time (wait4) exceeds its group's",
                           res.n_escaped_pids ? " (escaped_pids in result.json)" : "; its limits did not hold");
+        if (res.leftovers_killed > 0)
+                exec_warn(R, "job '%s': %" PRIu64 " process%s it left running (daemons, children) %s killed at its end",
+                          j->pj->name, res.leftovers_killed, res.leftovers_killed == 1 ? "" : "es",
+                          res.leftovers_killed == 1 ? "was" : "were");
         if (res.forks_refused > 0)
                 /* Refused forks change what a job did without ending it: say so (issue 14
                  * item 6); the count is in result.json as forks_refused. */
@@ -134,8 +138,15 @@ void job_on_exit(Runner *R, Job *j) {
          * process that left the job's cgroup2 group is killed when the group is removed.) */
         if (j->cg) {
                 int populated = cg_is_populated_fast(j->cg);
-                if (populated != 0)
+                if (populated != 0) {
+                        /* Counted before the kill: daemons and children the job left running
+                         * are reported (leftovers_killed), not only removed. */
+                        _cleanup_free_ pid_t *pids = NULL;
+                        size_t n = 0;
+                        if (cg_pids(j->cg, &pids, &n) >= 0)
+                                j->leftovers_killed = (unsigned)n;
                         (void)cg_kill(j->cg);
+                }
         } else if (j->sp.pid > 0) {
                 (void)kill(-j->sp.pid, SIGKILL);
         }

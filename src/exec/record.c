@@ -175,6 +175,7 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
          * group's by more than scheduler accounting can explain (10 ms and 2 %): it
          * ran outside the group. */
         res.escaped = j->escaped;
+        res.leftovers_killed = j->leftovers_killed;
         for (unsigned i = 0; i < j->n_escaped_pids; i++)
                 res.escaped_pids[res.n_escaped_pids++] = j->escaped_pids[i];
         if (!j->sp.start_errno && have_stats) {

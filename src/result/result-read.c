@@ -279,6 +279,7 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "forks_refused", &j->forks_refused);
         k = k ?: rd_bool(rd, o, "log_truncated", &j->log_truncated);
         k = k ?: rd_bool(rd, o, "escaped", &j->escaped);
+        k = k ?: rd_u64(rd, o, "leftovers_killed", &j->leftovers_killed);
         k = k ?: rd_section(rd, o, "escaped_pids", true, escaped_pids_from_json, j);
         k = k ?: rd_section(rd, o, "requested", false, requested_from_json, j);
         k = k ?: rd_section(rd, o, "applied", false, applied_from_json, j);

@@ -302,6 +302,7 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "forks_refused", j_u64(j->forks_refused));
         e |= put(o, "log_truncated", json_boolean(j->log_truncated));
         e |= put(o, "escaped", json_boolean(j->escaped));
+        e |= put(o, "leftovers_killed", j_u64(j->leftovers_killed));
         e |= put(o, "escaped_pids", pids_to_json(j->escaped_pids, j->n_escaped_pids));
         e |= put(o, "requested", requested_to_json(j));
         e |= put(o, "applied", applied_to_json(j));

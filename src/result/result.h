@@ -74,6 +74,7 @@ typedef struct JobResult {
         /* A process got out of the job's groups: seen outside them at the job's end (its
          * pids), or wait4's CPU time above the group's by more than the accounting slack. */
         bool escaped;
+        uint64_t leftovers_killed; /* processes left in the group after the main one exited, killed */
         int64_t escaped_pids[16];
         unsigned n_escaped_pids; /* fork/clone calls the pids limit refused (pids.events max) */
         /* requested vs applied partition */

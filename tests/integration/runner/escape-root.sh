@@ -29,6 +29,25 @@ assert_eq "$(job "$R/result.json" sh .escaped)" true "escaped (child)"
 assert_eq "$(job "$R/result.json" sh ".escaped_pids | index($pid) != null")" true "the child's pid in escaped_pids"
 wait_for "the escaped child $pid to be gone" 10 not alive "$pid"
 
+# A job that freezes a sub-group of its own with a process in it and removes the group's
+# permissions: its timeout still ends it, the frozen process dies, no group is left.
+cat >"$WORK/freeze.sh" <<EOS
+p=\$(grep '^0::' /proc/self/cgroup | cut -d: -f3)
+base=/sys/fs/cgroup/unified\$p
+[ -d /sys/fs/cgroup/unified ] || base=/sys/fs/cgroup\$p
+mkdir "\$base/sub" || exit 3
+sh -c 'echo \$\$ >'"\$base"'/sub/cgroup.procs; echo \$\$ >$WORK/frozen.pid; exec sleep 100' &
+while [ ! -s $WORK/frozen.pid ]; do sleep 0.05; done
+echo 1 >"\$base/sub/cgroup.freeze"
+chmod 000 "\$base/sub"
+sleep 100
+EOS
+R=$WORK/frozen
+"$CORUN" run -q -t 1s -o "$R" -- sh "$WORK/freeze.sh" || true
+assert_eq "$(job "$R/result.json" sh .reason)" timeout "reason of the job with a frozen sub-group"
+assert_between "$(job "$R/result.json" sh .wall_s)" 0.999 3 "wall_s of the job with a frozen sub-group"
+wait_for "the frozen process to be gone" 10 not alive "$(cat "$WORK/frozen.pid")"
+
 # A job that stays inside is not escaped (no false alarm from accounting).
 R=$WORK/ok
 "$CORUN" run -q -o "$R" -- sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 0.1 & wait'
