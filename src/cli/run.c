@@ -241,7 +241,9 @@ int cmd_run(int argc, char **argv) {
          * runs started together cannot both run in it (issue 14 item 3). Two runs of one
          * name within a second would share the default directory: the later one takes
          * name-STAMP-2, -3, ... */
+        bool results_existed = false;
         for (unsigned k = 2;; k++) {
+                results_existed = access(results, F_OK) == 0;
                 free(existing);
                 existing = NULL;
                 if (asprintf(&existing, "%s/result.json", results) < 0)
@@ -302,9 +304,20 @@ int cmd_run(int argc, char **argv) {
                 log_info("%zu job(s) in %zu run(s); results in %s", plan->n_jobs_total, plan->n_runs, results);
         free(err);
         err = NULL;
+        bool refused = false;
+        eo.ret_refused = &refused;
         r = exec_run(&eo, plan, result, &err);
         progress_finish(&prog);
         progress_done(&prog);
+        if (r < 0 && refused) {
+                /* A request that can never fit: nothing started, nothing kept (the results
+                 * directory goes if this run made it), exit 2 as for any bad input. */
+                log_error("%s", err ? err : strerror(-r));
+                if (!results_existed)
+                        (void)rm_rf(results);
+                status = 2;
+                goto out;
+        }
         if (r < 0 && r != -EINTR) {
                 log_error("%s", err ? err : strerror(-r));
                 status = 1;

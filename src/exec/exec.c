@@ -328,6 +328,8 @@ static int setup(Runner *R, char **ret_error) {
                         _cleanup_free_ char *e = NULL;
                         alloc_request_init(&req, pj->name, &pj->limits);
                         r = alloc_check(R->pool, &req, &e);
+                        if (r < 0 && R->o->ret_refused)
+                                *R->o->ret_refused = true;
                         if (r < 0) {
                                 if (e) {
                                         free(*ret_error);

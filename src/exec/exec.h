@@ -59,6 +59,10 @@ typedef struct ExecOptions {
         uint64_t heartbeat_usec;  /* 0 = no heartbeat events */
         ExecObserver observer;
         void *userdata;
+        /* Set when a job can never be placed (more CPUs or memory than the machine has for
+         * jobs): the run was refused before anything started, the error says why in the
+         * words of `corun plan`. */
+        bool *ret_refused;
 } ExecOptions;
 
 /* Runs the whole plan. Returns 0 when every run completed (jobs may have failed: see
