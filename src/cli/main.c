@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +66,27 @@ static const Command commands[] = {
         {"stress", cmd_stress, "built-in workloads: stress cpu|mem|sleep|output"},
 };
 
+/* Levenshtein distance, for "did you mean" (command names are short). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 32 || lb > 32)
+                return SIZE_MAX;
+        size_t row[33];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t best = MIN(row[j] + 1, row[j - 1] + 1);
+                        row[j] = MIN(best, diag + (a[i - 1] != b[j - 1]));
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
 static void usage(FILE *f) {
         fprintf(f, "Usage: corun COMMAND [OPTIONS]\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
@@ -88,6 +110,18 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (streq(argv[1], commands[i].name))
                         return commands[i].fn(argc - 1, argv + 1);
-        log_error("unknown command '%s'; run 'corun --help' for the list", argv[1]);
+        const char *best = NULL;
+        size_t best_d = 3; /* at most two edits away: "runn", "doctr", "clenaup" */
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                size_t d = edit_distance(argv[1], commands[i].name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = commands[i].name;
+                }
+        }
+        if (best)
+                log_error("unknown command '%s'; did you mean '%s'? ('corun --help' lists them)", argv[1], best);
+        else
+                log_error("unknown command '%s'; run 'corun --help' for the list", argv[1]);
         return 2;
 }
