@@ -193,6 +193,28 @@ static void remember_running(Progress *p, const ExecEvent *ev) {
                 p->slots = (unsigned)ev->n_running;
 }
 
+/* The last lines (at most PROGRESS_TAIL_LINES) of a failed job's stderr, under its end
+ * line, as a failed start shows its error. */
+#define PROGRESS_TAIL_LINES 5
+static void stderr_tail(Progress *p, const char *text) {
+        size_t len = strlen(text);
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+                len--;
+        size_t start = len;
+        for (int lines = 0; start > 0; start--)
+                if (text[start - 1] == '\n' && ++lines == PROGRESS_TAIL_LINES)
+                        break;
+        clear_block(p);
+        for (const char *s = text + start, *end = text + len; s < end;) {
+                const char *nl = memchr(s, '\n', (size_t)(end - s));
+                size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
+                fprintf(p->out, "             | %.*s\n", (int)MIN(l, (size_t)200), s);
+                s += l + 1;
+        }
+        fflush(p->out);
+        draw_block(p);
+}
+
 static void job_end_line(Progress *p, const ExecEvent *ev) {
         const JobResult *r = ev->job->result;
         char wall[FORMAT_DURATION_MAX], peak[FORMAT_SIZE_MAX], how[200];
@@ -224,7 +246,10 @@ static void job_end_line(Progress *p, const ExecEvent *ev) {
                    p->color ? (ok ? "\033[32m" : "\033[31m") : "", how, p->color ? "\033[0m" : "",
                    format_duration(wall, sizeof wall, (uint64_t)(r->wall_s * USEC_PER_SEC)), r->user_s + r->sys_s,
                    format_size(peak, sizeof peak, r->peak_bytes ? r->peak_bytes : r->rss_peak_bytes));
+        if (!ok && ev->message)
+                stderr_tail(p, ev->message);
 }
+
 
 void progress_observer(const ExecEvent *ev, void *userdata) {
         Progress *p = userdata;
@@ -236,8 +261,13 @@ void progress_observer(const ExecEvent *ev, void *userdata) {
                 draw_block(p);
                 return;
         }
-        if (p->quiet)
+        if (p->quiet) {
+                /* Quiet still says what failed, and why. */
+                if (ev->kind == EXEC_EVENT_JOB_END && ev->job->result &&
+                    !(ev->job->result->reason == REASON_EXIT && ev->job->result->exit_code == 0))
+                        job_end_line(p, ev);
                 return;
+        }
         switch (ev->kind) {
         case EXEC_EVENT_RUN_START:
                 if (ev->n_runs > 1)

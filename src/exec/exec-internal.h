@@ -36,6 +36,7 @@
 #define EXEC_HEARTBEAT_VIEWS_MAX 64                             /* running jobs shown per heartbeat */
 #define EXEC_SAMPLE_INTERVAL_DEFAULT_USEC (200 * USEC_PER_MSEC) /* when the spec sets none */
 #define EXEC_OUTPUT_CHUNK 65536                                 /* bytes read from a pipe at once */
+#define EXEC_STDERR_TAIL 1024 /* the end of a job's stderr kept to show under a failure */
 #define EXEC_DRAIN_MAX_USEC (200 * USEC_PER_MSEC)               /* output left after the group emptied */
 #define EXEC_DRAIN_POLL_MSEC 50
 #define EXEC_CPU_CHECK_MIN_USEC 500   /* CPU-limit checks never closer than this */
@@ -80,6 +81,8 @@ struct Job {
         bool log_out_tried, log_err_tried;
         bool log_out_failed, log_err_failed; /* a write failed: the log ends there */
         bool log_truncated;                  /* either: in the result as log_truncated */
+        char err_tail[EXEC_STDERR_TAIL];     /* the last bytes of its stderr (a ring) */
+        size_t err_tail_len;                 /* bytes ever written into it */
         int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
         uint64_t press_events; /* how many came */
         Source s_pid, s_out, s_err, s_timer, s_press;

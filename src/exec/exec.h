@@ -45,7 +45,7 @@ typedef struct ExecEvent {
         const ExecJobView *running;   /* HEARTBEAT: all running jobs */
         size_t n_running;
         size_t jobs_done, jobs_total, jobs_failed;
-        const char *message;          /* WARNING, JOB_PHASE ("p2 started") */
+        const char *message;          /* WARNING, JOB_PHASE ("p2 started"); JOB_END of a failed job: the end of its stderr */
 } ExecEvent;
 
 typedef void (*ExecObserver)(const ExecEvent *ev, void *userdata);

@@ -96,7 +96,13 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
 
         ExecJobView v;
         job_view(R, j, slot, &v);
-        exec_emit(R, EXEC_EVENT_JOB_END, j->run, j->run_index, &v, NULL);
+        /* A failed job's last stderr lines go with its end (the display shows them). */
+        char tail[EXEC_STDERR_TAIL + 1];
+        size_t n = MIN(j->err_tail_len, (size_t)EXEC_STDERR_TAIL);
+        for (size_t i = 0; i < n; i++)
+                tail[i] = j->err_tail[(j->err_tail_len - n + i) % EXEC_STDERR_TAIL];
+        tail[n] = '\0';
+        exec_emit(R, EXEC_EVENT_JOB_END, j->run, j->run_index, &v, failed && n > 0 ? tail : NULL);
 
         job_close(R, j);
         if (j->cg) {

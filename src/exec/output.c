@@ -72,6 +72,9 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                         loop_del(R, fd);
                         return;
                 }
+                if (is_err)
+                        for (ssize_t i = MAX((ssize_t)0, n - (ssize_t)EXEC_STDERR_TAIL); i < n; i++)
+                                j->err_tail[j->err_tail_len++ % EXEC_STDERR_TAIL] = buf[i];
                 /* A full disk must not stop the job's output from being read. */
                 int log = job_log_fd(R, j, is_err);
                 bool *failed = is_err ? &j->log_err_failed : &j->log_out_failed;

@@ -13,4 +13,11 @@ case $e in
 "chdir /nonexistent-dir: No such file or directory"*) ;;
 *) fail "chdir failure should name the directory: $e" ;;
 esac
+# A job that fails shows the end of its stderr under its end line, like a failed start
+# shows its error; -q still prints failures (issue 13), and only them.
+"$CORUN" run -q -o "$R.3" -- sh -c 'echo first >&2; echo "error: disk on fire" >&2; exit 3' 2>"$WORK/q.err" || true
+grep -q "end    sh: exit 3" "$WORK/q.err" || fail "-q did not print the failure: $(cat "$WORK/q.err")"
+grep -q "| error: disk on fire" "$WORK/q.err" || fail "no stderr tail under the end line: $(cat "$WORK/q.err")"
+"$CORUN" run -q -o "$R.4" -- true 2>"$WORK/q2.err"
+[ ! -s "$WORK/q2.err" ] || fail "-q printed something for a run without failures: $(cat "$WORK/q2.err")"
 echo ok
