@@ -419,7 +419,8 @@ int cg_create(CgroupManager *m, const char *relpath, const CgLimits *l, Cgroup *
         int r;
         if (!relpath_ok(relpath))
                 return -EINVAL;
-        fault_point("group create");
+        if ((r = fault_point("group create")) < 0)
+                return r;
         Cgroup *g = calloc(1, sizeof *g);
         if (!g)
                 return -ENOMEM;
@@ -612,7 +613,7 @@ int cg_destroy(Cgroup *g) {
         int r = 0;
         if (!g)
                 return 0;
-        fault_point("group removal");
+        (void)fault_point("group removal");
         if (g->m->ops->uses_dirs) {
                 closep(&g->unified_fd);
                 g->unified_fd = -1;

@@ -185,10 +185,11 @@ static int journal_write(Journal *j, const char *kind, const char *const *paths,
         /* A write that fails halfway is cut off again, so that its torn prefix (say
          * "dir /tmp/c") never reads as a line of its own. Only if that fails too does
          * the next write start on a fresh line (the reader skips empty lines). */
-        fault_point("journal write");
         struct stat st;
         off_t size = fstat(j->fd, &st) >= 0 ? st.st_size : -1;
-        r = j->torn ? write_all(j->fd, "\n", 1) : 0;
+        r = fault_point("journal write");
+        if (r >= 0)
+                r = j->torn ? write_all(j->fd, "\n", 1) : 0;
         if (r >= 0)
                 r = write_all(j->fd, j->pending, j->n_pending);
         j->torn = r < 0 && (size < 0 || ftruncate(j->fd, size) < 0);

@@ -81,7 +81,7 @@ struct Job {
         bool log_out_tried, log_err_tried;
         bool log_out_failed, log_err_failed; /* a write failed: the log ends there */
         bool log_truncated;                  /* either: in the result as log_truncated */
-        char err_tail[EXEC_STDERR_TAIL];     /* the last bytes of its stderr (a ring) */
+        char *err_tail;                      /* the last bytes of its stderr (a ring, made at the first) */
         size_t err_tail_len;                 /* bytes ever written into it */
         int press_fd;          /* v1 without PSI: memory pressure notifications (HIGH jobs) */
         uint64_t press_events; /* how many came */

@@ -382,7 +382,7 @@ static int setup(Runner *R, char **ret_error) {
 }
 
 static void teardown(Runner *R) {
-        fault_point("teardown");
+        (void)fault_point("teardown");
         if (R->scratch_base && !R->o->spec->keep)
                 (void)rm_rf(R->scratch_base);
         R->cgm = cg_manager_free(R->cgm);
@@ -436,7 +436,11 @@ int exec_run(const ExecOptions *o, const Plan *plan, Result *result, char **ret_
         /* The first result.json, before any job: whoever watches the run sees it started.
          * It counts as a rewrite, so a job ending within RESULT_WRITE_MIN_USEC of it is
          * written at the next tick (or by the caller's final write), not at once. */
-        (void)result_write(result, o->results_dir);
+        int w = result_write(result, o->results_dir);
+        if (w < 0) {
+                exec_warn(&R, "cannot write %s/result.json: %s", o->results_dir, strerror(-w));
+                exec_write_failed(&R);
+        }
         R.last_write_usec = now_usec(CLOCK_MONOTONIC);
         r = hooks_run_plan(&R);
         teardown(&R);

@@ -58,6 +58,8 @@ void job_free(Runner *R, Job *j) {
                 j->has_asg = false;
         }
         j->mk = marker_engine_free(j->mk);
+        free(j->err_tail);
+        j->err_tail = NULL;
         line_splitter_done(&j->ls_out);
         line_splitter_done(&j->ls_err);
         job_setup_done(&j->setup);
@@ -98,7 +100,7 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         job_view(R, j, slot, &v);
         /* A failed job's last stderr lines go with its end (the display shows them). */
         char tail[EXEC_STDERR_TAIL + 1];
-        size_t n = MIN(j->err_tail_len, (size_t)EXEC_STDERR_TAIL);
+        size_t n = j->err_tail ? MIN(j->err_tail_len, (size_t)EXEC_STDERR_TAIL) : 0;
         for (size_t i = 0; i < n; i++)
                 tail[i] = j->err_tail[(j->err_tail_len - n + i) % EXEC_STDERR_TAIL];
         tail[n] = '\0';
@@ -112,7 +114,7 @@ void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
                 j->cg = NULL;
         }
         if (j->setup.scratch && !R->o->spec->keep) {
-                fault_point("scratch removal");
+                (void)fault_point("scratch removal");
                 /* Most jobs leave their scratch dir empty: one rmdir (which removes no
                  * symlink and nothing that is not an empty directory), else the walk. */
                 int r = rmdir(j->setup.scratch) == 0 || errno == ENOENT ? 0 : rm_rf(j->setup.scratch);

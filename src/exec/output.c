@@ -72,7 +72,7 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                         loop_del(R, fd);
                         return;
                 }
-                if (is_err)
+                if (is_err && (j->err_tail || (j->err_tail = malloc(EXEC_STDERR_TAIL))))
                         for (ssize_t i = MAX((ssize_t)0, n - (ssize_t)EXEC_STDERR_TAIL); i < n; i++)
                                 j->err_tail[j->err_tail_len++ % EXEC_STDERR_TAIL] = buf[i];
                 /* A full disk must not stop the job's output from being read. */

@@ -277,7 +277,7 @@ static long do_clone(ChildArgs *a, void *stack, size_t stack_size, int cgfd, int
 }
 
 int spawn_job(const SpawnParams *p, SpawnResult *ret) {
-        fault_point("spawn");
+        (void)fault_point("spawn");
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int devnull = -1;
         CgAttach attach = {0};

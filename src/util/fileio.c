@@ -267,7 +267,8 @@ int write_file_atomic(const char *dir, const char *name, int (*fill)(int fd, voi
         int k = RET_NERRNO(fchmod(fd, 0644));
         if (k >= 0)
                 k = fill(fd, userdata);
-        fault_point("result write"); /* written, not yet named */
+        if (k >= 0)
+                k = fault_point("result write"); /* written, not yet named */
         if (k >= 0 && sync)
                 k = RET_NERRNO(fsync(fd));
         if (k >= 0 && anonymous) {

@@ -63,4 +63,31 @@ while [ "$n" -le "$points" ]; do
         covered=$((covered + 1))
         n=$((n + stride))
 done
+# The same points failing with EIO instead (CORUN_FAULT_ERRNO): a disk or cgroup file
+# that fails. Where a failure can happen (a journal write, a group created, a result file
+# written) the run says so with the errno and exits non-zero; either way the runner itself
+# leaves nothing behind, without a cleanup.
+n=1 failing=0
+while [ "$n" -le "$points" ]; do
+        rc=0
+        TMPDIR=$WORK/tmp CORUN_FAULT_AT=$n CORUN_FAULT_ERRNO=EIO "$CORUN" run -q -o "$WORK/e$n" "$WORK/six.yaml" \
+                2>"$WORK/eerr$n" || rc=$?
+        site=$(sed -n 's/.*fault injection: Input\/output error at point [0-9]* (\(.*\))$/\1/p' "$WORK/eerr$n")
+        case "$site" in
+        "journal write" | "group create" | "result write")
+                [ "$rc" -ne 0 ] || fail "EIO at point $n ($site): exit 0"
+                [ "$(grep -c "Input/output error" "$WORK/eerr$n")" -ge 2 ] ||
+                        fail "EIO at point $n ($site) not reported: $(cat "$WORK/eerr$n")"
+                failing=$((failing + 1))
+                ;;
+        "") [ "$rc" -eq 0 ] || fail "point $n not reached, yet exit $rc: $(cat "$WORK/eerr$n")" ;;
+        *) ;;
+        esac
+        [ "$(groups)" = "$before_groups" ] || fail "EIO at point $n: groups left: $(groups)"
+        [ "$(journals)" = "$before_journals" ] || fail "EIO at point $n: journals left: $(journals)"
+        [ -z "$(ls -A "$WORK/tmp")" ] || fail "EIO at point $n: scratch left: $(ls -A "$WORK/tmp")"
+        n=$((n + stride))
+done
+[ "$failing" -ge 10 ] || fail "only $failing points could fail with EIO"
+echo "EIO: $failing points where a write can fail reported it; nothing left at any point"
 echo "ok: $covered of $points injection points, each followed by cleanup: 0 groups, processes, scratch dirs, journals, temporary files left"
