@@ -342,6 +342,8 @@ static int setup(Runner *R, char **ret_error) {
                 }
 
         r = journal_flush(R->journal); /* nothing left to write unless backend none */
+        if (r >= 0)
+                r = fault_point("scratch create");
         if (r < 0 || mkdir(R->scratch_base, 0755) < 0) {
                 r = r < 0 ? r : -errno;
                 return error_setf(ret_error, r, "cannot create the scratch dir %s: %s", R->scratch_base,

@@ -230,6 +230,8 @@ static int job_create(Runner *R, Job *j, CgLimits *lim) {
         if (r < 0)
                 return error_setf(&R->error, r, "job '%s': cannot apply its limits: %s", j->pj->name,
                                   strerror(-r));
+        if ((r = fault_point("scratch create")) < 0)
+                return error_setf(&R->error, r, "cannot create scratch dir %s: %s", s->scratch, strerror(-r));
         if (mkdir(s->scratch, 0777) < 0 && errno != EEXIST)
                 return error_setf(&R->error, -errno, "cannot create scratch dir %s: %m", s->scratch);
         return 0;

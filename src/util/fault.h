@@ -3,8 +3,8 @@
 
 /* Fault injection for the reliability tests (docs/reliability.md): CORUN_FAULT_AT=N makes
  * corun kill itself with SIGKILL at the Nth fault point it passes (a journal write, a group
- * created, a job spawned, a result file written, a group or scratch dir removed), as a
- * power cut or an OOM kill of the runner would. CORUN_FAULT_COUNT=FILE writes the number
+ * or scratch dir created, a job spawned, a result file written, a group or scratch dir
+ * removed), as a power cut or an OOM kill of the runner would. CORUN_FAULT_COUNT=FILE writes the number
  * of points passed to FILE when corun exits. Unset (the normal case), a point costs a
  * branch: the environment is read once. */
 #include <errno.h>

@@ -8,6 +8,8 @@ need_root_cgroups
 
 groups() { find /sys/fs/cgroup -name corun -type d -prune -exec find {} -mindepth 1 -maxdepth 1 -type d \; 2>/dev/null | sort; }
 journals() { ls -a /run/corun 2>/dev/null | grep -E '\.journal' | sort; }
+# Leftovers of runs that died before this test are not this test's: cleaned first.
+"$CORUN" cleanup -q || true
 before_groups=$(groups)
 before_journals=$(journals)
 
@@ -64,8 +66,8 @@ while [ "$n" -le "$points" ]; do
         n=$((n + stride))
 done
 # The same points failing with EIO instead (CORUN_FAULT_ERRNO): a disk or cgroup file
-# that fails. Where a failure can happen (a journal write, a group created, a result file
-# written) the run says so with the errno and exits non-zero; either way the runner itself
+# that fails. Where a failure can happen (a journal write, a group or scratch dir created,
+# a result file written) the run says so with the errno and exits non-zero; either way the runner itself
 # leaves nothing behind, without a cleanup.
 n=1 failing=0
 while [ "$n" -le "$points" ]; do
@@ -74,7 +76,7 @@ while [ "$n" -le "$points" ]; do
                 2>"$WORK/eerr$n" || rc=$?
         site=$(sed -n 's/.*fault injection: Input\/output error at point [0-9]* (\(.*\))$/\1/p' "$WORK/eerr$n")
         case "$site" in
-        "journal write" | "group create" | "result write")
+        "journal write" | "group create" | "result write" | "scratch create")
                 [ "$rc" -ne 0 ] || fail "EIO at point $n ($site): exit 0"
                 [ "$(grep -c "Input/output error" "$WORK/eerr$n")" -ge 2 ] ||
                         fail "EIO at point $n ($site) not reported: $(cat "$WORK/eerr$n")"
