@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "spec/spec-internal.h"
 
 bool arg_verbose = false;
 
@@ -88,6 +89,13 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (streq(argv[1], commands[i].name))
                         return commands[i].fn(argc - 1, argv + 1);
-        log_error("unknown command '%s'; run 'corun --help' for the list", argv[1]);
+        const char *names[ELEMENTSOF(commands)];
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                names[i] = commands[i].name;
+        const char *hint = spec_closest(argv[1], names, ELEMENTSOF(names));
+        if (hint)
+                log_error("unknown command '%s'; did you mean '%s'? run 'corun --help' for the list", argv[1], hint);
+        else
+                log_error("unknown command '%s'; run 'corun --help' for the list", argv[1]);
         return 2;
 }
