@@ -122,6 +122,7 @@ int cmd_run(int argc, char **argv) {
         Plan *plan = NULL;
         Result *result = NULL;
         int status = 2;
+        bool made_results = false, made_parent = false;
 
         if (run_slurm_dispatch(argc, argv, &status)) /* --slurm: cli/slurm-run.c */
                 return status;
@@ -207,6 +208,8 @@ int cmd_run(int argc, char **argv) {
                 log_error("-o/--results: %s already holds a result.json; choose another directory", results);
                 goto out;
         }
+        made_results = access(results, F_OK) < 0;
+        made_parent = !spec->results_dir && access("corun-results", F_OK) < 0;
         r = mkdir_p(results, 0755);
         if (r < 0) {
                 log_error("-o/--results: cannot create %s: %s", results, strerror(-r));
@@ -245,6 +248,17 @@ int cmd_run(int argc, char **argv) {
         r = exec_run(&eo, plan, result, &err);
         progress_finish(&prog);
         progress_done(&prog);
+        if (r < 0 && r != -EINTR && result->n_runs == 0 && (r == -ENOSPC || r == -EINVAL)) {
+                /* A request that can never fit (or a bad pattern), refused before any job
+                 * started: an input error like `corun plan`'s, and no results to keep. */
+                log_error("%s", err ? err : strerror(-r));
+                if (made_results)
+                        (void)rm_rf(results);
+                if (made_parent)
+                        (void)rmdir("corun-results");
+                status = 2;
+                goto out;
+        }
         if (r < 0 && r != -EINTR) {
                 log_error("%s", err ? err : strerror(-r));
                 status = 1;
