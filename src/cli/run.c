@@ -34,16 +34,20 @@ static const char run_usage[] =
         "       corun run [OPTIONS] 'cmd a' ['cmd b' ...]   (each through /bin/sh -c, all at once)\n"
         "       corun run [OPTIONS] -- CMD [ARG...]          (one job, this exact argv)\n"
         "\n"
-        "Partition:  -c/--cpus N|LIST  --shared LIST  -m/--memory SIZE  --memory-high SIZE  --swap SIZE\n"
-        "            --pids N|max  --backend auto|v2|v1|none\n"
+        "Partition:  -c/--cpus N|all|LIST (default 1)  --smt together|separate  --shared LIST\n"
+        "            -m/--memory SIZE (default unlimited)  --memory-high SIZE  --memory-low SIZE\n"
+        "            --memory-min SIZE  --swap SIZE  --pids N|max  --cpu-weight N  --cpu-max P%\n"
+        "            --reserve N  --numa local|spread|interleave  --memory-total SIZE\n"
+        "            --allowed-cpus LIST  --backend auto|v2|v1|none\n"
         "Priority:   --priority high|normal|low  --protector auto|on|off  --protector-threshold P%\n"
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
-        "Experiment: --replicas N  --repeat N  --solo  --setup/--prepare/--conclude/--cleanup CMD\n"
-        "            --preflight CMD\n"
+        "Experiment: --replicas N  --repeat N (alias --runs)  --order interleaved|sequential|random\n"
+        "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
-        "            -v/--verbose\n"
+        "            -v/--verbose  --json (result.json on stdout instead of the table)\n"
+        "Input:      -f/--file FILE (a scenario file whatever its name)\n"
         "Slurm:      --slurm [-p/--partition P] [-A/--account A] [--mode node|steps|array]\n"
         "            (submit, follow and collect; see docs/slurm.md)\n"
         "\n"
@@ -275,7 +279,17 @@ int cmd_run(int argc, char **argv) {
         /* report.html, summary.md and results.csv, each written atomically. */
         if (report_write_result(result, results, &rerr) < 0)
                 log_warning("cannot write the report: %s", rerr ? rerr : "unknown error");
-        if (!spec->quiet) {
+        if (spec->json) {
+                /* --json: stdout is the result.json just written, for jq and scripts */
+                _cleanup_free_ char *jpath = NULL, *jtext = NULL;
+                size_t jlen = 0;
+                if (asprintf(&jpath, "%s/result.json", results) < 0)
+                        goto out;
+                if (read_full_file(jpath, SIZE_MAX, &jtext, &jlen) < 0)
+                        log_error("cannot read back %s", jpath);
+                else
+                        fwrite(jtext, 1, jlen, stdout);
+        } else if (!spec->quiet) {
                 fputc('\n', stdout);
                 report_summary_table(result, stdout, use_color(STDOUT_FILENO));
         }
@@ -285,7 +299,7 @@ int cmd_run(int argc, char **argv) {
                         const JobResult *j = &result->runs[i].jobs[k];
                         all_ok &= j->reason == REASON_EXIT && j->exit_code == 0;
                 }
-        if (!spec->quiet)
+        if (!spec->quiet && !spec->json)
                 printf("\nresults: %s/result.json\nreport:  %s/report.html\n", results, results);
         if (result->interrupted) {
                 log_warning("interrupted: the result is partial (%s/result.json)", results);

@@ -1,0 +1,16 @@
+#!/bin/sh
+# `run --help` lists every flag `run` accepts; --runs is --repeat; --json prints
+# result.json on stdout (and nothing else there).
+. "$SRCDIR/tests/integration/lib.sh"
+need_root_cgroups
+cd "$WORK"
+"$CORUN" run --help > help
+for f in $(sed -n 's/^ *[KB]("\(--[a-z-]*\)".*/\1/p; s/^ *{"\(--[a-z-]*\)".*/\1/p' "$SRCDIR/src/spec/spec-cli.c"); do
+        grep -q -- "$f\b" help || fail "run --help does not list $f"
+done
+"$CORUN" run --json --runs 2 'true' > out.json 2> err || fail "run --json failed: $(cat err)"
+assert_eq "$(jq -r '.runs | length' out.json)" 2 "repetitions of --runs 2"
+assert_eq "$(jq -r '[.runs[].jobs[0].exit_code] | join(",")' out.json)" "0,0" "exit codes"
+dir=$(ls -d corun-results/*)
+cmp -s out.json "$dir/result.json" || fail "--json output is not result.json"
+echo ok
