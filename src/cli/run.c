@@ -53,6 +53,24 @@ static const char run_usage[] =
         "\n"
         "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
 
+/* Quick mode says what it chose for what the command line left open: a newcomer expects
+ * hyperfine's whole machine, and gets one core unless -c says otherwise. */
+static void say_quick_defaults(const Plan *plan) {
+        bool cpus_default = false, memory_default = false;
+        for (size_t i = 0; i < plan->n_runs; i++)
+                for (size_t k = 0; k < plan->runs[i].n_jobs; k++) {
+                        const Limits *l = &plan->runs[i].jobs[k].limits;
+                        cpus_default |= l->cpus.kind == CPUS_UNSET;
+                        memory_default |= !l->memory_max_set;
+                }
+        if (cpus_default && memory_default)
+                log_info("cpus 1 (default; -c N or -c all to change), memory unlimited");
+        else if (cpus_default)
+                log_info("cpus 1 (default; -c N or -c all to change)");
+        else if (memory_default)
+                log_info("memory unlimited (default; -m SIZE to change)");
+}
+
 /* Runs the preflight canary once; its output is shown only when it fails. */
 static int run_preflight(const char *cmd) {
         _cleanup_free_ char *out = NULL;
@@ -247,6 +265,8 @@ int cmd_run(int argc, char **argv) {
         };
         if (!spec->quiet)
                 log_info("%zu job(s) in %zu run(s); results in %s", plan->n_jobs_total, plan->n_runs, results);
+        if (!spec->quiet && file_index < 0)
+                say_quick_defaults(plan);
         free(err);
         err = NULL;
         r = exec_run(&eo, plan, result, &err);

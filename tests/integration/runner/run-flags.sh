@@ -13,4 +13,11 @@ assert_eq "$(jq -r '.runs | length' out.json)" 2 "repetitions of --runs 2"
 assert_eq "$(jq -r '[.runs[].jobs[0].exit_code] | join(",")' out.json)" "0,0" "exit codes"
 dir=$(ls -d corun-results/*)
 cmp -s out.json "$dir/result.json" || fail "--json output is not result.json"
+# Quick mode says what it chose when the command line leaves it open, and not otherwise.
+rm -rf corun-results
+"$CORUN" run 'true' > out 2>&1 || fail "run failed: $(cat out)"
+grep -qF 'cpus 1 (default; -c N or -c all to change), memory unlimited' out || fail "no defaults line: $(cat out)"
+"$CORUN" run -c 1 -m 64M 'true' > out 2>&1 || fail "run failed: $(cat out)"
+not grep -q 'default;' out || fail "a defaults line although -c and -m were given: $(cat out)"
+grep -q 'cpus N|all|LIST (default 1)' help || fail "run --help hides the cpus default"
 echo ok
