@@ -193,6 +193,47 @@ static void remember_running(Progress *p, const ExecEvent *ev) {
                 p->slots = (unsigned)ev->n_running;
 }
 
+/* The last lines of a failed job's stderr, under its end line: why it failed, without
+ * opening logs/. At most STDERR_TAIL_LINES lines from the last STDERR_TAIL_BYTES. */
+#define STDERR_TAIL_LINES 5
+#define STDERR_TAIL_BYTES 2048
+static void stderr_tail(Progress *p, const JobResult *r) {
+        if (!p->results_dir || !r->log_stderr)
+                return;
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s", p->results_dir, r->log_stderr) < 0)
+                return;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        char buf[STDERR_TAIL_BYTES + 1];
+        size_t n = 0;
+        if (fseek(f, -(long)STDERR_TAIL_BYTES, SEEK_END) < 0)
+                rewind(f);
+        n = fread(buf, 1, STDERR_TAIL_BYTES, f);
+        fclose(f);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                n--;
+        if (n == 0)
+                return;
+        buf[n] = '\0';
+        const char *start = buf;
+        unsigned lines = 0;
+        for (size_t i = n; i > 0; i--)
+                if (buf[i - 1] == '\n' && ++lines == STDERR_TAIL_LINES) {
+                        start = buf + i;
+                        break;
+                }
+        clear_block(p);
+        for (const char *l = start; *l;) {
+                size_t len = strcspn(l, "\n");
+                fprintf(p->out, "             | %.*s\n", (int)len, l);
+                l += len + (l[len] == '\n');
+        }
+        draw_block(p);
+        fflush(p->out);
+}
+
 static void job_end_line(Progress *p, const ExecEvent *ev) {
         const JobResult *r = ev->job->result;
         char wall[FORMAT_DURATION_MAX], peak[FORMAT_SIZE_MAX], how[200];
@@ -224,6 +265,8 @@ static void job_end_line(Progress *p, const ExecEvent *ev) {
                    p->color ? (ok ? "\033[32m" : "\033[31m") : "", how, p->color ? "\033[0m" : "",
                    format_duration(wall, sizeof wall, (uint64_t)(r->wall_s * USEC_PER_SEC)), r->user_s + r->sys_s,
                    format_size(peak, sizeof peak, r->peak_bytes ? r->peak_bytes : r->rss_peak_bytes));
+        if (!ok)
+                stderr_tail(p, r);
 }
 
 void progress_observer(const ExecEvent *ev, void *userdata) {
@@ -236,8 +279,13 @@ void progress_observer(const ExecEvent *ev, void *userdata) {
                 draw_block(p);
                 return;
         }
-        if (p->quiet)
+        if (p->quiet) {
+                /* -q still says what failed, and why */
+                if (ev->kind == EXEC_EVENT_JOB_END && ev->job->result &&
+                    !(ev->job->result->reason == REASON_EXIT && ev->job->result->exit_code == 0))
+                        job_end_line(p, ev);
                 return;
+        }
         switch (ev->kind) {
         case EXEC_EVENT_RUN_START:
                 if (ev->n_runs > 1)

@@ -16,6 +16,7 @@ typedef struct Progress {
         FILE *out;
         bool quiet, tty, color;
         const char *name;
+        const char *results_dir;  /* for a failed job's stderr tail; NULL: not shown */
         uint64_t heartbeat_usec;  /* plain mode */
         uint64_t last_heartbeat_usec, last_draw_usec;
         unsigned drawn_lines;     /* TTY block currently on screen */

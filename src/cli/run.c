@@ -252,6 +252,7 @@ int cmd_run(int argc, char **argv) {
 
         Progress prog;
         progress_init(&prog, stderr, spec->name, spec->quiet);
+        prog.results_dir = results;
         /* Only the progress display uses it: reading the previous result.json (megabytes
          * after thousands of jobs) is wasted on a quiet run. */
         if (!spec->quiet)

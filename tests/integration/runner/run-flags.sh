@@ -20,4 +20,15 @@ grep -qF 'cpus 1 (default; -c N or -c all to change), memory unlimited' out || f
 "$CORUN" run -c 1 -m 64M 'true' > out 2>&1 || fail "run failed: $(cat out)"
 not grep -q 'default;' out || fail "a defaults line although -c and -m were given: $(cat out)"
 grep -q 'cpus N|all|LIST (default 1)' help || fail "run --help hides the cpus default"
+# A failed job shows the last lines of its stderr under its end line, also with -q.
+for q in "" -q; do
+        rc=0
+        # shellcheck disable=SC2086
+        "$CORUN" run $q 'for i in 1 2 3 4 5 6 7; do echo oops$i >&2; done; exit 3' 'true' > out 2>&1 || rc=$?
+        assert_eq "$rc" 1 "exit status with a failed job ($q)"
+        grep -q "end .*exit 3" out || fail "no end line of the failed job ($q): $(cat out)"
+        grep -q "| oops7" out || fail "no stderr tail ($q): $(cat out)"
+        not grep -q "| oops1$" out || fail "more than the last lines ($q): $(cat out)"
+done
+not grep -q "end    true" out || fail "-q printed a job that succeeded: $(cat out)"
 echo ok
