@@ -30,5 +30,16 @@ for q in "" -q; do
         grep -q "| oops7" out || fail "no stderr tail ($q): $(cat out)"
         not grep -q "| oops1$" out || fail "more than the last lines ($q): $(cat out)"
 done
+# compare: results with no job in common are an error, not an empty table
+"$CORUN" run -q -o a --job-name alpha 'true'
+"$CORUN" run -q -o b --job-name beta 'true'
+"$CORUN" run -q -o c --job-name alpha 'true'
+rc=0
+"$CORUN" compare a b > out 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "compare of results with nothing in common succeeded: $(cat out)"
+grep -q "no job in common" out || fail "no clear message: $(cat out)"
+"$CORUN" compare a c > out 2>&1 || fail "compare of comparable results failed: $(cat out)"
+rm -rf a b c
+"$CORUN" run $q 'for i in 1 2 3 4 5 6 7; do echo oops$i >&2; done; exit 3' 'true' > out 2>&1 || true
 not grep -q "end    true" out || fail "-q printed a job that succeeded: $(cat out)"
 echo ok
