@@ -39,6 +39,14 @@ rc=0
 [ "$rc" -ne 0 ] || fail "compare of results with nothing in common succeeded: $(cat out)"
 grep -q "no job in common" out || fail "no clear message: $(cat out)"
 "$CORUN" compare a c > out 2>&1 || fail "compare of comparable results failed: $(cat out)"
+# report takes several directories, and says how to pick one when given none
+rm -f a/report.html c/report.html
+"$CORUN" report a c > out 2>&1 || fail "report of two directories failed: $(cat out)"
+[ -s a/report.html ] && [ -s c/report.html ] || fail "report did not write both reports"
+rc=0
+"$CORUN" report > out 2>&1 || rc=$?
+assert_eq "$rc" 2 "exit status of report without a directory"
+grep -q "corun-results" out || fail "report does not say how to pick a directory: $(cat out)"
 rm -rf a b c
 "$CORUN" run $q 'for i in 1 2 3 4 5 6 7; do echo oops$i >&2; done; exit 3' 'true' > out 2>&1 || true
 not grep -q "end    true" out || fail "-q printed a job that succeeded: $(cat out)"
