@@ -18,4 +18,8 @@ echo "      result.json   every job's measurements (docs/result-schema.md)"
 echo "      summary.md    the table above, for pasting"
 echo "      logs/         each job's stdout and stderr; samples/: memory over time (CSV)"
 [ -f "$OUT/report.html" ] && echo "      report.html   open it in a browser"
+echo
+echo "next: corun is not on your PATH yet; call it as ./$BUILD/corun (e.g. ./$BUILD/corun run 'sleep 1' 'sleep 2')"
+echo "      or install it with: sudo make install"
+echo "      manual: man -l docs/corun.1"
 exit 0

@@ -79,6 +79,21 @@ int cmd_compare(int argc, char **argv) {
                 log_error("cannot compare: %s", strerror(-k));
                 goto out;
         }
+        /* Rows that only one result has compare nothing: a reference and a result without
+         * a job in common (another scenario, renamed jobs) is a mistake, not a comparison. */
+        for (size_t i = 1; i < n; i++) {
+                bool common = false;
+                for (size_t row = 0; row < cmp->n_rows && !common; row++)
+                        common = cmp->rows[row].cells[0].present && cmp->rows[row].cells[i].present;
+                if (!common) {
+                        log_error("'%s' and '%s' have no job in common (same run configuration and job "
+                                  "name, with a good time in both): nothing to compare",
+                                  labels[0], labels[i]);
+                        comparison_free(cmp);
+                        status = 1;
+                        goto out;
+                }
+        }
         for (char **w = cmp->warnings; w && *w; w++)
                 log_warning("%s; the comparison may reflect the machine, not the code", *w);
         k = json ? report_compare_json(cmp, labels, stdout) : report_compare_table(cmp, labels, stdout);

@@ -12,9 +12,9 @@
 #include "report/files.h"
 
 static const char report_usage[] =
-        "Usage: corun report DIR\n"
+        "Usage: corun report DIR [DIR...]\n"
         "\n"
-        "Writes DIR/report.html (one self-contained page: overview, timelines, memory,\n"
+        "For each results directory DIR, writes DIR/report.html (one self-contained page: overview, timelines, memory,\n"
         "slowdowns, allocated vs used), DIR/summary.md and DIR/results.csv from\n"
         "DIR/result.json.\n"
         "\n"
@@ -37,20 +37,25 @@ int cmd_report(int argc, char **argv) {
                         fputs(report_usage, stderr);
                         return 2;
                 }
-        if (argc - optind != 1) {
-                log_error("report needs exactly one results directory");
+        if (argc - optind < 1) {
+                log_error("report needs a results directory (one or more), like the newest one: "
+                          "corun report \"$(ls -td corun-results/*/ | head -1)\"");
                 fputs(report_usage, stderr);
                 return 2;
         }
-        const char *dir = argv[optind];
-        _cleanup_free_ char *error = NULL;
-        int k = report_write_all(dir, &error);
-        if (k < 0) {
-                /* Reading fails before anything is written; a write error names its file. */
-                bool write_error = error && strneq(error, "cannot write", 12);
-                log_error("%s", error ?: strerror(-k));
-                return write_error ? 1 : 2;
+        int status = 0;
+        for (int i = optind; i < argc; i++) {
+                const char *dir = argv[i];
+                _cleanup_free_ char *error = NULL;
+                int k = report_write_all(dir, &error);
+                if (k < 0) {
+                        /* Reading fails before anything is written; a write error names its file. */
+                        bool write_error = error && strneq(error, "cannot write", 12);
+                        log_error("%s: %s", dir, error ?: strerror(-k));
+                        status = MAX(status, write_error ? 1 : 2);
+                        continue;
+                }
+                printf("%s/report.html\n%s/summary.md\n%s/results.csv\n", dir, dir, dir);
         }
-        printf("%s/report.html\n%s/summary.md\n%s/results.csv\n", dir, dir, dir);
-        return 0;
+        return status;
 }

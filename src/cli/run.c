@@ -36,20 +36,42 @@ static const char run_usage[] =
         "       corun run [OPTIONS] 'cmd a' ['cmd b' ...]   (each through /bin/sh -c, all at once)\n"
         "       corun run [OPTIONS] -- CMD [ARG...]          (one job, this exact argv)\n"
         "\n"
-        "Partition:  -c/--cpus N|LIST  --shared LIST  -m/--memory SIZE  --memory-high SIZE  --swap SIZE\n"
-        "            --pids N|max  --backend auto|v2|v1|none\n"
+        "Partition:  -c/--cpus N|all|LIST (default 1)  --smt together|separate  --shared LIST\n"
+        "            -m/--memory SIZE (default unlimited)  --memory-high SIZE  --memory-low SIZE\n"
+        "            --memory-min SIZE  --swap SIZE  --pids N|max  --cpu-weight N  --cpu-max P%\n"
+        "            --reserve N  --numa local|spread|interleave  --memory-total SIZE\n"
+        "            --allowed-cpus LIST  --backend auto|v2|v1|none\n"
         "Priority:   --priority high|normal|low  --protector auto|on|off  --protector-threshold P%\n"
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
-        "Experiment: --replicas N  --repeat N  --solo  --setup/--prepare/--conclude/--cleanup CMD\n"
-        "            --preflight CMD\n"
+        "Experiment: --replicas N  --repeat N (alias --runs)  --order interleaved|sequential|random\n"
+        "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
-        "            -v/--verbose\n"
+        "            -v/--verbose  --json (result.json on stdout instead of the table)\n"
+        "Input:      -f/--file FILE (a scenario file whatever its name)\n"
         "Slurm:      --slurm [-p/--partition P] [-A/--account A] [--mode node|steps|array]\n"
         "            (submit, follow and collect; see docs/slurm.md)\n"
         "\n"
         "Sizes: 512M, 4GiB, bytes. Durations: 500ms, 2h, 1h30m. See corun(1) and docs/scenario.md.\n";
+
+/* Quick mode says what it chose for what the command line left open: a newcomer expects
+ * hyperfine's whole machine, and gets one core unless -c says otherwise. */
+static void say_quick_defaults(const Plan *plan) {
+        bool cpus_default = false, memory_default = false;
+        for (size_t i = 0; i < plan->n_runs; i++)
+                for (size_t k = 0; k < plan->runs[i].n_jobs; k++) {
+                        const Limits *l = &plan->runs[i].jobs[k].limits;
+                        cpus_default |= l->cpus.kind == CPUS_UNSET;
+                        memory_default |= !l->memory_max_set;
+                }
+        if (cpus_default && memory_default)
+                log_info("cpus 1 (default; -c N or -c all to change), memory unlimited");
+        else if (cpus_default)
+                log_info("cpus 1 (default; -c N or -c all to change)");
+        else if (memory_default)
+                log_info("memory unlimited (default; -m SIZE to change)");
+}
 
 /* Runs the preflight canary once; its output is shown only when it fails. */
 static int run_preflight(const char *cmd) {
@@ -165,6 +187,7 @@ int cmd_run(int argc, char **argv) {
         Plan *plan = NULL;
         Result *result = NULL;
         int status = 2;
+        bool made_parent = false;
 
         if (run_slurm_dispatch(argc, argv, &status)) /* --slurm: cli/slurm-run.c */
                 return status;
@@ -242,6 +265,8 @@ int cmd_run(int argc, char **argv) {
          * name within a second would share the default directory: the later one takes
          * name-STAMP-2, -3, ... */
         bool results_existed = false;
+        /* The default results live in ./corun-results/: made here, removed with a refusal. */
+        made_parent = !spec->results_dir && access("corun-results", F_OK) < 0;
         for (unsigned k = 2;; k++) {
                 results_existed = access(results, F_OK) == 0;
                 free(existing);
@@ -302,6 +327,8 @@ int cmd_run(int argc, char **argv) {
         };
         if (!spec->quiet)
                 log_info("%zu job(s) in %zu run(s); results in %s", plan->n_jobs_total, plan->n_runs, results);
+        if (!spec->quiet && file_index < 0)
+                say_quick_defaults(plan);
         free(err);
         err = NULL;
         bool refused = false;
@@ -315,6 +342,8 @@ int cmd_run(int argc, char **argv) {
                 log_error("%s", err ? err : strerror(-r));
                 if (!results_existed)
                         (void)rm_rf(results);
+                if (made_parent)
+                        (void)rmdir("corun-results");
                 status = 2;
                 goto out;
         }
@@ -339,7 +368,17 @@ int cmd_run(int argc, char **argv) {
                 log_error("cannot write the report: %s", rerr ? rerr : "unknown error");
                 result->write_errors++;
         }
-        if (!spec->quiet) {
+        if (spec->json) {
+                /* --json: stdout is the result.json just written, for jq and scripts */
+                _cleanup_free_ char *jpath = NULL, *jtext = NULL;
+                size_t jlen = 0;
+                if (asprintf(&jpath, "%s/result.json", results) < 0)
+                        goto out;
+                if (read_full_file(jpath, SIZE_MAX, &jtext, &jlen) < 0)
+                        log_error("cannot read back %s", jpath);
+                else
+                        fwrite(jtext, 1, jlen, stdout);
+        } else if (!spec->quiet) {
                 fputc('\n', stdout);
                 report_summary_table(result, stdout, use_color(STDOUT_FILENO));
         }
@@ -349,7 +388,7 @@ int cmd_run(int argc, char **argv) {
                         const JobResult *j = &result->runs[i].jobs[k];
                         all_ok &= j->reason == REASON_EXIT && j->exit_code == 0;
                 }
-        if (!spec->quiet)
+        if (!spec->quiet && !spec->json)
                 printf("\nresults: %s/result.json\nreport:  %s/report.html\n", results, results);
         if (result->interrupted) {
                 log_warning("interrupted: the result is partial (%s/result.json)", results);

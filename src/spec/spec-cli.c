@@ -53,6 +53,7 @@ static const Flag flags[] = {
         K("--priority", 0, KEY_PRIORITY),
         K("--name", 'n', KEY_NAME),
         K("--repeat", 0, KEY_REPEAT),
+        K("--runs", 0, KEY_REPEAT), /* hyperfine's name */
         K("--order", 0, KEY_ORDER),
         K("--seed", 0, KEY_SEED),
         K("--results", 'o', KEY_RESULTS),

@@ -29,16 +29,4 @@ for args in "-c $((ncpu + 97))" "-m 1P" "-c 0-$((ncpu + 5))"; do
         [ ! -e "$WORK/never" ] || fail "a results directory was left for $args"
         grep -Eq "would fit|can never|not usable|outside" out || fail "no reason for $args: $(cat out)"
 done
-# A mistyped command gets a suggestion (issue 13); an unknown one the list.
-rc=0
-"$CORUN" runn x >out 2>&1 || rc=$?
-assert_eq "$rc" 2 "exit status for a mistyped command"
-grep -q "did you mean 'run'?" out || fail "no suggestion for runn: $(cat out)"
-"$CORUN" xyzzy >out 2>&1 || true
-grep -q "corun --help" out || fail "no pointer to the list for xyzzy: $(cat out)"
-# The man page's SYNOPSIS names every command corun --help lists (but the internal one).
-for c in $("$CORUN" --help | awk '/^Commands:/ {on=1; next} on && !NF {exit} on {print $1}' | grep -v slurm-step); do
-        sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$SRCDIR/docs/corun.1" | grep -q "^\.B corun $c" ||
-                fail "docs/corun.1 SYNOPSIS lacks 'corun $c'"
-done
 echo ok
