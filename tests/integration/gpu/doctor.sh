@@ -44,7 +44,7 @@ assert_eq "$(json "$WORK/json" .gpu_driver)" 550.54.15 "driver in JSON"
 export CORUN_GPU_SIM_STATE="$WORK/state2"
 export CORUN_GPU_SIM_DEVICES="name=Small,sm=20,mem=16G,bus=81,numa=1,mig=on;name=Big,sm=144,mem=141G,bus=3b,putil=0,mig=unsupported"
 sim "$CORUN" doctor >"$WORK/text2" 2>&1 || true
-grep -q "^warn  gpu 1        GPU-.*, Big, 141.0 GiB, PCI 00000000:3B:00.0, NUMA node 0, 144 SMs, MIG not supported, per-process utilisation not available (jobs' SM shares cannot be measured); to fix: " "$WORK/text2" ||
+grep -q "^warn  gpu 1        GPU-.*, Big, 141 GiB, PCI 00000000:3B:00.0, NUMA node 0, 144 SMs, MIG not supported, per-process utilisation not available (jobs' SM shares cannot be measured); to fix: " "$WORK/text2" ||
         fail "gpu 1 line: $(grep gpu "$WORK/text2")"
 grep -q "^warn  gpu 0        GPU-.*, Small, 16.0 GiB, PCI 00000000:81:00.0, NUMA node 1, 20 SMs, MIG on (corun assigns whole GPUs: MIG instances are not supported yet), per-process utilisation sampling works; to fix: nvidia-smi -i <index> -mig 0" "$WORK/text2" ||
         fail "gpu 0 line: $(grep gpu "$WORK/text2")"
