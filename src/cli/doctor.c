@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* corun doctor: is this machine ready for corun, and what to fix. One line per check
  * (ok / warn / FAIL, with what to do), or --json. Read-only unless --write-test. */
-#include <dlfcn.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -13,6 +12,7 @@
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "exec/exec.h"
+#include "gpu/gpu.h"
 #include "result/result.h"
 #include "util/cpuset.h"
 #include "util/parse.h"
@@ -23,7 +23,7 @@ static const char doctor_usage[] =
         "Checks whether this machine is ready for corun and says what to fix: cgroup version\n"
         "and the backend corun would use, controllers, delegation, swap, SMT, CPU frequency\n"
         "governor and turbo, isolated CPUs, the CPUs corun may use, PSI, memcg BPF struct_ops\n"
-        "and NVML. Changes nothing unless --write-test.\n"
+        "and the GPUs (through NVML). Changes nothing unless --write-test.\n"
         "\n"
         "      --json        the checks as JSON\n"
         "      --write-test  also create a partition with a memory limit, and remove it\n"
@@ -36,12 +36,12 @@ static const char doctor_usage[] =
 typedef enum Level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL, LEVEL_FATAL } Level;
 
 typedef struct Check {
-        const char *name;
+        char name[24];
         Level level;
         char *message, *fix;
 } Check;
 
-#define MAX_CHECKS 24
+#define MAX_CHECKS 48
 typedef struct Doctor {
         Check checks[MAX_CHECKS];
         size_t n;
@@ -58,7 +58,7 @@ static void check_add(Doctor *d, const char *name, Level level, const char *fix,
         if (vasprintf(&c->message, fmt, ap) < 0)
                 c->message = NULL;
         va_end(ap);
-        c->name = name;
+        snprintf(c->name, sizeof c->name, "%s", name);
         c->level = level;
         c->fix = fix ? strdup(fix) : NULL;
 }
@@ -263,15 +263,60 @@ static void check_features(Doctor *d, const CgProbe *p) {
                           "memcg BPF struct_ops: not supported by this kernel%s; priorities use the "
                           "user-space protector",
                           bpf < 0 ? " (no /sys/kernel/btf/vmlinux)" : "");
+}
 
-        /* dlopen only: corun never links NVML, so it runs where there is none. */
-        void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-        if (h) {
-                dlclose(h);
-                check_add(d, "gpu", LEVEL_OK, NULL,
-                          "NVML (libnvidia-ml.so.1) loads: GPU features available");
-        } else
-                check_add(d, "gpu", LEVEL_OK, NULL, "no NVML (libnvidia-ml.so.1): GPU features unavailable");
+/* One line for the GPUs as a whole, then one per GPU in PCI bus order (the order of
+ * CUDA_DEVICE_ORDER=PCI_BUS_ID), each with NVML's index, which may differ. */
+static void check_gpus(Doctor *d, const GpuHost *g) {
+        if (!g) {
+                check_add(d, "gpu", LEVEL_OK, NULL, "none: out of memory while looking");
+                return;
+        }
+        if (g->n_devices == 0) {
+                check_add(d, "gpu", LEVEL_OK, NULL, "none: %s", g->why_none ? g->why_none : "?");
+                return;
+        }
+        char cuda[32] = "";
+        if (g->cuda_driver_version > 0)
+                snprintf(cuda, sizeof cuda, ", CUDA %d.%d", g->cuda_driver_version / 1000,
+                         g->cuda_driver_version % 1000 / 10);
+        if (g->nvml_count > g->n_devices)
+                check_add(d, "gpu", LEVEL_WARN, "nvidia-smi -q shows what is wrong with it",
+                          "%zu GPU(s) usable, but NVML counts %u (driver %s%s): the others do not answer",
+                          g->n_devices, g->nvml_count, *g->driver_version ? g->driver_version : "?", cuda);
+        else
+                check_add(d, "gpu", LEVEL_OK, NULL, "%zu GPU(s), driver %s%s; MPS daemon %s", g->n_devices,
+                          *g->driver_version ? g->driver_version : "?", cuda,
+                          g->mps_running ? "running" : "not running");
+        for (size_t i = 0; i < g->n_devices; i++) {
+                const GpuDevice *v = &g->devices[i];
+                char name[16], mem[FORMAT_SIZE_MAX], numa[24], sms[24];
+                snprintf(name, sizeof name, "gpu %u", v->nvml_index);
+                format_size(mem, sizeof mem, v->memory_total);
+                if (v->numa_node >= 0)
+                        snprintf(numa, sizeof numa, "NUMA node %d", v->numa_node);
+                else
+                        snprintf(numa, sizeof numa, "NUMA node unknown");
+                if (v->sm_count > 0)
+                        snprintf(sms, sizeof sms, "%u SMs", v->sm_count);
+                else
+                        snprintf(sms, sizeof sms, "SMs unknown");
+                Level level = v->process_util_supported && v->mig_mode != 1 ? LEVEL_OK : LEVEL_WARN;
+                const char *fix = !v->process_util_supported
+                                          ? "a GPU and driver with per-process accounting "
+                                            "(Maxwell or newer)"
+                                  : v->mig_mode == 1 ? "nvidia-smi -i <index> -mig 0"
+                                                     : NULL;
+                check_add(d, name, level, fix,
+                          "%s, %s, %s, PCI %s, %s, %s, MIG %s, per-process utilisation %s", v->uuid, v->name,
+                          mem, v->pci_bus_id, numa, sms,
+                          v->mig_mode == 1
+                                  ? "on (corun assigns whole GPUs: MIG instances are not supported yet)"
+                          : v->mig_mode == 0 ? "off"
+                                             : "not supported",
+                          v->process_util_supported ? "sampling works"
+                                                    : "not available (jobs' SM shares cannot be measured)");
+        }
 }
 
 /* --write-test: the real thing, as `corun run` does it, then gone again. */
@@ -324,7 +369,24 @@ static void check_write(Doctor *d) {
                 journal_free(j);
 }
 
-static int print_json(const Doctor *d, const CgProbe *p, int status) {
+static json_t *gpus_json(const GpuHost *g) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && g && i < g->n_devices; i++) {
+                const GpuDevice *v = &g->devices[i];
+                json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:s, s:i, s:s, s:i, s:b}", "index",
+                                                   (int)v->nvml_index, "uuid", v->uuid, "name", v->name,
+                                                   "memory_bytes", (json_int_t)v->memory_total, "pci_bus_id",
+                                                   v->pci_bus_id, "numa_node", v->numa_node, "mig",
+                                                   v->mig_mode == 1   ? "on"
+                                                   : v->mig_mode == 0 ? "off"
+                                                                      : "unsupported",
+                                                   "sm_count", (int)v->sm_count, "process_utilization",
+                                                   v->process_util_supported));
+        }
+        return a;
+}
+
+static int print_json(const Doctor *d, const CgProbe *p, const GpuHost *g, int status) {
         json_t *o = json_object(), *a = json_array();
         if (!o || !a)
                 return -ENOMEM;
@@ -341,6 +403,11 @@ static int print_json(const Doctor *d, const CgProbe *p, int status) {
         json_object_set_new(o, "cgroup", json_string(backend_kind_to_string(p->mounted)));
         json_object_set_new(o, "backend", json_string(backend_kind_to_string(p->backend)));
         json_object_set_new(o, "checks", a);
+        json_object_set_new(o, "gpus", gpus_json(g));
+        if (g && g->n_devices == 0 && g->why_none)
+                json_object_set_new(o, "gpus_why_none", json_string(g->why_none));
+        if (g && *g->driver_version)
+                json_object_set_new(o, "gpu_driver", json_string(g->driver_version));
         int r = json_dumpf(o, stdout, JSON_INDENT(2)) < 0 ? -EIO : 0;
         fputc('\n', stdout);
         json_decref(o);
@@ -407,6 +474,10 @@ int cmd_doctor(int argc, char **argv) {
         check_host(&d, &p, &res->host);
         check_cpus(&d, &res->host);
         check_features(&d, &p);
+        GpuHost *gpus = NULL;
+        if (gpu_host_discover(&gpus) < 0)
+                gpus = NULL;
+        check_gpus(&d, gpus);
         if (write_test)
                 check_write(&d);
 
@@ -416,7 +487,7 @@ int cmd_doctor(int argc, char **argv) {
                                      : d.checks[i].level == LEVEL_FAIL ? 1
                                                                        : 0);
         if (json)
-                r = print_json(&d, &p, status);
+                r = print_json(&d, &p, gpus, status);
         else {
                 bool color = use_color(STDOUT_FILENO);
                 for (size_t i = 0; i < d.n; i++) {
@@ -436,6 +507,7 @@ int cmd_doctor(int argc, char **argv) {
                 free(d.checks[i].message);
                 free(d.checks[i].fix);
         }
+        gpu_host_free(gpus);
         result_free(res);
         cg_probe_done(&p);
         if (r < 0) {

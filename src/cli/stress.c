@@ -73,6 +73,21 @@ static bool no_arguments_left(const char *sub, int argc, char **argv) {
         return false;
 }
 
+/* After the options of a workload with --work and --seconds: no argument left, and not
+ * both. Without either, *work becomes `dflt`. */
+static bool work_or_seconds(const char *sub, int argc, char **argv, bool have_work, bool have_seconds,
+                            uint64_t *work, uint64_t dflt) {
+        if (!no_arguments_left(sub, argc, argv))
+                return false;
+        if (have_work && have_seconds) {
+                log_error("stress %s: --work and --seconds exclude each other; give one", sub);
+                return false;
+        }
+        if (!have_work && !have_seconds)
+                *work = dflt;
+        return true;
+}
+
 static const char usage_cpu[] =
         "Usage: corun stress cpu [--work N | --seconds DURATION] [--threads T]\n"
         "Burns CPU. --work N does N units (a million iterations each, split over the\n"
@@ -130,14 +145,8 @@ static int stress_cpu_main(int argc, char **argv) {
                         return other_option("cpu", c, argv, usage_cpu);
                 }
         }
-        if (!no_arguments_left("cpu", argc, argv))
+        if (!work_or_seconds("cpu", argc, argv, have_work, have_seconds, &o.work, 1000))
                 return 2;
-        if (have_work && have_seconds) {
-                log_error("stress cpu: --work and --seconds exclude each other; give one");
-                return 2;
-        }
-        if (!have_work && !have_seconds)
-                o.work = 1000;
 
         StressCpuResult res;
         int r = stress_cpu(&o, stdout, &res);
@@ -302,6 +311,110 @@ static int stress_output_main(int argc, char **argv) {
         return 0;
 }
 
+static const char usage_gpu[] =
+        "Usage: corun stress gpu [--kernel-ms MS] [--work N | --seconds DURATION] [--duty F]\n"
+        "                        [--mem SIZE] [--device N]\n"
+        "Runs a busy-loop kernel of MS milliseconds (default 1) on the GPU, back to back:\n"
+        "N kernels (--work, default 1000) or for DURATION (--seconds). --duty F (0 < F <= 1)\n"
+        "paces the kernels to take F of the GPU's time; --mem holds SIZE of device memory;\n"
+        "--device picks the Nth CUDA device the job sees (default 0). Needs an NVIDIA driver\n"
+        "(libcuda.so.1), no CUDA toolkit. Markers: 'stress gpu: phase kernels start|end'; at\n"
+        "the end 'stress gpu: kernels=N kernel_ms=MS duty=F wall_s=... kernels_per_s=...\n"
+        "gpu=UUID'.\n";
+
+static int stress_gpu_main(int argc, char **argv) {
+        static const struct option options[] = {
+                {"kernel-ms", required_argument, NULL, 'k'},
+                {"work", required_argument, NULL, 'w'},
+                {"seconds", required_argument, NULL, 's'},
+                {"duty", required_argument, NULL, 'd'},
+                {"mem", required_argument, NULL, 'm'},
+                {"device", required_argument, NULL, 'D'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        StressGpu o = {.kernel_ns = 1000000, .duty = 1.0};
+        bool have_work = false, have_seconds = false;
+        double ms;
+        uint64_t v;
+        int c;
+
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        if (parse_double(optarg, &ms) < 0 || !(ms >= 0.001 && ms <= 60000)) {
+                                log_error("stress gpu: invalid --kernel-ms '%s' (expected milliseconds from "
+                                          "0.001 to 60000, such as 1 or 0.5)",
+                                          optarg);
+                                return 2;
+                        }
+                        o.kernel_ns = (uint64_t)(ms * 1e6 + 0.5);
+                        break;
+                case 'w':
+                        if (parse_arg("gpu", "--work", optarg, ARG_COUNT, &o.kernels) < 0)
+                                return 2;
+                        if (o.kernels == 0) {
+                                log_error("stress gpu: --work must be at least 1 kernel");
+                                return 2;
+                        }
+                        have_work = true;
+                        break;
+                case 's':
+                        if (parse_arg("gpu", "--seconds", optarg, ARG_DURATION, &o.duration_usec) < 0)
+                                return 2;
+                        if (o.duration_usec == 0 || o.duration_usec == USEC_INFINITY) {
+                                log_error("stress gpu: --seconds must be a finite duration above 0");
+                                return 2;
+                        }
+                        have_seconds = true;
+                        break;
+                case 'd':
+                        if (parse_double(optarg, &o.duty) < 0 || !(o.duty > 0 && o.duty <= 1)) {
+                                log_error("stress gpu: invalid --duty '%s' (expected a fraction above 0 and "
+                                          "at "
+                                          "most 1, such as 0.3)",
+                                          optarg);
+                                return 2;
+                        }
+                        break;
+                case 'm':
+                        if (parse_arg("gpu", "--mem", optarg, ARG_SIZE, &o.mem_bytes) < 0)
+                                return 2;
+                        if (o.mem_bytes == UINT64_MAX) {
+                                log_error("stress gpu: --mem needs a finite size");
+                                return 2;
+                        }
+                        break;
+                case 'D':
+                        if (parse_arg("gpu", "--device", optarg, ARG_COUNT, &v) < 0)
+                                return 2;
+                        if (v > 1024) {
+                                log_error("stress gpu: --device must be a CUDA device number (0, 1, ...)");
+                                return 2;
+                        }
+                        o.device = (unsigned)v;
+                        break;
+                default:
+                        return other_option("gpu", c, argv, usage_gpu);
+                }
+        }
+        if (!work_or_seconds("gpu", argc, argv, have_work, have_seconds, &o.kernels, 1000))
+                return 2;
+
+        StressGpuResult res;
+        _cleanup_free_ char *err = NULL;
+        int r = stress_gpu(&o, stdout, &res, &err);
+        if (r < 0) {
+                log_error("stress gpu: %s", err ? err : strerror(-r));
+                return 1;
+        }
+        printf("stress gpu: kernels=%" PRIu64
+               " kernel_ms=%.3f duty=%.2f wall_s=%.3f kernels_per_s=%.1f gpu=%s\n",
+               res.kernels, (double)o.kernel_ns / 1e6, o.duty, res.wall_s, res.kernels_per_s,
+               *res.uuid ? res.uuid : "?");
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
@@ -311,6 +424,7 @@ static const struct {
         {"mem", stress_mem_main, "allocate and touch memory at a rate, hold it, touch it again"},
         {"sleep", stress_sleep_main, "sleep with millisecond precision"},
         {"output", stress_output_main, "write a lot of output quickly, with markers"},
+        {"gpu", stress_gpu_main, "run a busy-loop kernel on the GPU back to back, or at a duty cycle"},
 };
 
 static void usage(FILE *f) {
@@ -340,6 +454,6 @@ int cmd_stress(int argc, char **argv) {
                 optind = 0;
                 return stress_commands[i].fn(argc - 1, argv + 1);
         }
-        log_error("stress: unknown workload '%s'; choose one of cpu, mem, sleep, output", argv[1]);
+        log_error("stress: unknown workload '%s'; choose one of cpu, mem, sleep, output, gpu", argv[1]);
         return 2;
 }

@@ -20,8 +20,8 @@
 #define GPU_NAME_MAX 96
 
 typedef struct GpuDevice {
-        unsigned nvml_index;         /* NVML's index (what nvidia-smi shows) */
-        char uuid[GPU_UUID_MAX];     /* "GPU-xxxxxxxx-...", or "MIG-..." */
+        unsigned nvml_index;     /* NVML's index (what nvidia-smi shows) */
+        char uuid[GPU_UUID_MAX]; /* "GPU-xxxxxxxx-...", or "MIG-..." */
         char name[GPU_NAME_MAX];
         char pci_bus_id[32];         /* "00000000:3B:00.0" */
         uint64_t memory_total;       /* bytes */
@@ -38,6 +38,7 @@ typedef struct GpuHost {
         int cuda_driver_version; /* cuDriverGetVersion, 0 unknown */
         bool mps_running;        /* an nvidia-cuda-mps-control daemon is reachable */
         char *why_none;          /* n_devices == 0: why ("libnvidia-ml.so.1 not found: ..."); malloc'ed */
+        unsigned nvml_count;     /* devices NVML counts (more than n_devices when some do not answer) */
 } GpuHost;
 
 /* Discovers the GPUs of this machine. Never fails because there are none: returns 0 with
@@ -55,16 +56,16 @@ const GpuDevice *gpu_host_by_index(const GpuHost *h, unsigned nvml_index);
  * (repeats ignored); only pids the caller says belong to the job are counted; the job's
  * share at one timestamp is the sum over its pids (a fork counts twice), capped at 100 %. */
 typedef struct GpuShareAccum {
-        uint64_t last_ts_usec;   /* newest sample timestamp already counted */
-        uint64_t first_ts_usec;  /* first window start; 0 before the first sample */
-        double weighted_sum;     /* Σ share × Δt (share as a fraction 0–1) */
-        double covered_usec;     /* Σ Δt */
-        double peak;             /* highest share in one sample period, 0–1 */
+        uint64_t last_ts_usec;  /* newest sample timestamp already counted */
+        uint64_t first_ts_usec; /* first window start; 0 before the first sample */
+        double weighted_sum;    /* Σ share × Δt (share as a fraction 0–1) */
+        double covered_usec;    /* Σ Δt */
+        double peak;            /* highest share in one sample period, 0–1 */
         uint64_t memory_peak_bytes;
         uint64_t memory_last_bytes;
-        unsigned samples;        /* distinct sample timestamps counted */
-        double last_share;       /* share in the newest counted sample period, 0–1 */
-        pid_t pids_seen[16];     /* pids of the job that used the GPU (first 16) */
+        unsigned samples;    /* distinct sample timestamps counted */
+        double last_share;   /* share in the newest counted sample period, 0–1 */
+        pid_t pids_seen[16]; /* pids of the job that used the GPU (first 16) */
         unsigned n_pids_seen;
 } GpuShareAccum;
 
@@ -84,7 +85,12 @@ typedef struct GpuSampler GpuSampler;
 /* Pure. Feeds one GPU's process samples (any order, repeats allowed) into a job's
  * accumulator: only samples whose pid is in job_pids and whose timestamp is newer than
  * a->last_ts_usec count; Δt of a sample is the time since the previous counted timestamp
- * on this GPU (sample_period_usec for the first). Records the pids seen. */
+ * on this GPU (sample_period_usec for the first). Records the pids seen.
+ * Pass every sample of the GPU, not only the job's: the other processes' stamps are what
+ * says that time passed while the job was idle (NVML gives no sample for an idle pid).
+ * Stamps within half a period of each other are one sample period. A sample stands for
+ * at most one period: a longer gap (no busy process on the GPU, so no sample at all)
+ * counts as covered time with share 0. */
 void gpu_share_accum_add(GpuShareAccum *a, const GpuProcSample *samples, size_t n_samples,
                          const pid_t *job_pids, size_t n_job_pids, uint64_t sample_period_usec);
 /* Time-weighted mean share 0–1 (0 when nothing was covered). */
@@ -95,13 +101,21 @@ void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uin
 
 /* The sampler. Jobs are registered per GPU (by UUID) with an accumulator the caller owns
  * (it lives in the job, and must stay valid until gpu_sampler_remove_job). At each poll the
- * sampler asks pids_of for the job's current pids (its cgroup's procs). */
+ * sampler asks pids_of for the job's current pids (its cgroup's procs): it returns 0 and a
+ * malloc'ed array (the sampler frees it; NULL with *ret_n 0 for none), or negative errno
+ * (the job is skipped in that round). The sampler also keeps counting pids it was given
+ * before, so a process that exited between two polls still has its last samples counted.
+ * A job on several GPUs is registered once per GPU, with one accumulator each. */
 typedef int (*GpuPidsFn)(void *userdata, uint64_t job_key, pid_t **ret_pids, size_t *ret_n);
 
 int gpu_sampler_new(const GpuHost *h, GpuSampler **ret);
 GpuSampler *gpu_sampler_free(GpuSampler *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(GpuSampler *, gpu_sampler_free);
+/* Registers a job on the GPU with this UUID (-ENOENT when there is none). The accumulator
+ * starts after the GPU's newest sample at this moment (its last_ts_usec is set to it):
+ * sample periods that ended before the job was registered are not the job's. */
 int gpu_sampler_add_job(GpuSampler *s, uint64_t job_key, const char *uuid, GpuShareAccum *accum);
+/* Removes every registration of the job (all its GPUs). */
 void gpu_sampler_remove_job(GpuSampler *s, uint64_t job_key);
 /* One round over all GPUs with registered jobs. Returns 0, or negative errno; a GPU that
  * fails is reported once in *ret_warning (malloc'ed, NULL when none) and skipped after. */

@@ -64,6 +64,29 @@ typedef struct StressOutputResult {
  * per line: this measures how fast a reader keeps up. */
 int stress_output(uint64_t bytes, uint64_t marker_every, FILE *out, StressOutputResult *ret);
 
+typedef struct StressGpu {
+        uint64_t kernel_ns;     /* one kernel's busy time, > 0 */
+        uint64_t kernels;       /* --work: this many kernels; 0: run for duration_usec */
+        uint64_t duration_usec; /* wall time when kernels is 0 */
+        double duty;            /* (0, 1]: the fraction of the GPU's time to ask for */
+        uint64_t mem_bytes;     /* device memory to hold during the run (0: none) */
+        unsigned device;        /* CUDA ordinal among the visible devices */
+} StressGpu;
+
+typedef struct StressGpuResult {
+        uint64_t kernels; /* kernels run to completion */
+        double wall_s;
+        double kernels_per_s;
+        char uuid[96]; /* the device used */
+        char name[96];
+} StressGpuResult;
+
+/* Loads a PTX busy-loop kernel through the CUDA driver (dlopen'ed; no toolkit needed) and
+ * launches it back to back, two in flight, or paced so that kernels take `duty` of the
+ * GPU's time. Markers: phase kernels. Negative errno and *ret_error (malloc'ed) saying
+ * what failed: no driver, no device, a driver call. */
+int stress_gpu(const StressGpu *o, FILE *out, StressGpuResult *ret, char **ret_error);
+
 /* The burn loop: iters dependent multiply-adds that the compiler cannot shorten.
  * Returns the final value (feed it back in as the next seed). */
 uint64_t stress_burn(uint64_t seed, uint64_t iters);

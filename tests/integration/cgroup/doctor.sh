@@ -3,13 +3,14 @@
 # corun doctor on a cgroup v1 hybrid host (the v2 side runs in the VM, tests/vm/v2.sh):
 # one line per check, the exit status, --json agreeing with the text, nothing created
 # without --write-test and nothing left with it, not usable as an unprivileged user,
-# NVML found only where a libnvidia-ml.so.1 loads.
+# no GPU without an NVIDIA driver (this machine has none), and the simulated GPUs listed
+# in PCI order with their NVML indices (scripts/gpu-sim.sh).
 . "$SRCDIR/tests/integration/lib.sh"
 need_root_cgroups
 [ -d /sys/fs/cgroup/memory ] || skip "not a cgroup v1 hybrid host (the VM suite covers v2)"
-: "${FAKE_NVML_DIR:?}"
-# meson puts the fake NVML's dir on LD_LIBRARY_PATH (it is a dependency of the test):
-# only the last check below may see it.
+: "${GPU_SIM_DIR:?}"
+# meson puts the simulated GPU's dir on LD_LIBRARY_PATH (it is a dependency of the test):
+# only the gpu-sim check below may see it.
 unset LD_LIBRARY_PATH
 
 checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu"
@@ -28,7 +29,8 @@ assert_eq "$names" "$checks " "checks in order"
 grep -q "^ok    backend      v1: " "$WORK/text" || fail "backend line: $(cat "$WORK/text")"
 grep -q "^ok    cgroup       cgroup v1 hybrid" "$WORK/text" || fail "cgroup line: $(cat "$WORK/text")"
 grep -q "^ok    memcg-bpf    .*not supported by this kernel" "$WORK/text" || fail "memcg-bpf line"
-grep -q "^ok    gpu          no NVML" "$WORK/text" || fail "gpu line without NVML"
+grep -q "^ok    gpu          none: libnvidia-ml.so.1 not found" "$WORK/text" ||
+        fail "gpu line without NVML: $(grep gpu "$WORK/text")"
 grep -Eq "^ok    cpus         corun may use CPUs $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status) " \
         "$WORK/text" || fail "cpus line: $(grep cpus "$WORK/text")"
 if [ "$rc" = 0 ]; then
@@ -63,8 +65,10 @@ grep -q "^FAIL  root .*sudo" "$WORK/nobody" || fail "no root advice: $(cat "$WOR
 grep -q "^FAIL  backend      none: " "$WORK/nobody" || fail "backend as nobody: $(cat "$WORK/nobody")"
 tail -n 1 "$WORK/nobody" | grep -q "^not usable" || fail "last line as nobody: $(tail -n 1 "$WORK/nobody")"
 
-LD_LIBRARY_PATH=$FAKE_NVML_DIR "$CORUN" doctor >"$WORK/gpu" 2>&1 || true
-grep -q "^ok    gpu          NVML (libnvidia-ml.so.1) loads" "$WORK/gpu" || fail "fake NVML not found: $(grep gpu "$WORK/gpu")"
+# Two simulated GPUs whose NVML order is the reverse of PCI order: listed in PCI order.
+CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR "$SRCDIR/scripts/gpu-sim.sh" "$CORUN" doctor >"$WORK/gpu" 2>&1 || true
+assert_eq "$(sed -n 's/^ok    \(gpu [0-9][0-9]*\) .*/\1/p' "$WORK/gpu" | tr '\n' ' ')" "gpu 1 gpu 0 " "simulated GPUs in PCI order"
+grep -q "^ok    gpu          2 GPU(s), driver 550.54.15, CUDA 12.4" "$WORK/gpu" || fail "gpu line: $(grep gpu "$WORK/gpu")"
 
 rc=0
 "$CORUN" doctor --bogus >/dev/null 2>&1 || rc=$?
