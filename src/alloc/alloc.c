@@ -38,6 +38,10 @@ struct CorePool {
         CpuSet shared; /* PUs with shared_ref > 0 */
         uint32_t shared_ref[CPUSET_MAX];
         uint64_t committed;
+        uint64_t gpu_all;  /* bits of the pool's GPUs */
+        uint64_t gpu_busy; /* held by exclusive jobs */
+        uint32_t gpu_shared_ref[ALLOC_GPUS_MAX];
+        int gpu_numa[ALLOC_GPUS_MAX];
         AllocNode *nodes; /* nodes[0] is the root: every usable PU */
         size_t n_nodes;
         unsigned *free;                /* scratch: free units per node during one take */
@@ -394,6 +398,17 @@ static int check_static(const CorePool *p, const AllocRequest *req, char **ret_e
         } else
                 return error_setf(ret_error, -EINVAL, "job '%s': invalid CPU request", job);
 
+        unsigned n_gpus = (unsigned)__builtin_popcountll(p->gpu_all);
+        if (req->gpu_mask & ~p->gpu_all)
+                return error_setf(ret_error, -EINVAL, "job '%s' asks for a GPU this machine does not have", job);
+        if (req->gpu_count > 0 && n_gpus == 0)
+                return error_setf(ret_error, -ENOSPC, "job '%s' asks for %u GPU%s but there is none", job,
+                                  req->gpu_count, req->gpu_count == 1 ? "" : "s");
+        if (req->gpu_count > n_gpus)
+                return error_setf(ret_error, -ENOSPC,
+                                  "job '%s' asks for %u GPUs but this machine has %u; at most %u would fit", job,
+                                  req->gpu_count, n_gpus, n_gpus);
+
         uint64_t mem = req->memory_bytes;
         if (mem != 0 && mem != UINT64_MAX && p->o.memory_available != UINT64_MAX &&
             mem > p->o.memory_available) {
@@ -538,13 +553,88 @@ static void place_spread(Place *pl, unsigned n) {
         pl->units = all;
 }
 
-static int take_count(CorePool *p, const AllocRequest *req, CpuSet *ret_pus, char **ret_note,
+/* ---- GPUs ---- */
+
+static uint64_t gpus_usable_now(const CorePool *p, bool shared) {
+        uint64_t u = p->gpu_all & ~p->gpu_busy;
+        if (!shared)
+                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
+                        if (p->gpu_shared_ref[i] > 0)
+                                u &= ~(UINT64_C(1) << i);
+        return u;
+}
+
+/* The GPUs a request gets now: its list, or the first free ones in PCI order (a shared
+ * request first takes GPUs other shared jobs already use: tenants of one GPU stay
+ * together, the other GPUs stay free for exclusive jobs). 0 with -EAGAIN when busy. */
+static int pick_gpus(const CorePool *p, const AllocRequest *req, uint64_t *ret, char **ret_error) {
+        *ret = 0;
+        if (req->gpu_count == 0 && req->gpu_mask == 0)
+                return 0;
+        uint64_t usable = gpus_usable_now(p, req->gpu_shared);
+        if (req->gpu_mask) {
+                if ((req->gpu_mask & usable) != req->gpu_mask)
+                        return error_setf(ret_error, -EAGAIN, "job '%s' waits for its GPU%s, in use by other jobs",
+                                          req->job ?: "?", __builtin_popcountll(req->gpu_mask) > 1 ? "s" : "");
+                *ret = req->gpu_mask;
+                return 0;
+        }
+        uint64_t got = 0;
+        unsigned n = 0;
+        for (int pass = req->gpu_shared ? 0 : 1; pass < 2 && n < req->gpu_count; pass++)
+                for (unsigned i = 0; i < ALLOC_GPUS_MAX && n < req->gpu_count; i++) {
+                        uint64_t bit = UINT64_C(1) << i;
+                        if (!(usable & bit) || (got & bit) || (pass == 0 && p->gpu_shared_ref[i] == 0))
+                                continue;
+                        got |= bit;
+                        n++;
+                }
+        if (n < req->gpu_count)
+                return error_setf(ret_error, -EAGAIN, "job '%s' asks for %u GPU%s; %u %s free now", req->job ?: "?",
+                                  req->gpu_count, req->gpu_count == 1 ? "" : "s", n, n == 1 ? "is" : "are");
+        *ret = got;
+        return 0;
+}
+
+bool alloc_gpus_available(const CorePool *p, const AllocRequest *req) {
+        uint64_t g;
+        return pick_gpus(p, req, &g, NULL) >= 0;
+}
+
+unsigned alloc_pool_free_gpus(const CorePool *p) {
+        return (unsigned)__builtin_popcountll(gpus_usable_now(p, false));
+}
+
+/* The usable units of the NUMA node of the job's first GPU with a known node, when the
+ * machine has several nodes and numa is local: a GPU job's cores come from its GPU's node
+ * when they fit there. */
+static bool gpu_node_units(const CorePool *p, uint64_t gpus, bool by_core, CpuSet *ret) {
+        if (!gpus || p->t->n_numa < 2 || p->o.numa != NUMA_LOCAL)
+                return false;
+        int node = -1;
+        for (unsigned i = 0; i < ALLOC_GPUS_MAX && node < 0; i++)
+                if (gpus & (UINT64_C(1) << i))
+                        node = p->gpu_numa[i];
+        for (size_t i = 0; node >= 0 && i < p->t->n_numa; i++)
+                if (p->t->numa_nodes[i].os_index == (unsigned)node) {
+                        *ret = by_core ? p->numa_cores[i] : p->numa_pus[i];
+                        return true;
+                }
+        return false;
+}
+
+static int take_count(CorePool *p, const AllocRequest *req, uint64_t gpus, CpuSet *ret_pus, char **ret_note,
                       char **ret_error) {
         bool by_core = req->cpus.smt != SMT_SEPARATE;
         unsigned n = req->cpus.kind == CPUS_UNSET ? 1 : req->cpus.count;
         Place pl = {.p = p, .by_core = by_core};
-        CpuSet all_free;
+        CpuSet all_free, near;
         free_units(p, by_core, &all_free);
+        if (gpu_node_units(p, gpus, by_core, &near)) {
+                cpuset_and(&near, &all_free);
+                if (cpuset_count(&near) >= n)
+                        all_free = near;
+        }
         unsigned n_free = cpuset_count(&all_free);
         if (n_free < n && !ret_error)
                 return -EAGAIN; /* the queue asks often; spare it the message */
@@ -595,11 +685,15 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
         CpuSet cpus;
         _cleanup_free_ char *note = NULL;
         bool exclusive = true;
+        uint64_t gpus;
+        r = pick_gpus(p, req, &gpus, ret_error);
+        if (r < 0)
+                return r;
 
         switch (req->cpus.kind) {
         case CPUS_UNSET:
         case CPUS_COUNT:
-                r = take_count(p, req, &cpus, &note, ret_error);
+                r = take_count(p, req, gpus, &cpus, &note, ret_error);
                 if (r < 0)
                         return r;
                 break;
@@ -631,7 +725,11 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
         if (r < 0)
                 return r;
 
-        Assignment a = {.cpus = cpus, .exclusive = exclusive, .memory_bytes = commit};
+        Assignment a = {.cpus = cpus,
+                        .exclusive = exclusive,
+                        .memory_bytes = commit,
+                        .gpus = gpus,
+                        .gpus_shared = req->gpu_shared};
         if (p->o.numa == NUMA_INTERLEAVE)
                 topo_all_mems(p->t, &a.mems);
         else
@@ -645,6 +743,12 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
                         cpuset_add(&p->shared, (unsigned)c);
                 }
         p->committed += commit;
+        if (!req->gpu_shared)
+                p->gpu_busy |= gpus;
+        else
+                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
+                        if (gpus & (UINT64_C(1) << i))
+                                p->gpu_shared_ref[i]++;
         a.note = TAKE_PTR(note);
         *ret = a;
         return 0;
@@ -661,10 +765,20 @@ void alloc_release(CorePool *p, const Assignment *a) {
                                 cpuset_del(&p->shared, (unsigned)c);
                 }
         p->committed -= MIN(p->committed, a->memory_bytes);
+        if (!a->gpus_shared)
+                p->gpu_busy &= ~a->gpus;
+        else
+                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
+                        if ((a->gpus & (UINT64_C(1) << i)) && p->gpu_shared_ref[i] > 0)
+                                p->gpu_shared_ref[i]--;
 }
 
 void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l) {
         *ret = (AllocRequest){.job = job, .cpus = l->cpus, .memory_bytes = l->memory_max};
+        if (l->gpus.kind == GPUS_COUNT || l->gpus.kind == GPUS_LIST) {
+                ret->gpu_count = l->gpus.count;
+                ret->gpu_shared = l->gpus.shared;
+        }
         if (ret->cpus.kind == CPUS_UNSET) {
                 ret->cpus.kind = CPUS_COUNT;
                 ret->cpus.count = 1;
@@ -724,6 +838,11 @@ int alloc_pool_new(const Topology *t, const AllocOptions *o, CorePool **ret) {
                 cpuset_and(&p->numa_pus[i], &p->usable);
                 topo_cores_of(t, &p->numa_pus[i], &p->numa_cores[i]);
         }
+        for (unsigned i = 0; i < MIN(p->o.n_gpus, (unsigned)ALLOC_GPUS_MAX); i++) {
+                p->gpu_all |= UINT64_C(1) << i;
+                p->gpu_numa[i] = p->o.gpu_numa ? p->o.gpu_numa[i] : -1;
+        }
+        p->o.gpu_numa = NULL; /* copied: the caller's array need not outlive the pool */
         int r = build_tree(p);
         if (r < 0)
                 return r;

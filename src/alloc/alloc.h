@@ -17,22 +17,34 @@ typedef struct AllocOptions {
         unsigned reserve_cores; /* whole cores kept for the system (taken from the end) */
         NumaMode numa;
         uint64_t memory_available; /* bytes jobs may commit in total; UINT64_MAX = no check */
+        /* GPUs (docs/gpu.md): n_gpus of them, position i in PCI order (GpuHost.devices), on
+         * NUMA node gpu_numa[i] (-1 unknown; NULL: all unknown). At most ALLOC_GPUS_MAX. */
+        unsigned n_gpus;
+        const int *gpu_numa;
 } AllocOptions;
+
+#define ALLOC_GPUS_MAX 64
 
 typedef struct AllocRequest {
         const char *job;       /* name, for messages */
         CpuRequest cpus;       /* CPUS_UNSET is treated as 1 core */
         uint64_t memory_bytes; /* committed while running; UINT64_MAX/0 = not admitted */
+        unsigned gpu_count;    /* GPUs wanted (0: none); with gpu_mask, its bit count */
+        uint64_t gpu_mask;     /* exactly these GPU positions (0: the pool picks gpu_count) */
+        bool gpu_shared;       /* other shared jobs may use the same GPUs */
 } AllocRequest;
 
-/* The request for a planned job: its CPU request (CPUS_UNSET = 1 whole core) and its
- * memory limit as the memory it commits. The one mapping `run` and `plan` share. */
+/* The request for a planned job: its CPU request (CPUS_UNSET = 1 whole core), its
+ * memory limit as the memory it commits, and its GPU count (a GPU list is resolved by
+ * the caller into gpu_mask: gpu_request_resolve). The one mapping `run` and `plan` share. */
 void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l);
 
 typedef struct Assignment {
         CpuSet cpus;
         CpuSet mems;    /* NUMA node os indexes */
         bool exclusive; /* false for shared/all */
+        uint64_t gpus;  /* GPU positions (bit i: GpuHost.devices[i]); 0: none */
+        bool gpus_shared;
         uint64_t memory_bytes;
         char *note; /* e.g. "fastest cores (P) preferred", may be NULL; malloc'ed */
 } Assignment;
@@ -64,6 +76,10 @@ unsigned alloc_pool_free_cores(const CorePool *p);
 /* Whole cores jobs may use (usable, i.e. allowed minus reserved) and cores reserved. */
 unsigned alloc_pool_usable_cores(const CorePool *p);
 unsigned alloc_pool_reserved_cores(const CorePool *p);
+/* GPUs no job holds right now (exclusive or shared). */
+unsigned alloc_pool_free_gpus(const CorePool *p);
+/* Could the request's GPUs be taken now (true when it asks for none)? */
+bool alloc_gpus_available(const CorePool *p, const AllocRequest *req);
 /* Bytes committed by running jobs (sum of Assignment.memory_bytes). */
 uint64_t alloc_pool_memory_committed(const CorePool *p);
 

@@ -24,8 +24,9 @@ static unsigned request_cores(const CpuRequest *c) {
 
 int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, Assignment *ret,
                 size_t *ret_failed, char **ret_error) {
-        bool blocked = false;
-        unsigned reserved = 0; /* cores the blocked jobs ahead need */
+        bool blocked = false, gpu_blocked = false;
+        unsigned reserved = 0;     /* cores the blocked jobs ahead need */
+        unsigned gpu_reserved = 0; /* exclusive GPUs the jobs ahead that wait for GPUs need */
         int admitted = 0;
         /* Counted once and again only after an admission: a queue of thousands asks for it
          * per waiting job otherwise, which made `corun plan` quadratic in a costly way. */
@@ -36,6 +37,16 @@ int alloc_admit(CorePool *p, const AllocRequest *reqs, bool *waiting, size_t n, 
                 unsigned need = request_cores(&reqs[i].cpus);
                 if (blocked && need > 0 && free_cores < reserved + need)
                         continue;
+                /* A job waiting for a GPU holds back later GPU jobs the same way, and no
+                 * cores: CPU-only jobs behind it go on. */
+                unsigned gneed = reqs[i].gpu_shared ? 0 : reqs[i].gpu_count;
+                if (gpu_blocked && gneed > 0 && alloc_pool_free_gpus(p) < gpu_reserved + gneed)
+                        continue;
+                if (!alloc_gpus_available(p, &reqs[i])) {
+                        gpu_blocked = true;
+                        gpu_reserved += gneed;
+                        continue;
+                }
                 int r = alloc_take(p, &reqs[i], &ret[i], NULL);
                 if (r == -EAGAIN) {
                         blocked = true;

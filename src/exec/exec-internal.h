@@ -13,7 +13,8 @@
  *   sample.c     periodic memory/CPU sampling, the PSS policy, samples/<run>-<job>.csv
  *   protector.c  glue between the loop and the priority protector (src/protect)
  *   record.c     a finished job's JobResult, result.json rewrites
- *   hooks.c      setup/prepare/conclude/cleanup hooks and the preflight canary */
+ *   hooks.c      setup/prepare/conclude/cleanup hooks and the preflight canary
+ *   gpu.c        GPUs: discovery, requests, CUDA_VISIBLE_DEVICES, the NVML sampler */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include "exec/exec.h"
 #include "exec/job-setup.h"
 #include "exec/spawn.h"
+#include "gpu/gpu.h"
 #include "measure/markers.h"
 #include "measure/proc.h"
 #include "protect/protect.h"
@@ -115,6 +117,13 @@ struct Job {
         const PlanRun *run;
         size_t run_index;
         size_t index; /* in the run's jobs (and R->prot) */
+        /* GPUs (gpu.c): one accumulator per assigned GPU, in PCI order */
+        uint64_t gpu_key; /* the sampler's name for the job; 0: not registered */
+        GpuShareAccum *gpu_acc;
+        unsigned n_gpu_acc;
+        char *gpu_samples_rel; /* samples/<...>.gpu.csv */
+        FILE *gpu_samples;
+        bool gpu_samples_failed;
 };
 
 struct Runner {
@@ -158,6 +167,11 @@ struct Runner {
         ResultWriteCache *write_cache; /* finished jobs' text for the rewrites (NULL: none) */
         bool result_dirty;
         char *error;
+        GpuHost *gpus;           /* this machine's GPUs (none: n_devices 0) */
+        int *gpu_numa;           /* per GPU position: its NUMA node (AllocOptions) */
+        GpuSampler *gpu_sampler; /* NULL unless the plan has GPU jobs */
+        uint64_t gpu_keys;
+        bool gpu_poll_warned;
 };
 
 /* exec.c */
@@ -223,3 +237,16 @@ void record_flush(Runner *R, bool force);
 
 /* hooks.c */
 int hooks_run_plan(Runner *R);
+
+/* gpu.c */
+int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error);
+void exec_gpu_teardown(Runner *R);
+/* The job's allocation request with its GPU list resolved (errors name the gpus: value). */
+int exec_request_init(Runner *R, const PlanJob *pj, AllocRequest *ret, char **ret_error);
+/* CUDA_VISIBLE_DEVICES for the job: its UUIDs, "" for none, NULL to leave it alone. */
+int exec_gpu_visible(Runner *R, const Job *j, char **ret);
+void exec_gpu_job_started(Runner *R, Job *j);
+void exec_gpu_poll(Runner *R, uint64_t now);
+void exec_gpu_job_ended(Runner *R, Job *j);
+void exec_gpu_record(Runner *R, const Job *j, JobResult *res);
+void exec_gpu_job_free(Runner *R, Job *j);

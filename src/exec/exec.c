@@ -100,7 +100,10 @@ static int run_pool(Runner *R, const PlanRun *run, CorePool **ret_pool, Topology
         CorePool *pool = NULL;
         cpuset_and(&allowed, alloc_pool_usable(R->pool));
         /* Runs are sequential: the machine's memory is all this run's to admit. */
-        AllocOptions ao = {.numa = R->o->spec->numa, .memory_available = R->memory_available};
+        AllocOptions ao = {.numa = R->o->spec->numa,
+                           .memory_available = R->memory_available,
+                           .n_gpus = R->gpus ? (unsigned)MIN(R->gpus->n_devices, (size_t)ALLOC_GPUS_MAX) : 0,
+                           .gpu_numa = R->gpu_numa};
         int r = cpuset_is_empty(&allowed) ? -ENOENT : topo_restrict(R->topo, &allowed, &t);
         if (r >= 0)
                 r = alloc_pool_new(t, &ao, &pool);
@@ -193,7 +196,8 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         }
         for (size_t i = 0; i < run->n_jobs; i++) {
                 job_init(&jobs[i], &run->jobs[i], i);
-                alloc_request_init(&R->reqs[i], run->jobs[i].name, &run->jobs[i].limits);
+                /* checked at setup: it resolves the same way now */
+                (void)exec_request_init(R, &run->jobs[i], &R->reqs[i], NULL);
                 R->waiting[i] = true;
         }
         R->run = run;
@@ -302,6 +306,9 @@ static int setup(Runner *R, char **ret_error) {
                         MIN(memlimit, R->topo->memory_bytes ? R->topo->memory_bytes : UINT64_MAX),
         };
         R->memory_available = ao.memory_available;
+        r = exec_gpu_setup(R, &ao, ret_error);
+        if (r < 0)
+                return r;
         r = alloc_pool_new(R->topo, &ao, &R->pool);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot set up core allocation: %s", strerror(-r));
@@ -326,8 +333,9 @@ static int setup(Runner *R, char **ret_error) {
                         const PlanJob *pj = &R->plan->runs[i].jobs[k];
                         AllocRequest req;
                         _cleanup_free_ char *e = NULL;
-                        alloc_request_init(&req, pj->name, &pj->limits);
-                        r = alloc_check(R->pool, &req, &e);
+                        r = exec_request_init(R, pj, &req, &e);
+                        if (r >= 0)
+                                r = alloc_check(R->pool, &req, &e);
                         if (r < 0 && R->o->ret_refused)
                                 *R->o->ret_refused = true;
                         if (r < 0) {
@@ -398,6 +406,7 @@ static void teardown(Runner *R) {
         }
         R->pool = alloc_pool_free(R->pool);
         R->topo = topo_free(R->topo);
+        exec_gpu_teardown(R);
         if (R->epfd >= 0)
                 close(R->epfd);
         if (R->sigfd >= 0)

@@ -86,7 +86,7 @@ static int xasprintf(char **ret, const char *fmt, ...) {
 }
 
 /* The variables corun sets for every job (corun(1)). */
-#define JOB_ENV_OWN 9
+#define JOB_ENV_OWN 11
 
 static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret) {
         const PlanJob *pj = in->pj;
@@ -106,6 +106,9 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret) {
             (r = xasprintf(&set[k++], "CORUN_SCENARIO=%s", run->scenario_name)) < 0 ||
             (r = xasprintf(&set[k++], "CORUN_REPETITION=%u", run->repetition)) < 0 ||
             (r = xasprintf(&set[k++], "CORUN_CPUS=%s", s->cpus_text)) < 0)
+                return r;
+        if (in->gpu_visible && ((r = xasprintf(&set[k++], "CUDA_VISIBLE_DEVICES=%s", in->gpu_visible)) < 0 ||
+                                (r = xasprintf(&set[k++], "CUDA_DEVICE_ORDER=PCI_BUS_ID")) < 0))
                 return r;
         /* The job's env: comes last and wins over corun's own variables (docs/scenario.md). */
         for (size_t i = 0; i < nuser; i++)

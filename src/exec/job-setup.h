@@ -22,6 +22,9 @@ typedef struct JobSetupInput {
         const PlanJob *pj;
         const CpuSet *cpus;   /* assigned; NULL or empty counts as 1 CPU */
         char *const *inherit; /* the runner's environment (environ); NULL = none */
+        /* CUDA_VISIBLE_DEVICES: the job's GPU UUIDs, "" for no GPU (also set with
+         * CUDA_DEVICE_ORDER=PCI_BUS_ID); NULL leaves both as inherited. */
+        const char *gpu_visible;
 } JobSetupInput;
 
 typedef struct JobSetup {

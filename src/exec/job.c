@@ -58,6 +58,7 @@ void job_free(Runner *R, Job *j) {
                 j->has_asg = false;
         }
         j->mk = marker_engine_free(j->mk);
+        exec_gpu_job_free(R, j);
         free(j->err_tail);
         j->err_tail = NULL;
         line_splitter_done(&j->ls_out);
@@ -69,6 +70,7 @@ void job_free(Runner *R, Job *j) {
  * scratch dir and gives its cores back. */
 void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         JobResult res;
+        exec_gpu_job_ended(R, j);
         record_job(R, j, wait_status, ru, &res);
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
         if (res.escaped)
@@ -247,7 +249,12 @@ static int job_start(Runner *R, Job *j) {
         j->R = R;
         j->run = R->run;
         j->run_index = R->run_index;
+        _cleanup_free_ char *gpu_visible = NULL;
+        r = exec_gpu_visible(R, j, &gpu_visible);
+        if (r < 0)
+                return r;
         JobSetupInput in = {
+                .gpu_visible = gpu_visible,
                 .run_id = R->o->run_id,
                 .results_dir = R->o->results_dir,
                 .scratch_base = R->scratch_base,
@@ -302,6 +309,8 @@ static int job_start(Runner *R, Job *j) {
                 exec_warn(R, "job '%s': cannot give its scratch dir %s to uid %u: %m", j->pj->name,
                           j->setup.scratch, (unsigned)sp.uid);
 
+        /* The GPU sampler counts from here: NVML's sample periods before are not the job's. */
+        exec_gpu_job_started(R, j);
         r = spawn_job(&sp, &j->sp);
         if (r < 0)
                 return error_setf(&R->error, r, "job '%s': cannot create a process: %s", j->pj->name,

@@ -85,6 +85,7 @@ void loop_on_sample(Runner *R, Job *unused) {
         ssize_t _unused_ rd = read(R->samplefd, &exp, sizeof exp);
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         record_flush(R, false);
+        exec_gpu_poll(R, now);
         ExecJobView views[EXEC_HEARTBEAT_VIEWS_MAX];
         size_t nv = 0;
         for (size_t i = 0; i < R->n_jobs; i++)

@@ -76,6 +76,7 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
         res.priority = strdup(priority_to_string(j->pj->limits.priority));
         res.req_cpus = strdup(request_text(&j->pj->limits.cpus, buf, sizeof buf));
         res.req_memory_bytes = j->pj->limits.memory_max;
+        exec_gpu_record(R, j, &res);
         res.applied_cpus = cpuset_to_string(&j->applied.cpus);
         res.applied_mems = cpuset_to_string(&j->applied.mems);
         res.applied_memory_bytes = j->applied.memory_max;

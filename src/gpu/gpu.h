@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec/spec.h"
 #include "util/macros.h"
 
 #define GPU_UUID_MAX 96
@@ -50,6 +51,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(GpuHost *, gpu_host_free);
 /* Looks a device up by UUID (exact) or NVML index; NULL when there is none. */
 const GpuDevice *gpu_host_by_uuid(const GpuHost *h, const char *uuid);
 const GpuDevice *gpu_host_by_index(const GpuHost *h, unsigned nvml_index);
+
+/* Pure. A job's gpus: against the machine's GPUs. A list (NVML indexes, UUIDs or unique
+ * UUID prefixes) gives *ret_mask with bit i for h->devices[i]; a count is only checked
+ * (the allocator picks, *ret_mask 0); none/any/unset give 0. Errors start with the
+ * request's position ("file:line:col: " or "--gpus: "): -ENOSPC when the machine has too few
+ * GPUs (or none, with h->why_none), -EINVAL for a GPU it does not have. Only the first
+ * GPU_REQUEST_MAX GPUs of a machine can be assigned. */
+int gpu_request_resolve(const GpuRequest *g, const GpuHost *h, const char *job, uint64_t *ret_mask,
+                        char **ret_error);
+/* Pure. CUDA_VISIBLE_DEVICES's value for these GPUs: their UUIDs, comma-separated, in PCI
+ * order ("" for an empty mask). */
+int gpu_visible_devices(const GpuHost *h, uint64_t mask, char **ret);
 
 /* Pure: the time-weighted SM share of one job on one GPU from NVML per-process samples.
  * Each sample (pid, timestamp in µs, SM util in percent) is counted once by its timestamp

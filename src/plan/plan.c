@@ -326,6 +326,8 @@ static void limits_override(Limits *l, const Limits *o) {
                 l->cpu_max_pct = o->cpu_max_pct;
         OVERRIDE(priority);
 #undef OVERRIDE
+        if (o->gpus.kind != GPUS_UNSET)
+                l->gpus = o->gpus; /* borrowed: the scenario owns its list */
 }
 
 static size_t strv_length(char **v) {

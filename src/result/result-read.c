@@ -26,6 +26,25 @@
 /* jansson ships json_decrefp for exactly this. */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
+static int host_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
+        HostGpu *g = host_info_add_gpu(userdata);
+        if (!g)
+                return -ENOMEM;
+        int k = 0;
+        k = k ?: rd_unsigned(rd, o, "index", &g->index);
+        k = k ?: rd_str(rd, o, "uuid", &g->uuid);
+        k = k ?: rd_str(rd, o, "name", &g->name);
+        k = k ?: rd_str(rd, o, "pci_bus_id", &g->pci_bus_id);
+        k = k ?: rd_u64(rd, o, "memory_bytes", &g->memory_bytes);
+        k = k ?: rd_int(rd, o, "numa_node", -1, &g->numa_node);
+        k = k ?: rd_unsigned(rd, o, "sm_count", &g->sm_count);
+        return k;
+}
+
+static int host_gpus_from_json(Reader *rd, json_t *a, void *userdata) {
+        return rd_each(rd, a, host_gpu_from_json, userdata);
+}
+
 static int host_from_json(Reader *rd, json_t *o, void *userdata) {
         HostInfo *h = userdata;
         int k = 0;
@@ -41,6 +60,10 @@ static int host_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "memory_total_bytes", &h->memory_total_bytes);
         k = k ?: rd_bool(rd, o, "swap_on", &h->swap_on);
         k = k ?: rd_str(rd, o, "cgroup_backend_detail", &h->cgroup_backend_detail);
+        k = k ?: rd_section(rd, o, "gpus", true, host_gpus_from_json, h);
+        k = k ?: rd_str(rd, o, "gpu_driver", &h->gpu_driver);
+        k = k ?: rd_int(rd, o, "cuda_driver", 0, &h->cuda_driver);
+        k = k ?: rd_str(rd, o, "gpus_why_none", &h->gpus_why_none);
         return k;
 }
 
@@ -99,6 +122,7 @@ static int requested_from_json(Reader *rd, json_t *o, void *userdata) {
         int k = 0;
         k = k ?: rd_str(rd, o, "cpus", &j->req_cpus);
         k = k ?: rd_u64(rd, o, "memory_bytes", &j->req_memory_bytes);
+        k = k ?: rd_str(rd, o, "gpus", &j->req_gpus);
         return k;
 }
 
@@ -246,6 +270,42 @@ static int reason_from_json(Reader *rd, json_t *o, JobResult *j) {
         return 0;
 }
 
+static int gpu_pids_from_json(Reader *rd, json_t *a, void *userdata) {
+        JobGpuResult *g = userdata;
+        size_t i;
+        json_t *v;
+        g->n_pids = 0;
+        json_array_foreach(a, i, v) {
+                if (!json_is_integer(v))
+                        return rd_fail(rd, NULL, "expected an array of pids");
+                if (g->n_pids < ELEMENTSOF(g->pids))
+                        g->pids[g->n_pids++] = json_integer_value(v);
+        }
+        return 0;
+}
+
+static int job_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
+        JobGpuResult *g = job_result_add_gpu(userdata);
+        if (!g)
+                return -ENOMEM;
+        int k = 0;
+        k = k ?: rd_str(rd, o, "uuid", &g->uuid);
+        k = k ?: rd_unsigned(rd, o, "index", &g->index);
+        k = k ?: rd_str(rd, o, "name", &g->name);
+        k = k ?: rd_bool(rd, o, "shared", &g->shared);
+        k = k ?: rd_double(rd, o, "sm_share_mean", 0, &g->sm_share_mean);
+        k = k ?: rd_double(rd, o, "sm_share_peak", 0, &g->sm_share_peak);
+        k = k ?: rd_u64(rd, o, "memory_peak_bytes", &g->memory_peak_bytes);
+        k = k ?: rd_u64(rd, o, "memory_total_bytes", &g->memory_total_bytes);
+        k = k ?: rd_unsigned(rd, o, "samples", &g->samples);
+        k = k ?: rd_section(rd, o, "pids", true, gpu_pids_from_json, g);
+        return k;
+}
+
+static int job_gpus_from_json(Reader *rd, json_t *a, void *userdata) {
+        return rd_each(rd, a, job_gpu_from_json, userdata);
+}
+
 static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         JobResult *j = run_result_add_job(userdata);
         int k = 0;
@@ -290,6 +350,8 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_section(rd, o, "metric_details", false, metric_details_from_json, j);
         k = k ?: rd_section(rd, o, "logs", false, logs_from_json, j);
         k = k ?: rd_str(rd, o, "samples", &j->samples_csv);
+        k = k ?: rd_section(rd, o, "gpus", true, job_gpus_from_json, j);
+        k = k ?: rd_str(rd, o, "gpu_samples", &j->gpu_samples_csv);
         return k;
 }
 

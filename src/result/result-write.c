@@ -140,7 +140,52 @@ static json_t *host_to_json(const HostInfo *h) {
         e |= put(o, "memory_total_bytes", j_u64(h->memory_total_bytes));
         e |= put(o, "swap_on", json_boolean(h->swap_on));
         e |= put(o, "cgroup_backend_detail", j_str(h->cgroup_backend_detail));
+        json_t *g = json_array();
+        e |= !g;
+        for (size_t i = 0; !e && i < h->n_gpus; i++) {
+                const HostGpu *d = &h->gpus[i];
+                json_t *x = json_object();
+                e |= !x;
+                if (e)
+                        break;
+                e |= put(x, "index", json_integer(d->index));
+                e |= put(x, "uuid", j_str(d->uuid));
+                e |= put(x, "name", j_str(d->name));
+                e |= put(x, "pci_bus_id", j_str(d->pci_bus_id));
+                e |= put(x, "memory_bytes", j_u64(d->memory_bytes));
+                e |= put(x, "numa_node", d->numa_node < 0 ? json_null() : json_integer(d->numa_node));
+                e |= put(x, "sm_count", d->sm_count ? json_integer(d->sm_count) : json_null());
+                e |= append(g, x);
+        }
+        e |= put(o, "gpus", g);
+        e |= put(o, "gpu_driver", j_str(h->gpu_driver));
+        e |= put(o, "cuda_driver", h->cuda_driver ? json_integer(h->cuda_driver) : json_null());
+        e |= put(o, "gpus_why_none", j_str(h->gpus_why_none));
         return finish(o, e);
+}
+
+static json_t *gpus_to_json(const JobResult *j) {
+        json_t *a = json_array();
+        int e = !a;
+        for (size_t i = 0; !e && i < j->n_gpus; i++) {
+                const JobGpuResult *g = &j->gpus[i];
+                json_t *o = json_object();
+                e |= !o;
+                if (e)
+                        break;
+                e |= put(o, "uuid", j_str(g->uuid));
+                e |= put(o, "index", json_integer(g->index));
+                e |= put(o, "name", j_str(g->name));
+                e |= put(o, "shared", json_boolean(g->shared));
+                e |= put(o, "sm_share_mean", j_dbl(g->sm_share_mean));
+                e |= put(o, "sm_share_peak", j_dbl(g->sm_share_peak));
+                e |= put(o, "memory_peak_bytes", j_u64(g->memory_peak_bytes));
+                e |= put(o, "memory_total_bytes", j_u64(g->memory_total_bytes));
+                e |= put(o, "samples", json_integer(g->samples));
+                e |= put(o, "pids", pids_to_json(g->pids, g->n_pids));
+                e |= append(a, o);
+        }
+        return finish(a, e);
 }
 
 static const char *job_limit(const JobResult *j) {
@@ -200,7 +245,10 @@ static json_t *pair_to_json(const char *k1, json_t *v1, const char *k2, json_t *
 }
 
 static json_t *requested_to_json(const JobResult *j) {
-        return pair_to_json("cpus", j_str(j->req_cpus), "memory_bytes", j_u64(j->req_memory_bytes));
+        json_t *o = pair_to_json("cpus", j_str(j->req_cpus), "memory_bytes", j_u64(j->req_memory_bytes));
+        if (o && put(o, "gpus", j_str(j->req_gpus)))
+                return finish(o, 1);
+        return o;
 }
 
 static json_t *applied_to_json(const JobResult *j) {
@@ -312,6 +360,8 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "metric_details", metrics_to_json(j, true));
         e |= put(o, "logs", pair_to_json("stdout", j_str(j->log_stdout), "stderr", j_str(j->log_stderr)));
         e |= put(o, "samples", j_str(j->samples_csv));
+        e |= put(o, "gpus", gpus_to_json(j));
+        e |= put(o, "gpu_samples", j_str(j->gpu_samples_csv));
         return finish(o, e);
 }
 

@@ -81,6 +81,13 @@ void job_result_done(JobResult *j) {
         free(j->log_stderr);
         free(j->samples_csv);
         free(j->cgroup);
+        free(j->req_gpus);
+        for (size_t i = 0; i < j->n_gpus; i++) {
+                free(j->gpus[i].uuid);
+                free(j->gpus[i].name);
+        }
+        free(j->gpus);
+        free(j->gpu_samples_csv);
         job_result_init(j);
 }
 
@@ -102,6 +109,32 @@ static void host_info_done(HostInfo *h) {
         free(h->smt);
         free(h->allowed_cpus);
         free(h->cgroup_backend_detail);
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                free(h->gpus[i].uuid);
+                free(h->gpus[i].name);
+                free(h->gpus[i].pci_bus_id);
+        }
+        free(h->gpus);
+        free(h->gpu_driver);
+        free(h->gpus_why_none);
+}
+
+JobGpuResult *job_result_add_gpu(JobResult *j) {
+        JobGpuResult *a = realloc(j->gpus, (j->n_gpus + 1) * sizeof *a);
+        if (!a)
+                return NULL;
+        j->gpus = a;
+        a[j->n_gpus] = (JobGpuResult){0};
+        return &a[j->n_gpus++];
+}
+
+HostGpu *host_info_add_gpu(HostInfo *h) {
+        HostGpu *a = realloc(h->gpus, (h->n_gpus + 1) * sizeof *a);
+        if (!a)
+                return NULL;
+        h->gpus = a;
+        a[h->n_gpus] = (HostGpu){.numa_node = -1};
+        return &a[h->n_gpus++];
 }
 
 static void event_result_done(EventResult *e) {

@@ -50,6 +50,21 @@ typedef struct EventResult {
         double duration_s; /* how long the action lasted (a freeze); 0 = instant */
 } EventResult;
 
+/* A job's use of one GPU (docs/gpu.md), measured from NVML for the job's own pids. */
+typedef struct JobGpuResult {
+        char *uuid;
+        unsigned index; /* NVML's */
+        char *name;
+        bool shared;          /* assigned as a shared GPU */
+        double sm_share_mean; /* time-weighted, fraction 0–1 of the whole GPU, over the job's time on it */
+        double sm_share_peak; /* highest share in one NVML sample period */
+        uint64_t memory_peak_bytes;
+        uint64_t memory_total_bytes; /* the GPU's size */
+        unsigned samples;            /* NVML sample periods with the job's pids in them */
+        int64_t pids[16];            /* the job's pids NVML saw on the GPU (first 16) */
+        unsigned n_pids;
+} JobGpuResult;
+
 typedef struct JobResult {
         char *name;      /* "sealer", or "sealer#2" for replicas */
         char *base_name; /* the JobSpec name */
@@ -94,6 +109,10 @@ typedef struct JobResult {
         MetricResult *metrics;
         size_t n_metrics;
         char *log_stdout, *log_stderr, *samples_csv; /* relative to the results dir */
+        char *req_gpus;        /* as asked: "1", "shared:1", "0,2", "any"; NULL = none */
+        JobGpuResult *gpus;    /* assigned GPUs, in PCI order */
+        size_t n_gpus;
+        char *gpu_samples_csv; /* samples/<...>.gpu.csv, relative; NULL without GPUs */
         char *cgroup;                                /* path used */
 } JobResult;
 
@@ -109,6 +128,14 @@ typedef struct RunResult {
         double started_s, ended_s;
 } RunResult;
 
+typedef struct HostGpu {
+        unsigned index; /* NVML's */
+        char *uuid, *name, *pci_bus_id;
+        uint64_t memory_bytes;
+        int numa_node; /* -1 unknown */
+        unsigned sm_count;
+} HostGpu;
+
 typedef struct HostInfo {
         char *hostname, *kernel, *cpu_model, *governor, *turbo, *smt;
         unsigned n_cpus_online, n_cpus_allowed;
@@ -116,6 +143,11 @@ typedef struct HostInfo {
         uint64_t memory_total_bytes;
         bool swap_on;
         char *cgroup_backend_detail;
+        HostGpu *gpus; /* PCI order */
+        size_t n_gpus;
+        char *gpu_driver;     /* NVIDIA driver version; NULL without GPUs */
+        int cuda_driver;      /* cuDriverGetVersion (12040 = 12.4); 0 unknown */
+        char *gpus_why_none;  /* no GPU: why (no driver, ...) */
 } HostInfo;
 
 typedef struct Result {
@@ -156,6 +188,8 @@ void job_result_done(JobResult *j);
 PhaseResult *job_result_add_phase(JobResult *j);
 MetricResult *job_result_add_metric(JobResult *j);
 EventResult *result_add_event(Result *r);
+JobGpuResult *job_result_add_gpu(JobResult *j);
+HostGpu *host_info_add_gpu(HostInfo *h);
 size_t result_n_warnings(const Result *r);
 
 /* Serialise to dir/result.json atomically (temp file, fsync, rename). */

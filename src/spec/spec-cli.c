@@ -51,6 +51,7 @@ static const Flag flags[] = {
         K("--stop-signal", 0, KEY_STOP_SIGNAL),
         K("--grace", 0, KEY_GRACE),
         K("--priority", 0, KEY_PRIORITY),
+        K("--gpus", 0, KEY_GPUS),
         K("--name", 'n', KEY_NAME),
         K("--repeat", 0, KEY_REPEAT),
         K("--runs", 0, KEY_REPEAT), /* hyperfine's name */
@@ -474,6 +475,8 @@ static bool scenario_sets(const Limits *l, SpecKey key) {
                 return l->cpu_max_pct != 0;
         case KEY_PRIORITY:
                 return l->priority_set;
+        case KEY_GPUS:
+                return l->gpus.kind != GPUS_UNSET;
         default:
                 return false;
         }

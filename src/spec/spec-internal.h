@@ -45,6 +45,7 @@ typedef enum SpecKey {
         KEY_CPU_WEIGHT,
         KEY_CPU_MAX,
         KEY_PRIORITY, /* a limit: scenarios override it like the others */
+        KEY_GPUS,
         /* job scalars */
         KEY_CWD,
         KEY_USER,
@@ -110,7 +111,7 @@ typedef struct SpecKeyInfo {
 extern const SpecKeyInfo spec_keys[_KEY_MAX];
 
 static inline bool spec_key_is_limit(SpecKey k) {
-        return k >= KEY_CPUS && k <= KEY_PRIORITY;
+        return k >= KEY_CPUS && k <= KEY_GPUS;
 }
 static inline bool spec_key_is_job_scalar(SpecKey k) {
         return k >= KEY_CWD && k <= KEY_GRACE;
@@ -167,6 +168,9 @@ int spec_strdup_replace(char **dst, const char *src);
  * versus `cpus: "2"` (CPU 2). On error they fill *e (naming pos and the key). */
 int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const SpecPos *pos, SpecError *e);
 int spec_cpus_set_shared(CpuRequest *c, const char *text, const SpecPos *pos, SpecError *e);
+/* gpus: N, "0,2", "GPU-...,GPU-...", any, 0, and (flags) "shared:N"; replaces *g. */
+int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *pos, SpecError *e);
+void limits_done(Limits *l);
 int spec_job_set(JobSpec *j, SpecKey key, const char *text, bool plain, const SpecPos *pos, SpecError *e);
 /* Sets run-level scalar keys (name, repeat, order, seed, results, sample_interval,
  * reserve, numa, backend, keep, preflight, hooks). */

@@ -4,6 +4,7 @@
  * checks and the same message. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -95,6 +96,94 @@ static int set_cpus(CpuRequest *c, const char *text, bool plain, const SpecPos *
         c->set = set;
         c->count = 0;
         c->pos = *pos;
+        return 0;
+}
+
+/* One entry of a GPU list: an NVML index (digits) or a UUID as nvidia-smi -L prints it. */
+static bool gpu_id_ok(const char *s, size_t n) {
+        if (n == 0 || n >= 96)
+                return false;
+        bool digits = true;
+        for (size_t i = 0; i < n; i++)
+                digits = digits && isdigit((unsigned char)s[i]);
+        if (digits)
+                return n <= 2 && strtoul(s, NULL, 10) < GPU_REQUEST_MAX;
+        if (n < 8 || (strncmp(s, "GPU-", 4) != 0 && strncmp(s, "MIG-", 4) != 0))
+                return false;
+        for (size_t i = 4; i < n; i++)
+                if (!isxdigit((unsigned char)s[i]) && s[i] != '-' && s[i] != '/')
+                        return false;
+        return true;
+}
+
+int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *pos, SpecError *e) {
+        char q[SPEC_QUOTE_MAX];
+        bool shared = false;
+        const char *t = text;
+        /* "shared:1" is the flag's way to write {count: 1, shared: true}. */
+        if (strncmp(t, "shared:", 7) == 0) {
+                shared = true;
+                t += 7;
+                plain = true;
+        }
+        GpuRequest n = {.shared = shared, .pos = *pos};
+        if (plain && all_digits(t)) {
+                unsigned v;
+                if (parse_unsigned(t, &v) < 0 || v > GPU_REQUEST_MAX)
+                        return spec_fail_key(e, pos, KEY_GPUS, "expected a GPU count from 0 to %d, got %s",
+                                             GPU_REQUEST_MAX, spec_quote(text, q, sizeof q));
+                if (v == 0 && shared)
+                        return spec_fail_key(e, pos, KEY_GPUS, "expected a GPU count from 1 with shared, got 0");
+                n.kind = v == 0 ? GPUS_NONE : GPUS_COUNT;
+                n.count = v;
+        } else if (!shared && (streq(t, "any") || streq(t, "none"))) {
+                n.kind = streq(t, "any") ? GPUS_ANY : GPUS_NONE;
+        } else {
+                /* A list: "0,2" or "GPU-...,GPU-..."; blanks around entries are dropped. */
+                _cleanup_free_ char *norm = malloc(strlen(t) + 1);
+                if (!norm)
+                        return -ENOMEM;
+                size_t k = 0;
+                unsigned count = 0;
+                for (const char *p = t;;) {
+                        while (*p == ' ')
+                                p++;
+                        size_t len = strcspn(p, ",");
+                        size_t l = len;
+                        while (l > 0 && p[l - 1] == ' ')
+                                l--;
+                        if (!gpu_id_ok(p, l))
+                                return spec_fail_key(e, pos, KEY_GPUS,
+                                                     "expected %s, got %s (an entry is an NVML index from 0 "
+                                                     "to %d or a UUID like GPU-1a2b3c4d-...)",
+                                                     spec_keys[KEY_GPUS].expect, spec_quote(text, q, sizeof q),
+                                                     GPU_REQUEST_MAX - 1);
+                        /* the same GPU twice is a mistake, not a request for two */
+                        for (const char *o = norm; o < norm + k;) {
+                                size_t ol = strcspn(o, ",");
+                                if (ol == l && strncmp(o, p, l) == 0)
+                                        return spec_fail_key(e, pos, KEY_GPUS, "%.*s is listed twice",
+                                                             (int)l, p);
+                                o += ol + (o[ol] == ',');
+                        }
+                        if (k)
+                                norm[k++] = ',';
+                        memcpy(norm + k, p, l);
+                        k += l;
+                        norm[k] = '\0';
+                        if (++count > GPU_REQUEST_MAX)
+                                return spec_fail_key(e, pos, KEY_GPUS, "more than %d GPUs listed",
+                                                     GPU_REQUEST_MAX);
+                        if (p[len] != ',')
+                                break;
+                        p += len + 1;
+                }
+                n.kind = GPUS_LIST;
+                n.count = count;
+                n.list = TAKE_PTR(norm);
+        }
+        free(g->list);
+        *g = n;
         return 0;
 }
 
@@ -211,6 +300,8 @@ int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const S
                 }
                 return MIN(k, 0);
         }
+        case KEY_GPUS:
+                return spec_gpus_set(&l->gpus, text, plain, pos, e);
         default:
                 return spec_fail(e, pos, "internal error: %s is not a limit", spec_keys[key].name);
         }

@@ -122,11 +122,101 @@ static int parse_cpus_map(Ctx *c, CpuRequest *cpus, const Node *val) {
         return spec_cpus_set_shared(cpus, text, &pos, c->e);
 }
 
+/* gpus: [GPU-uuid, ...] or [0, 2]: the same list as "0,2". */
+static int parse_gpus_seq(Ctx *c, GpuRequest *g, const Node *val, bool shared) {
+        SpecPos pos = pos_of(c, val);
+        int r = check_count(c, val, KEY_GPUS, GPU_REQUEST_MAX);
+        if (r < 0)
+                return r;
+        if (val->n == 0)
+                return spec_fail_key(c->e, &pos, KEY_GPUS, "expected %s, got an empty list",
+                                     spec_keys[KEY_GPUS].expect);
+        size_t len = 1;
+        for (size_t i = 0; i < val->n; i++) {
+                const Node *item = val->items[i];
+                if (item->type != NODE_SCALAR || node_is_null(item) || strchr(item->value, ',') ||
+                    strncmp(item->value, "shared:", 7) == 0)
+                        return fail_type(c, item, KEY_GPUS);
+                len += strlen(item->value) + 1;
+        }
+        _cleanup_free_ char *joined = malloc(len);
+        if (!joined)
+                return -ENOMEM;
+        size_t k = 0;
+        for (size_t i = 0; i < val->n; i++) {
+                size_t n = strlen(val->items[i]->value);
+                if (i)
+                        joined[k++] = ',';
+                memcpy(joined + k, val->items[i]->value, n);
+                k += n;
+        }
+        joined[k] = '\0';
+        r = spec_gpus_set(g, joined, false, &pos, c->e);
+        if (r >= 0)
+                g->shared = shared;
+        return r;
+}
+
+/* gpus: {count: 1, shared: true} or {devices: "0", shared: true} */
+static int parse_gpus_map(Ctx *c, GpuRequest *g, const Node *val) {
+        static const char *const keys[] = {"count", "devices", "shared"};
+        const Node *count = NULL, *devices = NULL;
+        bool shared = false;
+        for (size_t i = 0; i < val->n; i++) {
+                const Node *k = node_key(val, i), *v = node_value(val, i);
+                if (streq(k->value, "count"))
+                        count = v;
+                else if (streq(k->value, "devices"))
+                        devices = v;
+                else if (streq(k->value, "shared")) {
+                        const char *text = NULL;
+                        int r = scalar_of(c, v, KEY_GPUS, &text);
+                        if (r < 0)
+                                return r;
+                        if (spec_parse_bool(text, &shared) < 0) {
+                                SpecPos pos = pos_of(c, v);
+                                return spec_fail_key(c->e, &pos, KEY_GPUS, "shared: expected true or false, got '%s'",
+                                                     text);
+                        }
+                } else
+                        return fail_unknown(c, k, keys, ELEMENTSOF(keys), "gpus", "{count: 1, shared: true}");
+        }
+        SpecPos pos = pos_of(c, val);
+        if (!count == !devices)
+                return spec_fail_key(c->e, &pos, KEY_GPUS,
+                                     "expected count: or devices: (one of them), like {count: 1, shared: true}");
+        if (devices && devices->type == NODE_SEQ)
+                return parse_gpus_seq(c, g, devices, shared);
+        const Node *v = count ?: devices;
+        const char *text = NULL;
+        int r = scalar_of(c, v, KEY_GPUS, &text);
+        if (r < 0)
+                return r;
+        SpecPos vp = pos_of(c, v);
+        /* count: takes a number only; devices: a list even when it is one plain number */
+        if (count && (!v->plain || !*text || strspn(text, "0123456789") != strlen(text)))
+                return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count like 1, got '%s'", text);
+        if (devices && strncmp(text, "shared:", 7) == 0)
+                return fail_type(c, v, KEY_GPUS);
+        if (count && streq(text, "0") && shared)
+                return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count from 1 with shared, got 0");
+        r = spec_gpus_set(g, text, count != NULL, &vp, c->e);
+        if (r >= 0) {
+                g->shared = shared;
+                g->pos = pos;
+        }
+        return r;
+}
+
 /* A limit key, in a job (or defaults) or a scenario. */
 static int parse_limit(Ctx *c, Limits *l, SpecKey key, const Node *val) {
         const char *text = NULL;
         if (key == KEY_CPUS && val->type == NODE_MAP)
                 return parse_cpus_map(c, &l->cpus, val);
+        if (key == KEY_GPUS && val->type == NODE_MAP)
+                return parse_gpus_map(c, &l->gpus, val);
+        if (key == KEY_GPUS && val->type == NODE_SEQ)
+                return parse_gpus_seq(c, &l->gpus, val, false);
         int r = scalar_of(c, val, key, &text);
         if (r < 0)
                 return r;

@@ -78,6 +78,15 @@ DEFINE_ENUM_STRINGS(backend_kind, BackendKind, backend_kind_table)
 DEFINE_ENUM_STRINGS(smt_mode, SmtMode, smt_mode_table)
 DEFINE_ENUM_STRINGS(numa_mode, NumaMode, numa_mode_table)
 
+static const char *const gpu_request_kind_table[_GPUS_KIND_MAX] = {
+        [GPUS_UNSET] = "unset", [GPUS_NONE] = "none", [GPUS_COUNT] = "count",
+        [GPUS_LIST] = "list",   [GPUS_ANY] = "any",
+};
+
+const char *gpu_request_kind_to_string(GpuRequestKind k) {
+        return table_to_string(gpu_request_kind_table, ELEMENTSOF(gpu_request_kind_table), (int)k);
+}
+
 const char *cpu_request_kind_to_string(CpuRequestKind k) {
         return table_to_string(cpu_request_kind_table, ELEMENTSOF(cpu_request_kind_table), (int)k);
 }
@@ -109,6 +118,10 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_STOP_SIGNAL] = {"stop_signal", "--stop-signal", "a signal like TERM, SIGINT or 15", J},
         [KEY_GRACE] = {"grace", "--grace", "a duration like 10s or 500ms", J},
         [KEY_PRIORITY] = {"priority", "--priority", "high, normal or low", J | S},
+        [KEY_GPUS] = {"gpus", "--gpus",
+                      "a GPU count like 1, NVML indexes like \"0,2\", a list of GPU UUIDs, {count: 1, shared: "
+                      "true}, 0 or any",
+                      J | S},
         [KEY_COMMAND] = {"command", NULL, "a list like [prog, arg] or a shell command string", J},
         [KEY_ENV] = {"env", "--env", "a mapping of NAME: value", J},
         [KEY_PHASES] = {"phases", NULL,
@@ -416,7 +429,13 @@ void hooks_done(Hooks *h) {
         *h = (Hooks){0};
 }
 
+void limits_done(Limits *l) {
+        free(l->gpus.list);
+        l->gpus.list = NULL;
+}
+
 void job_spec_done(JobSpec *j) {
+        limits_done(&j->limits);
         free(j->name);
         spec_strv_free(j->argv);
         free(j->command_text);
@@ -441,6 +460,7 @@ void job_spec_done(JobSpec *j) {
 }
 
 void scenario_spec_done(ScenarioSpec *sc) {
+        limits_done(&sc->limits);
         free(sc->name);
         spec_strv_free(sc->jobs);
         free(sc->replicas);

@@ -67,6 +67,32 @@ typedef struct CpuRequest {
         SpecPos pos;
 } CpuRequest;
 
+typedef enum GpuRequestKind {
+        GPUS_UNSET, /* inherit; finally none (CUDA_VISIBLE_DEVICES= on a machine with GPUs) */
+        GPUS_NONE,  /* gpus: 0 */
+        GPUS_COUNT, /* gpus: N — N GPUs, exclusive unless shared */
+        GPUS_LIST,  /* gpus: "0,2" (NVML indexes) or [GPU-uuid, ...] — exactly these */
+        GPUS_ANY,   /* gpus: any — no assignment: the job sees every GPU */
+        _GPUS_KIND_MAX,
+        _GPUS_KIND_INVALID = -1,
+} GpuRequestKind;
+/* "unset", "none", "count", "list", "any" */
+const char *gpu_request_kind_to_string(GpuRequestKind k);
+
+#define GPU_REQUEST_MAX 64 /* GPUs one job may ask for */
+
+typedef struct GpuRequest {
+        GpuRequestKind kind;
+        unsigned count; /* GPUS_COUNT: how many; GPUS_LIST: entries in list */
+        /* GPUS_LIST: the entries as written, comma-separated ("0,2", "GPU-1a2b...,GPU-..."),
+         * each an NVML index or a GPU UUID; resolved against the machine's GPUs before anything
+         * starts (gpu_request_resolve). Owned by the Limits of the JobSpec/ScenarioSpec that
+         * parsed it; the plan's copies borrow it. */
+        char *list;
+        bool shared; /* several jobs may use the same GPU (gpus: {count: 1, shared: true}) */
+        SpecPos pos;
+} GpuRequest;
+
 /* Unset numbers are LIMIT_MAX (= no limit) or 0 where noted; "unset" versus "set to
  * max" matters for inheritance, hence the *_set flags. */
 typedef struct Limits {
@@ -80,6 +106,7 @@ typedef struct Limits {
         uint64_t cpu_weight;  /* 1..10000, 0 = unset */
         uint64_t cpu_max_pct; /* cpu.max as percent of one CPU (e.g. 150), 0 = unset */
         Priority priority;    /* PRIORITY_NORMAL unless set (docs/priorities.md) */
+        GpuRequest gpus;      /* docs/gpu.md */
         bool memory_max_set, memory_high_set, memory_low_set, memory_min_set, swap_max_set, pids_max_set,
                 priority_set;
         SpecPos memory_max_pos;

@@ -458,13 +458,13 @@ static void test_unknown_keys(void **state) {
         check_error(
                 "jobs: {a: {command: x}}\nscenarios: {s: {colour: red}}\n",
                 "t.yaml:2:17: unknown key 'colour' in scenario 's'; expected one of: cpus, smt, memory, "
-                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, jobs, solo, setup, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, gpus, jobs, solo, setup, "
                 "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         /* A job key is not a scenario key. */
         check_error(
                 "jobs: {a: {command: x}}\nscenarios: {s: {timeout: 1s}}\n",
                 "t.yaml:2:17: unknown key 'timeout' in scenario 's'; expected one of: cpus, smt, memory, "
-                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, jobs, solo, setup, "
+                "memory_high, memory_low, memory_min, swap, pids, cpu_weight, cpu_max, priority, gpus, jobs, solo, setup, "
                 "prepare, conclude, cleanup, replicas, matrix, memory_total, allowed_cpus");
         check_error("jobs: {a: {command: x, cpus: {shard: 0-1}}}\n",
                     "t.yaml:1:31: unknown key 'shard' in cpus; did you mean 'shared'?");
@@ -859,6 +859,58 @@ static void test_priority_and_protector(void **state) {
         (void)state;
 }
 
+/* gpus: every form, defaults and scenario overrides, and the messages. */
+static void test_gpus(void **state) {
+        Spec *s = parse_ok("defaults:\n"
+                           "  gpus: 1\n"
+                           "jobs:\n"
+                           "  a: {command: x}\n"
+                           "  b: {command: x, gpus: \"0, 2\"}\n"
+                           "  c: {command: x, gpus: [GPU-1a2b3c4d-0000, GPU-5e6f7a8b]}\n"
+                           "  d: {command: x, gpus: {count: 2, shared: true}}\n"
+                           "  e: {command: x, gpus: {devices: \"1\", shared: true}}\n"
+                           "  f: {command: x, gpus: any}\n"
+                           "  g: {command: x, gpus: 0}\n"
+                           "scenarios:\n"
+                           "  s: {jobs: [a], gpus: 2}\n");
+        const JobSpec *a = spec_find_job(s, "a"), *b = spec_find_job(s, "b"), *c = spec_find_job(s, "c"),
+                      *d = spec_find_job(s, "d"), *e = spec_find_job(s, "e"), *f = spec_find_job(s, "f"),
+                      *g = spec_find_job(s, "g");
+        assert_int_equal(a->limits.gpus.kind, GPUS_COUNT);
+        assert_int_equal(a->limits.gpus.count, 1);
+        assert_false(a->limits.gpus.shared);
+        assert_int_equal(a->limits.gpus.pos.line, 2);
+        assert_int_equal(b->limits.gpus.kind, GPUS_LIST);
+        assert_string_equal(b->limits.gpus.list, "0,2");
+        assert_int_equal(b->limits.gpus.count, 2);
+        assert_string_equal(c->limits.gpus.list, "GPU-1a2b3c4d-0000,GPU-5e6f7a8b");
+        assert_int_equal(d->limits.gpus.kind, GPUS_COUNT);
+        assert_int_equal(d->limits.gpus.count, 2);
+        assert_true(d->limits.gpus.shared);
+        assert_int_equal(e->limits.gpus.kind, GPUS_LIST);
+        assert_string_equal(e->limits.gpus.list, "1");
+        assert_true(e->limits.gpus.shared);
+        assert_int_equal(f->limits.gpus.kind, GPUS_ANY);
+        assert_int_equal(g->limits.gpus.kind, GPUS_NONE);
+        assert_int_equal(s->scenarios[0].limits.gpus.count, 2);
+        spec_free(s);
+
+        check_error("jobs:\n  a: {command: x, gpus: many}\n",
+                    "t.yaml:2:25: gpus: expected a GPU count like 1, NVML indexes like \"0,2\", a list of GPU UUIDs, "
+                    "{count: 1, shared: true}, 0 or any, got 'many' (an entry is an NVML index from 0 to 63 or "
+                    "a UUID like GPU-1a2b3c4d-...)");
+        check_error("jobs:\n  a: {command: x, gpus: 65}\n",
+                    "t.yaml:2:25: gpus: expected a GPU count from 0 to 64, got '65'");
+        check_error("jobs:\n  a: {command: x, gpus: \"0,0\"}\n", "t.yaml:2:25: gpus: 0 is listed twice");
+        check_error("jobs:\n  a: {command: x, gpus: {count: 1, colour: red}}\n",
+                    "t.yaml:2:36: unknown key 'colour' in gpus; expected {count: 1, shared: true}");
+        check_error("jobs:\n  a: {command: x, gpus: {shared: true}}\n",
+                    "t.yaml:2:25: gpus: expected count: or devices: (one of them), like {count: 1, shared: "
+                    "true}");
+        check_error("jobs:\n  a: {command: x, gpus: {count: 1, shared: maybe}}\n",
+                    "t.yaml:2:44: gpus: shared: expected true or false, got 'maybe'");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_key),
@@ -878,6 +930,7 @@ int main(void) {
                 cmocka_unit_test(test_error_done_null_safe),
                 cmocka_unit_test(test_enums),
                 cmocka_unit_test(test_priority_and_protector),
+                cmocka_unit_test(test_gpus),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* GPUs in the pure allocator (docs/gpu.md): exclusive by default, shared when asked,
+ * cores from the GPU's NUMA node when they fit there, jobs wait for a free GPU, and the
+ * queue lets CPU-only jobs pass a job that waits for a GPU. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "alloc-test.h"
+
+static const int numa_2[] = {0, 1}; /* GPU 0 on node 0, GPU 1 on node 1 */
+
+static CorePool *gpu_pool(const Topology *t, unsigned n_gpus, const int *numa) {
+        CorePool *p = NULL;
+        AllocOptions o = {.numa = NUMA_LOCAL, .memory_available = UINT64_MAX, .n_gpus = n_gpus, .gpu_numa = numa};
+        assert_int_equal(alloc_pool_new(t, &o, &p), 0);
+        return p;
+}
+
+static AllocRequest req_gpus(const char *job, unsigned cores, unsigned gpus, bool shared) {
+        AllocRequest r = req_count(job, cores);
+        r.gpu_count = gpus;
+        r.gpu_shared = shared;
+        return r;
+}
+
+static void test_exclusive(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("numa:2 core:4 pu:1");
+        _cleanup_pool_ CorePool *p = gpu_pool(t, 2, numa_2);
+        Assignment a = take_ok(p, req_gpus("a", 1, 1, false));
+        assert_int_equal(a.gpus, 1);
+        assert_false(a.gpus_shared);
+        Assignment b = take_ok(p, req_gpus("b", 1, 1, false));
+        assert_int_equal(b.gpus, 2);
+        /* the GPU's node: GPU 1 is on node 1 (CPUs 4-7) */
+        assert_set(b.cpus, "4");
+        assert_set(b.mems, "1");
+        take_fails(p, req_gpus("c", 1, 1, false), -EAGAIN, "job 'c' asks for 1 GPU; 0 are free now");
+        assert_int_equal(alloc_pool_free_gpus(p), 0);
+        alloc_release(p, &a);
+        assignment_done(&a);
+        assert_int_equal(alloc_pool_free_gpus(p), 1);
+        Assignment c = take_ok(p, req_gpus("c", 1, 1, false));
+        assert_int_equal(c.gpus, 1);
+        assert_set(c.cpus, "0");
+        alloc_release(p, &b);
+        alloc_release(p, &c);
+        assignment_done(&b);
+        assignment_done(&c);
+        /* two GPUs at once, and a CPU-only job beside them */
+        Assignment d = take_ok(p, req_gpus("d", 2, 2, false));
+        assert_int_equal(d.gpus, 3);
+        Assignment e = take_ok(p, req_count("e", 1));
+        assert_int_equal(e.gpus, 0);
+        assignment_done(&d);
+        assignment_done(&e);
+}
+
+static void test_cores_near_gpu_when_they_fit(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("numa:2 core:4 pu:1");
+        _cleanup_pool_ CorePool *p = gpu_pool(t, 2, numa_2);
+        /* node 1 full of CPU-only work: a job on GPU 1 gets cores elsewhere rather than wait */
+        AllocRequest fill = {.job = "fill", .cpus = {.kind = CPUS_LIST, .set = set_of("4-6")}};
+        Assignment f = take_ok(p, fill);
+        AllocRequest on1 = req_gpus("g", 2, 1, false);
+        on1.gpu_mask = 2;
+        Assignment g = take_ok(p, on1);
+        assert_int_equal(g.gpus, 2);
+        assert_set(g.cpus, "0-1");
+        assignment_done(&f);
+        assignment_done(&g);
+}
+
+static void test_shared(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("pack:1 core:8 pu:1");
+        _cleanup_pool_ CorePool *p = gpu_pool(t, 2, NULL);
+        /* shared tenants stay together on the first GPU */
+        Assignment a = take_ok(p, req_gpus("a", 1, 1, true));
+        Assignment b = take_ok(p, req_gpus("b", 1, 1, true));
+        Assignment c = take_ok(p, req_gpus("c", 1, 1, true));
+        assert_int_equal(a.gpus, 1);
+        assert_int_equal(b.gpus, 1);
+        assert_int_equal(c.gpus, 1);
+        assert_true(a.gpus_shared);
+        /* an exclusive job gets the other GPU, and cannot have the shared one */
+        AllocRequest x0 = req_gpus("x0", 1, 1, false);
+        x0.gpu_mask = 1;
+        take_fails(p, x0, -EAGAIN, "job 'x0' waits for its GPU, in use by other jobs");
+        Assignment x = take_ok(p, req_gpus("x", 1, 1, false));
+        assert_int_equal(x.gpus, 2);
+        /* a shared job cannot use an exclusive job's GPU */
+        AllocRequest s1 = req_gpus("s1", 1, 1, true);
+        s1.gpu_mask = 2;
+        take_fails(p, s1, -EAGAIN, "job 's1' waits for its GPU, in use by other jobs");
+        alloc_release(p, &a);
+        alloc_release(p, &b);
+        alloc_release(p, &c);
+        /* no tenant left: the GPU is free for an exclusive job again */
+        Assignment y = take_ok(p, x0);
+        assert_int_equal(y.gpus, 1);
+        assignment_done(&a);
+        assignment_done(&b);
+        assignment_done(&c);
+        assignment_done(&x);
+        assignment_done(&y);
+}
+
+static void test_never_fits(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("pack:1 core:2 pu:1");
+        _cleanup_pool_ CorePool *none = gpu_pool(t, 0, NULL);
+        char *err = NULL;
+        AllocRequest r = req_gpus("g", 1, 1, false);
+        assert_int_equal(alloc_check(none, &r, &err), -ENOSPC);
+        assert_string_equal(err, "job 'g' asks for 1 GPU but there is none");
+        free(err);
+        err = NULL;
+        _cleanup_pool_ CorePool *two = gpu_pool(t, 2, NULL);
+        r.gpu_count = 3;
+        assert_int_equal(alloc_check(two, &r, &err), -ENOSPC);
+        assert_string_equal(err, "job 'g' asks for 3 GPUs but this machine has 2; at most 2 would fit");
+        free(err);
+        err = NULL;
+        r.gpu_count = 1;
+        r.gpu_mask = 4;
+        assert_int_equal(alloc_check(two, &r, &err), -EINVAL);
+        free(err);
+}
+
+/* Four 1-GPU jobs on two GPUs: two run, two wait, none shares; a CPU-only job behind
+ * them is not held back by the jobs that wait for a GPU. */
+static void test_queue(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("pack:1 core:8 pu:1");
+        _cleanup_pool_ CorePool *p = gpu_pool(t, 2, NULL);
+        AllocRequest reqs[5] = {req_gpus("g1", 1, 1, false), req_gpus("g2", 1, 1, false),
+                                req_gpus("g3", 1, 1, false), req_gpus("g4", 1, 1, false), req_count("cpu", 2)};
+        bool waiting[5] = {true, true, true, true, true};
+        Assignment a[5] = {0};
+        size_t failed;
+        assert_int_equal(alloc_admit(p, reqs, waiting, 5, a, &failed, NULL), 3);
+        assert_false(waiting[0]);
+        assert_false(waiting[1]);
+        assert_true(waiting[2]);
+        assert_true(waiting[3]);
+        assert_false(waiting[4]);
+        assert_int_equal(a[0].gpus | a[1].gpus, 3);
+        assert_int_equal(a[0].gpus & a[1].gpus, 0);
+        alloc_release(p, &a[1]);
+        assert_int_equal(alloc_admit(p, reqs, waiting, 5, a, &failed, NULL), 1);
+        assert_false(waiting[2]);
+        assert_true(waiting[3]);
+        assert_int_equal(a[2].gpus, a[1].gpus);
+        for (int i = 0; i < 5; i++)
+                if (!waiting[i])
+                        assignment_done(&a[i]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_exclusive), cmocka_unit_test(test_cores_near_gpu_when_they_fit),
+                cmocka_unit_test(test_shared),    cmocka_unit_test(test_never_fits),
+                cmocka_unit_test(test_queue),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
