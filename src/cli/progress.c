@@ -155,6 +155,9 @@ static void draw_block(Progress *p) {
                         format_size(mem, sizeof mem, v->memory_current));
                 if (v->memory_max != LIMIT_MAX && v->memory_max)
                         fprintf(p->out, " / %s", format_size(lim, sizeof lim, v->memory_max));
+                if (v->n_gpus)
+                        fprintf(p->out, "  gpu %.0f%% %s", 100 * v->gpu_share,
+                                format_size(lim, sizeof lim, v->gpu_memory));
                 if (v->frozen_s > 0)
                         fprintf(p->out, "  %sfrozen%s %s", v->frozen && p->color ? "\033[35m" : "",
                                 v->frozen && p->color ? "\033[0m" : "", fmt_secs(el, sizeof el, v->frozen_s));
@@ -313,6 +316,8 @@ void progress_observer(const ExecEvent *ev, void *userdata) {
                         fprintf(p->out, " %s%s%s %.0fs %s", ev->running[i].name, ev->running[i].phase ? "/" : "",
                                 ev->running[i].phase ? ev->running[i].phase : "", ev->running[i].elapsed_s,
                                 format_size(mem, sizeof mem, ev->running[i].memory_current));
+                        if (ev->running[i].n_gpus)
+                                fprintf(p->out, " gpu %.0f%%", 100 * ev->running[i].gpu_share);
                         if (ev->running[i].frozen_s > 0)
                                 fprintf(p->out, " frozen %.1fs", ev->running[i].frozen_s);
                 }

@@ -79,6 +79,11 @@ void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret) {
                 .result = res,
                 .phase = marker_engine_current(j->mk),
         };
+        ret->n_gpus = j->has_asg ? (unsigned)__builtin_popcountll(j->asg.gpus) : 0;
+        for (unsigned g = 0; g < j->n_gpu_acc; g++) {
+                ret->gpu_share += j->gpu_acc[g].last_share;
+                ret->gpu_memory += j->gpu_acc[g].memory_last_bytes;
+        }
         if (R->prot && j->index < R->n_jobs && &R->jobs[j->index] == j) {
                 const ProtectJob *p = &R->prot[j->index];
                 uint64_t f = p->frozen_total_usec +

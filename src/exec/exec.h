@@ -34,6 +34,9 @@ typedef struct ExecJobView {
         const JobResult *result; /* for JOB_END */
         bool frozen;             /* frozen by the priority protector right now */
         double frozen_s;         /* time frozen so far */
+        unsigned n_gpus;         /* GPUs assigned (their use below is the newest NVML sample period's) */
+        double gpu_share;        /* SM share summed over them, in GPUs */
+        uint64_t gpu_memory;     /* bytes on them */
 } ExecJobView;
 
 typedef struct ExecEvent {

@@ -14,7 +14,7 @@ static const char *const fixed_columns[] = {
         "scenario",  "repetition", "solo",           "replicas",     "params", "job",
         "base_name", "reason",     "exit_code",      "signal",       "wall_s", "user_s",
         "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",   "slowdown",
-        "priority",  "frozen_s",
+        "priority",  "frozen_s",   "gpus",           "gpu_sm_share", "gpu_memory_peak_bytes",
 };
 
 static void put_str(FILE *f, const char *s) {
@@ -130,6 +130,21 @@ static void put_row(FILE *f, const RunResult *run, const JobResult *j, const cha
         col_slowdown(f, s, n_series, run, j, NULL);
         col_str(f, j->priority);
         col_double(f, j->frozen_s);
+        /* GPUs: NVML indexes ("0;2"), the SM share summed over them (in GPUs: 0.25 is a
+         * quarter of one GPU) and their memory peaks summed; empty for jobs without GPUs. */
+        fputc(',', f);
+        double share = 0;
+        uint64_t mem = 0;
+        for (size_t g = 0; g < j->n_gpus; g++) {
+                fprintf(f, "%s%u", g ? ";" : "", j->gpus[g].index);
+                share += j->gpus[g].sm_share_mean;
+                mem += j->gpus[g].memory_peak_bytes;
+        }
+        if (j->n_gpus) {
+                col_double(f, share);
+                col_u64(f, mem);
+        } else
+                fputs(",,", f);
         for (size_t p = 0; p < n_phases; p++) {
                 double t;
                 fputc(',', f);

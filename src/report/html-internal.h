@@ -42,6 +42,8 @@ void html_timeline_chart(FILE *f, const Result *r, size_t run);
 /* Memory over time of one run from its jobs' samples CSVs below dir, with an <h3>
  * label; nothing when no job has samples. */
 void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_reps);
+/* "GPU use over time" (html-gpu.c): a section when any job had GPUs, else nothing. */
+void html_gpu_section(FILE *f, const Result *r, const char *dir, size_t n_reps);
 /* The slowdown bars (one per job with a baseline) and their legend, or a line saying
  * there is no baseline. Returns 0 or -ENOMEM. */
 int html_slowdown_chart(FILE *f, const Slowdowns *d);

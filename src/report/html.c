@@ -461,6 +461,7 @@ int report_html(const Result *r, const char *dir, FILE *f) {
         fputs("</section>\n", f);
         timeline_section(f, r, n_reps);
         memory_section(f, r, dir, n_reps);
+        html_gpu_section(f, r, dir, n_reps);
         k = slowdown_section(f, d);
         if (k >= 0) {
                 allocation_section(f, r, n_reps);

@@ -315,6 +315,41 @@ static void print_frozen(const Result *r, FILE *f, bool markdown) {
 
 static void md_cell(FILE *f, const char *s);
 
+/* Each GPU job's use of each of its GPUs, measured from NVML for its own pids (docs/gpu.md). */
+static void print_gpus(const Result *r, FILE *f, bool markdown) {
+        bool any = false;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const JobResult *j = &r->runs[i].jobs[k];
+                        for (size_t g = 0; g < j->n_gpus; g++) {
+                                const JobGpuResult *x = &j->gpus[g];
+                                char mem[FORMAT_SIZE_MAX], total[FORMAT_SIZE_MAX];
+                                if (!any)
+                                        fputs(markdown ? "\n### GPU use\n\n| run | job | GPU | SM share (mean) | "
+                                                         "peak | memory peak | samples |\n"
+                                                         "|---|---|---|---:|---:|---:|---:|\n"
+                                                       : "\nGPU use (SM share of the whole GPU, from NVML for "
+                                                         "each job's own processes):\n",
+                                              f);
+                                any = true;
+                                format_size(mem, sizeof mem, x->memory_peak_bytes);
+                                format_size(total, sizeof total, x->memory_total_bytes);
+                                if (markdown)
+                                        fprintf(f, "| %s rep %u | %s | %u%s | %.1f %% | %.1f %% | %s of %s | %u |\n",
+                                                r->runs[i].scenario, r->runs[i].repetition, j->name, x->index,
+                                                x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
+                                                100 * x->sm_share_peak, mem, total, x->samples);
+                                else
+                                        fprintf(f,
+                                                "  %s rep %u %s: GPU %u%s SM %.1f%% mean, %.1f%% peak, memory "
+                                                "%s of %s, %u samples\n",
+                                                r->runs[i].scenario, r->runs[i].repetition, j->name, x->index,
+                                                x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
+                                                100 * x->sm_share_peak, mem, total, x->samples);
+                        }
+                }
+}
+
 static void ratio(FILE *f, double v, const char *suffix) {
         if (isfinite(v))
                 fprintf(f, "%.2f%s", v, suffix);
@@ -453,6 +488,7 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
         }
         print_phases(r, f, false);
         print_frozen(r, f, false);
+        print_gpus(r, f, false);
         k = print_interference(r, f, false);
         if (k < 0)
                 return k;
@@ -519,6 +555,17 @@ static void md_host(const Result *r, FILE *f) {
                 fprintf(f, "- memory: %s, swap %s\n", format_size(mem, sizeof mem, h->memory_total_bytes),
                         h->swap_on ? "on" : "off");
         md_item(f, "kernel", h->kernel);
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                const HostGpu *g = &h->gpus[i];
+                fprintf(f, "- gpu %u: ", g->index);
+                md_cell(f, g->name ?: "?");
+                fprintf(f, ", %s, %s, PCI %s", format_size(mem, sizeof mem, g->memory_bytes), g->uuid ?: "?",
+                        g->pci_bus_id ?: "?");
+                if (g->numa_node >= 0)
+                        fprintf(f, ", NUMA node %d", g->numa_node);
+                fputc('\n', f);
+        }
+        md_item(f, "gpu driver", h->gpu_driver);
         if (r->backend) {
                 fprintf(f, "- cgroup backend: %s", r->backend);
                 if (h->cgroup_backend_detail) {
@@ -570,6 +617,7 @@ int report_summary_markdown(const Result *r, FILE *f) {
         }
         print_phases(r, f, true);
         print_frozen(r, f, true);
+        print_gpus(r, f, true);
         fputc('\n', f);
         print_tally(r, f);
         k = print_interference(r, f, true);
