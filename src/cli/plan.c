@@ -23,9 +23,10 @@
 static void print_priority(FILE *f, const PlanJob *pj);
 
 #define PLAN_FILE_MAX (16u << 20)
+#include "gpu/gpu.h"
 
 static const char plan_usage[] =
-        "Usage: corun plan FILE.yaml [--topology DESC|FILE.xml] [--memory SIZE] [--json]\n"
+        "Usage: corun plan FILE.yaml [--topology DESC|FILE.xml] [--memory SIZE] [--gpus N] [--json]\n"
         "\n"
         "Shows where every job of every run would be placed, without running anything:\n"
         "its CPUs, the cores, L3 caches and NUMA nodes they belong to, its memory nodes and\n"
@@ -37,6 +38,8 @@ static const char plan_usage[] =
         "                    memory, \"; mhz 0-7=5000 8-15=3000\" for P/E cores) or an XML\n"
         "                    file from `lstopo machine.xml`\n"
         "      --memory SIZE memory jobs may commit (default: the machine's)\n"
+        "      --gpus N      plan for N GPUs (NVML indexes 0..N-1, node unknown; default:\n"
+        "                    this machine's GPUs, or none with --topology)\n"
         "      --json        the plan as JSON\n"
         "  -h, --help        this text\n"
         "\n"
@@ -69,6 +72,7 @@ typedef struct Planner {
         const Topology *t;
         AllocOptions o;
         const CorePool *global; /* for the usable set */
+        const GpuHost *gpus;    /* this machine's, or --gpus N made-up ones */
         RunPlan *runs;
         size_t n_runs;
         char **warnings;
@@ -130,7 +134,9 @@ static int place_run(Planner *p, const Topology *t, RunPlan *rp) {
                 Placed *j = &rp->jobs[k];
                 alloc_request_init(&reqs[k], j->pj->name, &j->pj->limits);
                 /* `run` refuses such a job before anything starts; here the others go on */
-                if (alloc_check(pool, &reqs[k], &j->error) < 0) {
+                if (gpu_request_resolve(&j->pj->limits.gpus, p->gpus, j->pj->name, &reqs[k].gpu_mask, &j->error) <
+                            0 ||
+                    alloc_check(pool, &reqs[k], &j->error) < 0) {
                         if (!j->error && asprintf(&j->error, "job '%s' cannot be placed", reqs[k].job) < 0)
                                 return -ENOMEM;
                         p->infeasible = true;
@@ -304,6 +310,18 @@ static void print_topology(const Planner *p, FILE *f) {
         fprintf(f, "memory:  %s available to jobs\n",
                 p->o.memory_available == UINT64_MAX ? "unknown (no check)"
                                                     : format_size(mem, sizeof(mem), p->o.memory_available));
+        for (size_t i = 0; i < p->gpus->n_devices; i++) {
+                const GpuDevice *d = &p->gpus->devices[i];
+                fprintf(f, "%s %u %s%s%s", i ? "        " : "gpus:   ", d->nvml_index, d->uuid, *d->name ? ", " : "",
+                        d->name);
+                if (d->memory_total)
+                        fprintf(f, ", %s", format_size(mem, sizeof mem, d->memory_total));
+                if (d->numa_node >= 0)
+                        fprintf(f, ", NUMA node %d", d->numa_node);
+                fputc('\n', f);
+        }
+        if (p->gpus->n_devices == 0)
+                fprintf(f, "gpus:    none (%s)\n", p->gpus->why_none ?: "no NVIDIA GPU");
         if (p->spec->repeat > 1)
                 fprintf(f, "repeat:  %u (every repetition is placed like the first, shown here)\n",
                         p->spec->repeat);
@@ -351,6 +369,11 @@ static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
                         w[k].cpus, (int)wk, w[k].cores, (int)wl, w[k].l3, (int)wu, w[k].numa, (int)wm,
                         w[k].mems, memory_text(mem, sizeof(mem), j->pj->limits.memory_max), start,
                         j->a.exclusive ? "" : " (shared)");
+                for (size_t g = 0, n = 0; g < p->gpus->n_devices && g < ALLOC_GPUS_MAX; g++)
+                        if (j->a.gpus & (UINT64_C(1) << g))
+                                fprintf(f, "%s%u", n++ ? "," : ", GPU ", p->gpus->devices[g].nvml_index);
+                if (j->a.gpus && j->a.gpus_shared)
+                        fputs(" (shared)", f);
                 print_priority(f, j->pj);
                 fputc('\n', f);
         }
@@ -436,6 +459,15 @@ static json_t *json_run(const Planner *p, const RunPlan *rp) {
                         json_object_set_new(o, "packages", json_string(w.packages));
                         json_object_set_new(o, "mems", json_string(w.mems));
                         json_object_set_new(o, "exclusive", json_boolean(j->a.exclusive));
+                        json_t *gpus = json_array();
+                        for (size_t g = 0; g < p->gpus->n_devices && g < ALLOC_GPUS_MAX; g++)
+                                if (j->a.gpus & (UINT64_C(1) << g))
+                                        json_array_append_new(
+                                                gpus, json_pack("{s:i, s:s}", "index",
+                                                                (int)p->gpus->devices[g].nvml_index, "uuid",
+                                                                p->gpus->devices[g].uuid));
+                        json_object_set_new(o, "gpus", gpus);
+                        json_object_set_new(o, "gpus_shared", json_boolean(j->a.gpus_shared));
                         json_object_set_new(o, "note", j->a.note ? json_string(j->a.note) : json_null());
                         json_object_set_new(o, "order", json_integer(j->order));
                         json_object_set_new(o, "setup", json_setup(p, rp, j) ?: json_null());
@@ -491,11 +523,12 @@ int cmd_plan(int argc, char **argv) {
         static const struct option options[] = {
                 {"topology", required_argument, NULL, 't'},
                 {"memory", required_argument, NULL, 'm'},
+                {"gpus", required_argument, NULL, 'g'},
                 {"json", no_argument, NULL, 'j'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        const char *topology = NULL, *memory = NULL;
+        const char *topology = NULL, *memory = NULL, *gpus_arg = NULL;
         bool json = false;
         int c;
         optind = 1;
@@ -506,6 +539,9 @@ int cmd_plan(int argc, char **argv) {
                         break;
                 case 'm':
                         memory = optarg;
+                        break;
+                case 'g':
+                        gpus_arg = optarg;
                         break;
                 case 'j':
                         json = true;
@@ -527,6 +563,34 @@ int cmd_plan(int argc, char **argv) {
         uint64_t memory_bytes = 0;
         if (memory && (parse_size(memory, &memory_bytes) < 0 || memory_bytes == 0)) {
                 log_error("--memory: '%s' is not a size (e.g. 64G, 512M, max)", memory);
+                return 2;
+        }
+
+        /* The GPUs: --gpus N made up (for another machine), this machine's, or none. */
+        _cleanup_(gpu_host_freep) GpuHost *gh = NULL;
+        unsigned n_gpus = 0;
+        if (gpus_arg && (parse_unsigned(gpus_arg, &n_gpus) < 0 || n_gpus > ALLOC_GPUS_MAX)) {
+                log_error("--gpus: expected a GPU count from 0 to %d, got '%s'", ALLOC_GPUS_MAX, gpus_arg);
+                return 2;
+        }
+        if (gpus_arg || topology) {
+                gh = calloc(1, sizeof *gh);
+                GpuDevice *d = calloc(MAX(n_gpus, 1u), sizeof *d);
+                if (!gh || !d) {
+                        free(d);
+                        log_error("out of memory");
+                        return 2;
+                }
+                gh->devices = d;
+                gh->n_devices = n_gpus;
+                for (unsigned i = 0; i < n_gpus; i++) {
+                        d[i] = (GpuDevice){.nvml_index = i, .numa_node = -1, .mig_mode = -1};
+                        snprintf(d[i].uuid, sizeof d[i].uuid, "GPU-%u", i);
+                }
+                if (n_gpus == 0)
+                        gh->why_none = strdup(gpus_arg ? "--gpus 0" : "--topology without --gpus");
+        } else if (gpu_host_discover(&gh) < 0) {
+                log_error("out of memory");
                 return 2;
         }
 
@@ -561,15 +625,25 @@ int cmd_plan(int argc, char **argv) {
         /* hwloc gives synthetic NUMA nodes 1 GiB unless the description says memory=: that
          * number would refuse every real job, so it means "unknown" here */
         bool fake_memory = topology && !strstr(topology, ".xml") && !strstr(topology, "memory=");
+        _cleanup_free_ int *gpu_numa = calloc(MAX(gh->n_devices, (size_t)1), sizeof(int));
+        if (!gpu_numa) {
+                log_error("out of memory");
+                return 2;
+        }
+        for (size_t i = 0; i < gh->n_devices; i++)
+                gpu_numa[i] = gh->devices[i].numa_node;
         Planner p = {
                 .spec = spec,
                 .plan = plan,
                 .t = t,
+                .gpus = gh,
                 .o = {.reserve_cores = spec->reserve_cores,
                       .numa = spec->numa,
                       .memory_available = memory                                ? memory_bytes
                                           : fake_memory || t->memory_bytes == 0 ? UINT64_MAX
-                                                                                : t->memory_bytes},
+                                                                                : t->memory_bytes,
+                      .n_gpus = (unsigned)MIN(gh->n_devices, (size_t)ALLOC_GPUS_MAX),
+                      .gpu_numa = gpu_numa},
         };
         _cleanup_(alloc_pool_freep) CorePool *global = NULL;
         r = alloc_pool_new(t, &p.o, &global);

@@ -43,14 +43,22 @@ const char *gpu_nvml_strerror(const GpuNvml *n, int r) {
         return s ? s : "unknown NVML error";
 }
 
+/* Why a driver library did not load: "not found" when it is not there at all (the usual
+ * case, no driver), else the loader's own words (a broken or mismatched install). */
+static void why_not_loaded(char **why, const char *lib) {
+        const char *e = dlerror();
+        if (!e || strstr(e, "No such file"))
+                (void)error_setf(why, -ENOENT, "%s not found (no NVIDIA driver on this machine)", lib);
+        else
+                (void)error_setf(why, -ENOENT, "%s cannot be loaded: %s", lib, e);
+}
+
 static void load_nvml(void) {
         nvml_state.tried = true;
         /* RTLD_NODELETE: handles stay valid for the process's life. */
         void *dl = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!dl) {
-                (void)error_setf(&nvml_state.why, -ENOENT,
-                                 "libnvidia-ml.so.1 not found (no NVIDIA driver on this machine): %s",
-                                 dlerror());
+                why_not_loaded(&nvml_state.why, "libnvidia-ml.so.1");
                 return;
         }
         GpuNvml n = {
@@ -118,8 +126,7 @@ static void load_cuda(void) {
         cuda_state.tried = true;
         void *dl = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!dl) {
-                (void)error_setf(&cuda_state.why, -ENOENT,
-                                 "libcuda.so.1 not found (no NVIDIA driver on this machine): %s", dlerror());
+                why_not_loaded(&cuda_state.why, "libcuda.so.1");
                 return;
         }
         int (*init)(unsigned) = sym(dl, "cuInit", NULL);
