@@ -157,6 +157,11 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
                 fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 "\n", t, R->gpus->devices[i].nvml_index,
                         a->last_share, a->memory_last_bytes);
         }
+        /* One write per tick: whoever follows the run (tail -f) sees the series as it grows. */
+        if (fflush(j->gpu_samples) != 0 && !j->gpu_samples_failed) {
+                j->gpu_samples_failed = true;
+                exec_write_failed(R);
+        }
 }
 
 void exec_gpu_poll(Runner *R, uint64_t now) {
