@@ -5,17 +5,9 @@
 # the fake driver opens) and is measured on it; a job given a UUID likewise; a job without
 # gpus: sees none (CUDA_VISIBLE_DEVICES empty), one with gpus: any is left alone; the
 # result names the GPUs, the host's GPUs and driver, and writes a GPU series.
-. "$SRCDIR/tests/integration/lib.sh"
-need_root_cgroups
-: "${GPU_SIM_DIR:?}"
-export CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR
-export CORUN_GPU_SIM_STATE="$WORK/state"
-unset LD_LIBRARY_PATH CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-sim() { "$SRCDIR/scripts/gpu-sim.sh" "$@"; }
-sim "$GPU_SIM_DIR/gpu-sim-ctl" show >"$WORK/show"
-uuid0=$(sed -n 's/^nvml 0: \(GPU-[0-9a-f-]*\) .*/\1/p' "$WORK/show")
-uuid1=$(sed -n 's/^nvml 1: \(GPU-[0-9a-f-]*\) .*/\1/p' "$WORK/show")
-[ -n "$uuid0" ] && [ -n "$uuid1" ] || fail "gpu-sim-ctl show: $(cat "$WORK/show")"
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+uuid0=$(uuid_of 0)
+uuid1=$(uuid_of 1)
 
 cat >"$WORK/s.yaml" <<YAML
 name: assign

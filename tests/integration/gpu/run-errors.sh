@@ -4,13 +4,7 @@
 # job run), naming file:line:col or the flag and what this machine has: more GPUs than
 # exist, an unknown NVML index or UUID, GPUs on a machine without any; and the bad values
 # themselves.
-. "$SRCDIR/tests/integration/lib.sh"
-need_root_cgroups
-: "${GPU_SIM_DIR:?}"
-export CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR
-export CORUN_GPU_SIM_STATE="$WORK/state"
-unset LD_LIBRARY_PATH CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-sim() { "$SRCDIR/scripts/gpu-sim.sh" "$@"; }
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 
 # refused WANT_MESSAGE [sim] ARGS...: exit 2, the message, nothing started or written
 refused() {

@@ -2,13 +2,7 @@
 # SPDX-License-Identifier: MIT
 # A GPU that falls off the bus during a run (NVML errors from then on): one warning naming
 # it in result.json, the run goes on, the job on the other GPU is still measured.
-. "$SRCDIR/tests/integration/lib.sh"
-need_root_cgroups
-: "${GPU_SIM_DIR:?}"
-export CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR
-export CORUN_GPU_SIM_STATE="$WORK/state"
-unset LD_LIBRARY_PATH CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-sim() { "$SRCDIR/scripts/gpu-sim.sh" "$@"; }
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 cat >"$WORK/s.yaml" <<YAML
 defaults: {cpus: all}
 jobs:
@@ -20,7 +14,7 @@ run=$!
 wait_for "job 'lost' to start" 10 test -e "$WORK/lost-started"
 # Let the sampler see both GPUs work for a while, then NVML index 0 falls off.
 wait_for "a first GPU sample of job 'lost'" 10 sh -c "grep -q '^[0-9.]*,0,0\.[1-9]' $WORK/r/samples/*lost.gpu.csv"
-sim "$GPU_SIM_DIR/gpu-sim-ctl" fall-off 0 || fail "gpu-sim-ctl fall-off"
+ctl fall-off 0 || fail "gpu-sim-ctl fall-off"
 R=$WORK/r/result.json
 wait_for "the run to end" 30 sh -c "jq -e '.partial == false' '$R' >/dev/null 2>&1"
 wait $run || true

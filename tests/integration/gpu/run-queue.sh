@@ -3,13 +3,7 @@
 # Four 1-GPU jobs on two simulated GPUs: two run at a time, never two on one GPU (their
 # [start, end] on a GPU never overlap); both GPUs are used; a CPU-only job is not held
 # back by the jobs that wait for a GPU.
-. "$SRCDIR/tests/integration/lib.sh"
-need_root_cgroups
-: "${GPU_SIM_DIR:?}"
-export CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR
-export CORUN_GPU_SIM_STATE="$WORK/state"
-unset LD_LIBRARY_PATH CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-sim() { "$SRCDIR/scripts/gpu-sim.sh" "$@"; }
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 
 cat >"$WORK/s.yaml" <<YAML
 name: queue

@@ -6,16 +6,8 @@
 # percentage point of what the simulated GPU ran for that job's own pids over its wall
 # time (gpu-sim-ctl busy: the simulator's timeline is the truth); the outsider is never
 # one of a job's pids nor in its memory; the fork job is the sum of its two processes.
-. "$SRCDIR/tests/integration/lib.sh"
-need_root_cgroups
-: "${GPU_SIM_DIR:?}"
-export CORUN_GPU_SIM_LIBDIR=$GPU_SIM_DIR
-export CORUN_GPU_SIM_STATE="$WORK/state"
-unset LD_LIBRARY_PATH CUDA_VISIBLE_DEVICES CUDA_DEVICE_ORDER
-sim() { "$SRCDIR/scripts/gpu-sim.sh" "$@"; }
-ctl() { sim "$GPU_SIM_DIR/gpu-sim-ctl" "$@"; }
-ctl show >"$WORK/show"
-pci0=$(sed -n 's/^nvml 1: \(GPU-[0-9a-f-]*\) .*/\1/p' "$WORK/show") # first in PCI order
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+pci0=$(uuid_of 1) # first in PCI order
 
 stress="$CORUN stress gpu --kernel-ms 1 --seconds 5"
 # The outsider: on the tenants' GPU, outside corun, for longer than the run.
