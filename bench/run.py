@@ -4,7 +4,7 @@ the target it is held to and a verdict (PASS / MISS), and a table of verdicts at
 
 Usage: bench/run.py [--build DIR] [--quick] [--only NAME]... [NAME ...]
   Cost (issue 12): process overhead shuf scale sampling plan benchexec
-  Others: timeout cpulimit peak queue alloc isolation priority
+  Others: timeout cpulimit peak queue alloc isolation priority gpu-sampling
   Default: the cost benches. --quick: fewer repetitions, 200 vs 2,000 jobs for `scale`,
   a 10 s sampling window. Needs root (real cgroups). Record the output in
   docs/performance.md with the command line.
@@ -243,24 +243,9 @@ def bench_sampling(tmp, seconds=None):
     y = os.path.join(tmp, "sampling.yaml")
     write_yaml(y, [(f"h{i}", [f"command: [{CORUN}, stress, mem, 50M, --hold, {seconds}s]", "cpus: all"])
                    for i in range(n)], "name: sampling\nsample_interval: 100ms\n")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # corun itself is the only direct child; the jobs are its children and their usage is
-    # not folded into ours because corun reaps them: RUSAGE_CHILDREN after it exits
-    # includes them, so measure corun through /proc while it runs instead.
     out = os.path.join(tmp, "sampling")
-    p = subprocess.Popen([CORUN, "run", "-q", "-o", out, y], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # The window opens once every job runs (starting 64 jobs is not sampling) and 3 s
-    # have passed, and closes 3 s before the jobs end.
-    t_start = time.monotonic()
-    time.sleep(3)
-    while time.monotonic() - t_start < seconds / 2 and len(children_of(p.pid)) < n:
-        time.sleep(0.1)
-    t_a, c_a = time.monotonic(), proc_cpu(p.pid)
-    time.sleep(max(1.0, seconds - 3 - (t_a - t_start)))
-    t_b, c_b = time.monotonic(), proc_cpu(p.pid)
-    p.wait()
-    del before
-    share = (c_b - c_a) / (t_b - t_a) * 100
+    share, window = runner_cpu_share([CORUN, "run", "-q", "-o", out, y], n, seconds)
+    t_a, t_b = 0.0, window
     r = corun_json(out)
     ok = sum(1 for j in r["runs"][0]["jobs"] if j["reason"] == "exit")
     v = verdict("sampling", "runner CPU, 64 jobs sampled at 10 Hz", f"{share:.2f} % of a core", "<= 1 %",
@@ -268,6 +253,55 @@ def bench_sampling(tmp, seconds=None):
     print(f"sampling: {n} jobs x 50 MiB, PSS + group stats at 10 Hz: corun used {share:.2f} % of one core "
           f"over {t_b - t_a:.1f} s ({ok}/{n} jobs exited normally) [target <= 1 %: {v}]")
     return {"cpu_percent": share, "window_s": t_b - t_a}
+
+
+def runner_cpu_share(cmd, n, seconds, env=None):
+    """corun's own CPU (% of one core) while its n jobs run: read from /proc between 3 s
+    after every job started and 3 s before they end. corun reaps its jobs, so
+    RUSAGE_CHILDREN after it exits would include them: /proc while it runs does not."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    runner = p.pid
+    t_start = time.monotonic()
+    time.sleep(3)
+    # a wrapper (scripts/gpu-sim.sh) execs corun: the same pid
+    while time.monotonic() - t_start < seconds / 2 and len(children_of(runner)) < n:
+        time.sleep(0.1)
+    t_a, c_a = time.monotonic(), proc_cpu(runner)
+    time.sleep(max(1.0, seconds - 3 - (t_a - t_start)))
+    t_b, c_b = time.monotonic(), proc_cpu(runner)
+    p.wait()
+    return (c_b - c_a) / (t_b - t_a) * 100, t_b - t_a
+
+
+def bench_gpu_sampling(tmp, seconds=None):
+    """The NVML monitor's cost (issue 15): the runner's CPU with 16 GPU jobs on the simulated
+    GPU, each measured from NVML for its own pids, against the same 16 jobs with gpus: any
+    (no assignment, no NVML sampling), in the same script; per job and second of run."""
+    seconds = seconds or (12 if QUICK else 24)
+    n = 16
+    env = dict(os.environ, CORUN_GPU_SIM_STATE=os.path.join(tmp, "gpu-sim-state"))
+    sim = [os.path.join(ROOT, "scripts", "gpu-sim.sh")]
+    env["CORUN_GPU_SIM_LIBDIR"] = os.path.join(BUILD, "tests", "gpu-sim")
+    shares = {}
+    for mode, gpus in (("any", "any"), ("measured", "{count: 1, shared: true}")):
+        y = os.path.join(tmp, f"gpu-{mode}.yaml")
+        write_yaml(y, [(f"g{i}", [f"command: [{CORUN}, stress, gpu, --kernel-ms, '1', --duty, '0.05', "
+                                  f"--seconds, '{seconds}']", "cpus: all", f"gpus: {gpus}"])
+                       for i in range(n)], f"name: gpu-{mode}\n")
+        out = os.path.join(tmp, f"gpu-{mode}")
+        shares[mode], window = runner_cpu_share(sim + [CORUN, "run", "-q", "-o", out, y], n, seconds, env)
+        r = corun_json(out)
+        bad = [j["name"] for j in r["runs"][0]["jobs"] if j["reason"] != "exit" or j["exit_code"] != 0]
+        if bad:
+            sys.exit(f"gpu-sampling: jobs failed in mode {mode}: {bad}")
+    per_job_ms = (shares["measured"] - shares["any"]) / 100 / n * 1000
+    v = verdict("gpu-sampling", "runner CPU per GPU job per second of run (simulated NVML)",
+                f"{per_job_ms:.3f} ms/s", "<= 1 ms/s", per_job_ms <= 1)
+    print(f"gpu-sampling: {n} GPU jobs at 5 % duty, sample_interval 200 ms: corun used "
+          f"{shares['measured']:.2f} % of a core measuring them, {shares['any']:.2f} % with gpus: any; "
+          f"{per_job_ms:.3f} ms of CPU per job per second [target <= 1 ms/s: {v}]")
+    return {"cpu_percent_measured": shares["measured"], "cpu_percent_any": shares["any"],
+            "per_job_ms_per_s": per_job_ms}
 
 
 def children_of(pid):
@@ -554,7 +588,7 @@ def bench_benchexec(tmp):
 
 
 BENCHES = {"overhead": bench_overhead, "process": bench_process, "timeout": bench_timeout,
-           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "queue": bench_queue,
+           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "gpu-sampling": bench_gpu_sampling, "queue": bench_queue,
            "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority,
            "shuf": bench_shuf, "scale": bench_scale, "plan": bench_plan, "benchexec": bench_benchexec}
 COST = ["process", "overhead", "shuf", "scale", "sampling", "plan", "benchexec"]

@@ -28,7 +28,16 @@ static bool plan_wants_gpus(const Plan *plan) {
 }
 
 int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error) {
-        int r = gpu_host_discover(&R->gpus);
+        int r;
+        /* No NVIDIA driver and no GPU asked for: nothing to find, and not worth a dlopen. */
+        if (!plan_wants_gpus(R->plan) && !gpu_host_maybe()) {
+                R->gpus = calloc(1, sizeof *R->gpus);
+                if (!R->gpus || !(R->gpus->why_none = strdup("no /dev/nvidiactl (no NVIDIA driver on this machine)")))
+                        return -ENOMEM;
+                R->result->host.gpus_why_none = strdup(R->gpus->why_none);
+                return 0;
+        }
+        r = gpu_host_discover(&R->gpus);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot look for GPUs: %s", strerror(-r));
         HostInfo *h = &R->result->host;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "gpu/gpu-dl.h"
 #include "gpu/gpu.h"
@@ -23,6 +24,10 @@ GpuHost *gpu_host_free(GpuHost *h) {
         free(h->why_none);
         free(h);
         return NULL;
+}
+
+bool gpu_host_maybe(void) {
+        return access("/dev/nvidiactl", F_OK) == 0 || getenv("CORUN_GPU_SIM_STATE");
 }
 
 const GpuDevice *gpu_host_by_uuid(const GpuHost *h, const char *uuid) {

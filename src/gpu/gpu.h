@@ -46,6 +46,10 @@ typedef struct GpuHost {
  * n_devices == 0 and why_none set. Negative errno only on allocation failure. */
 int gpu_host_discover(GpuHost **ret);
 GpuHost *gpu_host_free(GpuHost *h);
+/* Might this machine have NVIDIA GPUs? The driver's control device exists, or the
+ * simulated GPU is in use (CORUN_GPU_SIM_STATE: docs/gpu-sim.md). One stat(): what `run`
+ * asks before it pays for dlopen'ing NVML (a failed dlopen costs ~0.3 ms). */
+bool gpu_host_maybe(void);
 DEFINE_TRIVIAL_CLEANUP_FUNC(GpuHost *, gpu_host_free);
 
 /* Looks a device up by UUID (exact) or NVML index; NULL when there is none. */
