@@ -31,5 +31,7 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 void log_warning(const char *fmt, ...) _printf_(1, 2);
 void log_info(const char *fmt, ...) _printf_(1, 2);
 extern bool arg_verbose;
+extern int arg_color;      /* --style: 1 always, 0 never, -1 when the terminal says */
+extern bool arg_no_live;   /* --style basic, --show-output: event lines, no live block */
 bool use_color(int fd);
 #include "util/fileio.h"

@@ -12,9 +12,13 @@
 #include "cli/cli.h"
 
 bool arg_verbose = false;
+int arg_color = -1;
+bool arg_no_live = false;
 
 bool use_color(int fd) {
         const char *t = getenv("TERM");
+        if (arg_color >= 0)
+                return arg_color;
         return isatty(fd) && !getenv("NO_COLOR") && !(t && streq(t, "dumb"));
 }
 

@@ -15,7 +15,7 @@ void progress_init(Progress *p, FILE *out, const char *name, bool quiet) {
         *p = (Progress){
                 .out = out,
                 .quiet = quiet,
-                .tty = isatty(fileno(out)) && !(t && streq(t, "dumb")),
+                .tty = isatty(fileno(out)) && !(t && streq(t, "dumb")) && !arg_no_live,
                 .color = use_color(fileno(out)),
                 .name = name,
                 .heartbeat_usec = 10 * USEC_PER_SEC,

@@ -46,10 +46,12 @@ static const char run_usage[] =
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
-        "Experiment: --replicas N  --repeat N (alias --runs)  --order interleaved|sequential|random\n"
+        "Experiment: --replicas N  --repeat N (alias --runs)  -w/--warmup N  --order interleaved|sequential|random\n"
         "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
         "            -v/--verbose  --json (result.json on stdout instead of the table)\n"
+        "            --export-json/--export-csv/--export-markdown FILE  --show-output\n"
+        "            --style full|basic|nocolor|color|none  -i/--ignore-failure (exit 0 if jobs fail)\n"
         "Input:      -f/--file FILE (a scenario file whatever its name)\n"
         "Slurm:      --slurm [-p/--partition P] [-A/--account A] [--mode node|steps|array]\n"
         "            (submit, follow and collect; see docs/slurm.md)\n"
@@ -176,6 +178,55 @@ static const char *holder_note(const char *results, const char *result_json) {
         return note;
 }
 
+/* --export-json/--export-csv/--export-markdown FILE: hyperfine's flags, copies of
+ * result.json, results.csv and summary.md where the user wants them. A copy that cannot be
+ * made counts as a result file not written (exit 3). */
+typedef struct Bytes {
+        const char *p;
+        size_t n;
+} Bytes;
+
+static int fill_bytes(int fd, void *userdata) {
+        const Bytes *b = userdata;
+        return write_all(fd, b->p, b->n);
+}
+
+/* path written atomically (a temporary file beside it, renamed over it). */
+static int write_copy(const char *path, const char *text, size_t len) {
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        const char *name = slash ? slash + 1 : path;
+        if (!*name)
+                return -EISDIR;
+        if (slash)
+                *slash = '\0';
+        Bytes b = {text, len};
+        return write_file_atomic(slash ? (*dir ? dir : "/") : ".", name, fill_bytes, &b, false);
+}
+
+static void export_copies(const Spec *spec, const char *results, Result *result) {
+        const char *want[][2] = {{spec->export_json, "result.json"},
+                                 {spec->export_csv, "results.csv"},
+                                 {spec->export_markdown, "summary.md"}};
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                if (!want[i][0])
+                        continue;
+                _cleanup_free_ char *src = NULL, *text = NULL;
+                size_t len = 0;
+                int r = asprintf(&src, "%s/%s", results, want[i][1]) < 0 ? -ENOMEM : 0;
+                if (r >= 0)
+                        r = read_full_file(src, SIZE_MAX, &text, &len);
+                if (r >= 0)
+                        r = write_copy(want[i][0], text, len);
+                if (r < 0) {
+                        log_error("cannot write %s (a copy of %s): %s", want[i][0], want[i][1], strerror(-r));
+                        result->write_errors++;
+                }
+        }
+}
+
 int cmd_run(int argc, char **argv) {
         /* Every cleanup variable is declared here: a goto out must never pass a declaration. */
         _cleanup_free_ char *text = NULL, *results = NULL, *run_id = NULL, *err = NULL, *abs_file = NULL,
@@ -225,6 +276,15 @@ int cmd_run(int argc, char **argv) {
                 goto out;
         }
         arg_verbose = spec->verbose;
+        /* --style (hyperfine's): none is -q; basic and --show-output print event lines, no
+         * live block (the jobs' own output would tear it). */
+        if (spec->style == STYLE_NONE)
+                spec->quiet = true;
+        if (spec->style == STYLE_BASIC || spec->style == STYLE_NOCOLOR)
+                arg_color = 0;
+        if (spec->style == STYLE_COLOR)
+                arg_color = 1;
+        arg_no_live = spec->style == STYLE_BASIC || spec->show_output;
 
         if (geteuid() != 0 && spec->backend != BACKEND_NONE)
                 log_warning("not running as root: cgroup partitions will likely be unavailable");
@@ -325,6 +385,7 @@ int cmd_run(int argc, char **argv) {
                 .run_id = run_id,
                 .observer = progress_observer,
                 .userdata = &prog,
+                .show_output = spec->show_output,
         };
         if (!spec->quiet)
                 log_info("%zu job(s) in %zu run(s); results in %s", plan->n_jobs_total, plan->n_runs, results);
@@ -369,6 +430,7 @@ int cmd_run(int argc, char **argv) {
                 log_error("cannot write the report: %s", rerr ? rerr : "unknown error");
                 result->write_errors++;
         }
+        export_copies(spec, results, result);
         if (spec->json) {
                 /* --json: stdout is the result.json just written, for jq and scripts */
                 _cleanup_free_ char *jpath = NULL, *jtext = NULL;
@@ -401,7 +463,7 @@ int cmd_run(int argc, char **argv) {
                           result->write_errors, result->write_errors == 1 ? "" : "s", results);
                 status = 3;
         } else
-                status = all_ok ? 0 : 1;
+                status = all_ok || spec->ignore_failure ? 0 : 1;
 out:
         result_free(result);
         plan_free(plan);

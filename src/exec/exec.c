@@ -148,6 +148,7 @@ int exec_run_one(Runner *R, size_t run_index, const PlanRun *run) {
         rr->scenario = strdup(run->scenario_name);
         rr->repetition = run->repetition;
         rr->solo = run->solo;
+        rr->warmup = run->warmup;
         rr->solo_for =
                 run->solo && run->scenario && run->scenario->name ? strdup(run->scenario->name) : NULL;
         rr->replicas = run->replicas;

@@ -62,6 +62,7 @@ typedef struct ExecOptions {
         uint64_t heartbeat_usec;  /* 0 = no heartbeat events */
         ExecObserver observer;
         void *userdata;
+        bool show_output; /* the jobs' stdout and stderr also go to ours, as they come */
         /* Set when a job can never be placed (more CPUs or memory than the machine has for
          * jobs): the run was refused before anything started, the error says why in the
          * words of `corun plan`. */

@@ -92,6 +92,9 @@ static void job_read_output(Runner *R, Job *j, bool is_err) {
                                 exec_write_failed(R);
                         }
                 }
+                /* --show-output: hyperfine's meaning, the output as the job wrote it */
+                if (R->o->show_output)
+                        (void)write_all(is_err ? STDERR_FILENO : STDOUT_FILENO, buf, (size_t)n);
                 if (j->mk) {
                         j->line_usec = now_usec(CLOCK_MONOTONIC);
                         (void)line_splitter_feed(is_err ? &j->ls_err : &j->ls_out, buf, (size_t)n,

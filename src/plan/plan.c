@@ -28,6 +28,7 @@ typedef struct Builder {
         Config *configs;
         size_t n_configs;
         unsigned repeat;
+        unsigned warmup; /* warm-up runs of each configuration, before the counted ones */
         char *error;
         const JobSpec **by_name; /* the spec's named jobs sorted by name: one lookup is log n */
         size_t n_by_name;
@@ -185,8 +186,8 @@ static int check_size(Builder *b, uint64_t *ret_runs, uint64_t *ret_jobs) {
                         jobs = sat_add(jobs, sat_mul(sat_mul(scenario_replicas(sc, i), sc->n_jobs), combos));
                 }
         }
-        runs = sat_mul(runs, b->repeat);
-        jobs = sat_mul(jobs, b->repeat);
+        runs = sat_mul(runs, b->repeat + b->warmup);
+        jobs = sat_mul(jobs, b->repeat + b->warmup);
 
         if (jobs > PLAN_MAX_JOB_INSTANCES) {
                 if (jobs == UINT64_MAX)
@@ -210,7 +211,7 @@ static int build_configs(Builder *b, uint64_t n_runs) {
         const Spec *s = b->spec;
         size_t n = 0;
 
-        b->configs = calloc((size_t)(n_runs / b->repeat), sizeof(Config));
+        b->configs = calloc((size_t)(n_runs / (b->repeat + b->warmup)), sizeof(Config));
         if (!b->configs)
                 return -ENOMEM;
 
@@ -425,7 +426,10 @@ static char *format_params(const ScenarioSpec *sc, uint64_t combo) {
         return buf;
 }
 
-static int run_init(Builder *b, PlanRun *run, const Config *cfg, unsigned rep) {
+/* nth counts the configuration's runs: warm-ups first, then the counted repetitions. */
+static int run_init(Builder *b, PlanRun *run, const Config *cfg, unsigned nth) {
+        bool warmup = nth < b->warmup;
+        unsigned rep = warmup ? nth : nth - b->warmup;
         const ScenarioSpec *sc = &b->spec->scenarios[cfg->scenario];
         const JobSpec *const *jobs = b->jobs[cfg->scenario];
         char repbuf[32] = "";
@@ -433,6 +437,7 @@ static int run_init(Builder *b, PlanRun *run, const Config *cfg, unsigned rep) {
 
         run->scenario = sc;
         run->repetition = rep;
+        run->warmup = warmup;
         run->solo = cfg->solo;
         run->replicas = cfg->replicas;
         if (sc->n_matrix > 0) {
@@ -461,7 +466,9 @@ static int run_init(Builder *b, PlanRun *run, const Config *cfg, unsigned rep) {
                                         return r;
                         }
 
-        if (b->repeat > 1)
+        if (warmup)
+                snprintf(repbuf, sizeof repbuf, " warmup %u/%u", rep + 1, b->warmup);
+        else if (b->repeat > 1)
                 snprintf(repbuf, sizeof repbuf, " rep %u/%u", rep + 1, b->repeat);
         if (cfg->solo) {
                 /* Name the scenario only when there is a choice of partitions. */
@@ -494,7 +501,7 @@ static Plan *plan_new(size_t n_runs) {
 }
 
 int plan_build(const Spec *s, Plan **ret, char **ret_error) {
-        _cleanup_(builder_done) Builder b = {.spec = s, .repeat = MAX(s->repeat, 1u)};
+        _cleanup_(builder_done) Builder b = {.spec = s, .repeat = MAX(s->repeat, 1u), .warmup = s->warmup};
         _cleanup_free_ size_t *order = NULL;
         Plan *p = NULL;
         uint64_t n_runs = 0, n_jobs = 0, state = s->seed;
@@ -534,7 +541,7 @@ int plan_build(const Spec *s, Plan **ret, char **ret_error) {
                 /* All repetitions of one configuration back to back (warm caches, one
                  * configuration finished before the next starts). */
                 for (size_t i = 0; i < b.n_configs; i++)
-                        for (unsigned rep = 0; rep < b.repeat; rep++) {
+                        for (unsigned rep = 0; rep < b.repeat + b.warmup; rep++) {
                                 r = run_init(&b, &p->runs[p->n_runs++], &b.configs[i], rep);
                                 if (r < 0)
                                         goto finish;
@@ -544,7 +551,7 @@ int plan_build(const Spec *s, Plan **ret, char **ret_error) {
                  * (thermal, background load) hits every configuration alike and an
                  * interrupted experiment holds whole repetitions. Random shuffles within
                  * each repetition (a randomised complete block design). */
-                for (unsigned rep = 0; rep < b.repeat; rep++) {
+                for (unsigned rep = 0; rep < b.repeat + b.warmup; rep++) {
                         if (s->order == ORDER_RANDOM)
                                 shuffle(order, b.n_configs, &state);
                         for (size_t i = 0; i < b.n_configs; i++) {

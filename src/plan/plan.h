@@ -33,6 +33,7 @@ typedef struct PlanRun {
         char *label;         /* "crowded r=4 rep 2/3" for display */
         unsigned repetition; /* 0-based */
         bool solo;           /* a solo baseline: exactly one job */
+        bool warmup;         /* a warm-up run (warmup:): recorded, never in statistics; repetition counts warm-ups */
         unsigned replicas;   /* the sweep value (1 if none) */
         char *params;        /* "k=v,k=v" for matrix runs, NULL otherwise */
         PlanJob *jobs;

@@ -119,6 +119,8 @@ int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n) {
 
         for (size_t i = 0; i < r->n_runs; i++) {
                 const RunResult *run = &r->runs[i];
+                if (run->warmup)
+                        continue; /* recorded, never counted */
                 _cleanup_free_ char *config = config_name(run, several);
                 if (!config)
                         goto fail;

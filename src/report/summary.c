@@ -8,6 +8,7 @@
 
 #include "report/slowdown.h"
 #include "report/summary.h"
+#include "stats/stats.h"
 #include "util/cpuset.h"
 #include "util/macros.h"
 #include "util/parse.h"
@@ -149,7 +150,8 @@ static int job_row(Row *row, const RunResult *run, const JobResult *j) {
                 format_size(pss, sizeof pss, j->pss_peak_bytes);
         row->failed = !job_ok(j);
         k = k ?: scenario_cell(row, run);
-        k = k ?: cellf(row, COL_REP, "%u", run->repetition);
+        k = k ?: (run->warmup ? cellf(row, COL_REP, "warmup %u", run->repetition + 1)
+                              : cellf(row, COL_REP, "%u", run->repetition));
         k = k ?: cellf(row, COL_JOB, "%s", j->name ?: "?");
         k = k ?: cellf(row, COL_REASON, "%s", reason_text(j));
         k = k ?: exit_cell(row, j);
@@ -441,6 +443,73 @@ static void text_interference(FILE *f, const Slowdowns *d) {
         }
 }
 
+/* hyperfine's statistics, for jobs run more than once (warm-ups left out): per job and
+ * configuration mean ± σ, median, min … max; and, where a configuration has several jobs,
+ * how much faster the fastest ran than each other one (ratio of means, σ propagated). */
+static int print_statistics(const Result *r, FILE *f, bool markdown) {
+        JobSeries *s = NULL;
+        size_t n = 0;
+        int k = report_job_series(r, &s, &n);
+        if (k < 0)
+                return k;
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+                Summary m;
+                if (s[i].n < 2 || stats_summarize(s[i].wall, s[i].n, &m) < 0)
+                        continue;
+                char a[FORMAT_DURATION_MAX], b[FORMAT_DURATION_MAX], c[FORMAT_DURATION_MAX],
+                        d[FORMAT_DURATION_MAX], e[FORMAT_DURATION_MAX];
+                if (!any)
+                        fputs(markdown ? "\n### Repetitions\n\n| run | job | mean ± σ | median | min … max | n |\n"
+                                         "|---|---|---:|---:|---:|---:|\n"
+                                       : "\nrepetitions (wall time; warm-ups and failed runs left out):\n",
+                              f);
+                any = true;
+                format_duration(a, sizeof a, usec_of(m.mean));
+                format_duration(b, sizeof b, usec_of(m.stddev));
+                format_duration(c, sizeof c, usec_of(m.median));
+                format_duration(d, sizeof d, usec_of(m.min));
+                format_duration(e, sizeof e, usec_of(m.max));
+                if (markdown) {
+                        fputs("| ", f);
+                        md_cell(f, s[i].config);
+                        fputs(" | ", f);
+                        md_cell(f, s[i].job);
+                        fprintf(f, " | %s ± %s | %s | %s … %s | %zu |\n", a, b, c, d, e, m.n);
+                } else
+                        fprintf(f, "  %s %s: %s ± %s (mean ± σ), median %s, %s … %s, n=%zu\n", s[i].config,
+                                s[i].job, a, b, c, d, e, m.n);
+        }
+        /* Relative speed inside each configuration with several jobs. */
+        for (size_t i = 0; any && i < n; i++) {
+                if (s[i].n < 2 || (i > 0 && streq(s[i - 1].config, s[i].config)))
+                        continue; /* one block per configuration, from its first series */
+                size_t fastest = i, last = i;
+                for (size_t j = i; j < n && streq(s[j].config, s[i].config); j++) {
+                        last = j;
+                        if (s[j].n >= 2 && stats_mean(s[j].wall, s[j].n) < stats_mean(s[fastest].wall, s[fastest].n))
+                                fastest = j;
+                }
+                if (last == i)
+                        continue;
+                double mf = stats_mean(s[fastest].wall, s[fastest].n),
+                       sf = stats_stddev(s[fastest].wall, s[fastest].n);
+                fprintf(f, markdown ? "\nIn `%s`, `%s` ran\n\n" : "\n  in %s, %s ran\n", s[i].config, s[fastest].job);
+                for (size_t j = i; j <= last; j++) {
+                        if (j == fastest || s[j].n < 2)
+                                continue;
+                        double mj = stats_mean(s[j].wall, s[j].n), sj = stats_stddev(s[j].wall, s[j].n);
+                        double ratio = mj / mf;
+                        double err = ratio * sqrt((sf / mf) * (sf / mf) + (sj / mj) * (sj / mj));
+                        fprintf(f, markdown ? "- %.2f ± %.2f times faster than `%s`\n"
+                                            : "    %.2f ± %.2f times faster than %s\n",
+                                ratio, err, s[j].job);
+                }
+        }
+        report_job_series_free(s, n);
+        return 0;
+}
+
 /* Builds the metrics and prints them when there is any baseline. */
 static int print_interference(const Result *r, FILE *f, bool markdown) {
         JobSeries *s = NULL;
@@ -489,6 +558,9 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
         print_phases(r, f, false);
         print_frozen(r, f, false);
         print_gpus(r, f, false);
+        k = print_statistics(r, f, false);
+        if (k < 0)
+                return k;
         k = print_interference(r, f, false);
         if (k < 0)
                 return k;
@@ -618,6 +690,9 @@ int report_summary_markdown(const Result *r, FILE *f) {
         print_phases(r, f, true);
         print_frozen(r, f, true);
         print_gpus(r, f, true);
+        k = print_statistics(r, f, true);
+        if (k < 0)
+                return k;
         fputc('\n', f);
         print_tally(r, f);
         k = print_interference(r, f, true);

@@ -370,6 +370,7 @@ static int run_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_str(rd, o, "scenario", &run->scenario);
         k = k ?: rd_unsigned(rd, o, "repetition", &run->repetition);
         k = k ?: rd_bool(rd, o, "solo", &run->solo);
+        k = k ?: rd_bool(rd, o, "warmup", &run->warmup);
         k = k ?: rd_str(rd, o, "solo_for", &run->solo_for);
         k = k ?: rd_unsigned(rd, o, "replicas", &run->replicas);
         k = k ?: rd_str(rd, o, "params", &run->params);

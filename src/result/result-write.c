@@ -374,6 +374,7 @@ static json_t *run_to_json(const RunResult *run) {
                 e |= put(o, "scenario", j_str(run->scenario));
                 e |= put(o, "repetition", json_integer(run->repetition));
                 e |= put(o, "solo", json_boolean(run->solo));
+                e |= put(o, "warmup", json_boolean(run->warmup));
                 e |= put(o, "solo_for", j_str(run->solo_for));
                 e |= put(o, "replicas", json_integer(run->replicas));
                 e |= put(o, "params", j_str(run->params));

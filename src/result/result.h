@@ -119,6 +119,7 @@ typedef struct JobResult {
 typedef struct RunResult {
         char *scenario;
         unsigned repetition;
+        bool warmup; /* a warm-up run: recorded, never in statistics (repetition counts warm-ups) */
         bool solo;
         char *solo_for;    /* a solo baseline: the scenario it was made for (its partition), else NULL */
         unsigned replicas; /* the sweep value this run belongs to (1 if none) */

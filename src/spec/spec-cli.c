@@ -17,6 +17,12 @@ typedef enum FlagSpecial {
         FLAG_QUIET,
         FLAG_JSON,
         FLAG_FILE, /* -f FILE */
+        FLAG_EXPORT_JSON, /* hyperfine's --export-*: a copy of the result file */
+        FLAG_EXPORT_CSV,
+        FLAG_EXPORT_MARKDOWN,
+        FLAG_IGNORE_FAILURE, /* -i */
+        FLAG_SHOW_OUTPUT,
+        FLAG_STYLE,
 } FlagSpecial;
 
 typedef struct Flag {
@@ -55,6 +61,7 @@ static const Flag flags[] = {
         K("--name", 'n', KEY_NAME),
         K("--repeat", 0, KEY_REPEAT),
         K("--runs", 0, KEY_REPEAT), /* hyperfine's name */
+        K("--warmup", 'w', KEY_WARMUP),
         K("--order", 0, KEY_ORDER),
         K("--seed", 0, KEY_SEED),
         K("--results", 'o', KEY_RESULTS),
@@ -85,6 +92,12 @@ static const Flag flags[] = {
         B("--quiet", 'q', FLAG_QUIET),
         B("--json", 0, FLAG_JSON),
         {"--file", 'f', true, FLAG_FILE, _KEY_INVALID, "a scenario file"},
+        {"--export-json", 0, true, FLAG_EXPORT_JSON, _KEY_INVALID, "a file name"},
+        {"--export-csv", 0, true, FLAG_EXPORT_CSV, _KEY_INVALID, "a file name"},
+        {"--export-markdown", 0, true, FLAG_EXPORT_MARKDOWN, _KEY_INVALID, "a file name"},
+        B("--ignore-failure", 'i', FLAG_IGNORE_FAILURE),
+        B("--show-output", 0, FLAG_SHOW_OUTPUT),
+        {"--style", 0, true, FLAG_STYLE, _KEY_INVALID, "full, basic, nocolor, color or none"},
 };
 #undef K
 #undef B
@@ -553,6 +566,35 @@ static int apply_opt(Spec *s, const CliOpt *o, SpecError *e) {
         case FLAG_JSON:
                 s->json = true;
                 return 0;
+        case FLAG_EXPORT_JSON:
+        case FLAG_EXPORT_CSV:
+        case FLAG_EXPORT_MARKDOWN: {
+                char **dst = o->flag->special == FLAG_EXPORT_JSON  ? &s->export_json
+                             : o->flag->special == FLAG_EXPORT_CSV ? &s->export_csv
+                                                                   : &s->export_markdown;
+                if (isempty(o->value))
+                        return spec_fail(e, &pos, "expected a file name, got an empty string");
+                return spec_strdup_replace(dst, o->value);
+        }
+        case FLAG_IGNORE_FAILURE:
+                s->ignore_failure = true;
+                return 0;
+        case FLAG_SHOW_OUTPUT:
+                s->show_output = true;
+                return 0;
+        case FLAG_STYLE: {
+                static const char *const styles[_STYLE_MAX] = {
+                        [STYLE_FULL] = "full", [STYLE_BASIC] = "basic", [STYLE_NOCOLOR] = "nocolor",
+                        [STYLE_COLOR] = "color", [STYLE_NONE] = "none"};
+                for (int k = 0; k < _STYLE_MAX; k++)
+                        if (streq(o->value, styles[k])) {
+                                s->style = (OutputStyle)k;
+                                return 0;
+                        }
+                char q[SPEC_QUOTE_MAX];
+                return spec_fail(e, &pos, "expected full, basic, nocolor, color or none, got %s",
+                                 spec_quote(o->value, q, sizeof q));
+        }
         default:
                 /* Used while building the jobs. */
                 return 0;

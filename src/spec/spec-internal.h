@@ -66,6 +66,7 @@ typedef enum SpecKey {
         KEY_JOBS, /* also a scenario key: its list of job names */
         KEY_SCENARIOS,
         KEY_REPEAT,
+        KEY_WARMUP,
         KEY_ORDER,
         KEY_SEED,
         KEY_RESULTS,

@@ -385,6 +385,11 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                         return -EINVAL;
                 s->repeat = (unsigned)v;
                 return 0;
+        case KEY_WARMUP:
+                if (set_u64_range(text, key, 0, 100, &v, pos, e) < 0)
+                        return -EINVAL;
+                s->warmup = (unsigned)v;
+                return 0;
         case KEY_ORDER: {
                 int k = enum_value(run_order_from_string(text), key, text, pos, e);
                 if (k >= 0)

@@ -134,6 +134,7 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_JOBS] = {"jobs", NULL, "a mapping of job name: job", T | S},
         [KEY_SCENARIOS] = {"scenarios", NULL, "a mapping of scenario name: scenario", T},
         [KEY_REPEAT] = {"repeat", "--repeat", "a count from 1 to 100000", T},
+        [KEY_WARMUP] = {"warmup", "--warmup", "a count of runs from 0 to 100", T},
         [KEY_ORDER] = {"order", "--order", "interleaved, sequential or random", T},
         [KEY_SEED] = {"seed", "--seed", "a non-negative integer", T},
         [KEY_RESULTS] = {"results", "--results", "a directory", T},
@@ -485,6 +486,9 @@ Spec *spec_free(Spec *s) {
         free(s->name);
         free(s->results_dir);
         free(s->preflight);
+        free(s->export_json);
+        free(s->export_csv);
+        free(s->export_markdown);
         hooks_done(&s->hooks);
         free(s->file);
         free(s);

@@ -230,6 +230,16 @@ typedef struct ProtectorSpec {
         uint64_t interval_usec; /* how often the protector looks; default 100 ms */
 } ProtectorSpec;
 
+/* hyperfine's --style: what the terminal gets (docs/scenario.md). */
+typedef enum OutputStyle {
+        STYLE_FULL,    /* default: live display on a terminal, colours when it is one */
+        STYLE_BASIC,   /* plain event lines, no colours */
+        STYLE_NOCOLOR, /* full, without colours */
+        STYLE_COLOR,   /* full, colours even into a pipe */
+        STYLE_NONE,    /* nothing but errors (as -q, and no failure lines either) */
+        _STYLE_MAX,
+} OutputStyle;
+
 typedef struct Spec {
         char *file; /* the scenario file path, NULL in quick mode */
         char *name; /* run name: `name:` / -n / file stem / "corun" */
@@ -240,6 +250,7 @@ typedef struct Spec {
         ScenarioSpec *scenarios;
         size_t n_scenarios;
         unsigned repeat; /* >= 1 */
+        unsigned warmup; /* runs of each configuration before the counted ones, not in statistics */
         RunOrder order;
         uint64_t seed;
         char *results_dir;             /* -o / results: ; NULL = ./corun-results/<name>-<UTC time> */
@@ -253,6 +264,11 @@ typedef struct Spec {
         Hooks hooks;         /* run-level hooks (quick mode --setup etc.) */
         bool verbose, quiet; /* -v, -q: for the CLI (never set by a file) */
         bool json;           /* --json: for the CLI */
+        /* Quick-mode switches for the CLI, hyperfine's names (never set by a file): */
+        char *export_json, *export_csv, *export_markdown; /* copies of result.json, results.csv, summary.md */
+        bool ignore_failure; /* -i: exit 0 although jobs failed */
+        bool show_output;    /* the jobs' output also goes to the terminal */
+        OutputStyle style;
 } Spec;
 
 /* Errors carry their position and a full sentence; message() output is

@@ -1,0 +1,52 @@
+#!/bin/sh
+# hyperfine's flags in quick mode (issue 13): --warmup runs that are recorded but never
+# counted, mean ± σ / median / min … max and relative speed over the repetitions,
+# --export-json/-csv/-markdown copies, -i/--ignore-failure, --show-output, --style.
+. "$SRCDIR/tests/integration/lib.sh"
+need_root_cgroups
+cd "$WORK"
+
+# --warmup 2 --runs 3: five runs per job, the first two marked and left out of the statistics.
+"$CORUN" run --warmup 2 --runs 3 -c all -o "$WORK/w" --export-json "$WORK/x.json" --export-csv "$WORK/x.csv" \
+        --export-markdown "$WORK/x.md" 'sleep 0.05' 'sleep 0.15' >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
+R=$WORK/w/result.json
+assert_eq "$(json "$R" '[.runs[] | .warmup] | map(tostring) | join(",")')" "true,true,false,false,false" "warmup marks"
+assert_eq "$(json "$R" '[.runs[] | .repetition] | map(tostring) | join(",")')" "0,1,0,1,2" "repetition numbers"
+grep -Eq "^default +warmup 1 +sleep " "$WORK/out" || fail "the table does not mark warm-ups: $(cat "$WORK/out")"
+grep -Eq "^  default sleep: [0-9.]+ms ± [0-9.]+ms \(mean ± σ\), median [0-9.]+ms, [0-9.]+ms … [0-9.]+ms, n=3$" "$WORK/out" ||
+        fail "no mean ± σ over the 3 counted runs: $(cat "$WORK/out")"
+grep -Eq "^    [0-9]+\.[0-9]+ ± [0-9]+\.[0-9]+ times faster than sleep-2$" "$WORK/out" || fail "no relative speed: $(cat "$WORK/out")"
+ratio=$(sed -n 's/^    \([0-9.]*\) ± .* times faster than sleep-2$/\1/p' "$WORK/out")
+assert_between "$ratio" 1.8 4.0 "sleep 0.15 against sleep 0.05"
+grep -q "^| default | sleep | .* | 3 |$" "$WORK/w/summary.md" || fail "summary.md repetitions: $(cat "$WORK/w/summary.md")"
+assert_eq "$(grep -c ',true,\|,true$' "$WORK/w/results.csv")" 4 "warm-up rows in results.csv"
+# the exports are the result files
+cmp -s "$R" "$WORK/x.json" || fail "--export-json differs from result.json"
+cmp -s "$WORK/w/results.csv" "$WORK/x.csv" || fail "--export-csv differs from results.csv"
+cmp -s "$WORK/w/summary.md" "$WORK/x.md" || fail "--export-markdown differs from summary.md"
+
+# -i: a failing job, exit 0; without it, 1.
+rc=0
+"$CORUN" run -q -o "$WORK/f1" false || rc=$?
+assert_eq "$rc" 1 "a failing job without -i"
+"$CORUN" run -q -i -o "$WORK/f2" false || fail "-i: a failing job made the run fail"
+# --show-output: the job's own output on corun's stdout.
+"$CORUN" run --show-output -o "$WORK/s" 'echo from-the-job' >"$WORK/show" 2>/dev/null || fail "--show-output run"
+grep -qx "from-the-job" "$WORK/show" || fail "--show-output: $(cat "$WORK/show")"
+# --style: none prints no table; basic and nocolor no escape codes even when colour is forced
+# elsewhere; color forces it into a pipe; a bad value names the flag.
+"$CORUN" run --style none -o "$WORK/n" true >"$WORK/none" 2>&1 || fail "--style none"
+[ ! -s "$WORK/none" ] || fail "--style none printed: $(cat "$WORK/none")"
+"$CORUN" run --style color -o "$WORK/c" false >"$WORK/color" 2>&1 || true
+grep -q "$(printf '\033')\[31m" "$WORK/color" || fail "--style color: no colour in a pipe"
+"$CORUN" run --style basic -o "$WORK/b" false >"$WORK/basic" 2>&1 || true
+grep -q "$(printf '\033')" "$WORK/basic" && fail "--style basic wrote escape codes"
+rc=0
+"$CORUN" run --style loud true >"$WORK/bad" 2>&1 || rc=$?
+assert_eq "$rc" 2 "status of --style loud"
+grep -q "corun: error: --style: expected full, basic, nocolor, color or none, got 'loud'" "$WORK/bad" || fail "$(cat "$WORK/bad")"
+rc=0
+"$CORUN" run --warmup 101 true >"$WORK/bad" 2>&1 || rc=$?
+assert_eq "$rc" 2 "status of --warmup 101"
+grep -q "warmup: expected a count of runs from 0 to 100, got '101'" "$WORK/bad" || fail "$(cat "$WORK/bad")"
+echo ok
