@@ -45,6 +45,8 @@ static const char run_usage[] =
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
+        "Container:  --image NAME  --engine podman|docker  --volume HOST:CTR[:ro]  --pull\n"
+        "            (the command runs in the image, inside the job's partition: docs/containers.md)\n"
         "Experiment: --replicas N  --repeat N (alias --runs)  --order interleaved|sequential|random\n"
         "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
