@@ -125,6 +125,10 @@ int container_run_argv(const ContainerRunInput *in, char ***ret) {
                 /* The container's stdout and stderr are corun's pipes themselves: its
                  * lines arrive without a relay (phase times) and nothing is logged twice. */
                 push(&a, "--log-driver=passthrough");
+                /* conmon, the container's monitor, is ours too and outlives the client by
+                 * a moment: the runner tells it from what the job itself left running. */
+                if (in->monitor_pidfile)
+                        pushf(&a, "--conmon-pidfile=%s", in->monitor_pidfile);
         } else if (!isempty(in->cgroup_parent)) {
                 pushf(&a, "--cgroup-parent=%s", in->cgroup_parent);
         }

@@ -38,6 +38,7 @@ typedef struct ContainerRunInput {
          * engine's monitor runs with at most that). 0 for pid_max: no cap. */
         uint64_t nofile_soft, nofile_hard, nproc_soft, nproc_hard, pid_max;
         const char *cgroup_parent; /* docker: the job's group below each hierarchy's root */
+        const char *monitor_pidfile; /* podman: where conmon writes its pid; NULL: nowhere */
 } ContainerRunInput;
 
 /* The engine's command line that runs the job in its image (NULL-terminated, malloc'ed

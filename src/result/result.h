@@ -50,6 +50,17 @@ typedef struct EventResult {
         double duration_s; /* how long the action lasted (a freeze); 0 = instant */
 } EventResult;
 
+/* A job that ran in a container image (docs/containers.md). */
+typedef struct ContainerResult {
+        char *engine;         /* "podman" | "docker" */
+        char *engine_version; /* podman's; docker's daemon's */
+        char *image;          /* as the job named it */
+        char *image_id;       /* the engine's image id */
+        char *digest;         /* the manifest digest, NULL for an image built locally without one */
+        char *name;           /* the container's name */
+} ContainerResult;
+void container_result_free(ContainerResult *c);
+
 typedef struct JobResult {
         char *name;      /* "sealer", or "sealer#2" for replicas */
         char *base_name; /* the JobSpec name */
@@ -95,6 +106,7 @@ typedef struct JobResult {
         size_t n_metrics;
         char *log_stdout, *log_stderr, *samples_csv; /* relative to the results dir */
         char *cgroup;                                /* path used */
+        ContainerResult *container;                  /* NULL: not in an image */
 } JobResult;
 
 typedef struct RunResult {
