@@ -217,13 +217,21 @@ int container_remove(ContainerEngineKind engine, const char *engine_path, const 
         int st = 0, r = container_rm_argv(engine, engine_path, name, &argv);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot remove container %s: %s", name, strerror(-r));
-        r = engine_run(argv, ENGINE_TIMEOUT_USEC, &out, &st);
-        if (r < 0)
-                return error_setf(ret_error, r, "%s rm %s: %s", engine_path, name, strerror(-r));
-        /* docker rm -f of a container that is gone: "No such container". */
-        if (exited_ok(st) || (out && strcasestr(out, "no such container")))
-                return 0;
-        return error_setf(ret_error, -EIO, "%s rm -f %s failed: %s", engine_path, name, first_line(out));
+        /* podman 4.3 fails the first rm of a container whose processes were killed under
+         * it ("kill container: No such process", left "Stopping"); the next one removes it. */
+        for (int attempt = 0;; attempt++) {
+                free(out);
+                out = NULL;
+                r = engine_run(argv, ENGINE_TIMEOUT_USEC, &out, &st);
+                if (r < 0)
+                        return error_setf(ret_error, r, "%s rm %s: %s", engine_path, name, strerror(-r));
+                /* docker rm -f of a container that is gone: "No such container". */
+                if (exited_ok(st) || (out && strcasestr(out, "no such container")))
+                        return 0;
+                if (attempt == 2)
+                        return error_setf(ret_error, -EIO, "%s rm -f %s failed: %s", engine_path, name,
+                                          first_line(out));
+        }
 }
 
 /* ---- the pre-run check ---- */

@@ -120,6 +120,10 @@ int container_run_argv(const ContainerRunInput *in, char ***ret) {
         /* An image is pulled before the run (pull: true) or not at all: a pull here
          * would be measured as the job's. */
         push(&a, "--pull=never");
+        /* A small init as the container's PID 1 (catatonit, docker-init): the command is
+         * not a namespace's init, which ignores the stop signal it has no handler for, so
+         * stops, timeouts and Ctrl-C reach it as they reach any job. */
+        push(&a, "--init");
         if (in->engine == ENGINE_PODMAN) {
                 push(&a, "--cgroups=disabled");
                 /* The container's stdout and stderr are corun's pipes themselves: its
