@@ -101,10 +101,12 @@ static bool exited_ok(int st) {
         return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-/* The first line of an engine's output, without "Error: " (for messages). */
+/* The first line of an engine's output that is not blank, without "Error: " (for
+ * messages; docker's client prints an empty line before it cannot reach its daemon). */
 static const char *first_line(char *text) {
         if (!text)
                 return "";
+        text += strspn(text, " \t\r\n");
         text[strcspn(text, "\n")] = '\0';
         if (strneq(text, "Error: ", 7))
                 return text + 7;
