@@ -12,7 +12,7 @@ need_root_cgroups
 # only the last check below may see it.
 unset LD_LIBRARY_PATH
 
-checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu"
+checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu podman docker"
 # Other runs may come and go meanwhile: only doctor's own names count.
 snapshot() {
         { ls /run/corun 2>/dev/null; find /sys/fs/cgroup -maxdepth 6 -type d -name 'doctor-*'; } | grep doctor- | sort
@@ -29,6 +29,11 @@ grep -q "^ok    backend      v1: " "$WORK/text" || fail "backend line: $(cat "$W
 grep -q "^ok    cgroup       cgroup v1 hybrid" "$WORK/text" || fail "cgroup line: $(cat "$WORK/text")"
 grep -q "^ok    memcg-bpf    .*not supported by this kernel" "$WORK/text" || fail "memcg-bpf line"
 grep -q "^ok    gpu          no NVML" "$WORK/text" || fail "gpu line without NVML"
+# Jobs in images: podman from Debian (scripts/install-deps.sh) can run them here.
+if command -v podman >/dev/null 2>&1; then
+        grep -Eq "^ok    podman       /[^ ]*/podman [0-9.]+: .*inside the job's group \(the default engine\)" \
+                "$WORK/text" || fail "podman line: $(grep podman "$WORK/text")"
+fi
 grep -Eq "^ok    cpus         corun may use CPUs $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status) " \
         "$WORK/text" || fail "cpus line: $(grep cpus "$WORK/text")"
 if [ "$rc" = 0 ]; then
