@@ -517,10 +517,12 @@ int spec_job_finish(JobSpec *j, SpecError *e) {
                         e, &j->limits.memory_max_pos,
                         "job '%s': memory_min is above memory; the guarantee cannot exceed the limit",
                         j->name);
-        if (!j->container.image && (j->container.container_pos.line > 0 || j->container.container_pos.flag))
-                return spec_fail(e, &j->container.container_pos,
-                                 "job '%s': container: applies to a job in an image; add image: NAME",
-                                 j->name);
+        if (!j->container.image && (j->container.container_pos.line > 0 || j->container.container_pos.flag)) {
+                /* Quick mode: --engine or --volume without --image. */
+                bool flag = j->container.container_pos.flag && !j->container.container_pos.file;
+                return spec_fail(e, &j->container.container_pos, "job '%s': %s applies to a job in an image; add %s",
+                                 j->name, flag ? "this flag" : "container:", flag ? "--image NAME" : "image: NAME");
+        }
         return 0;
 }
 
