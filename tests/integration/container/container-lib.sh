@@ -32,3 +32,20 @@ container_pids() {
         echo "$_p"
         cat /proc/"$_p"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
 }
+# start_sleeper: starts `corun run` in the background with one job, box, sleeping in the
+# image, and waits for its container; sets pid (the runner), id (its run id), name (the
+# container), cpids (the container's processes), procs (the run's processes).
+start_sleeper() {
+        mkdir -p "$WORK/shared"
+        "$CORUN" run -q -o "$WORK/res" --image "$IMAGE" --volume "$WORK/shared:/w" --job-name box \
+                "touch /w/started; sleep 1000" >"$WORK/out" 2>&1 &
+        pid=$!
+        WAIT_DETAIL='echo "journal: $(run_journal $pid); containers: $(podman ps -a --format "{{.Names}} {{.Status}}")"; cat "$WORK/out"'
+        wait_for "the container to start" 60 test -e "$WORK/shared/started"
+        id=$(run_id $pid)
+        name=$(job_container $pid box)
+        [ -n "$id" ] && [ -n "$name" ] || fail "run id '$id' or container '$name' not journalled"
+        cpids=$(container_pids "$name")
+        [ -n "$cpids" ] || fail "container $name has no process"
+        procs=$(run_procs $pid)
+}
