@@ -60,6 +60,9 @@ awk -v c="$cpu" -v i="$inner" 'BEGIN { exit !(c >= i) }' || fail "job CPU ${cpu}
 assert_eq "$(job "$f" hog .reason)" oom "hog reason"
 assert_eq "$(job "$f" hog .applied.memory_bytes)" 67108864 "hog applied limit"
 [ "$(job "$f" hog .memory.events.oom_kill)" -ge 1 ] || fail "oom_kill not counted"
+# Memory measured is the container's: the allocation filled the group up to its limit
+# (the engine's client and monitor alone peak near 20 MiB).
+assert_between "$(job "$f" hog .memory.peak_bytes)" 62914560 67108864 "hog memory peak (60-64 MiB)"
 grep -q survived "$R/$(job "$f" hog .logs.stdout)" 2>/dev/null && fail "hog survived a 128 MiB allocation"
 assert_eq "$(job "$f" probe .container.engine)" podman "engine"
 assert_eq "$(job "$f" probe .container.image)" "$IMAGE" "image"
