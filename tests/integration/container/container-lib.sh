@@ -49,3 +49,12 @@ start_sleeper() {
         [ -n "$cpids" ] || fail "container $name has no process"
         procs=$(run_procs $pid)
 }
+# own_resources_gone JOURNAL-COPY RUNID WHEN: every group and dir of the run listed in
+# the copy of its journal is gone (the shared corun/ may hold other runs: not checked).
+own_resources_gone() {
+        while read -r _kind _path _rest; do
+                case "$_kind" in
+                cgroup|dir) case "$_path" in *"$2"*) [ ! -e "$_path" ] || fail "$_kind $_path left behind $3" ;; esac ;;
+                esac
+        done <"$1"
+}

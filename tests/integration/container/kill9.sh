@@ -13,12 +13,7 @@ assert_eq "$(engine_containers "$id")" "$name" "the container after kill -9, bef
 "$CORUN" cleanup >"$WORK/cleanup.out" 2>&1 || fail "cleanup failed: $(cat "$WORK/cleanup.out")"
 grep -q "^removed container $name\$" "$WORK/cleanup.out" || fail "cleanup did not remove $name: $(cat "$WORK/cleanup.out")"
 assert_eq "$(engine_containers "$id")" "" "containers of the run after cleanup"
-while read -r kind path rest; do
-        case "$kind" in
-        # The run's own groups and dirs; the shared parent (corun/) may hold other runs.
-        cgroup|dir) case "$path" in *"$id"*) [ ! -e "$path" ] || fail "$kind $path left behind after cleanup" ;; esac ;;
-        esac
-done <"$WORK/journal.copy"
+own_resources_gone "$WORK/journal.copy" "$id" "after cleanup"
 # shellcheck disable=SC2086
 none_alive $procs $cpids || fail "processes of the killed run survived cleanup: $(for p in $procs $cpids; do alive $p && ps -o pid=,args= -p $p; done)"
 [ ! -e "$journal" ] || fail "journal $journal left behind"
