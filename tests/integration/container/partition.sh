@@ -1,6 +1,7 @@
 #!/bin/sh
 # A job in the local test image with cpus: 1 and memory: 64M (issue 18): inside it sees
-# one CPU, the one corun gave it; the container's processes are in the job's own group
+# one CPU, the one corun gave it, with the job's environment and its scratch dir as
+# /tmp; the container's processes are in the job's own group
 # in every hierarchy while it runs; its CPU time is the job's (the group's figure holds
 # what the container burned, not only the engine's client); a 128 MiB allocation ends
 # as oom; the result names the engine, image and digest; no container is left.
@@ -16,7 +17,9 @@ defaults:
 jobs:
   probe:
     # busybox's time prints the user and system time of the loop, measured inside.
-    command: [sh, -c, 'grep Cpus_allowed_list /proc/self/status; touch /w/started;
+    command: [sh, -c, 'grep Cpus_allowed_list /proc/self/status;
+              echo "env OMP=$OMP_NUM_THREADS JOB=$CORUN_JOB CPUS=$CORUN_CPUS TMPDIR=$TMPDIR";
+              grep " /tmp " /proc/mounts | cut -d" " -f2 | sed "s/^/mount /"; touch /w/started;
               while [ ! -e /w/go ]; do sleep 0.05; done;
               time sh -c "i=0; while [ \$i -lt 800000 ]; do i=\$((i+1)); done"']
     container: {volumes: ["@WORK@/shared:/w"]}
@@ -49,6 +52,9 @@ cpus=$(job "$f" probe .applied.cpus)
 case "$cpus" in *[!0-9]*|"") fail "probe: applied cpus '$cpus' is not one CPU" ;; esac
 log=$R/$(job "$f" probe .logs.stdout)
 grep -q "^Cpus_allowed_list:[[:space:]]*$cpus\$" "$log" || fail "inside, probe sees: $(grep Cpus "$log"); applied $cpus"
+# The job's environment (thread counts, corun's variables) and its scratch dir as /tmp.
+grep -qx "env OMP=1 JOB=probe CPUS=$cpus TMPDIR=/tmp" "$log" || fail "environment inside: $(grep ^env "$log")"
+grep -qx "mount /tmp" "$log" || fail "the scratch dir is not mounted at /tmp: $(cat "$log")"
 # CPU: the group's user+sys is at least what the loop burned inside the container
 # (busybox time: "user 0m 1.23s"); a container outside the group would leave only the
 # client's share (about 0.5 s here), less than the loop (about 1.5 s).
