@@ -2,15 +2,16 @@
 # Bad input for jobs in images is refused before anything starts (exit 2, no
 # result written), naming the flag or file:line:col: an unknown engine, an image that is not
 # present locally (corun never pulls unless pull: true), a volume whose host path does
-# not exist. A command that runs `podman run` itself gets a warning naming image:.
+# not exist, an engine that is not installed. A command that runs `podman run` itself gets a warning naming image:.
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/container/container-lib.sh"
-# refused EXPECTED-MESSAGE ARGS...: corun run ARGS exits 2 and says EXPECTED-MESSAGE.
+# refused EXPECTED-MESSAGE ARGS...: corun run ARGS (with PATH=$RUN_PATH if set) exits 2
+# and says EXPECTED-MESSAGE.
 refused() {
         _want=$1
         shift
         _rc=0
-        "$CORUN" run -q -o "$WORK/res" "$@" >"$WORK/err" 2>&1 || _rc=$?
+        PATH=${RUN_PATH:-$PATH} "$CORUN" run -q -o "$WORK/res" "$@" >"$WORK/err" 2>&1 || _rc=$?
         assert_eq "$_rc" 2 "exit status of corun run $*: $(cat "$WORK/err")"
         grep -qF -- "$_want" "$WORK/err" || fail "corun run $*: expected '$_want', got: $(cat "$WORK/err")"
         [ ! -e "$WORK/res/result.json" ] || fail "corun run $*: a result was written"
@@ -21,6 +22,13 @@ refused "corun: error: --image: job 'true': image localhost/corun-absent:0 is no
 refused "corun never pulls unless the job says pull: true (or --pull)" --image localhost/corun-absent:0 true
 refused "corun: error: --volume: job 'true': volume host path $WORK/absent: No such file or directory" \
         --image "$IMAGE" --volume "$WORK/absent:/data" true
+# No engine where corun looks (an empty PATH): said, with the engine asked for or both.
+mkdir "$WORK/empty"
+RUN_PATH=$WORK/empty refused "corun: error: --engine: job 'true': docker cannot run it here: docker is not installed (not in PATH)" \
+        --image "$IMAGE" --engine docker true
+RUN_PATH=$WORK/empty refused "corun: error: --image: job 'true' runs in image $IMAGE, but neither podman nor docker is installed" \
+        --image "$IMAGE" true
+RUN_PATH=
 refused "corun: error: --engine: job 'true': this flag applies to a job in an image; add --image NAME" \
         --engine podman true
 cat > "$WORK/c.yaml" <<'Y'
