@@ -81,7 +81,12 @@ bool journal_path_is_valid(const char *kind, const char *path, const char *run_i
         if (streq(kind, CONTAINER_JOURNAL_KIND)) {
                 ContainerEngineKind k;
                 _cleanup_free_ char *engine = NULL, *name = NULL;
-                return container_journal_entry_parse(path, run_id, &k, &engine, &name);
+                struct stat st;
+                /* cleanup runs the engine named in the journal, as root: only a root-owned
+                 * program nobody else may replace (the run resolved it with realpath). */
+                return container_journal_entry_parse(path, run_id, &k, &engine, &name) &&
+                       lstat(engine, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+                       !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
         }
         if (streq(kind, "dir")) {
                 _cleanup_free_ char *name = NULL;
