@@ -238,8 +238,8 @@ int hooks_run_plan(Runner *R);
 int job_container_argv(Runner *R, Job *j, const CgLimits *lim, char ***ret);
 void job_container_end(Runner *R, Job *j, int wait_status);
 void job_container_record(const Runner *R, const Job *j, JobResult *res);
-/* How many of pids are the engine's monitor of the job's container (podman's conmon):
- * not processes the job left running. */
+/* How many of pids are the engine's monitor of the job's container (podman's conmon)
+ * or run below it (the container's processes): not processes the job left running. */
 size_t job_container_monitor_pids(const Job *j, const pid_t *pids, size_t n);
 /* Before anything starts: the engines, images and volumes (refused with file:line:col),
  * and a warning for a command that runs `docker run` itself. */

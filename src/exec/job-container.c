@@ -160,9 +160,16 @@ size_t job_container_monitor_pids(const Job *j, const pid_t *pids, size_t n) {
         text[strcspn(text, " \n")] = '\0';
         if (parse_unsigned(text, &monitor) < 0 || monitor == 0)
                 return 0;
-        /* conmon, and the cleanup command it starts when the container exits. */
+        /* conmon and what runs below it: the cleanup command it starts when the
+         * container exits, and the container's own processes when the client was killed
+         * first (the OOM killer may pick the client, the group's largest process). They
+         * are the container's, killed with the group, not processes the job left behind. */
         size_t found = 0;
-        for (size_t i = 0; i < n; i++)
-                found += pids[i] == (pid_t)monitor || parent_of(pids[i]) == (pid_t)monitor;
+        for (size_t i = 0; i < n; i++) {
+                pid_t p = pids[i];
+                for (int depth = 0; p > 1 && depth < 32 && p != (pid_t)monitor; depth++)
+                        p = parent_of(p);
+                found += p == (pid_t)monitor;
+        }
         return found;
 }

@@ -302,7 +302,9 @@ static int job_start(Runner *R, Job *j) {
         SpawnParams sp = {
                 .argv = engine_argv ?: j->pj->argv,
                 .envp = j->setup.envp,
-                .cwd = js->cwd,
+                /* In an image, the client's cwd is the scratch dir: conmon writes files
+                 * there (an "oom" file after an OOM kill), which would litter corun's cwd. */
+                .cwd = engine_argv && j->setup.scratch ? j->setup.scratch : js->cwd,
                 .stdout_fd = out_w,
                 .stderr_fd = err_w,
                 .cgroup = j->cg,

@@ -29,6 +29,9 @@ Y
 subst "$WORK/c.yaml"
 R=$WORK/res
 rc=0
+# From a directory of its own: nothing of the engine's may be left in corun's cwd.
+mkdir "$WORK/cwd"
+cd "$WORK/cwd"
 "$CORUN" run -q -o "$R" "$WORK/c.yaml" >"$WORK/out" 2>&1 &
 pid=$!
 WAIT_DETAIL='echo "journal: $(run_journal $pid); containers: $(podman ps -a --format "{{.Names}} {{.Status}}")"; cat "$WORK/out"'
@@ -69,6 +72,10 @@ assert_eq "$(job "$f" hog .applied.memory_bytes)" 67108864 "hog applied limit"
 # Memory measured is the container's: the allocation filled the group up to its limit
 # (the engine's client and monitor alone peak near 20 MiB).
 assert_between "$(job "$f" hog .memory.peak_bytes)" 62914560 67108864 "hog memory peak (60-64 MiB)"
+# Whichever process the OOM killer picked (the payload, or the engine's client), the
+# container's processes are not counted as processes the job left running.
+assert_eq "$(job "$f" hog .leftovers_killed)" 0 "hog leftovers"
+assert_eq "$(ls -A "$WORK/cwd")" "" "files left in corun's working directory (conmon's oom file)"
 grep -q survived "$R/$(job "$f" hog .logs.stdout)" 2>/dev/null && fail "hog survived a 128 MiB allocation"
 assert_eq "$(job "$f" probe .container.engine)" podman "engine"
 assert_eq "$(job "$f" probe .container.image)" "$IMAGE" "image"
