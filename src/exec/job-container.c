@@ -27,6 +27,11 @@ int job_container_prepare(Runner *R, char **ret_error) {
                                   "run outside the job's partition (not limited, not measured, left running "
                                   "on Ctrl-C); give the job image: NAME instead (docs/containers.md)",
                                   spec_pos_format(&js->pos, pb, sizeof pb), js->name, engine);
+                if (js->container.image && js->cwd)
+                        exec_warn(R,
+                                  "%sjob '%s' runs in an image: cwd: %s is not used there; give the "
+                                  "container's working directory as container: {workdir: DIR}",
+                                  spec_pos_format(&js->pos, pb, sizeof pb), js->name, js->cwd);
         }
         int r = container_prepare(spec, &R->containers, ret_error);
         if (r < 0 && R->o->ret_refused)

@@ -60,4 +60,9 @@ assert_eq "$rc" 1 "exit status of the by-hand container job: $(cat "$WORK/err")"
 grep -qF "corun: warning: job 'byhand' starts its own container with 'podman run': the container would run outside the job's partition" \
         "$WORK/err" || fail "no warning for podman run: $(cat "$WORK/err")"
 grep -qF "give the job image: NAME instead" "$WORK/err" || fail "the warning does not name image:"
+# cwd: is the host's: in an image it is not used, and the warning says what to use.
+"$CORUN" run -q -o "$WORK/res2" --cwd /tmp --image "$IMAGE" --job-name p pwd >"$WORK/err" 2>&1 ||
+        fail "run with --cwd in an image failed: $(cat "$WORK/err")"
+grep -qF "corun: warning: job 'p' runs in an image: cwd: /tmp is not used there; give the container's working directory as container: {workdir: DIR}" \
+        "$WORK/err" || fail "no warning for cwd: $(cat "$WORK/err")"
 echo ok
