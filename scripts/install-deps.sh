@@ -8,6 +8,9 @@ qemu-system-x86 busybox-static cpio"
 PKGS="$PKGS time"  # GNU time: the runner's peak memory in tests/integration/runner/flood.sh
 PKGS="$PKGS clang libclang-rt-14-dev"  # make test-fuzz: libFuzzer targets (tests/fuzz)
 PKGS="$PKGS slurm-wlm munge"  # the slurm suite: a private one-node cluster (tests/slurm)
+# jobs in images (tests/integration/container, docs/containers.md): the engine, its runtime,
+# monitor and init; the test image is made of busybox-static (scripts/make-test-image.sh)
+PKGS="$PKGS podman crun conmon catatonit"
 [ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0
 missing=""
 for p in $PKGS; do

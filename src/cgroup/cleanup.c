@@ -18,6 +18,7 @@
 #include "cgroup/cgroup-internal.h"
 #include "cgroup/cleanup.h"
 #include "cgroup/journal.h"
+#include "exec/container.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -76,6 +77,16 @@ bool journal_path_is_valid(const char *kind, const char *path, const char *run_i
                 if (access(path, F_OK) < 0)
                         return errno == ENOENT;
                 return cg_path_is_cgroupfs(path, NULL);
+        }
+        if (streq(kind, CONTAINER_JOURNAL_KIND)) {
+                ContainerEngineKind k;
+                _cleanup_free_ char *engine = NULL, *name = NULL;
+                struct stat st;
+                /* cleanup runs the engine named in the journal, as root: only a root-owned
+                 * program nobody else may replace (the run resolved it with realpath). */
+                return container_journal_entry_parse(path, run_id, &k, &engine, &name) &&
+                       lstat(engine, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+                       !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
         }
         if (streq(kind, "dir")) {
                 _cleanup_free_ char *name = NULL;
@@ -159,6 +170,25 @@ static unsigned replay(const char *jpath, const JournalContents *h, JournalEntry
                 }
                 if (!covered)
                         roots[n_roots++] = e[i].path;
+        }
+
+        /* Containers first (exec/container.h): the engine stops what it started (a
+         * docker container's processes are not the runner's children) and forgets the
+         * name; the group kill below then finds nothing of them. */
+        for (size_t i = 0; i < n; i++) {
+                ContainerEngineKind k;
+                _cleanup_free_ char *engine = NULL, *name = NULL, *err = NULL;
+                if (!e[i].kind || !streq(e[i].kind, CONTAINER_JOURNAL_KIND) ||
+                    !container_journal_entry_parse(e[i].path, h->run, &k, &engine, &name))
+                        continue;
+                int r = dry_run ? 0 : container_remove(k, engine, name, &err);
+                if (r >= 0) {
+                        add_removed(b, CONTAINER_JOURNAL_KIND, name);
+                        rep->containers_removed++;
+                } else {
+                        add_error(b, "%s: %s", jpath, err ?: strerror(-r));
+                        errors++;
+                }
         }
 
         unsigned killed = 0;

@@ -9,7 +9,8 @@
 typedef struct CleanupReport {
         unsigned journals, groups_removed, dirs_removed, processes_killed;
         unsigned journals_live; /* journals of runners still alive, left alone */
-        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
+        unsigned containers_removed; /* containers of jobs in images (`ENGINE rm -f`) */
+        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" / "container NAME" lines removed */
         char **errors;          /* NULL-terminated messages */
 } CleanupReport;
 /* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in

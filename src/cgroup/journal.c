@@ -150,7 +150,9 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
 }
 
 static bool entry_ok(const char *kind, const char *path) {
-        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir")) && path[0] == '/' &&
+        /* "container": "<engine path> <name>" (exec/container.h). */
+        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "container")) &&
+               path[0] == '/' &&
                !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
 }
 

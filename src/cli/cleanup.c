@@ -11,9 +11,9 @@
 static const char cleanup_usage[] =
         "Usage: corun cleanup [--dry-run] [--journal-dir DIR] [-q]\n"
         "\n"
-        "Removes what runs killed without a chance to clean up left behind: kills the\n"
-        "processes still in their groups, removes the groups and the scratch dirs, as listed\n"
-        "in their journals. Journals of runs that are still alive are left alone.\n"
+        "Removes what runs killed without a chance to clean up left behind: removes their\n"
+        "containers (jobs in images), kills the processes still in their groups, removes the\n"
+        "groups and the scratch dirs, as listed in their journals. Journals of runs that are still alive are left alone.\n"
         "\n"
         "  -n, --dry-run          only list what would be removed\n"
         "      --journal-dir DIR  where the journals are (default /run/corun)\n"
@@ -86,6 +86,9 @@ int cmd_cleanup(int argc, char **argv) {
                         printf("%s %u dead run(s): %u group(s), %u dir(s), %s %u process(es)",
                                dry_run ? "would clean" : "cleaned", rep.journals, rep.groups_removed,
                                rep.dirs_removed, dry_run ? "would kill" : "killed", rep.processes_killed);
+                if (rep.containers_removed)
+                        printf(", %s %u container(s)", dry_run ? "would remove" : "removed",
+                               rep.containers_removed);
                 if (rep.journals_live)
                         printf("; %u live run(s) left alone", rep.journals_live);
                 putchar('\n');

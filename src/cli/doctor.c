@@ -11,6 +11,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
+#include "exec/container.h"
 #include "exec/exec.h"
 #include "gpu/gpu.h"
 #include "result/result.h"
@@ -319,6 +320,33 @@ static void check_gpus(Doctor *d, const GpuHost *g) {
         }
 }
 
+/* Jobs in images (docs/containers.md): which engines are here and whether each can run
+ * a container inside a job's group. Information only: a machine without engines is
+ * ready for every job that has no image:. */
+static void check_engines(Doctor *d) {
+        const char *dflt = NULL;
+        for (ContainerEngineKind k = ENGINE_PODMAN; k <= ENGINE_DOCKER; k++) {
+                ContainerEngine e;
+                const char *name = container_engine_kind_to_string(k);
+                if (container_engine_probe(k, &e) < 0)
+                        return;
+                if (!e.path)
+                        check_add(d, name, LEVEL_OK, NULL, "not installed: no jobs in images with engine: %s",
+                                  name);
+                else if (e.why)
+                        check_add(d, name, LEVEL_WARN, "engine: podman (scripts/install-deps.sh)",
+                                  "%s%s%s cannot place a container in a job's group: %s", e.path,
+                                  e.version ? " " : "", e.version ?: "", e.why);
+                else
+                        check_add(d, name, LEVEL_OK, NULL,
+                                  "%s %s: containers of jobs in images run inside the job's group%s", e.path,
+                                  e.version ?: "", dflt ? "" : " (the default engine)");
+                if (e.path && !dflt)
+                        dflt = name; /* the default is the first installed: podman, else docker */
+                container_engine_done(&e);
+        }
+}
+
 /* --write-test: the real thing, as `corun run` does it, then gone again. */
 static void check_write(Doctor *d) {
         _cleanup_free_ char *run_id = NULL, *why = NULL;
@@ -478,6 +506,7 @@ int cmd_doctor(int argc, char **argv) {
         if (gpu_host_discover(&gpus) < 0)
                 gpus = NULL;
         check_gpus(&d, gpus);
+        check_engines(&d);
         if (write_test)
                 check_write(&d);
 

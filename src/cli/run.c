@@ -46,6 +46,8 @@ static const char run_usage[] =
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
+        "Container:  --image NAME  --engine podman|docker  --volume HOST:CTR[:ro]  --pull\n"
+        "            (the command runs in the image, inside the job's partition: docs/containers.md)\n"
         "Experiment: --replicas N  --repeat N (alias --runs)  -w/--warmup N  --order interleaved|sequential|random\n"
         "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
@@ -291,9 +293,12 @@ int cmd_run(int argc, char **argv) {
 
         /* Leftovers of killed runs first, so they cannot skew this one. */
         CleanupReport cr = {0};
-        if (journal_cleanup_dead(NULL, &cr) >= 0 && (cr.groups_removed || cr.dirs_removed || cr.processes_killed))
-                log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u process(es) killed",
-                         cr.journals, cr.groups_removed, cr.dirs_removed, cr.processes_killed);
+        if (journal_cleanup_dead(NULL, &cr) >= 0 &&
+            (cr.groups_removed || cr.dirs_removed || cr.processes_killed || cr.containers_removed))
+                log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u container(s), %u process(es) "
+                         "killed",
+                         cr.journals, cr.groups_removed, cr.dirs_removed, cr.containers_removed,
+                         cr.processes_killed);
         cleanup_report_done(&cr);
 
         if (spec->preflight && run_preflight(spec->preflight) < 0) {

@@ -23,6 +23,7 @@
 
 #include "alloc/alloc.h"
 #include "cgroup/cgroup.h"
+#include "exec/container.h"
 #include "exec/exec.h"
 #include "exec/job-setup.h"
 #include "exec/spawn.h"
@@ -113,6 +114,11 @@ struct Job {
         MarkerEngine *mk;    /* phases and metrics, NULL when the job has none */
         LineSplitter ls_out, ls_err;
         uint64_t line_usec; /* arrival time of the chunk being split */
+        /* A job in an image (container.h): its container's name (journalled before it
+         * starts) and what the pre-run check found for it; NULL for other jobs. */
+        char *container;
+        char *container_monitor_pidfile; /* podman: conmon's pid (next to its scratch dir) */
+        const ContainerJobPrep *cprep;
         Runner *R;
         const PlanRun *run;
         size_t run_index;
@@ -165,6 +171,8 @@ struct Runner {
         int proc_fd;
         uint64_t last_write_usec, last_write_cost_usec;
         ResultWriteCache *write_cache; /* finished jobs' text for the rewrites (NULL: none) */
+        ContainerPrep *containers;     /* engines, images, volumes of the jobs in images (NULL: none) */
+        bool container_left;           /* a container could not be removed: the journal stays */
         bool result_dirty;
         char *error;
         GpuHost *gpus;           /* this machine's GPUs (none: n_devices 0) */
@@ -250,3 +258,15 @@ void exec_gpu_poll(Runner *R, uint64_t now);
 void exec_gpu_job_ended(Runner *R, Job *j);
 void exec_gpu_record(Runner *R, const Job *j, JobResult *res);
 void exec_gpu_job_free(Runner *R, Job *j);
+/* job-container.c: a job in an image. Its engine command line (journalled under its
+ * container's name) in place of its command; after its end, its container removed
+ * unless the engine did so itself; its image and engine into its result. */
+int job_container_argv(Runner *R, Job *j, const CgLimits *lim, char ***ret);
+void job_container_end(Runner *R, Job *j, int wait_status);
+void job_container_record(const Runner *R, const Job *j, JobResult *res);
+/* How many of pids are the engine's monitor of the job's container (podman's conmon)
+ * or run below it (the container's processes): not processes the job left running. */
+size_t job_container_monitor_pids(const Job *j, const pid_t *pids, size_t n);
+/* Before anything starts: the engines, images and volumes (refused with file:line:col),
+ * and a warning for a command that runs `docker run` itself. */
+int job_container_prepare(Runner *R, char **ret_error);

@@ -355,6 +355,12 @@ static int setup(Runner *R, char **ret_error) {
                         }
                 }
 
+        /* Jobs in images: engine, image and volumes before anything starts (bad input:
+         * refused, exit 2). */
+        r = job_container_prepare(R, ret_error);
+        if (r < 0)
+                return r;
+
         r = journal_flush(R->journal); /* nothing left to write unless backend none */
         if (r >= 0)
                 r = fault_point("scratch create");
@@ -402,9 +408,12 @@ static void teardown(Runner *R) {
         if (R->scratch_base && !R->o->spec->keep)
                 (void)rm_rf(R->scratch_base);
         R->cgm = cg_manager_free(R->cgm);
+        R->containers = container_prep_free(R->containers);
         if (R->journal) {
-                if (R->o->spec->keep)
-                        R->journal = journal_free(R->journal); /* kept scratch stays listed for cleanup */
+                if (R->o->spec->keep || R->container_left)
+                        /* Kept scratch, or a container the engine would not remove, stays
+                         * listed for `corun cleanup`. */
+                        R->journal = journal_free(R->journal);
                 else {
                         journal_close_clean(R->journal);
                         R->journal = NULL;

@@ -88,7 +88,7 @@ static int xasprintf(char **ret, const char *fmt, ...) {
 /* The variables corun sets for every job (corun(1)). */
 #define JOB_ENV_OWN 11
 
-static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret) {
+static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret, char ***ret_container) {
         const PlanJob *pj = in->pj;
         const PlanRun *run = in->run;
         size_t nuser = strv_length(pj->env), k = 0;
@@ -114,6 +114,15 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret) {
         for (size_t i = 0; i < nuser; i++)
                 if (!(set[k++] = strdup(pj->env[i])))
                         return -ENOMEM;
+        if (pj->spec && pj->spec->container.image) {
+                /* Inside, the scratch dir is /tmp; the engine's client keeps it as TMPDIR. */
+                char *host_tmpdir = set[0];
+                set[0] = (char *)"TMPDIR=/tmp";
+                r = job_setup_env_merge(NULL, set, ret_container);
+                set[0] = host_tmpdir;
+                if (r < 0)
+                        return r;
+        }
         return job_setup_env_merge(in->inherit, set, ret);
 }
 
@@ -126,6 +135,7 @@ void job_setup_done(JobSetup *s) {
         for (size_t i = 0; i < ELEMENTSOF(strs); i++)
                 free(TAKE_PTR(*strs[i]));
         s->envp = job_setup_strv_free(s->envp);
+        s->container_env = job_setup_strv_free(s->container_env);
         s->n_threads = 0;
 }
 
@@ -173,7 +183,7 @@ int job_setup_build(const JobSetupInput *in, JobSetup *ret) {
             (r = xasprintf(&s.scratch, "%s/%03zu-%s-rep%u-%s", in->scratch_base, in->run_index,
                            run->scenario_name, run->repetition, s.file_name)) < 0)
                 return r;
-        if ((r = job_env(in, &s, &s.envp)) < 0)
+        if ((r = job_env(in, &s, &s.envp, &s.container_env)) < 0)
                 return r;
         *ret = s;
         s = (JobSetup){0};

@@ -42,6 +42,10 @@ typedef struct JobSetup {
         char *cpus_text;      /* the assigned CPUs, "0-1" */
         unsigned n_threads;   /* OMP/MKL/OPENBLAS_NUM_THREADS: the CPU count, at least 1 */
         char **envp;          /* NULL-terminated; also holds the job's own PATH when env: sets one */
+        /* A job in an image: what is set inside the container, corun's variables and the
+         * job's env: alone (the host's PATH or HOME mean nothing there), TMPDIR=/tmp
+         * (its scratch dir is mounted there). NULL for other jobs. */
+        char **container_env;
 } JobSetup;
 
 int job_setup_build(const JobSetupInput *in, JobSetup *ret);

@@ -25,6 +25,8 @@
 
 extern char **environ;
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, job_setup_strv_free);
+
 void job_init(Job *j, const PlanJob *pj, size_t index) {
         *j = (Job){.pj = pj, .state = JOB_QUEUED, .index = index};
         j->out_fd = j->err_fd = j->log_out = j->log_err = j->timer_fd = -1;
@@ -64,6 +66,11 @@ void job_free(Runner *R, Job *j) {
         line_splitter_done(&j->ls_out);
         line_splitter_done(&j->ls_err);
         job_setup_done(&j->setup);
+        free(j->container);
+        j->container = NULL;
+        free(j->container_monitor_pidfile);
+        j->container_monitor_pidfile = NULL;
+        j->cprep = NULL;
 }
 
 /* Appends the job's result to the run, tells the observer, removes its partition and
@@ -71,6 +78,7 @@ void job_free(Runner *R, Job *j) {
 void job_finish(Runner *R, Job *j, int wait_status, const struct rusage *ru) {
         JobResult res;
         exec_gpu_job_ended(R, j);
+        job_container_end(R, j, wait_status);
         record_job(R, j, wait_status, ru, &res);
         bool failed = !(res.reason == REASON_EXIT && res.exit_code == 0);
         if (res.escaped)
@@ -154,7 +162,7 @@ void job_on_exit(Runner *R, Job *j) {
                         _cleanup_free_ pid_t *pids = NULL;
                         size_t n = 0;
                         if (cg_pids(j->cg, &pids, &n) >= 0)
-                                j->leftovers_killed = (unsigned)n;
+                                j->leftovers_killed = (unsigned)(n - job_container_monitor_pids(j, pids, n));
                         (void)cg_kill(j->cg);
                 }
         } else if (j->sp.pid > 0) {
@@ -293,15 +301,23 @@ static int job_start(Runner *R, Job *j) {
         fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
         fcntl(j->err_fd, F_SETFL, O_NONBLOCK);
 
+        /* A job in an image: the engine's client runs the command there (job-container.c). */
+        _cleanup_(job_setup_strv_freep) char **engine_argv = NULL;
+        if (js->container.image && (r = job_container_argv(R, j, &lim, &engine_argv)) < 0)
+                return r;
+
         SpawnParams sp = {
-                .argv = j->pj->argv,
+                .argv = engine_argv ?: j->pj->argv,
                 .envp = j->setup.envp,
-                .cwd = js->cwd,
+                /* In an image, the client's cwd is the scratch dir: conmon writes files
+                 * there (an "oom" file after an OOM kill), which would litter corun's cwd. */
+                .cwd = engine_argv && j->setup.scratch ? j->setup.scratch : js->cwd,
                 .stdout_fd = out_w,
                 .stderr_fd = err_w,
                 .cgroup = j->cg,
         };
-        r = resolve_ids(js, &sp, &err);
+        /* In an image, user: and group: are the container's (--user): the client runs as us. */
+        r = engine_argv ? 0 : resolve_ids(js, &sp, &err);
         if (r < 0)
                 return error_setf(&R->error, r, "%s", err);
         /* The job's TMPDIR is its own when it runs as another user. */

@@ -45,8 +45,11 @@ static void reap_orphans(Runner *R) {
         }
 }
 
-/* A job's main process exited; then whatever else exited meanwhile. */
+/* A job's main process exited; then whatever else exited meanwhile. Orphans that
+ * exited before it are reaped first: a zombie is not a process the job left running (a
+ * container engine's monitor, reparented to us, exits just before its client). */
 void loop_on_pidfd(Runner *R, Job *j) {
+        reap_orphans(R);
         if (j->state == JOB_RUNNING)
                 job_on_exit(R, j);
         reap_orphans(R);

@@ -201,5 +201,6 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                                 j->pj->name, sample ? " (the format does not read '" : "", sample ?: "",
                                 sample ? "')" : "");
         }
+        job_container_record(R, j, &res);
         *ret = res;
 }

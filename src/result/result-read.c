@@ -150,6 +150,21 @@ static int logs_from_json(Reader *rd, json_t *o, void *userdata) {
         return k;
 }
 
+static int container_from_json(Reader *rd, json_t *o, void *userdata) {
+        JobResult *j = userdata;
+        int k = 0;
+        if (!j->container && !(j->container = calloc(1, sizeof(ContainerResult))))
+                return -ENOMEM;
+        ContainerResult *c = j->container;
+        k = k ?: rd_str(rd, o, "engine", &c->engine);
+        k = k ?: rd_str(rd, o, "engine_version", &c->engine_version);
+        k = k ?: rd_str(rd, o, "image", &c->image);
+        k = k ?: rd_str(rd, o, "image_id", &c->image_id);
+        k = k ?: rd_str(rd, o, "digest", &c->digest);
+        k = k ?: rd_str(rd, o, "name", &c->name);
+        return k;
+}
+
 static int phase_from_json(Reader *rd, json_t *o, void *userdata) {
         PhaseResult *p = job_result_add_phase(userdata);
         int k = 0;
@@ -344,6 +359,7 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_section(rd, o, "requested", false, requested_from_json, j);
         k = k ?: rd_section(rd, o, "applied", false, applied_from_json, j);
         k = k ?: rd_str(rd, o, "cgroup", &j->cgroup);
+        k = k ?: rd_section(rd, o, "container", false, container_from_json, j);
         k = k ?: rd_section(rd, o, "phases", true, phases_from_json, j);
         k = k ?: rd_section(rd, o, "metrics", false, metrics_from_json, j);
         /* After "metrics": details attach to the metrics read there. */

@@ -319,6 +319,20 @@ static json_t *metrics_to_json(const JobResult *j, bool details) {
         return finish(o, e);
 }
 
+static json_t *container_to_json(const ContainerResult *c) {
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        e |= put(o, "engine", j_str(c->engine));
+        e |= put(o, "engine_version", j_str(c->engine_version));
+        e |= put(o, "image", j_str(c->image));
+        e |= put(o, "image_id", j_str(c->image_id));
+        e |= put(o, "digest", j_str(c->digest));
+        e |= put(o, "name", j_str(c->name));
+        return finish(o, e);
+}
+
 static json_t *job_to_json(const JobResult *j) {
         json_t *o = json_object();
         int e = !o;
@@ -355,6 +369,9 @@ static json_t *job_to_json(const JobResult *j) {
         e |= put(o, "requested", requested_to_json(j));
         e |= put(o, "applied", applied_to_json(j));
         e |= put(o, "cgroup", j_str(j->cgroup));
+        /* Only for a job in an image: results of other jobs stay as they were. */
+        if (j->container)
+                e |= put(o, "container", container_to_json(j->container));
         e |= put(o, "phases", phases_to_json(j));
         e |= put(o, "metrics", metrics_to_json(j, false));
         e |= put(o, "metric_details", metrics_to_json(j, true));

@@ -59,6 +59,18 @@ static void metric_result_done(MetricResult *m) {
         free(m->unit);
 }
 
+void container_result_free(ContainerResult *c) {
+        if (!c)
+                return;
+        free(c->engine);
+        free(c->engine_version);
+        free(c->image);
+        free(c->image_id);
+        free(c->digest);
+        free(c->name);
+        free(c);
+}
+
 void job_result_done(JobResult *j) {
         if (!j)
                 return;
@@ -88,6 +100,7 @@ void job_result_done(JobResult *j) {
         }
         free(j->gpus);
         free(j->gpu_samples_csv);
+        container_result_free(j->container);
         job_result_init(j);
 }
 

@@ -64,6 +64,16 @@ typedef struct JobGpuResult {
         int64_t pids[16];            /* the job's pids NVML saw on the GPU (first 16) */
         unsigned n_pids;
 } JobGpuResult;
+/* A job that ran in a container image (docs/containers.md). */
+typedef struct ContainerResult {
+        char *engine;         /* "podman" | "docker" */
+        char *engine_version; /* podman's; docker's daemon's */
+        char *image;          /* as the job named it */
+        char *image_id;       /* the engine's image id */
+        char *digest;         /* the manifest digest, NULL for an image built locally without one */
+        char *name;           /* the container's name */
+} ContainerResult;
+void container_result_free(ContainerResult *c);
 
 typedef struct JobResult {
         char *name;      /* "sealer", or "sealer#2" for replicas */
@@ -114,6 +124,7 @@ typedef struct JobResult {
         size_t n_gpus;
         char *gpu_samples_csv; /* samples/<...>.gpu.csv, relative; NULL without GPUs */
         char *cgroup;                                /* path used */
+        ContainerResult *container;                  /* NULL: not in an image */
 } JobResult;
 
 typedef struct RunResult {

@@ -23,6 +23,8 @@ typedef enum FlagSpecial {
         FLAG_IGNORE_FAILURE, /* -i */
         FLAG_SHOW_OUTPUT,
         FLAG_STYLE,
+        FLAG_ENGINE, /* container: {engine: E} */
+        FLAG_VOLUME, /* container: {volumes: [V]}, repeatable */
 } FlagSpecial;
 
 typedef struct Flag {
@@ -58,6 +60,10 @@ static const Flag flags[] = {
         K("--grace", 0, KEY_GRACE),
         K("--priority", 0, KEY_PRIORITY),
         K("--gpus", 0, KEY_GPUS),
+        K("--image", 0, KEY_IMAGE),
+        {"--pull", 0, false, FLAG_KEY, KEY_PULL, NULL},
+        {"--engine", 0, true, FLAG_ENGINE, _KEY_INVALID, "podman or docker"},
+        {"--volume", 0, true, FLAG_VOLUME, _KEY_INVALID, "HOST:CONTAINER[:ro]"},
         K("--name", 'n', KEY_NAME),
         K("--repeat", 0, KEY_REPEAT),
         K("--runs", 0, KEY_REPEAT), /* hyperfine's name */
@@ -519,7 +525,7 @@ static int apply_key(Spec *s, const Flag *f, const char *value, SpecError *e) {
         }
         if (spec_key_is_job_scalar(key)) {
                 for (size_t i = 0; r >= 0 && i < s->n_jobs; i++)
-                        r = spec_job_set(&s->jobs[i], key, value, true, &pos, e);
+                        r = spec_job_set(&s->jobs[i], key, value ?: "true", true, &pos, e);
                 return r;
         }
         if (spec_keys[key].scopes & SCOPE_TOP)
@@ -557,6 +563,16 @@ static int apply_opt(Spec *s, const CliOpt *o, SpecError *e) {
                         r = spec_job_env_set(&s->jobs[i], key, eq + 1, true, &pos, e);
                 return r;
         }
+        case FLAG_ENGINE:
+                for (size_t i = 0; r >= 0 && i < s->n_jobs; i++)
+                        if ((r = spec_container_set_engine(&s->jobs[i].container, o->value, &pos, e)) >= 0)
+                                s->jobs[i].container.container_pos = pos;
+                return r;
+        case FLAG_VOLUME:
+                for (size_t i = 0; r >= 0 && i < s->n_jobs; i++)
+                        if ((r = spec_container_add_volume(&s->jobs[i].container, o->value, &pos, e)) >= 0)
+                                s->jobs[i].container.container_pos = pos;
+                return r;
         case FLAG_VERBOSE:
                 s->verbose = true;
                 return 0;

@@ -54,12 +54,15 @@ typedef enum SpecKey {
         KEY_CPU_TIMEOUT,
         KEY_STOP_SIGNAL,
         KEY_GRACE,
+        KEY_IMAGE,
+        KEY_PULL,
         /* job, structured */
         KEY_COMMAND,
         KEY_ENV,
         KEY_PHASES,
         KEY_METRICS,
         KEY_TIMESTAMP,
+        KEY_CONTAINER,
         /* run level */
         KEY_NAME,
         KEY_DEFAULTS,
@@ -115,7 +118,7 @@ static inline bool spec_key_is_limit(SpecKey k) {
         return k >= KEY_CPUS && k <= KEY_GPUS;
 }
 static inline bool spec_key_is_job_scalar(SpecKey k) {
-        return k >= KEY_CWD && k <= KEY_GRACE;
+        return k >= KEY_CWD && k <= KEY_PULL;
 }
 static inline bool spec_key_is_hook(SpecKey k) {
         return k >= KEY_SETUP && k <= KEY_CLEANUP;
@@ -191,6 +194,18 @@ int spec_job_set_argv(JobSpec *j, char *const *argv, size_t n, const SpecPos *po
  * new, which saves a quadratic search over large env: maps. */
 int spec_job_env_set(JobSpec *j, const char *key, const char *value, bool replace, const SpecPos *pos,
                      SpecError *e);
+
+/* container: {engine, volumes, workdir, options} of a job or defaults: (spec-container.c).
+ * The keys given replace those already in *c; the others stay (defaults: then the job). */
+struct Node;
+int spec_container_parse(const char *file, const struct Node *val, ContainerSpec *c, bool from_defaults,
+                         SpecError *e);
+/* engine: and a volume "HOST:CTR[:ro]" (also --engine and --volume). */
+int spec_container_set_engine(ContainerSpec *c, const char *text, const SpecPos *pos, SpecError *e);
+int spec_container_add_volume(ContainerSpec *c, const char *text, const SpecPos *pos, SpecError *e);
+/* The image: a name that cannot be taken for an option or split into two words. */
+int spec_container_set_image(ContainerSpec *c, const char *text, const SpecPos *pos, SpecError *e);
+void container_spec_done(ContainerSpec *c);
 
 /* Checks a job once all its sources are applied (a command is present, ...). */
 int spec_job_finish(JobSpec *j, SpecError *e);

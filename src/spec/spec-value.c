@@ -348,6 +348,12 @@ int spec_job_set(JobSpec *j, SpecKey key, const char *text, bool plain, const Sp
                 j->stop_signal = sig;
                 return 0;
         }
+        case KEY_IMAGE:
+                return spec_container_set_image(&j->container, text, pos, e);
+        case KEY_PULL:
+                if (spec_parse_bool(text, &j->container.pull) < 0)
+                        return spec_fail_value(e, pos, key, text);
+                return 0;
         default:
                 return spec_fail(e, pos, "internal error: %s is not a job value", spec_keys[key].name);
         }
@@ -607,6 +613,12 @@ int spec_job_finish(JobSpec *j, SpecError *e) {
                         e, &j->limits.memory_max_pos,
                         "job '%s': memory_min is above memory; the guarantee cannot exceed the limit",
                         j->name);
+        if (!j->container.image && (j->container.container_pos.line > 0 || j->container.container_pos.flag)) {
+                /* Quick mode: --engine or --volume without --image. */
+                bool flag = j->container.container_pos.flag && !j->container.container_pos.file;
+                return spec_fail(e, &j->container.container_pos, "job '%s': %s applies to a job in an image; add %s",
+                                 j->name, flag ? "this flag" : "container:", flag ? "--image NAME" : "image: NAME");
+        }
         return 0;
 }
 

@@ -528,6 +528,9 @@ static int job_apply(Ctx *c, JobSpec *j, const Node *map, const char *where) {
                 case KEY_TIMESTAMP:
                         r = parse_timestamp(c, j, v);
                         break;
+                case KEY_CONTAINER:
+                        r = spec_container_parse(c->file, v, &j->container, streq(where, "defaults"), c->e);
+                        break;
                 default:
                         r = fail_unknown_key(c, k, SCOPE_JOB, where);
                 }

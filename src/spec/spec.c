@@ -129,6 +129,11 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_METRICS] = {"metrics", NULL, "a mapping of name: regex or name: {pattern: regex, agg: last}",
                          J},
         [KEY_TIMESTAMP] = {"timestamp", NULL, "{regex: regex, format: strptime format}", J},
+        [KEY_IMAGE] = {"image", "--image", "a container image name like localhost/bench:1", J},
+        [KEY_PULL] = {"pull", "--pull", "true or false", J},
+        [KEY_CONTAINER] = {"container", NULL,
+                           "{engine: podman|docker, volumes: [HOST:CTR[:ro]], workdir: DIR, options: [...]}",
+                           J},
         [KEY_NAME] = {"name", "--name", "a name of letters, digits, '_', '.' and '-'", T},
         [KEY_DEFAULTS] = {"defaults", NULL, "a mapping of job keys", T},
         [KEY_JOBS] = {"jobs", NULL, "a mapping of job name: job", T | S},
@@ -457,6 +462,7 @@ void job_spec_done(JobSpec *j) {
         free(j->metrics);
         free(j->timestamp.regex);
         free(j->timestamp.format);
+        container_spec_done(&j->container);
         *j = (JobSpec){0};
 }
 

@@ -144,6 +144,38 @@ typedef struct TimestampSpec {
         char *format; /* strptime format, e.g. "%Y-%m-%d %H:%M:%S" */
 } TimestampSpec;
 
+/* A job in a container image (docs/containers.md): `image:`, `pull:` and
+ * `container: {engine, volumes, workdir, options}`. image NULL: an ordinary job. */
+typedef enum ContainerEngineKind {
+        ENGINE_AUTO, /* podman when installed, else docker */
+        ENGINE_PODMAN,
+        ENGINE_DOCKER,
+        _ENGINE_MAX,
+        _ENGINE_INVALID = -1,
+} ContainerEngineKind;
+/* "auto", "podman", "docker" */
+const char *container_engine_kind_to_string(ContainerEngineKind k);
+ContainerEngineKind container_engine_kind_from_string(const char *s);
+
+typedef struct ContainerVolume {
+        char *host;      /* as written: an existing path, absolute or relative to corun's cwd */
+        char *container; /* absolute path inside the container */
+        bool read_only;  /* ":ro" */
+        SpecPos pos;
+} ContainerVolume;
+
+typedef struct ContainerSpec {
+        char *image; /* NULL: not a container job */
+        ContainerEngineKind engine;
+        bool pull; /* pull the image before the run when it is not present; never otherwise */
+        ContainerVolume *volumes;
+        size_t n_volumes;
+        char *workdir;  /* -w inside the container; NULL: the image's */
+        char **options; /* NULL-terminated extra engine run options, verbatim */
+        size_t n_options;
+        SpecPos image_pos, engine_pos, container_pos; /* where each was set (line 0: not set) */
+} ContainerSpec;
+
 typedef struct JobSpec {
         char *name;
         char **argv;        /* NULL-terminated; quick mode: {"/bin/sh","-c",cmd} unless --no-shell */
@@ -161,6 +193,7 @@ typedef struct JobSpec {
         MetricSpec *metrics;
         size_t n_metrics;
         TimestampSpec timestamp;
+        ContainerSpec container;
         SpecPos pos;
 } JobSpec;
 

@@ -13,7 +13,7 @@ need_root_cgroups
 # only the gpu-sim check below may see it.
 unset LD_LIBRARY_PATH
 
-checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu"
+checks="root cgroup backend controllers delegation swap smt governor turbo cpus isolated psi memcg-bpf gpu podman docker"
 # Other runs may come and go meanwhile: only doctor's own names count.
 snapshot() {
         { ls /run/corun 2>/dev/null; find /sys/fs/cgroup -maxdepth 6 -type d -name 'doctor-*'; } | grep doctor- | sort
@@ -31,6 +31,11 @@ grep -q "^ok    cgroup       cgroup v1 hybrid" "$WORK/text" || fail "cgroup line
 grep -q "^ok    memcg-bpf    .*not supported by this kernel" "$WORK/text" || fail "memcg-bpf line"
 grep -q "^ok    gpu          none: libnvidia-ml.so.1 not found" "$WORK/text" ||
         fail "gpu line without NVML: $(grep gpu "$WORK/text")"
+# Jobs in images: podman from Debian (scripts/install-deps.sh) can run them here.
+if command -v podman >/dev/null 2>&1; then
+        grep -Eq "^ok    podman       /[^ ]*/podman [0-9.]+: .*inside the job's group \(the default engine\)" \
+                "$WORK/text" || fail "podman line: $(grep podman "$WORK/text")"
+fi
 grep -Eq "^ok    cpus         corun may use CPUs $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status) " \
         "$WORK/text" || fail "cpus line: $(grep cpus "$WORK/text")"
 if [ "$rc" = 0 ]; then

@@ -457,6 +457,22 @@ static void test_path_validation(void **state) {
         snprintf(p, sizeof p, "%s/corun/x", t->base);
         assert_int_equal(mkdir(p, 0755), 0);
         assert_false(journal_path_is_valid("cgroup", p, "x"));
+
+        /* A container (exec/container.h): cleanup runs the engine named there, so only
+         * a root-owned program nobody else may write, and only this run's name. */
+        char entry[512];
+        snprintf(p, sizeof p, "%s/podman", t->base);
+        make_file(p);
+        assert_int_equal(chmod(p, 0775), 0); /* group-writable: refused whoever owns it */
+        snprintf(entry, sizeof entry, "%s corun-x-000-j", p);
+        assert_false(journal_path_is_valid("container", entry, "x"));
+        assert_false(journal_path_is_valid("container", "/nonexistent-corun-test/podman corun-x-000-j", "x"));
+        assert_false(journal_path_is_valid("container", "/nonexistent-corun-test/rm corun-x-000-j", "x"));
+        if (chmod(p, 0755) == 0 && geteuid() == 0) {
+                assert_true(journal_path_is_valid("container", entry, "x"));
+                snprintf(entry, sizeof entry, "%s corun-y-000-j", p); /* another run's */
+                assert_false(journal_path_is_valid("container", entry, "x"));
+        }
 }
 
 static void test_rm_rf_careful(void **state) {

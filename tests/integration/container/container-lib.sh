@@ -1,0 +1,60 @@
+# Sourced by the container tests after lib.sh: podman and the local test image
+# (scripts/make-test-image.sh: busybox-static imported, no registry), and ways to find a
+# run's containers and groups through its own journal.
+need_root_cgroups
+# podman is daemonless: nothing to start or stop; each test removes what it made
+# (corun cleanup at exit, lib.sh).
+command -v podman >/dev/null 2>&1 || skip "podman is not installed (scripts/install-deps.sh)"
+IMAGE=$(sh "$SRCDIR/scripts/make-test-image.sh" podman | tail -n 1) || fail "scripts/make-test-image.sh failed"
+# subst FILE: the scenario file with @IMAGE@ and @WORK@ filled in.
+subst() { sed -i "s|@IMAGE@|$IMAGE|g; s|@WORK@|$WORK|g" "$1"; }
+# run_id PID: runner PID's run id, from its journal's header.
+run_id() {
+        _j=$(run_journal "$1")
+        [ -n "$_j" ] && sed -n '1s/.* run=\([^ ]*\).*/\1/p' "$_j"
+}
+# engine_containers RUNID: the containers of that run podman knows, in any state.
+engine_containers() { podman ps -a --format '{{.Names}}' | grep "^corun-$1-" || true; }
+# job_container PID JOB: the name runner PID journalled for JOB's container.
+job_container() { sed -n "s|^container /[^ ]*/podman \(corun-.*-$2\)\$|\1|p" "$(run_journal "$1")"; }
+# job_groups PID JOB: JOB's group in every hierarchy, from runner PID's journal.
+job_groups() { sed -n "s|^cgroup \(.*/$2\)\$|\1|p" "$(run_journal "$1")"; }
+# in_job_groups PID JOB PROC: process PROC is in every one of JOB's groups.
+in_job_groups() {
+        for _g in $(job_groups "$1" "$2"); do
+                grep -qx "$3" "$_g/cgroup.procs" || return 1
+        done
+}
+# container_pids NAME: the host pids of the container's init and its children.
+container_pids() {
+        _p=$(podman inspect -f '{{.State.Pid}}' "$1" 2>/dev/null) || return 0
+        [ "${_p:-0}" -gt 0 ] || return 0
+        echo "$_p"
+        cat /proc/"$_p"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
+}
+# start_sleeper: starts `corun run` in the background with one job, box, sleeping in the
+# image, and waits for its container; sets pid (the runner), id (its run id), name (the
+# container), cpids (the container's processes), procs (the run's processes).
+start_sleeper() {
+        mkdir -p "$WORK/shared"
+        "$CORUN" run -q -o "$WORK/res" --image "$IMAGE" --volume "$WORK/shared:/w" --job-name box \
+                "touch /w/started; sleep 1000" >"$WORK/out" 2>&1 &
+        pid=$!
+        WAIT_DETAIL='echo "journal: $(run_journal $pid); containers: $(podman ps -a --format "{{.Names}} {{.Status}}")"; cat "$WORK/out"'
+        wait_for "the container to start" 60 test -e "$WORK/shared/started"
+        id=$(run_id $pid)
+        name=$(job_container $pid box)
+        [ -n "$id" ] && [ -n "$name" ] || fail "run id '$id' or container '$name' not journalled"
+        cpids=$(container_pids "$name")
+        [ -n "$cpids" ] || fail "container $name has no process"
+        procs=$(run_procs $pid)
+}
+# own_resources_gone JOURNAL-COPY RUNID WHEN: every group and dir of the run listed in
+# the copy of its journal is gone (the shared corun/ may hold other runs: not checked).
+own_resources_gone() {
+        while read -r _kind _path _rest; do
+                case "$_kind" in
+                cgroup|dir) case "$_path" in *"$2"*) [ ! -e "$_path" ] || fail "$_kind $_path left behind $3" ;; esac ;;
+                esac
+        done <"$1"
+}
