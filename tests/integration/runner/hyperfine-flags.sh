@@ -13,7 +13,8 @@ R=$WORK/w/result.json
 assert_eq "$(json "$R" '[.runs[] | .warmup] | map(tostring) | join(",")')" "true,true,false,false,false" "warmup marks"
 assert_eq "$(json "$R" '[.runs[] | .repetition] | map(tostring) | join(",")')" "0,1,0,1,2" "repetition numbers"
 grep -Eq "^default +warmup 1 +sleep " "$WORK/out" || fail "the table does not mark warm-ups: $(cat "$WORK/out")"
-grep -Eq "^  default sleep: [0-9.]+ms ± [0-9.]+ms \(mean ± σ\), median [0-9.]+ms, [0-9.]+ms … [0-9.]+ms, n=3$" "$WORK/out" ||
+D="[0-9.]+(ns|us|ms|s)"
+grep -Eq "^  default sleep: $D ± $D \(mean ± σ\), median $D, $D … $D, n=3$" "$WORK/out" ||
         fail "no mean ± σ over the 3 counted runs: $(cat "$WORK/out")"
 grep -Eq "^    [0-9]+\.[0-9]+ ± [0-9]+\.[0-9]+ times faster than sleep-2$" "$WORK/out" || fail "no relative speed: $(cat "$WORK/out")"
 ratio=$(sed -n 's/^    \([0-9.]*\) ± .* times faster than sleep-2$/\1/p' "$WORK/out")
