@@ -48,7 +48,7 @@ static const char run_usage[] =
         "Job:        --env KEY=VAL  --cwd DIR  --user U  --group G  -N/--no-shell  --job-name NAME\n"
         "Container:  --image NAME  --engine podman|docker  --volume HOST:CTR[:ro]  --pull\n"
         "            (the command runs in the image, inside the job's partition: docs/containers.md)\n"
-        "Experiment: --replicas N  --repeat N (alias --runs)  -w/--warmup N  --order interleaved|sequential|random\n"
+        "Experiment: --replicas N  --repeat N (alias --runs)  -w/--warmup N  -L/--parameter-list NAME V1,V2  --order interleaved|sequential|random\n"
         "            --seed N  --solo  --setup/--prepare/--conclude/--cleanup CMD  --preflight CMD\n"
         "Output:     -o/--results DIR  -n/--name NAME  --keep  --sample-interval DUR  -q/--quiet\n"
         "            -v/--verbose  --json (result.json on stdout instead of the table)\n"

@@ -3,6 +3,8 @@
  * A small parser of our own instead of getopt_long: it keeps no global state (tests call
  * it many times in one process), reports errors as values, and lets options and
  * command strings mix in any order before "--". */
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spec/spec-internal.h"
@@ -23,6 +25,7 @@ typedef enum FlagSpecial {
         FLAG_IGNORE_FAILURE, /* -i */
         FLAG_SHOW_OUTPUT,
         FLAG_STYLE,
+        FLAG_PARAM_LIST, /* -L NAME V1,V2 (hyperfine): a matrix parameter, {NAME} in commands */
         FLAG_ENGINE, /* container: {engine: E} */
         FLAG_VOLUME, /* container: {volumes: [V]}, repeatable */
 } FlagSpecial;
@@ -104,13 +107,15 @@ static const Flag flags[] = {
         B("--ignore-failure", 'i', FLAG_IGNORE_FAILURE),
         B("--show-output", 0, FLAG_SHOW_OUTPUT),
         {"--style", 0, true, FLAG_STYLE, _KEY_INVALID, "full, basic, nocolor, color or none"},
+        {"--parameter-list", 'L', true, FLAG_PARAM_LIST, _KEY_INVALID, "NAME VALUE,VALUE,... (or NAME=VALUE,...)"},
 };
 #undef K
 #undef B
 
 typedef struct CliOpt {
         const Flag *flag;
-        const char *value; /* NULL for switches */
+        const char *value;  /* NULL for switches */
+        const char *value2; /* -L NAME VALUES: the values (value is the name) */
 } CliOpt;
 
 typedef struct CliArgs {
@@ -199,6 +204,15 @@ static int take_value(CliArgs *a, const Flag *f, const char *attached, int argc,
                 if (*i + 1 >= argc)
                         return spec_fail(e, &pos, "expected %s, got nothing", flag_expect(f));
                 attached = argv[++*i];
+        }
+        /* -L NAME VALUES takes two arguments, as hyperfine's does (NAME=VALUES is one) */
+        if (f->special == FLAG_PARAM_LIST && !strchr(attached, '=')) {
+                if (*i + 1 >= argc)
+                        return spec_fail(e, &pos, "expected %s, got only the name %s", flag_expect(f), attached);
+                int r = add_opt(a, f, attached, e);
+                if (r >= 0)
+                        a->opts[a->n_opts - 1].value2 = argv[++*i];
+                return r;
         }
         return add_opt(a, f, attached, e);
 }
@@ -536,6 +550,87 @@ static int apply_key(Spec *s, const Flag *f, const char *value, SpecError *e) {
         return r;
 }
 
+/* Every "{name}" not already written "${name}" in s becomes "${name}" (hyperfine's syntax
+ * for -L parameters into corun's). Returns the new string or NULL (ENOMEM). */
+static char *hyperfine_params(const char *s, const char *name) {
+        size_t nl = strlen(name), extra = 0;
+        for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{'))
+                extra++;
+        char *out = malloc(strlen(s) + extra + 1), *q = out;
+        if (!out)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                if (*p == '{' && (p == s || p[-1] != '$') && strncmp(p + 1, name, nl) == 0 && p[1 + nl] == '}')
+                        *q++ = '$';
+                *q++ = *p;
+        }
+        *q = '\0';
+        return out;
+}
+
+/* -L NAME V1,V2,...: a matrix parameter of every scenario; {NAME} in the commands. */
+static int apply_param_list(Spec *s, const CliOpt *o, SpecError *e) {
+        SpecPos pos = {.flag = o->flag->name};
+        _cleanup_free_ char *name = NULL, *values = NULL;
+        const char *eq = o->value2 ? NULL : strchr(o->value, '=');
+        name = o->value2 ? strdup(o->value) : strndup(o->value, (size_t)(eq - o->value));
+        values = strdup(o->value2 ? o->value2 : eq + 1);
+        if (!name || !values)
+                return -ENOMEM;
+        char q[SPEC_QUOTE_MAX];
+        bool ok = *name != '\0';
+        for (const char *p = name; *p; p++)
+                ok = ok && (isalnum((unsigned char)*p) || *p == '_');
+        if (!ok)
+                return spec_fail(e, &pos, "parameter name %s must be letters, digits and '_'", spec_quote(name, q, sizeof q));
+        size_t n = 1;
+        for (const char *p = values; *p; p++)
+                n += *p == ',';
+        if (!*values || n > SPEC_MAX_MATRIX_VALUES)
+                return spec_fail(e, &pos, "expected 1 to %d values for %s separated by ',', got %s",
+                                 SPEC_MAX_MATRIX_VALUES, name, spec_quote(values, q, sizeof q));
+        for (size_t i = 0; i < s->n_scenarios; i++) {
+                ScenarioSpec *sc = &s->scenarios[i];
+                for (size_t k = 0; k < sc->n_matrix; k++)
+                        if (streq(sc->matrix[k].name, name))
+                                return spec_fail(e, &pos, "parameter %s is given twice", name);
+                if (sc->n_matrix >= SPEC_MAX_MATRIX_PARAMS)
+                        return spec_fail(e, &pos, "at most %d parameters", SPEC_MAX_MATRIX_PARAMS);
+                MatrixParam *m = realloc(sc->matrix, (sc->n_matrix + 1) * sizeof *m);
+                if (!m)
+                        return -ENOMEM;
+                sc->matrix = m;
+                m = &sc->matrix[sc->n_matrix];
+                *m = (MatrixParam){.name = strdup(name), .values = calloc(n + 1, sizeof(char *)), .n_values = n};
+                if (!m->name || !m->values) {
+                        free(m->name);
+                        free(m->values);
+                        return -ENOMEM;
+                }
+                sc->n_matrix++;
+                size_t k = 0;
+                for (const char *p = values;; k++) {
+                        size_t len = strcspn(p, ",");
+                        if (len == 0)
+                                return spec_fail(e, &pos, "an empty value in %s", spec_quote(values, q, sizeof q));
+                        if (!(m->values[k] = strndup(p, len)))
+                                return -ENOMEM;
+                        if (!p[len])
+                                break;
+                        p += len + 1;
+                }
+        }
+        for (size_t i = 0; i < s->n_jobs; i++)
+                for (char **a = s->jobs[i].argv; a && *a; a++) {
+                        char *t = hyperfine_params(*a, name);
+                        if (!t)
+                                return -ENOMEM;
+                        free(*a);
+                        *a = t;
+                }
+        return 0;
+}
+
 static int apply_opt(Spec *s, const CliOpt *o, SpecError *e) {
         SpecPos pos = {.flag = o->flag->name};
         int r = 0;
@@ -598,6 +693,8 @@ static int apply_opt(Spec *s, const CliOpt *o, SpecError *e) {
         case FLAG_SHOW_OUTPUT:
                 s->show_output = true;
                 return 0;
+        case FLAG_PARAM_LIST:
+                return apply_param_list(s, o, e);
         case FLAG_STYLE: {
                 static const char *const styles[_STYLE_MAX] = {
                         [STYLE_FULL] = "full", [STYLE_BASIC] = "basic", [STYLE_NOCOLOR] = "nocolor",

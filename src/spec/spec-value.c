@@ -485,15 +485,30 @@ int spec_scenario_set(ScenarioSpec *sc, SpecKey key, const char *text, bool plai
         case KEY_ALLOWED_CPUS:
                 return parse_cpu_list(text, &sc->allowed_cpus, pos, key, e);
         case KEY_REPLICAS: {
-                uint64_t v = 0;
-                if (set_u64_range(text, key, 1, SPEC_MAX_REPLICAS, &v, pos, e) < 0)
-                        return -EINVAL;
-                unsigned *n = realloc(sc->replicas, sizeof(unsigned));
-                if (!n)
+                /* one count, or a sweep written "1,2,4,8" (the flag's form of replicas: [1, 2, 4, 8]) */
+                size_t cnt = 1;
+                for (const char *p = text; *p; p++)
+                        cnt += *p == ',';
+                if (cnt > SPEC_MAX_REPLICAS)
+                        return spec_fail_value(e, pos, key, text);
+                _cleanup_free_ unsigned *n = calloc(cnt, sizeof(unsigned));
+                _cleanup_free_ char *copy = strdup(text);
+                if (!n || !copy)
                         return -ENOMEM;
-                n[0] = (unsigned)v;
-                sc->replicas = n;
-                sc->n_replicas = 1;
+                size_t k = 0;
+                for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                        uint64_t v = 0;
+                        while (*tok == ' ')
+                                tok++;
+                        if (k >= cnt || parse_u64(tok, &v) < 0 || v < 1 || v > SPEC_MAX_REPLICAS)
+                                return spec_fail_value(e, pos, key, text);
+                        n[k++] = (unsigned)v;
+                }
+                if (k != cnt)
+                        return spec_fail_value(e, pos, key, text);
+                free(sc->replicas);
+                sc->replicas = TAKE_PTR(n);
+                sc->n_replicas = k;
                 return 0;
         }
         default:

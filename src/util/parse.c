@@ -277,8 +277,8 @@ const char *format_duration(char *buf, size_t n, uint64_t usec) {
         if (usec == USEC_INFINITY)
                 snprintf(buf, n, "infinity");
         else if (usec >= 3600 * USEC_PER_SEC)
-                snprintf(buf, n, "%" PRIu64 "h%02" PRIu64 "m", usec / (3600 * USEC_PER_SEC),
-                         usec / (60 * USEC_PER_SEC) % 60);
+                snprintf(buf, n, "%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", usec / (3600 * USEC_PER_SEC),
+                         usec / (60 * USEC_PER_SEC) % 60, usec / USEC_PER_SEC % 60);
         else if (usec >= 60 * USEC_PER_SEC)
                 snprintf(buf, n, "%" PRIu64 "m%02" PRIu64 "s", usec / (60 * USEC_PER_SEC), usec / USEC_PER_SEC % 60);
         else if (usec >= 59999500) /* would print as "60.000s" */

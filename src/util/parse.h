@@ -24,7 +24,7 @@ int parse_signal(const char *s, int *ret);
 
 /* "1.50 GiB", "512 MiB", "12 KiB", "100 B"; "max" for UINT64_MAX. */
 const char *format_size(char *buf, size_t n, uint64_t bytes);
-/* "1h02m", "3.214s", "412ms", "17us"; "infinity" for USEC_INFINITY. */
+/* "1h02m05s", "3.214s", "412ms", "17us"; "infinity" for USEC_INFINITY. */
 const char *format_duration(char *buf, size_t n, uint64_t usec);
 #define FORMAT_SIZE_MAX 32
 #define FORMAT_DURATION_MAX 32

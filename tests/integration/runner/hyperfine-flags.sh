@@ -26,6 +26,20 @@ cmp -s "$R" "$WORK/x.json" || fail "--export-json differs from result.json"
 cmp -s "$WORK/w/results.csv" "$WORK/x.csv" || fail "--export-csv differs from results.csv"
 cmp -s "$WORK/w/summary.md" "$WORK/x.md" || fail "--export-markdown differs from summary.md"
 
+# -L NAME V1,V2 (two arguments, or NAME=V1,V2): one run per value, {NAME} in the command;
+# --replicas 1,2: a sweep from the command line.
+"$CORUN" run -q -L n 1,2,3 -o "$WORK/L" 'echo value={n}' || fail "-L run"
+assert_eq "$(json "$WORK/L/result.json" '[.runs[].params] | join(" ")')" "n=1 n=2 n=3" "-L runs"
+assert_eq "$(cat "$WORK/L/logs/"*/*.out | sort | tr '\n' ' ')" "value=1 value=2 value=3 " "{n} substituted"
+"$CORUN" run -q -L size=a,b -o "$WORK/L2" 'echo {size}' || fail "-L NAME=VALUES"
+assert_eq "$(json "$WORK/L2/result.json" '[.runs[].params] | join(" ")')" "size=a size=b" "-L NAME=VALUES runs"
+"$CORUN" run -q -c all --replicas 1,2 -o "$WORK/rep" true || fail "--replicas 1,2"
+assert_eq "$(json "$WORK/rep/result.json" '[.runs[] | "\(.replicas):\(.jobs | length)"] | join(" ")')" "1:1 2:2" "the sweep"
+rc=0
+"$CORUN" run -q -L 'bad name' 1,2 true >"$WORK/bad" 2>&1 || rc=$?
+assert_eq "$rc" 2 "status of a bad -L name"
+grep -q "corun: error: --parameter-list: parameter name 'bad name' must be letters, digits and '_'" "$WORK/bad" || fail "$(cat "$WORK/bad")"
+
 # -i: a failing job, exit 0; without it, 1.
 rc=0
 "$CORUN" run -q -o "$WORK/f1" false || rc=$?

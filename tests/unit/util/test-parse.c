@@ -215,7 +215,9 @@ static void test_format_duration(void **state) {
         assert_string_equal(format_duration(buf, sizeof buf, 412 * USEC_PER_MSEC), "412.0ms");
         assert_string_equal(format_duration(buf, sizeof buf, 3214 * USEC_PER_MSEC), "3.214s");
         assert_string_equal(format_duration(buf, sizeof buf, 61 * USEC_PER_SEC), "1m01s");
-        assert_string_equal(format_duration(buf, sizeof buf, 62 * 60 * USEC_PER_SEC), "1h02m");
+        assert_string_equal(format_duration(buf, sizeof buf, 62 * 60 * USEC_PER_SEC), "1h02m00s");
+        /* over an hour the seconds stay (issue 13): 2h10m30s, not 2h10m */
+        assert_string_equal(format_duration(buf, sizeof buf, (2 * 3600 + 10 * 60 + 30) * USEC_PER_SEC), "2h10m30s");
         assert_string_equal(format_duration(buf, sizeof buf, USEC_INFINITY), "infinity");
         /* Rounding must not produce "1000.0ms" or "60.000s". */
         assert_string_equal(format_duration(buf, sizeof buf, 999999), "1.000s");
