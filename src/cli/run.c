@@ -180,6 +180,65 @@ static const char *holder_note(const char *results, const char *result_json) {
         return note;
 }
 
+/* Quick mode's one command names an existing file without .yaml/.yml (or a pipe, as from
+ * <(…)): it is a scenario when its text has a top-level `jobs:` key, else a command.
+ * True with *ret = argv with "-f" before it (argc + 1), which is how `run` then reads it;
+ * the decision is said on stderr either way when the file is a readable regular file or
+ * pipe, so nobody wonders. */
+static bool scenario_by_content(int argc, char **argv, char ***ret) {
+        int found = -1, commands = 0;
+        bool quiet = false;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--"))
+                        return false;
+                quiet |= streq(argv[i], "-q") || streq(argv[i], "--quiet");
+                if (argv[i][0] == '-') {
+                        /* a flag's values are not commands (the spec parser checks them later) */
+                        i += spec_cli_flag_values(argv[i]);
+                        continue;
+                }
+                commands++;
+                found = i;
+        }
+        if (commands != 1 || strpbrk(argv[found], " \t\n"))
+                return false;
+        size_t n = strlen(argv[found]);
+        if ((n > 5 && streq(argv[found] + n - 5, ".yaml")) || (n > 4 && streq(argv[found] + n - 4, ".yml")))
+                return false;
+        struct stat st;
+        if (stat(argv[found], &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)))
+                return false;
+        /* A pipe can be read once only: it is a scenario (who pipes a command's path?). */
+        bool scenario = S_ISFIFO(st.st_mode);
+        _cleanup_free_ char *text = NULL;
+        if (!scenario && read_full_file(argv[found], 1u << 20, &text, NULL) >= 0)
+                for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                        if (strneq(l, "jobs:", 5)) {
+                                scenario = true;
+                                break;
+                        }
+        if (!scenario) {
+                if (!quiet)
+                        log_info("%s is a file without a top-level jobs: key: running it as a command (a scenario "
+                         "file whatever its name: -f FILE)",
+                         argv[found]);
+                return false;
+        }
+        char **v = calloc((size_t)argc + 2, sizeof(char *));
+        if (!v)
+                return false;
+        for (int i = 0, k = 0; i < argc; i++) {
+                if (i == found)
+                        v[k++] = (char *)"-f";
+                v[k++] = argv[i];
+        }
+        if (!quiet)
+                log_info("%s %s: reading it as a scenario file", argv[found],
+                         S_ISFIFO(st.st_mode) ? "is a pipe" : "has a top-level jobs: key");
+        *ret = v;
+        return true;
+}
+
 /* --export-json/--export-csv/--export-markdown FILE: hyperfine's flags, copies of
  * result.json, results.csv and summary.md where the user wants them. A copy that cannot be
  * made counts as a result file not written (exit 3). */
@@ -251,6 +310,12 @@ int cmd_run(int argc, char **argv) {
                         return 0;
                 }
 
+        /* A file that is a scenario whatever its name: `corun run bench.conf`, `<(…)`. */
+        _cleanup_free_ char **argv_f = NULL;
+        if (scenario_by_content(argc, argv, &argv_f)) {
+                argv = argv_f;
+                argc++;
+        }
         r = spec_cli_find_file(argc, argv, &file_index, &se);
         if (r < 0) {
                 log_error("%s", se.message ? se.message : "bad arguments");

@@ -217,6 +217,17 @@ static int take_value(CliArgs *a, const Flag *f, const char *attached, int argc,
         return add_opt(a, f, attached, e);
 }
 
+int spec_cli_flag_values(const char *arg) {
+        const Flag *f = NULL;
+        if (strneq(arg, "--", 2) && !strchr(arg, '='))
+                f = flag_by_long(arg + 2, strlen(arg) - 2);
+        else if (arg[0] == '-' && arg[1] && !arg[2])
+                f = flag_by_short(arg[1]);
+        if (!f || !f->arg)
+                return 0;
+        return f->special == FLAG_PARAM_LIST ? 2 : 1;
+}
+
 static bool is_scenario_path(const char *s) {
         size_t n = strlen(s);
         if (strpbrk(s, " \t\n"))

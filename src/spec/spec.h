@@ -336,6 +336,9 @@ typedef struct SpecCliInput {
  * a file mixed with command strings, or no command at all (with *ret_error). */
 int spec_cli_find_file(int argc, char **argv, int *ret_index, SpecError *ret_error);
 int spec_from_cli(const SpecCliInput *in, Spec **ret, SpecError *ret_error);
+/* How many of the next arguments a flag given alone ("--memory", "-m") takes: 0 for
+ * switches, unknown flags and "--flag=value"; 2 for -L NAME VALUES. */
+int spec_cli_flag_values(const char *arg);
 
 Spec *spec_free(Spec *s);
 const JobSpec *spec_find_job(const Spec *s, const char *name);
