@@ -15,7 +15,7 @@ static const char *const fixed_columns[] = {
         "base_name", "reason",     "exit_code",      "signal",       "wall_s", "user_s",
         "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",   "slowdown",
         "priority",  "frozen_s",   "gpus",           "gpu_sm_share", "gpu_memory_peak_bytes",
-        "warmup",
+        "warmup",    "solo_for",
 };
 
 static void put_str(FILE *f, const char *s) {
@@ -147,6 +147,7 @@ static void put_row(FILE *f, const RunResult *run, const JobResult *j, const cha
         } else
                 fputs(",,", f);
         fputs(run->warmup ? ",true" : ",false", f);
+        col_str(f, run->solo ? run->solo_for : NULL);
         for (size_t p = 0; p < n_phases; p++) {
                 double t;
                 fputc(',', f);

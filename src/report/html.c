@@ -107,6 +107,11 @@ bool html_job_failed(const JobResult *j) {
 
 void html_run_label(FILE *f, const RunResult *run, size_t n_reps) {
         html_esc(f, run->scenario);
+        if (run->solo && run->solo_for) {
+                fputs(" for ", f);
+                html_esc(f, run->solo_for);
+                fputc(':', f);
+        }
         if (run->solo && run->n_jobs == 1) {
                 fputc(' ', f);
                 html_esc(f, run->jobs[0].base_name ?: run->jobs[0].name);

@@ -128,13 +128,17 @@ static int memory_cell(Row *row, const JobResult *j) {
 
 /* Sweeps give runs with the same scenario and repetition: the replica count and the matrix
  * values tell them apart. */
+/* "crowded ×4 [size=1G]"; a baseline says what it was made for: "solo for protected". */
 static int scenario_cell(Row *row, const RunResult *run) {
         char reps[16] = "";
         const char *params = run->params;
         if (run->replicas > 1)
-                snprintf(reps, sizeof reps, " x%u", run->replicas);
-        return cellf(row, COL_SCENARIO, "%s%s%s%s%s%s", run->scenario ?: "?", reps, params ? " [" : "",
-                     params ?: "", params ? "]" : "", run->solo ? " (solo)" : "");
+                snprintf(reps, sizeof reps, " \u00d7%u", run->replicas);
+        if (run->solo)
+                return cellf(row, COL_SCENARIO, "solo%s%s%s%s%s%s", run->solo_for ? " for " : "", run->solo_for ?: "",
+                             reps, params ? " [" : "", params ?: "", params ? "]" : "");
+        return cellf(row, COL_SCENARIO, "%s%s%s%s%s", run->scenario ?: "?", reps, params ? " [" : "", params ?: "",
+                     params ? "]" : "");
 }
 
 static int job_row(Row *row, const RunResult *run, const JobResult *j) {
@@ -151,7 +155,7 @@ static int job_row(Row *row, const RunResult *run, const JobResult *j) {
         row->failed = !job_ok(j);
         k = k ?: scenario_cell(row, run);
         k = k ?: (run->warmup ? cellf(row, COL_REP, "warmup %u", run->repetition + 1)
-                              : cellf(row, COL_REP, "%u", run->repetition));
+                              : cellf(row, COL_REP, "%u", run->repetition + 1));
         k = k ?: cellf(row, COL_JOB, "%s", j->name ?: "?");
         k = k ?: cellf(row, COL_REASON, "%s", reason_text(j));
         k = k ?: exit_cell(row, j);
@@ -163,6 +167,29 @@ static int job_row(Row *row, const RunResult *run, const JobResult *j) {
         return k;
 }
 
+/* Terminal columns of a UTF-8 string (every code point one column: "×"). */
+static size_t text_width(const char *s) {
+        size_t n = 0;
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xC0) != 0x80;
+        return n;
+}
+
+/* What a person calls the run: its scenario, or "solo for S" for a baseline. */
+static const char *run_name(const RunResult *run, char *buf, size_t n) {
+        if (run->solo && run->solo_for)
+                snprintf(buf, n, "solo for %s", run->solo_for);
+        else
+                snprintf(buf, n, "%s", run->scenario ?: "?");
+        return buf;
+}
+
+/* "a#2" before "a#10": names compared with their numbers as numbers. */
+static int job_name_cmp(const void *x, const void *y) {
+        const char *a = (*(const JobResult *const *)x)->name ?: "", *b = (*(const JobResult *const *)y)->name ?: "";
+        return strverscmp(a, b);
+}
+
 static int table_build(const Result *r, Table *t) {
         size_t n = 0;
         for (size_t i = 0; i < r->n_runs; i++)
@@ -170,12 +197,21 @@ static int table_build(const Result *r, Table *t) {
         *t = (Table){.rows = calloc(n ? n : 1, sizeof *t->rows)};
         if (!t->rows)
                 return -ENOMEM;
-        for (size_t i = 0; i < r->n_runs; i++)
-                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
-                        int e = job_row(&t->rows[t->n_rows++], &r->runs[i], &r->runs[i].jobs[k]);
+        for (size_t i = 0; i < r->n_runs; i++) {
+                /* by run, then by job name (copies in number order), not in finishing order */
+                size_t nj = r->runs[i].n_jobs;
+                _cleanup_free_ const JobResult **order = calloc(nj ? nj : 1, sizeof *order);
+                if (!order)
+                        return -ENOMEM;
+                for (size_t k = 0; k < nj; k++)
+                        order[k] = &r->runs[i].jobs[k];
+                qsort(order, nj, sizeof *order, job_name_cmp);
+                for (size_t k = 0; k < nj; k++) {
+                        int e = job_row(&t->rows[t->n_rows++], &r->runs[i], order[k]);
                         if (e < 0)
                                 return e;
                 }
+        }
         return 0;
 }
 
@@ -256,6 +292,7 @@ static void pad(FILE *f, size_t n) {
 /* Phases and metrics, one line per job that has any, after the main table. */
 static void print_phases(const Result *r, FILE *f, bool markdown) {
         bool any = false;
+        char rn[256];
         for (size_t i = 0; i < r->n_runs; i++)
                 for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
                         const JobResult *j = &r->runs[i].jobs[k];
@@ -266,8 +303,8 @@ static void print_phases(const Result *r, FILE *f, bool markdown) {
                                       f);
                         any = true;
                         fprintf(f,
-                                markdown ? "- `%s` rep %u, **%s**:" : "  %s rep %u %s:", r->runs[i].scenario,
-                                r->runs[i].repetition, j->name);
+                                markdown ? "- `%s` rep %u, **%s**:" : "  %s rep %u %s:",
+                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name);
                         for (size_t p = 0; p < j->n_phases; p++) {
                                 char w[FORMAT_DURATION_MAX], c[FORMAT_DURATION_MAX];
                                 const PhaseResult *ph = &j->phases[p];
@@ -296,6 +333,7 @@ static void print_phases(const Result *r, FILE *f, bool markdown) {
 /* The priority protector's work, one line per job it froze (docs/priorities.md). */
 static void print_frozen(const Result *r, FILE *f, bool markdown) {
         bool any = false;
+        char rn[256];
         for (size_t i = 0; i < r->n_runs; i++)
                 for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
                         const JobResult *j = &r->runs[i].jobs[k];
@@ -309,7 +347,7 @@ static void print_frozen(const Result *r, FILE *f, bool markdown) {
                         any = true;
                         fprintf(f, markdown ? "- `%s` rep %u, **%s** (%s): %s in %u freezes%s\n"
                                             : "  %s rep %u %s (%s): %s in %u freezes%s\n",
-                                r->runs[i].scenario, r->runs[i].repetition, j->name, j->priority ?: "normal",
+                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, j->priority ?: "normal",
                                 format_duration(w, sizeof w, usec_of(j->frozen_s)), j->freezes,
                                 j->memory_high_emulated ? ", memory_high emulated" : "");
                 }
@@ -320,6 +358,7 @@ static void md_cell(FILE *f, const char *s);
 /* Each GPU job's use of each of its GPUs, measured from NVML for its own pids (docs/gpu.md). */
 static void print_gpus(const Result *r, FILE *f, bool markdown) {
         bool any = false;
+        char rn[256];
         for (size_t i = 0; i < r->n_runs; i++)
                 for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
                         const JobResult *j = &r->runs[i].jobs[k];
@@ -338,14 +377,14 @@ static void print_gpus(const Result *r, FILE *f, bool markdown) {
                                 format_size(total, sizeof total, x->memory_total_bytes);
                                 if (markdown)
                                         fprintf(f, "| %s rep %u | %s | %u%s | %.1f %% | %.1f %% | %s of %s | %u |\n",
-                                                r->runs[i].scenario, r->runs[i].repetition, j->name, x->index,
+                                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, x->index,
                                                 x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
                                                 100 * x->sm_share_peak, mem, total, x->samples);
                                 else
                                         fprintf(f,
                                                 "  %s rep %u %s: GPU %u%s SM %.1f%% mean, %.1f%% peak, memory "
                                                 "%s of %s, %u samples\n",
-                                                r->runs[i].scenario, r->runs[i].repetition, j->name, x->index,
+                                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, x->index,
                                                 x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
                                                 100 * x->sm_share_peak, mem, total, x->samples);
                         }
@@ -533,9 +572,9 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
                 return k;
 
         for (size_t c = 0; c < _COL_MAX; c++) {
-                width[c] = strlen(columns[c].title);
+                width[c] = text_width(columns[c].title);
                 for (size_t i = 0; i < t.n_rows; i++)
-                        width[c] = MAX(width[c], strlen(t.rows[i].cell[c]));
+                        width[c] = MAX(width[c], text_width(t.rows[i].cell[c]));
         }
         /* Row -1 is the header. Padding is written by hand rather than with %-*s so that
          * colour escapes never count towards a column's width. */
@@ -543,7 +582,7 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
                 const Row *row = i >= 0 ? &t.rows[i] : NULL;
                 for (size_t c = 0; c < _COL_MAX; c++) {
                         const char *s = row ? row->cell[c] : columns[c].title;
-                        size_t fill = width[c] - strlen(s);
+                        size_t fill = width[c] - text_width(s);
                         bool red = color && row && row->failed && c == COL_REASON;
                         if (c > 0)
                                 fputs("  ", f);

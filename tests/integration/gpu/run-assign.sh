@@ -50,7 +50,7 @@ series=$WORK/r/$(job "$R" by-index .gpu_samples)
 assert_eq "$(head -1 "$series")" "t_s,gpu,sm_share,memory_bytes" "GPU series header"
 [ "$(wc -l <"$series")" -ge 2 ] || fail "GPU series has no row"
 # Reports: summary.md, results.csv and report.html carry the GPU columns and panel.
-grep -q "^| default rep 0 | by-index | 0 | " "$WORK/r/summary.md" || fail "summary.md: $(cat "$WORK/r/summary.md")"
+grep -q "^| default rep 1 | by-index | 0 | " "$WORK/r/summary.md" || fail "summary.md: $(cat "$WORK/r/summary.md")"
 head -1 "$WORK/r/results.csv" | grep -q ",gpus,gpu_sm_share,gpu_memory_peak_bytes" || fail "results.csv header"
 grep -q 'id="gpu"' "$WORK/r/report.html" || fail "report.html has no GPU panel"
 echo ok

@@ -35,6 +35,16 @@ assert_eq "$(cat "$WORK/L/logs/"*/*.out | sort | tr '\n' ' ')" "value=1 value=2 
 assert_eq "$(json "$WORK/L2/result.json" '[.runs[].params] | join(" ")')" "size=a size=b" "-L NAME=VALUES runs"
 "$CORUN" run -q -c all --replicas 1,2 -o "$WORK/rep" true || fail "--replicas 1,2"
 assert_eq "$(json "$WORK/rep/result.json" '[.runs[] | "\(.replicas):\(.jobs | length)"] | join(" ")')" "1:1 2:2" "the sweep"
+# Labels: a baseline says what it was made for, a sweep row its copies, rows by job name
+# (copies in number order), repetitions from 1 everywhere.
+"$CORUN" run -c all --replicas 10 --solo -o "$WORK/lab" 'sleep 0.01' >"$WORK/lab.out" 2>&1 ||
+        fail "labels run: $(cat "$WORK/lab.out")"
+grep -Eq "^solo for default +1 +sleep " "$WORK/lab.out" || fail "no 'solo for default': $(cat "$WORK/lab.out")"
+assert_eq "$(sed -n 's/^default ×10 *1 *\(sleep#[0-9]*\) .*/\1/p' "$WORK/lab.out" | tr '\n' ' ')" \
+        "sleep#1 sleep#2 sleep#3 sleep#4 sleep#5 sleep#6 sleep#7 sleep#8 sleep#9 sleep#10 " "rows of the sweep, in number order"
+head -1 "$WORK/lab/results.csv" | grep -q ",solo_for" || fail "results.csv has no solo_for column"
+grep -q "^solo,0,true,1,,sleep,.*,default\(,\|$\)" "$WORK/lab/results.csv" || fail "the baseline's solo_for in results.csv: $(grep '^solo' "$WORK/lab/results.csv")"
+
 rc=0
 "$CORUN" run -q -L 'bad name' 1,2 true >"$WORK/bad" 2>&1 || rc=$?
 assert_eq "$rc" 2 "status of a bad -L name"

@@ -91,7 +91,7 @@ static void test_markdown_golden(void **state) {
         _cleanup_free_ char *text = render(r, render_markdown, false, &len);
         golden_check("summary.md", text, len);
         /* A '|' inside a cell is escaped, or it would split the row. */
-        assert_non_null(strstr(text, "| crowded x2 [size=32G,mode=p2] |"));
+        assert_non_null(strstr(text, "| crowded ×2 [size=32G,mode=p2] |"));
         result_free(r);
 }
 
@@ -112,7 +112,7 @@ static void test_markdown_escaping(void **state) {
         assert_true(strstr(text, "# corun: a\\|b\n") == text);
         assert_non_null(strstr(text, "**Partial result (interrupted): not every job ran.**"));
         assert_non_null(strstr(text, "- command: `` corun run 'echo `date`' ``\n"));
-        assert_non_null(strstr(text, "| pipe\\|s | 0 | x\\|y | **interrupted** | SIGTERM |"));
+        assert_non_null(strstr(text, "| pipe\\|s | 1 | x\\|y | **interrupted** | SIGTERM |"));
         assert_non_null(strstr(text, "1 job: 0 ok, 1 failed (interrupted: 1)\n"));
         result_free(r);
 }
@@ -147,7 +147,7 @@ static void test_cells(void **state) {
         _cleanup_free_ char *line = strndup(row, strcspn(row, "\n"));
         assert_string_equal(
                 line,
-                "s           0  j    exit       0  2.000s  6.000s   75%             3.00 GiB         -");
+                "s           1  j    exit       0  2.000s  6.000s   75%             3.00 GiB         -");
         assert_non_null(strstr(text, "1 job: 1 ok, 0 failed\n"));
         result_free(r);
 }
