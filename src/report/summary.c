@@ -104,7 +104,14 @@ static int cpu_pct_cell(Row *row, const JobResult *j) {
                 n = cpuset_count(&cpus);
         if (n == 0 || !(j->wall_s > 0))
                 return cellf(row, COL_CPU_PCT, "-");
-        return cellf(row, COL_CPU_PCT, "%.0f%%", (j->user_s + j->sys_s) / (j->wall_s * n) * 100);
+        /* A job of a few milliseconds can show more CPU than wall × cores: its group's CPU
+         * time counts from the moment the child joined it (before exec), its wall time from
+         * exec, and the accounting has its own granularity. Never more than every core
+         * busy: "~100%" says it was capped (docs/report.md). */
+        double pct = (j->user_s + j->sys_s) / (j->wall_s * n) * 100;
+        if (pct > 100.5)
+                return cellf(row, COL_CPU_PCT, "~100%%");
+        return cellf(row, COL_CPU_PCT, "%.0f%%", pct);
 }
 
 static uint64_t usec_of(double s) {

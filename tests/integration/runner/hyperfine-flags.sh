@@ -50,6 +50,15 @@ rc=0
 assert_eq "$rc" 2 "status of a bad -L name"
 grep -q "corun: error: --parameter-list: parameter name 'bad name' must be letters, digits and '_'" "$WORK/bad" || fail "$(cat "$WORK/bad")"
 
+# cpu% never above every core busy, however short the job.
+"$CORUN" run -c 1 -o "$WORK/short" true >"$WORK/short.out" 2>&1 || fail "short run"
+pct=$(awk '$3 == "true" { print $8 }' "$WORK/short.out")
+case $pct in
+"~100%") ;;
+*%) assert_between "${pct%\%}" 0 100 "cpu% of a 1-core job" ;;
+*) fail "no cpu% for the short job: $(cat "$WORK/short.out")" ;;
+esac
+
 # -i: a failing job, exit 0; without it, 1.
 rc=0
 "$CORUN" run -q -o "$WORK/f1" false || rc=$?
