@@ -39,6 +39,54 @@ static bool several_solo_for(const Result *r) {
         return false;
 }
 
+int report_side_by_side(const JobSeries *s, size_t n, SideBySide *ret) {
+        *ret = (SideBySide){0};
+        bool shared = false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i].solo || s[i].n == 0)
+                        continue;
+                bool seen = false;
+                for (size_t c = 0; c < ret->n_configs && !seen; c++)
+                        seen = streq(ret->configs[c], s[i].config);
+                if (!seen && ret->n_configs < SIDE_BY_SIDE_MAX)
+                        ret->configs[ret->n_configs++] = s[i].config;
+                for (size_t j = 0; j < i && !shared; j++)
+                        shared = !s[j].solo && s[j].n && streq(s[j].job, s[i].job) && !streq(s[j].config, s[i].config);
+        }
+        if (ret->n_configs < 2 || !shared) {
+                ret->n_configs = 0;
+                return 0;
+        }
+        ret->jobs = calloc(n, sizeof *ret->jobs);
+        ret->median = malloc(n * ret->n_configs * sizeof *ret->median);
+        if (!ret->jobs || !ret->median) {
+                report_side_by_side_done(ret);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n * ret->n_configs; i++)
+                ret->median[i] = NAN;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i].solo || s[i].n == 0)
+                        continue;
+                size_t row = 0, c = 0;
+                while (row < ret->n_jobs && !streq(ret->jobs[row], s[i].job))
+                        row++;
+                if (row == ret->n_jobs)
+                        ret->jobs[ret->n_jobs++] = s[i].job;
+                while (c < ret->n_configs && !streq(ret->configs[c], s[i].config))
+                        c++;
+                if (c < ret->n_configs)
+                        (void)stats_median(s[i].wall, s[i].n, &ret->median[row * ret->n_configs + c]);
+        }
+        return 0;
+}
+
+void report_side_by_side_done(SideBySide *sb) {
+        free(sb->jobs);
+        free(sb->median);
+        *sb = (SideBySide){0};
+}
+
 void report_job_series_free(JobSeries *s, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(s[i].config);

@@ -50,6 +50,21 @@ void report_job_series_free(JobSeries *s, size_t n);
  * older than solo_for), or NULL. */
 const JobSeries *report_job_series_solo(const JobSeries *all, size_t n, const JobSeries *s);
 
+/* Scenarios side by side: each job's median wall time in each configuration that runs it
+ * (baselines left out), when at least two configurations share a job. Borrowed strings
+ * point into the series. */
+#define SIDE_BY_SIDE_MAX 16
+typedef struct SideBySide {
+        const char *configs[SIDE_BY_SIDE_MAX];
+        size_t n_configs;
+        const char **jobs; /* rows, in order of first appearance */
+        double *median;    /* [row * n_configs + config], NAN where the job did not run */
+        size_t n_jobs;
+} SideBySide;
+/* 0 with ret->n_configs < 2 when there is nothing to put side by side; -ENOMEM. */
+int report_side_by_side(const JobSeries *s, size_t n, SideBySide *ret);
+void report_side_by_side_done(SideBySide *sb);
+
 typedef struct CompareCell {
         bool present; /* the job exists in that result with at least one good time */
         Summary s;    /* valid when present */

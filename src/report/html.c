@@ -50,6 +50,8 @@ static const char css[] =
         "svg .series{fill:none;stroke-width:1.8}svg .one{stroke:#1d2530;stroke-dasharray:4 3}\n"
         "svg.pbar{border:0;border-radius:0;margin:0;display:inline-block;vertical-align:middle;"
         "background:#eef1f5}\n"
+        "table.side-by-side span.bar{display:inline-block;height:10px;background:#4e79a7;"
+        "vertical-align:middle;margin-right:4px}\n"
         ".legend{display:flex;flex-wrap:wrap;gap:12px;font-size:12px;color:#3b4756;margin:2px 0 10px}\n"
         ".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;"
         "vertical-align:-1px}\n";
@@ -383,6 +385,54 @@ static int slowdown_section(FILE *f, const Slowdowns *d) {
         return 0;
 }
 
+/* Each job's median time in each scenario that runs it, with its ratio to the first
+ * scenario and a bar: the answer to "what did protected change for HIGH?". */
+static int side_by_side_section(FILE *f, const JobSeries *s, size_t n) {
+        SideBySide sb;
+        int k = report_side_by_side(s, n, &sb);
+        if (k < 0 || sb.n_configs == 0)
+                return k;
+        double top = 0;
+        for (size_t i = 0; i < sb.n_jobs * sb.n_configs; i++)
+                if (isfinite(sb.median[i]))
+                        top = MAX(top, sb.median[i]);
+        fputs("<section id=\"side-by-side\">\n<h2>Scenarios side by side</h2>\n<p class=\"meta\">Median wall time "
+              "of each job in each scenario; the ratio is to the first scenario (below 1: faster).</p>\n"
+              "<table class=\"side-by-side\">\n<tr><th>job</th>",
+              f);
+        for (size_t c = 0; c < sb.n_configs; c++) {
+                fputs("<th>", f);
+                html_esc(f, sb.configs[c]);
+                fputs("</th>", f);
+        }
+        fputs("</tr>\n", f);
+        for (size_t row = 0; row < sb.n_jobs; row++) {
+                fputs("<tr><td>", f);
+                html_esc(f, sb.jobs[row]);
+                fputs("</td>", f);
+                double ref = NAN;
+                for (size_t c = 0; c < sb.n_configs; c++) {
+                        double med = sb.median[row * sb.n_configs + c];
+                        char d[32];
+                        fputs("<td class=\"num\">", f);
+                        if (isfinite(med)) {
+                                fprintf(f, "<span class=\"bar\" style=\"width:%.0fpx\"></span> %s",
+                                        top > 0 ? med / top * 120 : 0, html_dur(d, sizeof d, med));
+                                if (isfinite(ref) && ref > 0)
+                                        fprintf(f, " (%.2fx)", med / ref);
+                                else
+                                        ref = med;
+                        } else
+                                fputs("–", f);
+                        fputs("</td>", f);
+                }
+                fputs("</tr>\n", f);
+        }
+        fputs("</table>\n</section>\n", f);
+        report_side_by_side_done(&sb);
+        return 0;
+}
+
 /* ---- allocated vs used ---- */
 
 static void allocation_section(FILE *f, const Result *r, size_t n_reps) {
@@ -467,7 +517,9 @@ int report_html(const Result *r, const char *dir, FILE *f) {
         timeline_section(f, r, n_reps);
         memory_section(f, r, dir, n_reps);
         html_gpu_section(f, r, dir, n_reps);
-        k = slowdown_section(f, d);
+        k = side_by_side_section(f, s, n);
+        if (k >= 0)
+                k = slowdown_section(f, d);
         if (k >= 0) {
                 allocation_section(f, r, n_reps);
                 fputs("<p class=\"meta\">Also in this directory: result.json (everything), results.csv (one "

@@ -556,6 +556,64 @@ static int print_statistics(const Result *r, FILE *f, bool markdown) {
         return 0;
 }
 
+/* Scenarios side by side: the median time of each job in each configuration that runs
+ * it (baselines left out), when at least two configurations share a job: what
+ * `baseline` vs `protected` is about. The first configuration is the reference. */
+static int print_side_by_side(const Result *r, FILE *f, bool markdown) {
+        JobSeries *s = NULL;
+        size_t n = 0;
+        SideBySide sb;
+        int k = report_job_series(r, &s, &n);
+        if (k >= 0)
+                k = report_side_by_side(s, n, &sb);
+        if (k < 0 || sb.n_configs == 0) {
+                report_job_series_free(s, n);
+                return k;
+        }
+        if (markdown) {
+                fputs("\n### Scenarios side by side\n\nMedian wall time of each job in each scenario (its ratio to the "
+                      "first).\n\n| job |",
+                      f);
+                for (size_t c = 0; c < sb.n_configs; c++) {
+                        fputc(' ', f);
+                        md_cell(f, sb.configs[c]);
+                        fputs(" |", f);
+                }
+                fputs("\n|---|", f);
+                for (size_t c = 0; c < sb.n_configs; c++)
+                        fputs("---:|", f);
+                fputc('\n', f);
+        } else
+                fputs("\nscenarios side by side (median wall time, ratio to the first):\n", f);
+        for (size_t row = 0; row < sb.n_jobs; row++) {
+                fputs(markdown ? "| " : "  ", f);
+                if (markdown)
+                        md_cell(f, sb.jobs[row]);
+                else
+                        fprintf(f, "%-12s", sb.jobs[row]);
+                double ref = NAN;
+                for (size_t c = 0; c < sb.n_configs; c++) {
+                        double med = sb.median[row * sb.n_configs + c];
+                        char d[FORMAT_DURATION_MAX] = "-", rt[32] = "";
+                        if (isfinite(med)) {
+                                format_duration(d, sizeof d, usec_of(med));
+                                if (isfinite(ref) && ref > 0)
+                                        snprintf(rt, sizeof rt, " (%.2fx)", med / ref);
+                                else
+                                        ref = med;
+                        }
+                        if (markdown)
+                                fprintf(f, " | %s%s", d, rt);
+                        else
+                                fprintf(f, "  %s: %s%s", sb.configs[c], d, rt);
+                }
+                fputs(markdown ? " |\n" : "\n", f);
+        }
+        report_side_by_side_done(&sb);
+        report_job_series_free(s, n);
+        return 0;
+}
+
 /* Builds the metrics and prints them when there is any baseline. */
 static int print_interference(const Result *r, FILE *f, bool markdown) {
         JobSeries *s = NULL;
@@ -605,6 +663,8 @@ int report_summary_table(const Result *r, FILE *f, bool color) {
         print_frozen(r, f, false);
         print_gpus(r, f, false);
         k = print_statistics(r, f, false);
+        if (k >= 0)
+                k = print_side_by_side(r, f, false);
         if (k < 0)
                 return k;
         k = print_interference(r, f, false);
@@ -737,6 +797,8 @@ int report_summary_markdown(const Result *r, FILE *f) {
         print_frozen(r, f, true);
         print_gpus(r, f, true);
         k = print_statistics(r, f, true);
+        if (k >= 0)
+                k = print_side_by_side(r, f, true);
         if (k < 0)
                 return k;
         fputc('\n', f);

@@ -50,6 +50,21 @@ rc=0
 assert_eq "$rc" 2 "status of a bad -L name"
 grep -q "corun: error: --parameter-list: parameter name 'bad name' must be letters, digits and '_'" "$WORK/bad" || fail "$(cat "$WORK/bad")"
 
+# Two scenarios running the same jobs: each job's median time side by side, with its
+# ratio to the first scenario, in the table, summary.md and report.html.
+cat >sbs.yaml <<Y
+jobs:
+  quick: {command: "sleep 0.05"}
+  slow: {command: "sleep 0.2"}
+scenarios:
+  first: {jobs: [quick, slow]}
+  second: {jobs: [quick, slow], cpus: all}
+Y
+"$CORUN" run -o "$WORK/sbs" sbs.yaml >"$WORK/sbs.out" 2>&1 || fail "side by side run: $(cat "$WORK/sbs.out")"
+grep -Eq "^  slow +first: [0-9.]+ms  second: [0-9.]+ms \([0-9.]+x\)$" "$WORK/sbs.out" || fail "no side by side: $(cat "$WORK/sbs.out")"
+grep -Eq "^\| quick \| [0-9.]+ms \| [0-9.]+ms \([0-9.]+x\) \|$" "$WORK/sbs/summary.md" || fail "summary.md: $(cat "$WORK/sbs/summary.md")"
+grep -q '<section id="side-by-side">' "$WORK/sbs/report.html" || fail "report.html has no side-by-side section"
+
 # cpu% never above every core busy, however short the job.
 "$CORUN" run -c 1 -o "$WORK/short" true >"$WORK/short.out" 2>&1 || fail "short run"
 pct=$(awk '$3 == "true" { print $8 }' "$WORK/short.out")
