@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report/html-internal.h"
+#include "stats/stats.h"
 #include "result/samples.h"
 #include "stats/interference.h"
 #include "util/macros.h"
@@ -39,8 +40,8 @@ static void time_axis(FILE *f, double span, double height, double top) {
                 char b[32];
                 fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, top,
                         x, top + height);
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x,
-                        top + height + 14, html_dur(b, sizeof b, t));
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>", x, top + height + 14,
+                        t == 0 ? "start" : "middle", t == 0 ? "0 s" : html_dur(b, sizeof b, t));
         }
         fputs("</g>\n", f);
 }
@@ -114,11 +115,18 @@ static void lane(FILE *f, const Result *r, size_t run, const JobResult *j, doubl
         fputs("</g>\n", f);
 }
 
-void html_timeline_chart(FILE *f, const Result *r, size_t i) {
+double html_run_span(const RunResult *run) {
+        double t0, t1;
+        run_span(run, &t0, &t1);
+        return t1 - t0;
+}
+
+void html_timeline_chart(FILE *f, const Result *r, size_t i, double scale) {
         const RunResult *run = &r->runs[i];
         double t0, t1;
         run_span(run, &t0, &t1);
-        double span = t1 - t0, h = 10 + run->n_jobs * 26.0;
+        /* one scale for every timeline of the report: a longer run looks longer */
+        double span = MAX(t1 - t0, scale), h = 10 + run->n_jobs * 26.0;
         fprintf(f,
                 "<svg class=\"gantt\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
@@ -173,10 +181,10 @@ void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_
         size_t n_series = 0;
         for (size_t j = 0; j < run->n_jobs; j++) {
                 const JobResult *job = &run->jobs[j];
-                if (!job->samples_csv ||
-                    read_job_samples(dir, job->samples_csv, &pts[j].rows, &pts[j].n) < 0)
-                        continue;
-                n_series += pts[j].n > 0;
+                if (job->samples_csv)
+                        (void)read_job_samples(dir, job->samples_csv, &pts[j].rows, &pts[j].n);
+                /* a job too short for a sample still has its line, from 0 to its peak */
+                n_series += pts[j].n > 0 || job->peak_bytes > 0;
                 for (size_t k = 0; k < pts[j].n; k++)
                         vmax = MAX(vmax, (double)pts[j].rows[k].memory_current_bytes);
                 if (job->applied_memory_bytes != UINT64_MAX)
@@ -188,8 +196,19 @@ void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_
         if (n_series == 0)
                 goto out;
         const double top = 8, h = 180;
-        double span = t1 - t0, vtop = vmax * 1.08;
+        /* round binary ticks (64, 128, 192, 256 MiB), the top one at the frame's top */
+        double vstep = 1024;
+        while (vstep * 4 < vmax)
+                vstep *= 2;
+        double span = t1 - t0, vtop = MAX(ceil(vmax * 1.02 / vstep), 1.0) * vstep;
         char b[32];
+        /* nothing to show (a CPU-only run): folded, with one line saying so */
+        bool flat = vmax < 1024 * 1024;
+        if (flat) {
+                fputs("<details class=\"flat\"><summary>", f);
+                html_run_label(f, run, n_reps);
+                fputs(": no job used as much as 1 MiB; the chart is folded</summary>\n", f);
+        }
         fputs("<h3>", f);
         html_run_label(f, run, n_reps);
         fputs("</h3>\n", f);
@@ -199,8 +218,7 @@ void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_
                 SVG_W, h + top + 24, SVG_W, h + top + 24);
         time_axis(f, span, h, top);
         fputs("<g class=\"axis\">", f);
-        double vstep = html_nice_step(vtop, 4);
-        for (double v = 0; v <= vtop; v += vstep)
+        for (double v = 0; v <= vtop * 1.0001; v += vstep)
                 fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", LABEL_W - 6,
                         top + h - v / vtop * h + 4, format_size(b, sizeof b, (uint64_t)v));
         fputs("</g>\n", f);
@@ -211,16 +229,23 @@ void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_
                 mark_line(f, "highmark", color, job->name,
                           job->memory_high_emulated ? "high mark (emulated)" : "high mark",
                           job->applied_memory_high_bytes, top, h, vtop);
-                if (pts[j].n == 0)
+                if (pts[j].n == 0 && job->peak_bytes == 0)
                         continue;
                 fprintf(f, "<polyline class=\"series\" stroke=\"%s\" points=\"", color);
-                /* Long runs have thousands of samples; every stride-th is enough for 700 px. */
+                /* From 0 at the job's start to its last sample at its end (its peak when it had
+                 * none: a job OOM-killed after 84 ms still has its line). Long runs have thousands
+                 * of samples; every stride-th is enough for 700 px. */
+                double xs = LABEL_W + MIN(MAX(job->started_s - t0, 0.0) / span, 1.0) * PLOT_W;
+                double xe = LABEL_W + MIN(MAX(job->ended_s - t0, 0.0) / span, 1.0) * PLOT_W;
+                fprintf(f, "%.1f,%.1f ", xs, top + h);
                 size_t stride = pts[j].n / MAX_POINTS + 1;
                 for (size_t k = 0; k < pts[j].n; k += stride) {
                         double t = job->started_s - t0 + pts[j].rows[k].t_s;
                         fprintf(f, "%.1f,%.1f ", LABEL_W + MIN(t / span, 1.0) * PLOT_W,
                                 top + h - (double)pts[j].rows[k].memory_current_bytes / vtop * h);
                 }
+                uint64_t last = pts[j].n ? pts[j].rows[pts[j].n - 1].memory_current_bytes : job->peak_bytes;
+                fprintf(f, "%.1f,%.1f ", xe, top + h - (double)last / vtop * h);
                 fputs("\"><title>", f);
                 html_esc(f, job->name);
                 fprintf(f, " peak %s</title></polyline>\n", format_size(b, sizeof b, job->peak_bytes));
@@ -232,6 +257,8 @@ void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_
                 fprintf(f, " (peak %s)</span>", format_size(b, sizeof b, run->jobs[j].peak_bytes));
         }
         fputs("<span><i style=\"background:#d62728\"></i>limit</span></div>\n", f);
+        if (flat)
+                fputs("</details>\n", f);
 out:
         for (size_t j = 0; j < run->n_jobs; j++)
                 free(pts[j].rows);
@@ -340,4 +367,55 @@ int html_slowdown_chart(FILE *f, const Slowdowns *d) {
         }
         fputs("<span>- - - 1.0 = solo</span></div>\n", f);
         return 0;
+}
+
+/* ---- repetitions: a strip plot ---- */
+
+void html_strip_chart(FILE *f, const JobSeries *s, size_t n) {
+        size_t rows = 0;
+        double top = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i].n < 2)
+                        continue;
+                rows++;
+                for (size_t k = 0; k < s[i].n; k++)
+                        top = MAX(top, s[i].wall[k]);
+        }
+        if (rows == 0 || !(top > 0))
+                return;
+        double h = 10 + rows * 22.0;
+        char b[32];
+        fprintf(f,
+                "<svg class=\"strip\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+                "xmlns=\"http://www.w3.org/2000/svg\">\n",
+                SVG_W, h + 24, SVG_W, h + 24);
+        time_axis(f, top * 1.05, h, 4);
+        size_t row = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i].n < 2)
+                        continue;
+                double y = 10 + row++ * 22.0;
+                JobResult probe = {.name = (char *)s[i].job};
+                fprintf(f, "<text x=\"8\" y=\"%.1f\">", y + 12);
+                html_esc(f, s[i].config);
+                fputs(": ", f);
+                html_esc(f, s[i].job);
+                fputs("</text>", f);
+                double med = NAN;
+                (void)stats_median(s[i].wall, s[i].n, &med);
+                for (size_t k = 0; k < s[i].n; k++)
+                        fprintf(f,
+                                "<circle class=\"rep\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s</title>"
+                                "</circle>",
+                                LABEL_W + s[i].wall[k] / (top * 1.05) * PLOT_W, y + 8, html_job_color(&probe),
+                                html_dur(b, sizeof b, s[i].wall[k]));
+                if (isfinite(med))
+                        fprintf(f,
+                                "<line class=\"median\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">"
+                                "<title>median %s</title></line>",
+                                LABEL_W + med / (top * 1.05) * PLOT_W, y, LABEL_W + med / (top * 1.05) * PLOT_W, y + 16,
+                                html_dur(b, sizeof b, med));
+                fputc('\n', f);
+        }
+        fputs("</svg>\n", f);
 }

@@ -20,7 +20,8 @@
 #define LABEL_W 170
 #define PLOT_W (SVG_W - LABEL_W - 20)
 
-extern const char *const html_job_colors[8];
+#define HTML_JOB_COLORS 20
+extern const char *const html_job_colors[HTML_JOB_COLORS];
 extern const char *const html_phase_colors[6];
 
 /* Every string that came from the result goes through here: job names and commands
@@ -30,7 +31,8 @@ void html_esc(FILE *f, const char *s);
 const char *html_dur(char *buf, size_t n, double s);
 /* 1, 2 or 5 × 10^k so that range has about target ticks. */
 double html_nice_step(double range, unsigned target);
-/* A job keeps its colour in every chart and run: picked by its base name, not its lane. */
+/* A job keeps its colour in every chart and run, and no two jobs of the report share one
+ * (up to HTML_JOB_COLORS job names): picked by its name's place among all names. */
 const char *html_job_color(const JobResult *j);
 bool html_job_failed(const JobResult *j);
 /* "scenario [solo job] [r=N] [params] rep i/n", escaped. */
@@ -38,7 +40,12 @@ void html_run_label(FILE *f, const RunResult *run, size_t n_reps);
 
 /* ---- the charts (html-charts.c) ---- */
 /* The timeline of run index `run` of r: one lane per job, phases, markers, freezes. */
-void html_timeline_chart(FILE *f, const Result *r, size_t run);
+void html_timeline_chart(FILE *f, const Result *r, size_t run, double scale);
+/* Every repetition's wall time per job and configuration, a dot each, and the median: the
+ * distribution that one timeline per repetition hides. Nothing without repetitions. */
+void html_strip_chart(FILE *f, const JobSeries *s, size_t n);
+/* A run's time from its first start to its last end (s): timelines share the largest. */
+double html_run_span(const RunResult *run);
 /* Memory over time of one run from its jobs' samples CSVs below dir, with an <h3>
  * label; nothing when no job has samples. */
 void html_memory_chart(FILE *f, const char *dir, const RunResult *run, size_t n_reps);

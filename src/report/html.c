@@ -17,8 +17,47 @@
 #include "util/macros.h"
 #include "util/parse.h"
 
-const char *const html_job_colors[8] = {"#4e79a7", "#59a14f", "#b07aa1", "#76b7b2",
-                                        "#9c755f", "#edc948", "#ff9da7", "#bab0ac"};
+const char *const html_job_colors[HTML_JOB_COLORS] = {
+        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac",
+        "#1f77b4", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#98df8a", "#c5b0d5", "#ffbb78", "#2ca02c",
+};
+
+/* Every job name of the report, sorted (copies in number order): a job's colour is its
+ * place in this list, so it keeps its colour in every chart and no two jobs of a chart
+ * share one (up to HTML_JOB_COLORS names in the whole report). */
+static const char **color_names;
+static size_t n_color_names;
+
+static int name_cmp(const void *a, const void *b) {
+        return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void colors_init(const Result *r) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_runs; i++)
+                n += r->runs[i].n_jobs;
+        free(color_names);
+        n_color_names = 0;
+        color_names = calloc(n ? n : 1, sizeof *color_names);
+        if (!color_names)
+                return;
+        for (size_t i = 0; i < r->n_runs; i++)
+                for (size_t k = 0; k < r->runs[i].n_jobs; k++) {
+                        const char *name = r->runs[i].jobs[k].name ?: "";
+                        bool seen = false;
+                        for (size_t c = 0; c < n_color_names && !seen; c++)
+                                seen = streq(color_names[c], name);
+                        if (!seen)
+                                color_names[n_color_names++] = name;
+                }
+        qsort(color_names, n_color_names, sizeof *color_names, name_cmp);
+}
+
+static void colors_done(void) {
+        free(color_names);
+        color_names = NULL;
+        n_color_names = 0;
+}
 const char *const html_phase_colors[6] = {"#a0cbe8", "#8cd17d", "#d4a6c8", "#86bcb6", "#f1ce63", "#d7b5a6"};
 
 static const char css[] =
@@ -47,6 +86,7 @@ static const char css[] =
         "svg .freeze{fill:#6a3d9a}svg .event{fill:#555}\n"
         "svg .limit{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}\n"
         "svg .highmark{stroke-dasharray:2 3;stroke-width:1.5}\n"
+        "svg .median{stroke:#1d2530;stroke-width:2}svg .rep{fill-opacity:.75}\n"
         "svg .series{fill:none;stroke-width:1.8}svg .one{stroke:#1d2530;stroke-dasharray:4 3}\n"
         "svg.pbar{border:0;border-radius:0;margin:0;display:inline-block;vertical-align:middle;"
         "background:#eef1f5}\n"
@@ -97,10 +137,14 @@ double html_nice_step(double range, unsigned target) {
 }
 
 const char *html_job_color(const JobResult *j) {
-        unsigned h = 5381;
-        for (const char *c = j->base_name ?: j->name ?: ""; *c; c++)
+        const char *name = j->name ?: "";
+        for (size_t c = 0; c < n_color_names; c++)
+                if (streq(color_names[c], name))
+                        return html_job_colors[c % HTML_JOB_COLORS];
+        unsigned h = 5381; /* not in the list (out of memory): by a hash of the name */
+        for (const char *c = name; *c; c++)
                 h = h * 33 + (unsigned char)*c;
-        return html_job_colors[h % ELEMENTSOF(html_job_colors)];
+        return html_job_colors[h % HTML_JOB_COLORS];
 }
 
 bool html_job_failed(const JobResult *j) {
@@ -303,12 +347,22 @@ static void timeline_section(FILE *f, const Result *r, size_t n_reps) {
               "a "
               "lane: frozen by the priority protector. Hover for details.</p>\n",
               f);
+        double scale = 0;
+        for (size_t i = 0; i < r->n_runs && i < MAX_CHART_RUNS; i++)
+                scale = MAX(scale, html_run_span(&r->runs[i]));
+        /* With repetitions the distribution says more (strip plot below): the timelines of
+         * every run stay one click away. */
+        if (n_reps > 1)
+                fprintf(f, "<details><summary>The timelines of all %zu runs (one time scale)</summary>\n",
+                        MIN(r->n_runs, (size_t)MAX_CHART_RUNS));
         for (size_t i = 0; i < r->n_runs && i < MAX_CHART_RUNS; i++) {
                 fputs("<h3>", f);
                 html_run_label(f, &r->runs[i], n_reps);
                 fputs("</h3>\n", f);
-                html_timeline_chart(f, r, i);
+                html_timeline_chart(f, r, i, scale);
         }
+        if (n_reps > 1)
+                fputs("</details>\n", f);
         if (r->n_runs > MAX_CHART_RUNS)
                 fprintf(f, "<p class=\"muted\">%zu more runs not drawn (results.csv has them all).</p>\n",
                         r->n_runs - MAX_CHART_RUNS);
@@ -509,11 +563,20 @@ int report_html(const Result *r, const char *dir, FILE *f) {
                 return k;
         }
         size_t n_reps = n_repetitions(r);
+        colors_init(r);
         header(f, r);
         fputs("<section id=\"overview\">\n<h2>Overview</h2>\n", f);
         overview_counts(f, r);
         overview_interference(f, d);
         fputs("</section>\n", f);
+        if (n_reps > 1) {
+                fputs("<section id=\"repetitions\">\n<h2>Repetitions</h2>\n<p class=\"meta\">Each repetition's wall "
+                      "time (a dot; warm-ups and failed runs left out) and the median (a line), per job and "
+                      "configuration.</p>\n",
+                      f);
+                html_strip_chart(f, s, n);
+                fputs("</section>\n", f);
+        }
         timeline_section(f, r, n_reps);
         memory_section(f, r, dir, n_reps);
         html_gpu_section(f, r, dir, n_reps);
@@ -526,6 +589,7 @@ int report_html(const Result *r, const char *dir, FILE *f) {
                       "row per job run), summary.md.</p>\n</main>\n</body>\n</html>\n",
                       f);
         }
+        colors_done();
         slowdowns_free(d);
         report_job_series_free(s, n);
         if (k >= 0 && ferror(f))
