@@ -75,4 +75,36 @@ assert_eq "$lanes" "$(json a/result.json '[.runs[].jobs[]] | length')" "timeline
 grep -q '<svg class="bars"' dom.html || fail "slowdown chart missing from the DOM"
 ! grep -q '<script' dom.html || fail "a script element in the rendered DOM"
 [ -s "$SHOT" ] || fail "no screenshot"
+# At a glance (issue 13), in the rendered DOM: no two jobs of a chart share a colour; every
+# timeline has one time scale (the same last tick); with repetitions a strip plot shows
+# each one; nothing is drawn outside its frame (x within the SVG's width).
+python3 - dom.html <<'PY' || fail "the rendered charts (above)"
+import re, sys
+dom = open(sys.argv[1]).read()
+bad = []
+for svg in re.findall(r'<svg class="(?:gantt|memchart|strip)".*?</svg>', dom, re.S):
+    width = float(re.search(r'width="([0-9.]+)"', svg).group(1))
+    kind = re.search(r'class="(\w+)"', svg).group(1)
+    if kind == "gantt":
+        bars = re.findall(r'<rect class="bar[^"]*"[^>]*fill="([^"]+)"><title>([^:<]+):', svg)
+        colours = {}
+        for colour, name in bars:
+            colours.setdefault(colour, set()).add(name)
+        bad += [f"gantt: {sorted(n)} share {c}" for c, n in colours.items() if len(n) > 1]
+    if kind == "memchart":
+        strokes = re.findall(r'<polyline class="series" stroke="([^"]+)"', svg)
+        if len(strokes) != len(set(strokes)):
+            bad.append(f"memchart: a colour twice: {strokes}")
+    for x in re.findall(r'\b(?:x|x1|x2|cx)="(-?[0-9.]+)"', svg) + re.findall(r'(-?[0-9.]+),[0-9.]+ ', svg):
+        if not (0 <= float(x) <= width):
+            bad.append(f"{kind}: x={x} outside 0..{width}")
+ticks = {re.findall(r'text-anchor="(?:middle|start)">([^<]+)</text>', g)[-1]
+         for g in re.findall(r'<svg class="gantt".*?</svg>', dom, re.S)}
+if len(ticks) != 1:
+    bad.append(f"timelines with different time scales: last ticks {sorted(ticks)}")
+if '<svg class="strip"' not in dom:
+    bad.append("no strip plot of the repetitions")
+print("\n".join(bad[:20]))
+sys.exit(1 if bad else 0)
+PY
 echo "screenshot: $SHOT"
