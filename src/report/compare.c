@@ -191,6 +191,7 @@ int report_job_series(const Result *r, JobSeries **ret, size_t *ret_n) {
                                         .params = run->params,
                                         .solo = run->solo,
                                         .solo_for = run->solo ? run->solo_for : NULL,
+                                        .replicas = run->replicas,
                                 };
                                 n++;
                                 if (!e->config)

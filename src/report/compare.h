@@ -31,6 +31,7 @@ typedef struct JobSeries {
         const char *params;    /* borrowed, may be NULL */
         bool solo;
         const char *solo_for; /* borrowed: a baseline's scenario (result.json solo_for), may be NULL */
+        unsigned replicas;    /* the sweep value of its run (1 if none) */
         double *wall;         /* wall_s of the instances that exited 0 (the only meaningful times) */
         size_t n;
         size_t n_failed;     /* instances left out: another reason or a non-zero exit */

@@ -4,6 +4,7 @@
  * html.c. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,4 +419,126 @@ void html_strip_chart(FILE *f, const JobSeries *s, size_t n) {
                 fputc('\n', f);
         }
         fputs("</svg>\n", f);
+}
+
+/* ---- a sweep's headline chart ---- */
+
+typedef struct SweepPoint {
+        unsigned copies;
+        double antt, stp, max, lo, hi; /* lo..hi: every instance's time over its solo median */
+} SweepPoint;
+
+static int point_cmp(const void *a, const void *b) {
+        unsigned x = ((const SweepPoint *)a)->copies, y = ((const SweepPoint *)b)->copies;
+        return x < y ? -1 : x > y;
+}
+
+static void sweep_one(FILE *f, const SweepPoint *p, size_t n, const char *scenario, const char *params) {
+        double top = 1.0;
+        for (size_t i = 0; i < n; i++) {
+                if (isfinite(p[i].hi))
+                        top = MAX(top, p[i].hi);
+                if (isfinite(p[i].stp))
+                        top = MAX(top, p[i].stp);
+        }
+        top *= 1.1;
+        const double ptop = 8, h = 200;
+        double xw = (double)PLOT_W / (double)n;
+        fputs("<h3>", f);
+        html_esc(f, scenario);
+        if (params) {
+                fputc(' ', f);
+                html_esc(f, params);
+        }
+        fputs(": slowdown against the number of copies</h3>\n", f);
+        fprintf(f,
+                "<svg class=\"sweep\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+                "xmlns=\"http://www.w3.org/2000/svg\">\n<g class=\"axis\">",
+                SVG_W, h + ptop + 24, SVG_W, h + ptop + 24);
+        double vstep = html_nice_step(top, 4);
+        for (double v = 0; v <= top * 1.0001; v += vstep)
+                fprintf(f,
+                        "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+                        "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>",
+                        LABEL_W, ptop + h - v / top * h, LABEL_W + PLOT_W, ptop + h - v / top * h, LABEL_W - 6,
+                        ptop + h - v / top * h + 4, v);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">\u00d7%u</text>",
+                        LABEL_W + (i + 0.5) * xw, ptop + h + 16, p[i].copies);
+        fputs("</g>\n", f);
+        /* the spread: every instance's slowdown, min … max, per number of copies */
+        for (size_t i = 0; i < n; i++)
+                if (isfinite(p[i].lo) && isfinite(p[i].hi))
+                        fprintf(f,
+                                "<line class=\"spread\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">"
+                                "<title>\u00d7%u: every instance %.2fx \u2026 %.2fx</title></line>\n",
+                                LABEL_W + (i + 0.5) * xw, ptop + h - p[i].lo / top * h, LABEL_W + (i + 0.5) * xw,
+                                ptop + h - p[i].hi / top * h, p[i].copies, p[i].lo, p[i].hi);
+        const struct {
+                const char *name, *cls;
+                size_t off;
+        } lines[] = {{"ANTT (mean slowdown)", "antt", offsetof(SweepPoint, antt)},
+                     {"max slowdown", "maxs", offsetof(SweepPoint, max)},
+                     {"STP (solo jobs' worth of work)", "stp", offsetof(SweepPoint, stp)}};
+        for (size_t l = 0; l < ELEMENTSOF(lines); l++) {
+                fprintf(f, "<polyline class=\"sw %s\" points=\"", lines[l].cls);
+                for (size_t i = 0; i < n; i++) {
+                        double v = *(const double *)((const char *)&p[i] + lines[l].off);
+                        if (isfinite(v))
+                                fprintf(f, "%.1f,%.1f ", LABEL_W + (i + 0.5) * xw, ptop + h - v / top * h);
+                }
+                fprintf(f, "\"><title>%s</title></polyline>\n", lines[l].name);
+        }
+        fputs("</svg>\n<div class=\"legend\"><span><i style=\"background:#4e79a7\"></i>ANTT (mean slowdown)</span>"
+              "<span><i style=\"background:#e15759\"></i>max slowdown</span><span><i style=\"background:#59a14f\">"
+              "</i>STP (solo jobs' worth of work)</span><span><i style=\"background:#9aa4b1\"></i>every instance, "
+              "min \u2026 max</span></div>\n",
+              f);
+}
+
+void html_sweep_chart(FILE *f, const Slowdowns *d) {
+        SweepPoint *p = calloc(d->n_configs ? d->n_configs : 1, sizeof *p);
+        bool *done = calloc(d->n_configs ? d->n_configs : 1, sizeof *done);
+        if (!p || !done)
+                goto out;
+        for (size_t c = 0; c < d->n_configs; c++) {
+                const SlowdownConfig *g = &d->configs[c];
+                if (done[c] || g->metrics->n_jobs == 0)
+                        continue;
+                const JobSeries *first = g->series[0];
+                size_t n = 0;
+                for (size_t o = c; o < d->n_configs; o++) {
+                        const SlowdownConfig *x = &d->configs[o];
+                        const JobSeries *xs = x->metrics->n_jobs ? x->series[0] : NULL;
+                        if (done[o] || !xs || !streq(xs->scenario ?: "", first->scenario ?: "") ||
+                            !streq(xs->params ?: "", first->params ?: ""))
+                                continue;
+                        done[o] = true;
+                        SweepPoint *q = &p[n++];
+                        *q = (SweepPoint){.copies = xs->replicas, .antt = x->metrics->antt, .stp = x->metrics->stp,
+                                          .max = x->metrics->max_slowdown, .lo = NAN, .hi = NAN};
+                        for (size_t j = 0; j < x->metrics->n_jobs; j++) {
+                                double solo;
+                                if (!x->solo[j] || x->solo[j]->n == 0 ||
+                                    stats_median(x->solo[j]->wall, x->solo[j]->n, &solo) < 0 || !(solo > 0))
+                                        continue;
+                                for (size_t k = 0; k < x->series[j]->n; k++) {
+                                        double v = x->series[j]->wall[k] / solo;
+                                        q->lo = isfinite(q->lo) ? MIN(q->lo, v) : v;
+                                        q->hi = isfinite(q->hi) ? MAX(q->hi, v) : v;
+                                }
+                        }
+                }
+                /* a sweep: two numbers of copies at least, with baselines */
+                bool any = false;
+                for (size_t i = 0; i < n; i++)
+                        any |= isfinite(p[i].antt);
+                if (n < 2 || !any)
+                        continue;
+                qsort(p, n, sizeof *p, point_cmp);
+                sweep_one(f, p, n, first->scenario ?: "?", first->params);
+        }
+out:
+        free(p);
+        free(done);
 }

@@ -41,6 +41,10 @@ void html_run_label(FILE *f, const RunResult *run, size_t n_reps);
 /* ---- the charts (html-charts.c) ---- */
 /* The timeline of run index `run` of r: one lane per job, phases, markers, freezes. */
 void html_timeline_chart(FILE *f, const Result *r, size_t run, double scale);
+/* A sweep's headline: per scenario (and matrix values) with two numbers of copies or
+ * more and solo baselines, ANTT, STP and the max slowdown against the number of copies,
+ * and every instance's slowdown (min … max) as the spread. Nothing without a sweep. */
+void html_sweep_chart(FILE *f, const Slowdowns *d);
 /* Every repetition's wall time per job and configuration, a dot each, and the median: the
  * distribution that one timeline per repetition hides. Nothing without repetitions. */
 void html_strip_chart(FILE *f, const JobSeries *s, size_t n);

@@ -86,6 +86,9 @@ static const char css[] =
         "svg .freeze{fill:#6a3d9a}svg .event{fill:#555}\n"
         "svg .limit{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}\n"
         "svg .highmark{stroke-dasharray:2 3;stroke-width:1.5}\n"
+        "svg .sw{fill:none;stroke-width:2}svg .antt{stroke:#4e79a7}svg .maxs{stroke:#e15759}"
+        "svg .stp{stroke:#59a14f;stroke-dasharray:5 3}svg .spread{stroke:#9aa4b1;stroke-width:6;"
+        "stroke-linecap:round;stroke-opacity:.6}\n"
         "svg .median{stroke:#1d2530;stroke-width:2}svg .rep{fill-opacity:.75}\n"
         "svg .series{fill:none;stroke-width:1.8}svg .one{stroke:#1d2530;stroke-dasharray:4 3}\n"
         "svg.pbar{border:0;border-radius:0;margin:0;display:inline-block;vertical-align:middle;"
@@ -569,6 +572,22 @@ int report_html(const Result *r, const char *dir, FILE *f) {
         overview_counts(f, r);
         overview_interference(f, d);
         fputs("</section>\n", f);
+        {
+                /* only when there is a sweep: the section is written to a buffer first */
+                char *buf = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&buf, &len);
+                if (m) {
+                        html_sweep_chart(m, d);
+                        fclose(m);
+                        if (len > 0)
+                                fprintf(f, "<section id=\"sweep\">\n<h2>Sweep</h2>\n<p class=\"meta\">How "
+                                           "interference grows with the number of copies: each point is a run "
+                                           "configuration's median over its repetitions.</p>\n%s</section>\n",
+                                        buf);
+                        free(buf);
+                }
+        }
         if (n_reps > 1) {
                 fputs("<section id=\"repetitions\">\n<h2>Repetitions</h2>\n<p class=\"meta\">Each repetition's wall "
                       "time (a dot; warm-ups and failed runs left out) and the median (a line), per job and "

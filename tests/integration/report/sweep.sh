@@ -62,6 +62,9 @@ grep -q '^## Slowdown against solo' a/summary.md || fail "summary.md has no slow
 grep -q '^| crowded r=8 | crunch#8 | burn | ' a/summary.md || fail "summary.md has no per-phase row for crunch#8"
 grep -q '<table class="phase-slowdown">' a/report.html || fail "report.html has no per-phase slowdown table"
 grep -q '<svg class="bars"' a/report.html || fail "report.html has no slowdown bars"
+# the sweep's headline: ANTT, STP and max slowdown against the number of copies (1, 2, 4, 8)
+grep -q '<svg class="sweep"' a/report.html || fail "report.html has no sweep chart"
+assert_eq "$(grep -o '>×[0-9]*</text>' a/report.html | tr -d '<>/text' | tr '\n' ' ')" "×1 ×2 ×4 ×8 " "the sweep's x axis"
 # The terminal summary ends with one line per configuration.
 grep -q '^  crowded r=8: ANTT ' out || fail "no slowdown line in the run's summary: $(tail -8 out)"
 
