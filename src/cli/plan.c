@@ -26,7 +26,8 @@ static void print_priority(FILE *f, const PlanJob *pj);
 #include "gpu/gpu.h"
 
 static const char plan_usage[] =
-        "Usage: corun plan FILE.yaml [--topology DESC|FILE.xml] [--memory SIZE] [--gpus N] [--json]\n"
+        "Usage: corun plan [RUN OPTIONS] FILE.yaml [--topology DESC|FILE.xml] [--memory-available SIZE]\n"
+        "                  [--machine-gpus N] [--json]\n"
         "\n"
         "Shows where every job of every run would be placed, without running anything:\n"
         "its CPUs, the cores, L3 caches and NUMA nodes they belong to, its memory nodes and\n"
@@ -37,9 +38,11 @@ static const char plan_usage[] =
         "                    (\"pack:2 numa:2 l3:4 core:8 pu:2\", add \"numa:2(memory=64GiB)\" for\n"
         "                    memory, \"; mhz 0-7=5000 8-15=3000\" for P/E cores) or an XML\n"
         "                    file from `lstopo machine.xml`\n"
-        "      --memory SIZE memory jobs may commit (default: the machine's)\n"
-        "      --gpus N      plan for N GPUs (NVML indexes 0..N-1, node unknown; default:\n"
+        "      --memory-available SIZE  memory jobs may commit (default: the machine's)\n"
+        "      --machine-gpus N  plan for N GPUs (NVML indexes 0..N-1, node unknown; default:\n"
         "                    this machine's GPUs, or none with --topology)\n"
+        "      RUN OPTIONS   every override of `corun run` (-c, -m, --gpus, --replicas, -L, ...),\n"
+        "                    applied to the file as run applies them\n"
         "      --json        the plan as JSON\n"
         "  -h, --help        this text\n"
         "\n"
@@ -520,49 +523,60 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Spec *, spec_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plan *, plan_free);
 
 int cmd_plan(int argc, char **argv) {
-        static const struct option options[] = {
-                {"topology", required_argument, NULL, 't'},
-                {"memory", required_argument, NULL, 'm'},
-                {"gpus", required_argument, NULL, 'g'},
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
+        /* plan's own flags; every other one is run's (-c, -m, --gpus, --replicas, -L, ...),
+         * parsed by the same code, so a plan is the plan of exactly that `run` command. */
         const char *topology = NULL, *memory = NULL, *gpus_arg = NULL;
         bool json = false;
-        int c;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 't':
-                        topology = optarg;
+        _cleanup_free_ char **rest = calloc((size_t)argc + 1, sizeof(char *));
+        if (!rest) {
+                log_error("out of memory");
+                return 2;
+        }
+        int n_rest = 0;
+        rest[n_rest++] = argv[0];
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                const char **slot = streq(a, "--topology") || strneq(a, "--topology=", 11) ? &topology
+                                    : streq(a, "--memory-available") || strneq(a, "--memory-available=", 19) ? &memory
+                                    : streq(a, "--machine-gpus") || strneq(a, "--machine-gpus=", 15) ? &gpus_arg
+                                                                                                 : NULL;
+                if (streq(a, "--")) {
+                        while (i < argc)
+                                rest[n_rest++] = argv[i++];
                         break;
-                case 'm':
-                        memory = optarg;
-                        break;
-                case 'g':
-                        gpus_arg = optarg;
-                        break;
-                case 'j':
+                }
+                if (streq(a, "--json")) {
                         json = true;
-                        break;
-                case 'h':
+                        continue;
+                }
+                if (streq(a, "-h") || streq(a, "--help")) {
                         fputs(plan_usage, stdout);
                         return 0;
-                default:
-                        fputs(plan_usage, stderr);
-                        return 2;
                 }
-        if (optind != argc - 1) {
-                log_error("plan: expected one scenario file, got %d arguments", argc - optind);
+                if (slot) {
+                        const char *eq = strchr(a, '=');
+                        if (!eq && i + 1 >= argc) {
+                                log_error("%s: expected a value, got nothing", a);
+                                return 2;
+                        }
+                        *slot = eq ? eq + 1 : argv[++i];
+                        continue;
+                }
+                rest[n_rest++] = argv[i];
+        }
+        int file_index = -1;
+        SpecError fe = {0};
+        if (spec_cli_find_file(n_rest, rest, &file_index, &fe) < 0 || file_index < 0) {
+                log_error("%s", fe.message ?: "plan: expected a scenario file");
+                spec_error_done(&fe);
                 fputs(plan_usage, stderr);
                 return 2;
         }
-        const char *file = argv[optind];
+        const char *file = rest[file_index];
 
         uint64_t memory_bytes = 0;
         if (memory && (parse_size(memory, &memory_bytes) < 0 || memory_bytes == 0)) {
-                log_error("--memory: '%s' is not a size (e.g. 64G, 512M, max)", memory);
+                log_error("--memory-available: '%s' is not a size (e.g. 64G, 512M, max)", memory);
                 return 2;
         }
 
@@ -570,7 +584,7 @@ int cmd_plan(int argc, char **argv) {
         _cleanup_(gpu_host_freep) GpuHost *gh = NULL;
         unsigned n_gpus = 0;
         if (gpus_arg && (parse_unsigned(gpus_arg, &n_gpus) < 0 || n_gpus > ALLOC_GPUS_MAX)) {
-                log_error("--gpus: expected a GPU count from 0 to %d, got '%s'", ALLOC_GPUS_MAX, gpus_arg);
+                log_error("--machine-gpus: expected a GPU count from 0 to %d, got '%s'", ALLOC_GPUS_MAX, gpus_arg);
                 return 2;
         }
         if (gpus_arg || topology) {
@@ -588,7 +602,7 @@ int cmd_plan(int argc, char **argv) {
                         snprintf(d[i].uuid, sizeof d[i].uuid, "GPU-%u", i);
                 }
                 if (n_gpus == 0)
-                        gh->why_none = strdup(gpus_arg ? "--gpus 0" : "--topology without --gpus");
+                        gh->why_none = strdup(gpus_arg ? "--machine-gpus 0" : "--topology without --machine-gpus");
         } else if (gpu_host_discover(&gh) < 0) {
                 log_error("out of memory");
                 return 2;
@@ -603,7 +617,8 @@ int cmd_plan(int argc, char **argv) {
         }
         _cleanup_(spec_freep) Spec *spec = NULL;
         SpecError se = {0};
-        r = spec_parse_yaml(file, text, len, &spec, &se);
+        SpecCliInput in = {.argc = n_rest, .argv = rest, .file_text = text, .file_len = len};
+        r = spec_from_cli(&in, &spec, &se);
         if (r < 0) {
                 log_error("%s", se.message ?: "invalid scenario");
                 spec_error_done(&se);

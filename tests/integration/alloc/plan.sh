@@ -56,7 +56,7 @@ jobs:
   c: {command: [true], memory: 600M}
 Y
 rc=0
-"$CORUN" plan mem.yaml --topology 'core:4 pu:1' --memory 1G --json > mem.json 2> err || rc=$?
+"$CORUN" plan mem.yaml --topology 'core:4 pu:1' --memory-available 1G --json > mem.json 2> err || rc=$?
 assert_eq "$rc" 1 "exit status when memory never fits"
 assert_eq "$(json mem.json '.runs[0].jobs[0].error')" \
         "job 'a' needs 2.00 GiB of memory but only 1.00 GiB are available to jobs; at most 1.00 GiB would fit" "memory refusal"
@@ -98,6 +98,17 @@ assert_eq "$(pp low1 .memory_high_bytes)" 209715200 "plan: low's mark"
 assert_eq "$(pp low1 .cpu_weight)" 25 "plan: low's weight"
 "$CORUN" plan "$SRCDIR/examples/memory-priority.yaml" | grep -q 'low1 .*priority low (cpu weight 25), high mark 200 MiB' ||
         fail "plan text: no priority for low1"
+
+# run's override flags, applied as run applies them, with run's messages.
+printf 'jobs:\n  a: {command: "true"}\n  b: {command: "true"}\n' > two.yaml
+"$CORUN" plan -c 2 --topology 'core:4 pu:1' two.yaml --json > ov.json || fail "plan -c 2"
+assert_eq "$(json ov.json '[.runs[0].jobs[].cpus] | join(" ")')" "0-1 2-3" "two cores each with -c 2"
+"$CORUN" plan --replicas 1,2 --topology 'core:4 pu:1' two.yaml --json > sw.json || fail "plan --replicas 1,2"
+assert_eq "$(json sw.json '.runs | length')" 2 "runs of a sweep from the command line"
+rc=0
+"$CORUN" plan -m lots two.yaml > /dev/null 2> err || rc=$?
+assert_eq "$rc" 2 "plan -m lots"
+grep -q "corun: error: --memory: expected a size like 512M or 4GiB, or max, got 'lots'" err || fail "plan -m lots: $(cat err)"
 
 [ ! -e corun-results ] || fail "plan created a results dir"
 echo ok
