@@ -8,6 +8,7 @@ qemu-system-x86 busybox-static cpio"
 PKGS="$PKGS time"  # GNU time: the runner's peak memory in tests/integration/runner/flood.sh
 PKGS="$PKGS clang libclang-rt-14-dev"  # make test-fuzz: libFuzzer targets (tests/fuzz)
 PKGS="$PKGS slurm-wlm munge"  # the slurm suite: a private one-node cluster (tests/slurm)
+PKGS="$PKGS mmdebstrap uidmap"  # vm-systemd: the Debian root with systemd (scripts/build-vm-systemd-root.sh; uidmap for non-root)
 [ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0
 missing=""
 for p in $PKGS; do

@@ -57,6 +57,7 @@ typedef struct CgroupManagerOptions {
         BackendKind backend; /* BACKEND_AUTO: detect */
         const char *fs_root; /* NULL = "/"; a captured tree for tests */
         const char *run_id;  /* the corun/<run-id> level */
+        const char *slice;   /* systemd hosts: the slice of corun's scope (NULL: the default) */
 } CgroupManagerOptions;
 
 /* Detects the backend, locates the runner's own cgroup in each hierarchy (from
@@ -67,6 +68,14 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
  * when it is empty. Destroy every Cgroup first: they point into the manager. */
 CgroupManager *cg_manager_free(CgroupManager *m);
 BackendKind cg_manager_backend(const CgroupManager *m);
+/* 1 when corun asks systemd for a scope of its own (cgroup-systemd.c): cgroup2 only,
+ * systemd is PID 1, and the runner sits in a systemd unit that is not delegated (a
+ * login session, a plain service). 0 in containers, Slurm steps, delegated scopes,
+ * busybox VMs. */
+int cg_systemd_scope_wanted(char **ret_why);
+/* One warning for the user about the partitions (a user manager that does not delegate
+ * cpuset: affinity instead), or NULL. */
+const char *cg_manager_warning(const CgroupManager *m);
 /* CPUs and memory nodes the runner may use (its cpuset / affinity). */
 int cg_manager_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems);
 /* Total memory limit the runner lives under (LIMIT_MAX if none) — for admission. */

@@ -40,7 +40,7 @@ static const char run_usage[] =
         "            -m/--memory SIZE (default unlimited)  --memory-high SIZE  --memory-low SIZE\n"
         "            --memory-min SIZE  --swap SIZE  --pids N|max  --cpu-weight N  --cpu-max P%\n"
         "            --reserve N  --numa local|spread|interleave  --memory-total SIZE\n"
-        "            --allowed-cpus LIST  --backend auto|v2|v1|none\n"
+        "            --allowed-cpus LIST  --backend auto|v2|v1|none  --slice NAME.slice\n"
         "Priority:   --priority high|normal|low  --protector auto|on|off  --protector-threshold P%\n"
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
@@ -225,7 +225,8 @@ int cmd_run(int argc, char **argv) {
         }
         arg_verbose = spec->verbose;
 
-        if (geteuid() != 0 && spec->backend != BACKEND_NONE)
+        /* On a systemd host the user manager gives a user a delegated scope. */
+        if (geteuid() != 0 && spec->backend != BACKEND_NONE && cg_systemd_scope_wanted(NULL) <= 0)
                 log_warning("not running as root: cgroup partitions will likely be unavailable");
 
         /* Leftovers of killed runs first, so they cannot skew this one. */

@@ -129,6 +129,7 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_RESERVE] = {"reserve", "--reserve", "a core count from 0", T},
         [KEY_NUMA] = {"numa", "--numa", "local, spread or interleave", T},
         [KEY_BACKEND] = {"backend", "--backend", "auto, v2, v1 or none", T},
+        [KEY_SLICE] = {"slice", "--slice", "a systemd slice name like benchmarks.slice", T},
         [KEY_KEEP] = {"keep", "--keep", "true or false", T},
         [KEY_PREFLIGHT] = {"preflight", "--preflight", SHELL, T},
         [KEY_PROTECTOR] = {"protector", "--protector", "auto, on or off", T},
@@ -465,6 +466,7 @@ Spec *spec_free(Spec *s) {
         free(s->name);
         free(s->results_dir);
         free(s->preflight);
+        free(s->slice);
         hooks_done(&s->hooks);
         free(s->file);
         free(s);

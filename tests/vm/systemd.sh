@@ -1,0 +1,140 @@
+#!/bin/sh
+# vm-systemd: corun on a systemd host with cgroup v2 only (issue 17, DESIGN §13). Runs
+# inside the systemd VM (tests/vm/run-in-vm.sh -s), as root in corun-vm.service; each
+# case opens a login session with runuser -l (pam_systemd: session-N.scope), where corun
+# must ask systemd for corun-<run-id>.scope with Delegate=yes:
+#   1. root: backend v2, every job below a corun-*.scope with Delegate=yes, its CPUs and
+#      memory limit applied, no warning;
+#   2. corun-user (uid 1000, a user manager delegating cpu memory pids): backend v2 in
+#      a scope of the user manager, memory limits applied, CPUs by affinity, one
+#      warning naming the drop-in;
+#   3. kill -9 of corun mid-run, then corun cleanup: no scope, group or process left;
+#   4. corun doctor in both cases.
+# The scenario is examples/partitions.yaml's shape (two jobs of one core each, 256M),
+# with jobs that report what they see instead of burning CPU (TCG is ~19x slower).
+. "$SRCDIR/tests/integration/lib.sh"
+[ "${CORUN_VM_SYSTEMD:-0}" = 1 ] || skip "needs the systemd VM (tests/vm/run-in-vm.sh -s)"
+[ "$(cat /proc/1/comm)" = systemd ] || fail "PID 1 is $(cat /proc/1/comm), not systemd"
+grep -q '^0::/' /proc/self/cgroup && [ ! -d /sys/fs/cgroup/memory ] || fail "not cgroup v2 only"
+chmod 0755 "$WORK"
+FAILED=0
+
+# session USER CMD: CMD through sh in a new login session of USER.
+session() {
+        runuser -l "$1" -c "export CORUN=$CORUN PATH=$(dirname "$CORUN"):\$PATH; cd /corun/src && $2"
+}
+
+# The observing job: its group, its unit's Delegate=, memory.max, CPUs.
+scenario() { # DIR SYSTEMCTL
+        cat >"$1/scenario.yaml" <<EOF
+name: vm-systemd
+defaults:
+  memory: 256M
+  timeout: 120s
+jobs:
+  worker:
+    command: [sh, $1/observe, $1/worker, "$2"]
+    cpus: 1
+  noisy:
+    command: [sh, $1/observe, $1/noisy, "$2"]
+    cpus: 1
+scenarios:
+  exclusive:
+    jobs: [worker, noisy]
+EOF
+        cat >"$1/observe" <<'EOF'
+g=$(sed -n 's/^0:://p' /proc/self/cgroup)
+unit=$(echo "$g" | tr / '\n' | grep '^corun-.*\.scope$')
+{
+        echo "group $g"
+        echo "unit $unit"
+        echo "delegate $($2 show -p Delegate --value "$unit")"
+        echo "memory_max $(cat /sys/fs/cgroup$g/memory.max)"
+        echo "cpus $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
+} >"$1"
+EOF
+        chmod 0644 "$1/scenario.yaml" "$1/observe"
+}
+
+# check_jobs DIR LABEL: both jobs below a corun-*.scope with Delegate=yes, 256M, one
+# CPU each, different ones.
+check_jobs() {
+        for j in worker noisy; do
+                f=$1/$j
+                [ -s "$f" ] || fail "$2: job $j wrote no observation"
+                sed "s/^/  $2 $j: /" "$f"
+                grep -q '^group .*/corun-[^/]*\.scope/corun/[^/]*/[0-9]*-exclusive/' "$f" || fail "$2: job $j is not below a corun-*.scope: $(cat "$f")"
+                grep -qx 'delegate yes' "$f" || fail "$2: the scope of $j has no Delegate=yes"
+                grep -qx "memory_max $((256 * 1024 * 1024))" "$f" || fail "$2: job $j's memory.max is not 256M"
+                grep -qx 'cpus [0-9]*' "$f" || fail "$2: job $j may use more than one CPU"
+        done
+        [ "$(sed -n 's/^cpus //p' "$1/worker")" != "$(sed -n 's/^cpus //p' "$1/noisy")" ] || fail "$2: both jobs on one CPU"
+}
+
+no_leftovers() { # LABEL
+        wait_for "$1: no corun scope left" 30 sh -c '[ -z "$(systemctl list-units --all --plain --no-legend "corun-*")" ]'
+        runuser -l corun-user -c 'systemctl --user list-units --all --plain --no-legend "corun-*"' >"$WORK/uleft" 2>&1
+        [ ! -s "$WORK/uleft" ] || fail "$1: the user manager still has: $(cat "$WORK/uleft")"
+        left=$(find /sys/fs/cgroup -name 'corun*' -type d)
+        [ -z "$left" ] || fail "$1: groups left: $left"
+        ! pgrep -x sleep >/dev/null || fail "$1: a job's process is left: $(pgrep -a -x sleep)"
+}
+
+echo "== 1. root, from a login session"
+D=$WORK/root && mkdir -p "$D" && scenario "$D" systemctl
+session root "cat /proc/self/cgroup; corun run -q -o $D/res $D/scenario.yaml" >"$D/out" 2>"$D/err" || {
+        cat "$D/out" "$D/err"
+        fail "root: corun run failed"
+}
+grep -q 'session-.*\.scope' "$D/out" || fail "root: the shell is not in a session scope: $(cat "$D/out")"
+r=$(ls -d "$D"/res*/result.json 2>/dev/null | head -n 1)
+[ -n "$r" ] || r=$(find "$D/res" -name result.json | head -n 1)
+assert_eq "$(json "$r" .backend)" v2 "root: backend"
+echo "  root detail: $(json "$r" .host.cgroup_backend_detail)"
+check_jobs "$D" root
+! grep -i warning "$D/err" || fail "root: corun warned"
+no_leftovers root
+
+echo "== 2. corun-user, from a login session with a user manager"
+D=$WORK/user && mkdir -p "$D" && chown corun-user "$D" && scenario "$D" "systemctl --user"
+session corun-user "cat /proc/self/cgroup; corun run -q -o $D/res $D/scenario.yaml" >"$D/out" 2>"$D/err" || {
+        cat "$D/out" "$D/err"
+        fail "user: corun run failed"
+}
+cat "$D/err"
+r=$(find "$D/res" -name result.json | head -n 1)
+assert_eq "$(json "$r" .backend)" v2 "user: backend"
+echo "  user detail: $(json "$r" .host.cgroup_backend_detail)"
+check_jobs "$D" user
+grep '/user@1000.service/' "$D/worker" >/dev/null || fail "user: the scope is not the user manager's"
+assert_eq "$(grep -ci warning "$D/err")" 1 "user: warnings"
+grep -q 'user@.service.d/delegate.conf' "$D/err" || fail "user: the warning names no drop-in"
+no_leftovers user
+
+echo "== 3. kill -9 mid-run, then corun cleanup"
+for who in root corun-user; do
+        D=$WORK/kill-$who && mkdir -p "$D" && chown "$who" "$D"
+        sctl=systemctl
+        [ "$who" = root ] || sctl="systemctl --user"
+        session "$who" "corun run -q -o $D/res -- sleep 300 >$D/out 2>&1 & echo \$! >$D/pid; wait" &
+        WAIT_DETAIL="cat $D/out" wait_for "$who: the job running in its scope" 60 sh -c "pgrep -x sleep >/dev/null && [ -s $D/pid ]"
+        session "$who" "$sctl list-units --plain --no-legend 'corun-*'" | grep -q 'corun-.*\.scope' || fail "$who: no scope while running"
+        kill -9 "$(cat "$D/pid")"
+        wait_for "$who: corun dead" 30 not kill -0 "$(cat "$D/pid")"
+        pgrep -x sleep >/dev/null || fail "$who: the job died with corun (nothing left for cleanup to do)"
+        session "$who" "corun cleanup" >"$D/cleanup" 2>&1 || { cat "$D/cleanup"; fail "$who: corun cleanup failed"; }
+        cat "$D/cleanup"
+        grep -q 'scope' "$D/cleanup" || fail "$who: cleanup did not stop the scope"
+        wait
+        no_leftovers "kill -9 ($who)"
+done
+
+echo "== 4. corun doctor"
+for who in root corun-user; do
+        session "$who" "corun doctor" >"$WORK/doctor-$who" 2>&1 || true
+        sed "s/^/  $who: /" "$WORK/doctor-$who"
+        grep -q 'systemd' "$WORK/doctor-$who" || fail "doctor ($who) says nothing about systemd"
+done
+grep -q 'delegat.*cpu memory pids' "$WORK/doctor-corun-user" || fail "doctor (user) does not list the delegated controllers"
+grep -q 'delegate.conf' "$WORK/doctor-corun-user" || fail "doctor (user) does not name the drop-in"
+echo "vm-systemd: all cases passed"
