@@ -7,7 +7,7 @@
 #
 # -s boots systemd as PID 1 (cgroup v2 only) from a small Debian root built by
 # scripts/build-vm-systemd-root.sh (cached), and runs CMD from a systemd service
-# (corun-vm.service) instead of busybox's /init.
+# (vm-command.service) instead of busybox's /init.
 #
 # BUILD_DIR (default $BUILD) is a meson build dir: its corun and tests/helpers/ go in.
 # -t bounds the whole VM run, boot included (default 300 s).
@@ -187,11 +187,11 @@ if [ "$systemd" = 1 ]; then
         # systemd starts the command once the system is up (logind and the system bus
         # included), with its output on the serial console; vm-run reports the status
         # and powers off, as /init does in the busybox VM.
-        cp "$here/systemd/corun-vm.service" "$root/etc/systemd/system/"
+        cp "$here/systemd/vm-command.service" "$root/etc/systemd/system/"
         cp "$here/systemd/vm-run" "$root/corun/vm-run"
         chmod 0755 "$root/corun/vm-run"
         if [ "$shell_mode" != 1 ]; then
-                ln -s ../corun-vm.service "$root/etc/systemd/system/multi-user.target.wants/corun-vm.service"
+                ln -s ../vm-command.service "$root/etc/systemd/system/multi-user.target.wants/vm-command.service"
         fi
         # The getty systemd adds for console=ttyS0 waits 90 s for dev-ttyS0.device, which
         # never comes without udev: masked. A shell gets the console's getty instead.
