@@ -263,6 +263,5 @@ int cg_systemd_stop_scope(const char *journal_entry, char **ret_why);
 /* The controllers (CG_V2 bits) user@<euid>.service hands to the user manager; *ret_dir
  * (optional) its group. */
 unsigned cg_systemd_user_delegated(char **ret_dir);
-#define CG_SYSTEMD_USER_DROPIN                                                                              \
-        "/etc/systemd/system/user@.service.d/delegate.conf with \"[Service]\" and "                            \
-        "\"Delegate=cpu cpuset io memory pids\", then systemctl daemon-reload and a new login"
+/* dir carries systemd's delegation mark (xattr trusted.delegate or user.delegate). */
+bool cg_has_delegate_mark(const char *dir);

@@ -115,7 +115,7 @@ static int own_cgroup2_path(char **ret) {
         return -ENOENT;
 }
 
-static bool has_delegate_mark(const char *dir) {
+bool cg_has_delegate_mark(const char *dir) {
         return getxattr(dir, "trusted.delegate", NULL, 0) >= 0 || getxattr(dir, "user.delegate", NULL, 0) >= 0;
 }
 
@@ -132,7 +132,7 @@ int cg_systemd_scope_wanted(char **ret_why) {
                 return 0; /* systemd is not PID 1 (or not visible: a container) */
         _cleanup_free_ char *own = NULL;
         if (own_cgroup2_path(&own) < 0 || streq(own, "/"))
-                return 0; /* a cgroup namespace's root: a container or a private tree */
+                return error_setf(ret_why, 0, "corun sits at the root of a cgroup hierarchy (a container?)");
         /* The unit the runner is in is the nearest group named like one. A delegated unit
          * (systemd-run -p Delegate=yes, a Slurm step's slurmstepd.scope, our own scope) is
          * already ours to split; user@.service is delegated to the user manager, not to
@@ -144,12 +144,12 @@ int cg_systemd_scope_wanted(char **ret_why) {
                 _cleanup_free_ char *dir = NULL;
                 if (asprintf(&dir, "/sys/fs/cgroup%s", own) < 0)
                         return -ENOMEM;
-                if (has_delegate_mark(dir) && !strneq(name, "user@", 5))
-                        return 0;
-                (void)error_setf(ret_why, 0, "%s is systemd's", own);
+                if (cg_has_delegate_mark(dir) && !strneq(name, "user@", 5))
+                        return error_setf(ret_why, 0, "%s is delegated: corun works in it as it is", own);
+                (void)error_setf(ret_why, 0, "%s is systemd's, not delegated", own);
                 return 1;
         }
-        return 0; /* not below a systemd unit: a tree someone made by hand */
+        return error_setf(ret_why, 0, "%s is not below a systemd unit: corun works in it as it is", own);
 }
 
 /* ---- StartTransientUnit / StopUnit ---- */
@@ -394,4 +394,31 @@ unsigned cg_systemd_user_delegated(char **ret_dir) {
         if (ret_dir)
                 *ret_dir = TAKE_PTR(dir);
         return mask;
+}
+
+int cg_systemd_probe(CgSystemd *ret) {
+        *ret = (CgSystemd){.systemd = access("/run/systemd/system", F_OK) == 0};
+        int r = cg_systemd_scope_wanted(&ret->why);
+        if (r <= 0)
+                return r;
+        ret->wanted = true;
+        ret->user = geteuid() != 0;
+        sd_bus *bus = NULL;
+        ret->reachable = bus_open(ret->user, &bus, &ret->unreachable) >= 0;
+        bus_close(bus);
+        /* A scope with Delegate=yes gets every controller its manager has. */
+        unsigned have = ret->user ? cg_systemd_user_delegated(NULL)
+                                  : cg_v2_controllers_in("/sys/fs/cgroup", "cgroup.controllers");
+        ret->available = cg_v2_mask_to_string(have & CG_V2_WANTED);
+        ret->missing = cg_v2_mask_to_string(CG_V2_WANTED & ~have);
+        ret->memory = have & CG_V2_MEMORY_BIT;
+        return ret->available && ret->missing ? 1 : -ENOMEM;
+}
+
+void cg_systemd_done(CgSystemd *s) {
+        free(s->why);
+        free(s->unreachable);
+        free(s->available);
+        free(s->missing);
+        *s = (CgSystemd){0};
 }

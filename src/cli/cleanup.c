@@ -61,7 +61,9 @@ int cmd_cleanup(int argc, char **argv) {
                 log_error("cleanup: unexpected argument '%s'; see 'corun cleanup --help'", argv[optind]);
                 return 2;
         }
-        if (!dry_run && geteuid() != 0)
+        /* On a systemd host a user's runs are in their user manager's scopes and their
+         * journals in $XDG_RUNTIME_DIR/corun: theirs to clean up. */
+        if (!dry_run && geteuid() != 0 && cg_systemd_scope_wanted(NULL) <= 0)
                 log_warning("cleanup: not running as root; removing groups and other users' dirs will "
                             "likely fail");
 

@@ -140,6 +140,9 @@ for who in root corun-user; do
         sed "s/^/  $who: /" "$WORK/doctor-$who"
         grep -q 'systemd' "$WORK/doctor-$who" || fail "doctor ($who) says nothing about systemd"
 done
-grep -q 'delegat.*cpu memory pids' "$WORK/doctor-corun-user" || fail "doctor (user) does not list the delegated controllers"
+grep -q '^ok  *backend  *v2: in corun-<run-id>.scope' "$WORK/doctor-root" || fail "doctor (root) does not say corun gets a scope of its own"
+grep -q '^ok  *controllers .*delegates cpuset cpu io memory pids$' "$WORK/doctor-root" || fail "doctor (root): not every controller"
+grep -q '^ok  *root  *not root (uid 1000): .*user manager' "$WORK/doctor-corun-user" || fail "doctor (user) asks for root"
+grep -q '^FAIL *controllers .*delegat.*cpu memory pids; missing: cpuset io' "$WORK/doctor-corun-user" || fail "doctor (user) does not list the delegated controllers"
 grep -q 'delegate.conf' "$WORK/doctor-corun-user" || fail "doctor (user) does not name the drop-in"
 echo "vm-systemd: all cases passed"
