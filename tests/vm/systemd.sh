@@ -96,6 +96,17 @@ check_jobs "$D" root
 ! grep -i warning "$D/err" || fail "root: corun warned"
 no_leftovers root
 
+echo "== 1b. root, --slice: the scope in the slice given (systemd makes it, and keeps it: not ours)"
+D=$WORK/slice && mkdir -p "$D"
+session root "corun run -q --slice benchwork.slice -o $D/res -- sh -c 'sed -n s/^0:://p /proc/self/cgroup >$D/group'" >"$D/out" 2>&1 || {
+        cat "$D/out"
+        fail "slice: corun run failed"
+}
+grep -q '^/benchwork.slice/corun-[^/]*\.scope/corun/' "$D/group" || fail "slice: the job is not below benchwork.slice: $(cat "$D/group")"
+session root "corun run -q --slice 'bad/name' -- true" >"$D/bad" 2>&1 && fail "slice: a bad slice name was taken"
+grep -q -- "--slice: expected a systemd slice name like benchmarks.slice, got 'bad/name'" "$D/bad" || fail "slice: the error does not name the flag: $(cat "$D/bad")"
+no_leftovers slice
+
 echo "== 2. corun-user, from a login session with a user manager"
 D=$WORK/user && mkdir -p "$D" && chown corun-user "$D" && scenario "$D" "systemctl --user"
 session corun-user "cat /proc/self/cgroup; corun run -q -o $D/res $D/scenario.yaml" >"$D/out" 2>"$D/err" || {
