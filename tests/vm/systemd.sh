@@ -4,7 +4,8 @@
 # case opens a login session with runuser -l (pam_systemd: session-N.scope), where corun
 # must ask systemd for corun-<run-id>.scope with Delegate=yes:
 #   1. root: backend v2, every job below a corun-*.scope with Delegate=yes, its CPUs and
-#      memory limit applied, no warning;
+#      memory limit applied, no warning; 1b. --slice; 1c. started in a delegated scope
+#      (systemd-run -p Delegate=yes), corun asks for none;
 #   2. corun-user (uid 1000, a user manager delegating cpu memory pids): backend v2 in
 #      a scope of the user manager, memory limits applied, CPUs by affinity, one
 #      warning naming the drop-in;
@@ -106,6 +107,16 @@ grep -q '^/benchwork.slice/corun-[^/]*\.scope/corun/' "$D/group" || fail "slice:
 session root "corun run -q --slice 'bad/name' -- true" >"$D/bad" 2>&1 && fail "slice: a bad slice name was taken"
 grep -q -- "--slice: expected a systemd slice name like benchmarks.slice, got 'bad/name'" "$D/bad" || fail "slice: the error does not name the flag: $(cat "$D/bad")"
 no_leftovers slice
+
+echo "== 1c. root, already in a delegated scope (systemd-run -p Delegate=yes): nothing changes"
+D=$WORK/delegated && mkdir -p "$D"
+session root "systemd-run --quiet --scope -p Delegate=yes corun run -q -- sh -c 'sed -n s/^0:://p /proc/self/cgroup >$D/group'" >"$D/out" 2>&1 || {
+        cat "$D/out"
+        fail "delegated: corun run failed"
+}
+grep -q '/run-[^/]*\.scope/corun/' "$D/group" || fail "delegated: the job is not below systemd-run's scope: $(cat "$D/group")"
+! grep -q 'corun-[^/]*\.scope' "$D/group" || fail "delegated: corun asked for a scope of its own: $(cat "$D/group")"
+no_leftovers delegated
 
 echo "== 2. corun-user, from a login session with a user manager"
 D=$WORK/user && mkdir -p "$D" && chown corun-user "$D" && scenario "$D" "systemctl --user"

@@ -443,6 +443,14 @@ static void test_path_validation(void **state) {
         assert_false(journal_path_is_valid("shm", "/tmp/corun-x", "x"));
         assert_false(journal_path_is_valid("cgroup", "/sys/fs/cgroup/memory/corun/y", "x"));
         assert_false(journal_path_is_valid("cgroup", "/sys/fs/cgroup/memory/corunx/x", "x"));
+        /* systemd scopes (cgroup-systemd.c): this run's, in the system or a user manager. */
+        assert_true(journal_path_is_valid("scope", "/system/corun-x.scope", "x"));
+        assert_true(journal_path_is_valid("scope", "/user-1000/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/corun-y.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/sshd.service", "x"));
+        assert_false(journal_path_is_valid("scope", "/other/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/a/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system", "x"));
         /* Well-formed and absent: acceptable (there is nothing to act on). */
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x", "x"));
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x-job/a", "x"));
