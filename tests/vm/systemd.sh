@@ -72,6 +72,15 @@ check_jobs() {
         [ "$(sed -n 's/^cpus //p' "$1/worker")" != "$(sed -n 's/^cpus //p' "$1/noisy")" ] || fail "$2: both jobs on one CPU"
 }
 
+# job_group DIR LABEL PREFIX ARGS: PREFIX corun run ARGS as root from a login session,
+# with one job that writes its cgroup to DIR/group.
+job_group() {
+        session root "$3 corun run -q $4 -- sh -c 'sed -n s/^0:://p /proc/self/cgroup >$1/group'" >"$1/out" 2>&1 || {
+                cat "$1/out"
+                fail "$2: corun run failed"
+        }
+}
+
 no_leftovers() { # LABEL
         WAIT_DETAIL='systemctl status --no-pager "corun-*"; find /sys/fs/cgroup -path "*corun*" -name cgroup.procs -exec grep -H . {} +' \
                 wait_for "$1: no corun scope left" 10 sh -c '[ -z "$(systemctl list-units --all --plain --no-legend "corun-*")" ]'
@@ -99,10 +108,7 @@ no_leftovers root
 
 echo "== 1b. root, --slice: the scope in the slice given (systemd makes it, and keeps it: not ours)"
 D=$WORK/slice && mkdir -p "$D"
-session root "corun run -q --slice benchwork.slice -o $D/res -- sh -c 'sed -n s/^0:://p /proc/self/cgroup >$D/group'" >"$D/out" 2>&1 || {
-        cat "$D/out"
-        fail "slice: corun run failed"
-}
+job_group "$D" slice "" "--slice benchwork.slice -o $D/res"
 grep -q '^/benchwork.slice/corun-[^/]*\.scope/corun/' "$D/group" || fail "slice: the job is not below benchwork.slice: $(cat "$D/group")"
 session root "corun run -q --slice 'bad/name' -- true" >"$D/bad" 2>&1 && fail "slice: a bad slice name was taken"
 grep -q -- "--slice: expected a systemd slice name like benchmarks.slice, got 'bad/name'" "$D/bad" || fail "slice: the error does not name the flag: $(cat "$D/bad")"
@@ -110,10 +116,7 @@ no_leftovers slice
 
 echo "== 1c. root, already in a delegated scope (systemd-run -p Delegate=yes): nothing changes"
 D=$WORK/delegated && mkdir -p "$D"
-session root "systemd-run --quiet --scope -p Delegate=yes corun run -q -- sh -c 'sed -n s/^0:://p /proc/self/cgroup >$D/group'" >"$D/out" 2>&1 || {
-        cat "$D/out"
-        fail "delegated: corun run failed"
-}
+job_group "$D" delegated "systemd-run --quiet --scope -p Delegate=yes" ""
 grep -q '/run-[^/]*\.scope/corun/' "$D/group" || fail "delegated: the job is not below systemd-run's scope: $(cat "$D/group")"
 ! grep -q 'corun-[^/]*\.scope' "$D/group" || fail "delegated: corun asked for a scope of its own: $(cat "$D/group")"
 no_leftovers delegated
