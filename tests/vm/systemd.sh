@@ -8,7 +8,7 @@
 #      (systemd-run -p Delegate=yes), corun asks for none;
 #   2. corun-user (uid 1000, a user manager delegating cpu memory pids): backend v2 in
 #      a scope of the user manager, memory limits applied, CPUs by affinity, one
-#      warning naming the drop-in;
+#      warning naming the drop-in; 2b. no user bus: the reason, then backend none;
 #   3. kill -9 of corun mid-run, then corun cleanup: no scope, group or process left;
 #   4. corun doctor in both cases.
 # The scenario is examples/partitions.yaml's shape (two jobs of one core each, 256M),
@@ -136,6 +136,18 @@ grep '/user@1000.service/' "$D/worker" >/dev/null || fail "user: the scope is no
 assert_eq "$(grep -ci warning "$D/err")" 1 "user: warnings"
 grep -q 'user@.service.d/delegate.conf' "$D/err" || fail "user: the warning names no drop-in"
 no_leftovers user
+
+echo "== 2b. corun-user whose user manager cannot be reached: the reason, then backend none"
+D=$WORK/nobus && mkdir -p "$D/xdg" && chown -R corun-user "$D"
+session corun-user "unset DBUS_SESSION_BUS_ADDRESS; export XDG_RUNTIME_DIR=$D/xdg; corun run -q -o $D/res -- true" >"$D/out" 2>&1 || {
+        cat "$D/out"
+        fail "nobus: corun run failed"
+}
+cat "$D/out"
+grep -q "systemd gave corun no scope of its own (cannot reach the user manager's bus" "$D/out" ||
+        fail "nobus: the warning does not say why there is no scope"
+grep -q "backend 'none'" "$D/out" || fail "nobus: not backend none"
+no_leftovers nobus
 
 echo "== 3. kill -9 mid-run, then corun cleanup"
 for who in root corun-user; do
