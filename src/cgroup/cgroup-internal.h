@@ -256,8 +256,8 @@ int cg_systemd_journal_entry(bool user, const char *unit, char **ret);
 /* StartTransientUnit of corun-<run-id>.scope (Delegate=yes, our pid) in the system
  * manager (root; slice default system.slice) or the user manager, journalled first;
  * returns once the job is done. */
-int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, char **ret_unit, bool *ret_user,
-                           char **ret_why);
+int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, char **ret_unit,
+                           bool *ret_user, char **ret_why);
 /* StopUnit of a journalled scope; -ENOENT when systemd no longer knows it. */
 int cg_systemd_stop_scope(const char *journal_entry, char **ret_why);
 /* The controllers (CG_V2 bits) user@<euid>.service hands to the user manager; *ret_dir

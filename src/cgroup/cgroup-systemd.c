@@ -116,7 +116,8 @@ static int own_cgroup2_path(char **ret) {
 }
 
 bool cg_has_delegate_mark(const char *dir) {
-        return getxattr(dir, "trusted.delegate", NULL, 0) >= 0 || getxattr(dir, "user.delegate", NULL, 0) >= 0;
+        return getxattr(dir, "trusted.delegate", NULL, 0) >= 0 ||
+               getxattr(dir, "user.delegate", NULL, 0) >= 0;
 }
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -207,11 +208,12 @@ static int bus_open(bool user, sd_bus **ret, char **ret_why) {
                 return r;
         r = user ? sd.open_user(ret) : sd.open_system(ret);
         if (r < 0)
-                return error_setf(ret_why, r, "cannot reach the %s (%s)%s",
-                                  user ? "user manager's bus" : "system bus", strerror(-r),
-                                  user ? ": corun needs a login session with a user manager (systemd --user, "
-                                         "XDG_RUNTIME_DIR set), or root"
-                                       : "");
+                return error_setf(
+                        ret_why, r, "cannot reach the %s (%s)%s", user ? "user manager's bus" : "system bus",
+                        strerror(-r),
+                        user ? ": corun needs a login session with a user manager (systemd --user, "
+                               "XDG_RUNTIME_DIR set), or root"
+                             : "");
         return 0;
 }
 
@@ -265,8 +267,9 @@ static int manager_job(sd_bus *bus, const char *method, const char *unit, FillFn
                                  (unsigned)(SD_JOB_TIMEOUT_USEC / USEC_PER_SEC), strerror(-r));
         else if (!streq(w.result, "done")) {
                 r = -EIO;
-                (void)error_setf(ret_why, r, "systemd's job for %s ended with '%s' (journalctl -u %s says why)",
-                                 unit, w.result, unit);
+                (void)error_setf(ret_why, r,
+                                 "systemd's job for %s ended with '%s' (journalctl -u %s says why)", unit,
+                                 w.result, unit);
         }
 out:
         if (reply)
@@ -328,12 +331,13 @@ char *cg_systemd_scope_name(const char *run_id) {
 
 int cg_systemd_journal_entry(bool user, const char *unit, char **ret) {
         /* Journal paths are absolute: the manager as a first component. */
-        int n = user ? asprintf(ret, "/user-%u/%s", (unsigned)geteuid(), unit) : asprintf(ret, "/system/%s", unit);
+        int n = user ? asprintf(ret, "/user-%u/%s", (unsigned)geteuid(), unit)
+                     : asprintf(ret, "/system/%s", unit);
         return n < 0 ? -ENOMEM : 0;
 }
 
-int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, char **ret_unit, bool *ret_user,
-                           char **ret_why) {
+int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, char **ret_unit,
+                           bool *ret_user, char **ret_why) {
         bool user = geteuid() != 0;
         _cleanup_free_ char *unit = cg_systemd_scope_name(run_id), *entry = NULL, *desc = NULL;
         if (!unit || asprintf(&desc, "corun run %s", run_id) < 0)
@@ -344,12 +348,15 @@ int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, ch
                 return r;
         /* Journalled before it exists, as every group is: a kill -9 between the two
          * leaves a scope that cleanup stops. */
-        if (j && ((r = cg_systemd_journal_entry(user, unit, &entry)) < 0 || (r = journal_add(j, "scope", entry)) < 0)) {
+        if (j && ((r = cg_systemd_journal_entry(user, unit, &entry)) < 0 ||
+                  (r = journal_add(j, "scope", entry)) < 0)) {
                 (void)error_setf(ret_why, r, "cannot journal %s: %s", unit, strerror(-r));
                 bus_close(bus);
                 return r;
         }
-        ScopeArgs a = {.slice = slice ? slice : user ? NULL : "system.slice",
+        ScopeArgs a = {.slice = slice  ? slice
+                                : user ? NULL
+                                       : "system.slice",
                        .description = desc,
                        .pid = (uint32_t)getpid()};
         r = manager_job(bus, "StartTransientUnit", unit, fill_start, &a, ret_why);
@@ -369,9 +376,10 @@ int cg_systemd_stop_scope(const char *journal_entry, char **ret_why) {
                 char want[32];
                 snprintf(want, sizeof want, "/user-%u/", (unsigned)geteuid());
                 if (!strneq(journal_entry, want, strlen(want)))
-                        return error_setf(ret_why, -EPERM,
-                                          "%s belongs to another user's manager: run corun cleanup as that user",
-                                          unit);
+                        return error_setf(
+                                ret_why, -EPERM,
+                                "%s belongs to another user's manager: run corun cleanup as that user",
+                                unit);
         }
         sd_bus *bus = NULL;
         int r = bus_open(user, &bus, ret_why);

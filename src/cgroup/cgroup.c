@@ -339,10 +339,11 @@ static void user_scope_warning(CgroupManager *m) {
                 return;
         _cleanup_free_ char *off = cg_v2_mask_to_string(missing), *on = cg_v2_mask_to_string(have);
         (void)error_setf(&m->warning, 0,
-                         "systemd's user manager delegates only %s to %s, not %s%s; to delegate them, add "
-                         CG_SYSTEMD_USER_DROPIN,
+                         "systemd's user manager delegates only %s to %s, not %s%s; to delegate them, "
+                         "add " CG_SYSTEMD_USER_DROPIN,
                          on && *on ? on : "nothing", m->scope, off ? off : "?",
-                         missing & 1u ? ": CPUs are pinned with affinity instead, which a job can undo" : "");
+                         missing & 1u ? ": CPUs are pinned with affinity instead, which a job can undo"
+                                      : "");
 }
 
 const char *cg_manager_warning(const CgroupManager *m) {
@@ -361,9 +362,10 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
          * joins the one the backend gives. */
         _cleanup_free_ char *scope = NULL, *scope_err = NULL;
         bool scope_user = false;
-        if ((o->backend == BACKEND_AUTO || o->backend == BACKEND_V2) && (isempty(o->fs_root) || streq(o->fs_root, "/")) &&
-            cg_systemd_scope_wanted(NULL) > 0 &&
-            cg_systemd_start_scope(o->run_id, o->slice, j, &scope, &scope_user, &scope_err) < 0 && !scope_err)
+        if ((o->backend == BACKEND_AUTO || o->backend == BACKEND_V2) &&
+            (isempty(o->fs_root) || streq(o->fs_root, "/")) && cg_systemd_scope_wanted(NULL) > 0 &&
+            cg_systemd_start_scope(o->run_id, o->slice, j, &scope, &scope_user, &scope_err) < 0 &&
+            !scope_err)
                 scope_err = strdup("cannot ask systemd for a scope");
         r = cg_manager_choose(o, &m, &why);
         if (r < 0)

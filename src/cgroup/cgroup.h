@@ -75,13 +75,13 @@ BackendKind cg_manager_backend(const CgroupManager *m);
 int cg_systemd_scope_wanted(char **ret_why);
 /* What `corun run` will get from systemd here (corun doctor). */
 typedef struct CgSystemd {
-        bool systemd;    /* PID 1 is systemd */
-        bool wanted;     /* corun run asks it for a scope (cg_systemd_scope_wanted) */
-        bool user;       /* from the user manager (not root) */
-        bool reachable;  /* the manager's bus answers */
-        bool memory;     /* the scope will have the memory controller */
-        char *why;       /* why a scope is wanted or not ("<own> is systemd's, ...") */
-        char *unreachable; /* !reachable: why */
+        bool systemd;              /* PID 1 is systemd */
+        bool wanted;               /* corun run asks it for a scope (cg_systemd_scope_wanted) */
+        bool user;                 /* from the user manager (not root) */
+        bool reachable;            /* the manager's bus answers */
+        bool memory;               /* the scope will have the memory controller */
+        char *why;                 /* why a scope is wanted or not ("<own> is systemd's, ...") */
+        char *unreachable;         /* !reachable: why */
         char *available, *missing; /* wanted: the controllers the scope will have / lack */
 } CgSystemd;
 /* 1 when a scope is wanted (the fields after wanted filled), 0 when not. */
@@ -89,7 +89,7 @@ int cg_systemd_probe(CgSystemd *ret);
 void cg_systemd_done(CgSystemd *s);
 /* The systemd drop-in that makes user managers delegate every controller corun uses. */
 #define CG_SYSTEMD_USER_DROPIN                                                                              \
-        "/etc/systemd/system/user@.service.d/delegate.conf with \"[Service]\" and "                            \
+        "/etc/systemd/system/user@.service.d/delegate.conf with \"[Service]\" and "                         \
         "\"Delegate=cpu cpuset io memory pids\", then systemctl daemon-reload and a new login"
 /* One warning for the user about the partitions (a user manager that does not delegate
  * cpuset: affinity instead), or NULL. */

@@ -161,8 +161,8 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
 }
 
 static bool entry_ok(const char *kind, const char *path) {
-        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "scope")) && path[0] == '/' &&
-               !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
+        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "scope")) &&
+               path[0] == '/' && !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
 }
 
 /* Appends "kind path\n" for each path to *buf (of *len bytes, malloc'ed). */

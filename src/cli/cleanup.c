@@ -12,11 +12,13 @@ static const char cleanup_usage[] =
         "Usage: corun cleanup [--dry-run] [--journal-dir DIR] [-q]\n"
         "\n"
         "Removes what runs killed without a chance to clean up left behind: kills the\n"
-        "processes still in their groups, removes the groups and the scratch dirs, as listed\n"
-        "in their journals. Journals of runs that are still alive are left alone.\n"
+        "processes still in their groups, removes the groups and the scratch dirs and stops\n"
+        "their systemd scopes, as listed in their journals. Journals of runs that are still\n"
+        "alive are left alone.\n"
         "\n"
         "  -n, --dry-run          only list what would be removed\n"
-        "      --journal-dir DIR  where the journals are (default /run/corun)\n"
+        "      --journal-dir DIR  where the journals are (default /run/corun; for users other\n"
+        "                         than root $XDG_RUNTIME_DIR/corun)\n"
         "  -q, --quiet            print only errors\n"
         "  -h, --help             this text\n";
 
@@ -70,7 +72,7 @@ int cmd_cleanup(int argc, char **argv) {
         CleanupReport rep;
         int r = journal_cleanup(dir, dry_run, &rep);
         if (r < 0) {
-                log_error("cleanup: cannot read the journals in %s: %s", dir ? dir : "/run/corun",
+                log_error("cleanup: cannot read the journals in %s: %s", dir ? dir : journal_dir_default(),
                           strerror(-r));
                 return 1;
         }

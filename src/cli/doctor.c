@@ -78,15 +78,18 @@ static void check_systemd(Doctor *d, const CgSystemd *s) {
         if (!s->systemd)
                 return;
         if (!s->wanted)
-                check_add(d, "systemd", LEVEL_OK, NULL, "PID 1%s%s", s->why ? "; " : "", s->why ? s->why : "");
+                check_add(d, "systemd", LEVEL_OK, NULL, "PID 1%s%s", s->why ? "; " : "",
+                          s->why ? s->why : "");
         else if (s->reachable)
-                check_add(d, "systemd", LEVEL_OK, NULL,
-                          "PID 1; %s: corun run asks the %s for corun-<run-id>.scope with Delegate=yes%s and "
-                          "works inside it",
-                          s->why, s->user ? "user manager" : "system manager",
-                          s->user ? "" : " (below system.slice unless --slice)");
+                check_add(
+                        d, "systemd", LEVEL_OK, NULL,
+                        "PID 1; %s: corun run asks the %s for corun-<run-id>.scope with Delegate=yes%s and "
+                        "works inside it",
+                        s->why, s->user ? "user manager" : "system manager",
+                        s->user ? "" : " (below system.slice unless --slice)");
         else
-                check_add(d, "systemd", LEVEL_FAIL, s->user ? "loginctl enable-linger, or sudo corun …" : NULL,
+                check_add(d, "systemd", LEVEL_FAIL,
+                          s->user ? "loginctl enable-linger, or sudo corun …" : NULL,
                           "PID 1; %s, and corun cannot ask it for a scope: %s", s->why, s->unreachable);
 }
 
@@ -94,7 +97,8 @@ static void check_systemd(Doctor *d, const CgSystemd *s) {
  * instead of what corun's present group has. */
 static void check_systemd_scope(Doctor *d, const CgSystemd *s) {
         const char *who = s->user ? "systemd's user manager" : "systemd";
-        check_add(d, "backend", LEVEL_OK, NULL, "v2: in corun-<run-id>.scope, which %s delegates to corun", who);
+        check_add(d, "backend", LEVEL_OK, NULL, "v2: in corun-<run-id>.scope, which %s delegates to corun",
+                  who);
         const char *fix = s->user ? "add " CG_SYSTEMD_USER_DROPIN : NULL;
         if (!s->memory)
                 check_add(d, "controllers", LEVEL_FATAL, fix,
@@ -454,10 +458,11 @@ int cmd_doctor(int argc, char **argv) {
         if (geteuid() == 0)
                 check_add(&d, "root", LEVEL_OK, NULL, "running as root");
         else if (sd.wanted && sd.reachable && sd.user)
-                check_add(&d, "root", LEVEL_OK, NULL,
-                          "not root (uid %u): corun run works in a scope of your user manager, its journal in "
-                          "$XDG_RUNTIME_DIR/corun",
-                          (unsigned)geteuid());
+                check_add(
+                        &d, "root", LEVEL_OK, NULL,
+                        "not root (uid %u): corun run works in a scope of your user manager, its journal in "
+                        "$XDG_RUNTIME_DIR/corun",
+                        (unsigned)geteuid());
         else
                 check_add(&d, "root", LEVEL_FATAL, "sudo corun …",
                           "not root (uid %u): corun run needs root for its journal in /run/corun and "

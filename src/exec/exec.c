@@ -259,7 +259,8 @@ static int setup(Runner *R, char **ret_error) {
         r = journal_open(R->o->journal_dir, R->o->run_id, &R->journal);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot create the journal in %s: %s%s",
-                                  R->o->journal_dir ? R->o->journal_dir : journal_dir_default(), strerror(-r),
+                                  R->o->journal_dir ? R->o->journal_dir : journal_dir_default(),
+                                  strerror(-r),
                                   r == -EACCES || r == -EPERM ? " (corun needs root for partitions)" : "");
         /* The scratch base is journalled with the run group's directories: one write. */
         r = job_setup_scratch_base(getenv("TMPDIR"), R->o->run_id, &R->scratch_base);

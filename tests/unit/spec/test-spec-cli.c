@@ -166,10 +166,10 @@ static void test_all_flags(void **state) {
                          "separate", "--env", "A=1", "--env", "B=x=y", "--env", "A=2", "--cwd", "/tmp",
                          "--user", "nobody", "--group", "nogroup", "--stop-signal", "SIGINT", "--grace",
                          "5s", "--priority", "low", "--keep", "--sample-interval", "1s", "--backend", "none",
-                         "--slice", "b.slice", "--replicas", "4", "--repeat", "2", "--order", "sequential", "--seed", "7",
-                         "--reserve", "1", "--numa", "interleave", "--solo", "--setup", "s", "--prepare",
-                         "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf", "--memory-total",
-                         "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
+                         "--slice", "b.slice", "--replicas", "4", "--repeat", "2", "--order", "sequential",
+                         "--seed", "7", "--reserve", "1", "--numa", "interleave", "--solo", "--setup", "s",
+                         "--prepare", "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf",
+                         "--memory-total", "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
         const JobSpec *j = &s->jobs[0];
         char buf[32];
         assert_int_equal(j->limits.cpus.kind, CPUS_LIST);
