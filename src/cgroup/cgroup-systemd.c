@@ -24,6 +24,7 @@
 
 #include "cgroup/cgroup-internal.h"
 #include "util/error.h"
+#include "util/parse.h"
 
 typedef struct sd_bus sd_bus;
 typedef struct sd_bus_message sd_bus_message;
@@ -318,8 +319,7 @@ char *cg_systemd_scope_name(const char *run_id) {
                 return NULL;
         fputs("corun-", f);
         for (const char *p = run_id; *p; p++)
-                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                    strchr(":_.-", *p))
+                if (unit_name_char_ok(*p))
                         fputc(*p, f);
                 else
                         fprintf(f, "\\x%02x", (unsigned char)*p);

@@ -336,8 +336,7 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                 size_t n = strlen(text);
                 bool ok = n > 6 && n < 256 && streq(text + n - 6, ".slice");
                 for (size_t i = 0; ok && i < n; i++)
-                        ok = (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
-                             (text[i] >= '0' && text[i] <= '9') || strchr(":_.-", text[i]);
+                        ok = unit_name_char_ok(text[i]);
                 if (!ok)
                         return spec_fail_value(e, pos, key, text);
                 return set_string(&s->slice, text, key, pos, e);
