@@ -350,6 +350,10 @@ const char *cg_manager_warning(const CgroupManager *m) {
         return m->warning;
 }
 
+const char *cg_manager_scope(const CgroupManager *m) {
+        return m->scope;
+}
+
 int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why) {
         _cleanup_free_ char *why = NULL;
         CgroupManager *m = NULL;

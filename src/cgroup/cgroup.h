@@ -94,6 +94,8 @@ void cg_systemd_done(CgSystemd *s);
 /* One warning for the user about the partitions (a user manager that does not delegate
  * cpuset: affinity instead), or NULL. */
 const char *cg_manager_warning(const CgroupManager *m);
+/* The systemd scope the manager asked for (corun-<run-id>.scope), or NULL. */
+const char *cg_manager_scope(const CgroupManager *m);
 /* CPUs and memory nodes the runner may use (its cpuset / affinity). */
 int cg_manager_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems);
 /* Total memory limit the runner lives under (LIMIT_MAX if none) — for admission. */

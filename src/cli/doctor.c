@@ -358,7 +358,9 @@ static void check_write(Doctor *d) {
                           a.memory_max, a.pids_max);
         else if (r >= 0)
                 check_add(d, "write-test", LEVEL_OK, NULL,
-                          "created %s with memory.max 64 MiB and removed it", cg_path(g));
+                          "created %s with memory.max 64 MiB and removed it%s%s%s", cg_path(g),
+                          cg_manager_scope(m) ? " (in systemd's " : "",
+                          cg_manager_scope(m) ? cg_manager_scope(m) : "", cg_manager_scope(m) ? ")" : "");
         else
                 check_add(d, "write-test", LEVEL_FATAL, NULL, "cannot %s: %s%s%s", step, strerror(-r),
                           why ? ": " : "", why ? why : "");

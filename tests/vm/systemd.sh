@@ -173,10 +173,19 @@ done
 
 echo "== 4. corun doctor"
 for who in root corun-user; do
-        session "$who" "corun doctor" >"$WORK/doctor-$who" 2>&1 || true
+        st=0
+        session "$who" "corun doctor --write-test" >"$WORK/doctor-$who" 2>&1 || st=$?
         sed "s/^/  $who: /" "$WORK/doctor-$who"
-        grep -q 'systemd' "$WORK/doctor-$who" || fail "doctor ($who) says nothing about systemd"
+        echo "$st" >"$WORK/doctor-$who.status"
+        grep -q '^ok  *systemd  *PID 1; .*session-.*\.scope is systemd.s, not delegated' "$WORK/doctor-$who" ||
+                fail "doctor ($who) does not say it will ask systemd for a scope"
+        grep -q "^ok  *write-test  *created corun/doctor-[0-9]*/doctor .* (in systemd's corun-doctor-[0-9]*\.scope)" "$WORK/doctor-$who" ||
+                fail "doctor ($who): the write test did not run in a scope of its own"
 done
+# Root gets every controller (exit 0); the user lacks cpuset and io (1: usable, weaker).
+assert_eq "$(cat "$WORK/doctor-root.status")" 0 "doctor (root) exit status"
+assert_eq "$(cat "$WORK/doctor-corun-user.status")" 1 "doctor (user) exit status"
+no_leftovers "doctor --write-test"
 grep -q '^ok  *backend  *v2: in corun-<run-id>.scope' "$WORK/doctor-root" || fail "doctor (root) does not say corun gets a scope of its own"
 grep -q '^ok  *controllers .*delegates cpuset cpu io memory pids$' "$WORK/doctor-root" || fail "doctor (root): not every controller"
 grep -q '^ok  *root  *not root (uid 1000): .*user manager' "$WORK/doctor-corun-user" || fail "doctor (user) asks for root"
