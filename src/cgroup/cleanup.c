@@ -212,9 +212,10 @@ static unsigned replay(const char *jpath, const JournalContents *h, JournalEntry
                         continue;
                 _cleanup_free_ char *why = NULL;
                 int r = dry_run ? 0 : cg_systemd_stop_scope(e[i].path, &why);
-                if (r >= 0)
+                if (r >= 0) {
                         add_removed(b, "scope", strrchr(e[i].path, '/') + 1);
-                else if (r != -ENOENT) {
+                        rep->scopes_stopped++;
+                } else if (r != -ENOENT) {
                         add_error(b, "%s: cannot stop %s: %s", jpath, strrchr(e[i].path, '/') + 1,
                                   why ? why : strerror(-r));
                         errors++;

@@ -8,9 +8,10 @@
 
 typedef struct CleanupReport {
         unsigned journals, groups_removed, dirs_removed, processes_killed;
-        unsigned journals_live; /* journals of runners still alive, left alone */
-        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
-        char **errors;          /* NULL-terminated messages */
+        unsigned journals_live;  /* journals of runners still alive, left alone */
+        unsigned scopes_stopped; /* systemd scopes stopped (StopUnit; dry run: to stop) */
+        char **removed;          /* NULL-terminated list of "cgroup PATH" / "dir PATH" lines removed */
+        char **errors;           /* NULL-terminated messages */
 } CleanupReport;
 /* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in
  * their groups, removes groups bottom-up and scratch dirs, deletes the journals.

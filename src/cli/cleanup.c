@@ -90,6 +90,9 @@ int cmd_cleanup(int argc, char **argv) {
                         printf("%s %u dead run(s): %u group(s), %u dir(s), %s %u process(es)",
                                dry_run ? "would clean" : "cleaned", rep.journals, rep.groups_removed,
                                rep.dirs_removed, dry_run ? "would kill" : "killed", rep.processes_killed);
+                if (rep.scopes_stopped)
+                        printf(", %s %u systemd scope(s)", dry_run ? "would stop" : "stopped",
+                               rep.scopes_stopped);
                 if (rep.journals_live)
                         printf("; %u live run(s) left alone", rep.journals_live);
                 putchar('\n');

@@ -10,6 +10,7 @@
 #      a scope of the user manager, memory limits applied, CPUs by affinity, one
 #      warning naming the drop-in; 2b. no user bus: the reason, then backend none;
 #   3. kill -9 of corun mid-run, then corun cleanup: no scope, group or process left;
+#      3b. a dead run's journalled scope still running: cleanup stops it (StopUnit);
 #   4. corun doctor in both cases.
 # The scenario is examples/partitions.yaml's shape (two jobs of one core each, 256M),
 # with jobs that report what they see instead of burning CPU (TCG is ~19x slower).
@@ -170,6 +171,33 @@ for who in root corun-user; do
         wait
         no_leftovers "kill -9 ($who)"
 done
+
+echo "== 3b. a dead run's scope still running: corun cleanup stops it (StopUnit)"
+# Above, systemd usually collects the emptied scope before cleanup comes. Here the scope
+# is kept alive by a process of its own (systemd-run --scope --unit), named in the
+# journal of a run whose runner is dead, so cleanup must stop it itself.
+boot=$(cat /proc/sys/kernel/random/boot_id)
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+for who in root corun-user; do
+        run=stopme-$who
+        if [ "$who" = root ]; then
+                sctl=systemctl flag= entry=/system/corun-$run.scope jdir=/run/corun
+        else
+                sctl="systemctl --user" flag=--user entry=/user-1000/corun-$run.scope jdir=/run/user/1000/corun
+        fi
+        session "$who" "systemd-run $flag --scope --unit=corun-$run --quiet sleep 300 >/dev/null 2>&1 &"
+        wait_for "$who: corun-$run.scope active" 30 session "$who" "$sctl is-active -q corun-$run.scope"
+        session "$who" "mkdir -p -m 0700 $jdir && printf 'corun-journal 1 pid=%s start=1 boot=%s run=%s\nscope %s\n' $dead $boot $run $entry >$jdir/$run.journal && chmod 0600 $jdir/$run.journal"
+        session "$who" "corun cleanup" >"$WORK/stop-$who" 2>&1 || { cat "$WORK/stop-$who"; fail "$who: corun cleanup failed"; }
+        cat "$WORK/stop-$who"
+        grep -qx "removed scope corun-$run.scope" "$WORK/stop-$who" || fail "$who: cleanup did not report stopping corun-$run.scope"
+        grep -q "^cleaned 1 dead run(s): .*, stopped 1 systemd scope(s)$" "$WORK/stop-$who" || fail "$who: cleanup's total counts no scope"
+        ! session "$who" "$sctl is-active -q corun-$run.scope" || fail "$who: corun-$run.scope still active"
+        [ ! -e "$jdir/$run.journal" ] || fail "$who: the journal is left"
+done
+no_leftovers "scope stop"
 
 echo "== 4. corun doctor"
 for who in root corun-user; do
