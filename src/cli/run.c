@@ -231,9 +231,11 @@ int cmd_run(int argc, char **argv) {
 
         /* Leftovers of killed runs first, so they cannot skew this one. */
         CleanupReport cr = {0};
-        if (journal_cleanup_dead(NULL, &cr) >= 0 && (cr.groups_removed || cr.dirs_removed || cr.processes_killed))
-                log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u process(es) killed",
-                         cr.journals, cr.groups_removed, cr.dirs_removed, cr.processes_killed);
+        if (journal_cleanup_dead(NULL, &cr) >= 0 &&
+            (cr.groups_removed || cr.dirs_removed || cr.processes_killed || cr.scopes_stopped))
+                log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u process(es) killed, "
+                         "%u systemd scope(s) stopped",
+                         cr.journals, cr.groups_removed, cr.dirs_removed, cr.processes_killed, cr.scopes_stopped);
         cleanup_report_done(&cr);
 
         if (spec->preflight && run_preflight(spec->preflight) < 0) {

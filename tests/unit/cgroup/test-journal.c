@@ -451,6 +451,10 @@ static void test_path_validation(void **state) {
         assert_false(journal_path_is_valid("scope", "/other/corun-x.scope", "x"));
         assert_false(journal_path_is_valid("scope", "/system/a/corun-x.scope", "x"));
         assert_false(journal_path_is_valid("scope", "/system", "x"));
+        /* Run ids may hold characters unit names may not ('@' would make an instance):
+         * escaped as systemd does. */
+        assert_true(journal_path_is_valid("scope", "/system/corun-a\\x40b\\x2bc.scope", "a@b+c"));
+        assert_false(journal_path_is_valid("scope", "/system/corun-a@b+c.scope", "a@b+c"));
         /* Well-formed and absent: acceptable (there is nothing to act on). */
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x", "x"));
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x-job/a", "x"));
