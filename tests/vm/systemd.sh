@@ -8,7 +8,8 @@
 #      (systemd-run -p Delegate=yes), corun asks for none;
 #   2. corun-user (uid 1000, a user manager delegating cpu memory pids): backend v2 in
 #      a scope of the user manager, memory limits applied, CPUs by affinity, one
-#      warning naming the drop-in; 2b. no user bus: the reason, then backend none;
+#      warning naming the drop-in; 2b. slice: in the scenario; 2c. no user bus: the
+#      reason, then backend none;
 #   3. kill -9 of corun mid-run, then corun cleanup: no scope, group or process left;
 #      3b. a dead run's journalled scope still running: cleanup stops it (StopUnit);
 #   4. corun doctor in both cases.
@@ -138,7 +139,19 @@ assert_eq "$(grep -ci warning "$D/err")" 1 "user: warnings"
 grep -q 'user@.service.d/delegate.conf' "$D/err" || fail "user: the warning names no drop-in"
 no_leftovers user
 
-echo "== 2b. corun-user whose user manager cannot be reached: the reason, then backend none"
+echo "== 2b. corun-user, slice: in the scenario: the scope in the user manager's slice"
+D=$WORK/uslice && mkdir -p "$D" && chown corun-user "$D"
+printf 'slice: benchwork.slice\njobs:\n  j:\n    command: [sh, -c, "sed -n s/^0:://p /proc/self/cgroup >%s/group"]\n' "$D" >"$D/s.yaml"
+chmod 0644 "$D/s.yaml"
+session corun-user "corun run -q -o $D/res $D/s.yaml" >"$D/out" 2>&1 || {
+        cat "$D/out"
+        fail "uslice: corun run failed"
+}
+grep -q '^/user.slice/user-1000.slice/user@1000.service/benchwork.slice/corun-[^/]*\.scope/corun/' "$D/group" ||
+        fail "uslice: the job is not below the user manager's benchwork.slice: $(cat "$D/group")"
+no_leftovers uslice
+
+echo "== 2c. corun-user whose user manager cannot be reached: the reason, then backend none"
 D=$WORK/nobus && mkdir -p "$D/xdg" && chown -R corun-user "$D"
 session corun-user "unset DBUS_SESSION_BUS_ADDRESS; export XDG_RUNTIME_DIR=$D/xdg; corun run -q -o $D/res -- true" >"$D/out" 2>&1 || {
         cat "$D/out"
