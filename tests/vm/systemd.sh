@@ -168,8 +168,9 @@ for who in root corun-user; do
         D=$WORK/kill-$who && mkdir -p "$D" && chown "$who" "$D"
         sctl=systemctl
         [ "$who" = root ] || sctl="systemctl --user"
-        session "$who" "corun run -q -o $D/res -- sleep 300 >$D/out 2>&1 & echo \$! >$D/pid; wait" &
-        WAIT_DETAIL="cat $D/out" wait_for "$who: the job running in its scope" 60 sh -c "pgrep -x sleep >/dev/null && [ -s $D/pid ]"
+        # The job writes its own pid: the test finds it by that, not by name.
+        session "$who" "corun run -q -o $D/res -- sh -c 'echo \$\$ >$D/job; exec sleep 300' >$D/out 2>&1 & echo \$! >$D/pid; wait" &
+        WAIT_DETAIL="cat $D/out" wait_for "$who: the job running in its scope" 60 sh -c "[ -s $D/job ] && [ -s $D/pid ]"
         session "$who" "$sctl list-units --plain --no-legend 'corun-*'" | grep -q 'corun-.*\.scope' || fail "$who: no scope while running"
         kill -9 "$(cat "$D/pid")"
         wait_for "$who: corun dead" 30 not kill -0 "$(cat "$D/pid")"
@@ -182,6 +183,8 @@ for who in root corun-user; do
                 grep -q 'scope' "$D/cleanup" || fail "$who: cleanup did not stop the scope ($left)"
         fi
         wait
+        grep -qx '[0-9][0-9]*' "$D/job" || fail "$who: the job wrote no pid: $(cat "$D/job")"
+        ! kill -0 "$(cat "$D/job")" 2>/dev/null || fail "$who: the job (pid $(cat "$D/job")) outlived corun and cleanup"
         no_leftovers "kill -9 ($who)"
 done
 
