@@ -83,11 +83,16 @@ job_group() {
         }
 }
 
+user_units_gone() {
+        runuser -l corun-user -c 'systemctl --user list-units --all --plain --no-legend "corun-*"' >"$WORK/uleft" 2>&1
+        [ ! -s "$WORK/uleft" ]
+}
+
 no_leftovers() { # LABEL
         WAIT_DETAIL='systemctl status --no-pager "corun-*"; find /sys/fs/cgroup -path "*corun*" -name cgroup.procs -exec grep -H . {} +' \
-                wait_for "$1: no corun scope left" 10 sh -c '[ -z "$(systemctl list-units --all --plain --no-legend "corun-*")" ]'
-        runuser -l corun-user -c 'systemctl --user list-units --all --plain --no-legend "corun-*"' >"$WORK/uleft" 2>&1
-        [ ! -s "$WORK/uleft" ] || fail "$1: the user manager still has: $(cat "$WORK/uleft")"
+                wait_for "$1: no corun scope left" 30 sh -c '[ -z "$(systemctl list-units --all --plain --no-legend "corun-*")" ]'
+        # The user manager collects its scopes on its own time, as the system one does.
+        WAIT_DETAIL='cat "$WORK/uleft"' wait_for "$1: no corun scope left in the user manager" 30 user_units_gone
         left=$(find /sys/fs/cgroup -name 'corun*' -type d)
         [ -z "$left" ] || fail "$1: groups left: $left"
         ! pgrep -x sleep >/dev/null || fail "$1: a job's process is left: $(pgrep -a -x sleep)"
