@@ -11,6 +11,7 @@ PKGS="$PKGS slurm-wlm munge"  # the slurm suite: a private one-node cluster (tes
 # jobs in images (tests/integration/container, docs/containers.md): the engine, its runtime,
 # monitor and init; the test image is made of busybox-static (scripts/make-test-image.sh)
 PKGS="$PKGS podman crun conmon catatonit"
+PKGS="$PKGS mmdebstrap uidmap"  # vm-systemd: the Debian root with systemd (scripts/build-vm-systemd-root.sh; uidmap for non-root)
 [ "${CORUN_SKIP_DEPS:-0}" = 1 ] && exit 0
 missing=""
 for p in $PKGS; do

@@ -113,6 +113,12 @@ struct CgroupManager {
         char *runner_leaf;
         unsigned v2_controllers, v2_enabled_own, v2_enabled_top;
         bool v2_has_peak; /* memory.peak (5.19+); else the peak is the sampled maximum */
+        /* cgroup-systemd.c: the transient scope systemd made for this run (NULL: none),
+         * whether the user manager made it, and the warning about controllers it does
+         * not delegate (NULL: none). */
+        char *scope;
+        bool scope_user;
+        char *warning;
         /* Controllers of ops->controllers this run makes no groups for (from
          * ops->covered_by_cgroup2); their hierarchies have no run_path. */
         unsigned controllers_skipped;
@@ -241,3 +247,21 @@ int cg_v2_other_procs(const char *dir, pid_t *ret_first);
 /* cgroup2 cpu.weight (1..10000, default 100) <-> v1 cpu.shares (2..262144, default 1024). */
 uint64_t cg_weight_to_shares(uint64_t weight);
 uint64_t cg_shares_to_weight(uint64_t shares);
+
+/* ---- systemd hosts (cgroup-systemd.c) ---- */
+/* "corun-<run-id>.scope", escaped for a unit name. */
+char *cg_systemd_scope_name(const char *run_id);
+/* The journal's "scope" entry: "/system/<unit>" or "/user-<uid>/<unit>". */
+int cg_systemd_journal_entry(bool user, const char *unit, char **ret);
+/* StartTransientUnit of corun-<run-id>.scope (Delegate=yes, our pid) in the system
+ * manager (root; slice default system.slice) or the user manager, journalled first;
+ * returns once the job is done. */
+int cg_systemd_start_scope(const char *run_id, const char *slice, Journal *j, char **ret_unit,
+                           bool *ret_user, char **ret_why);
+/* StopUnit of a journalled scope; -ENOENT when systemd no longer knows it. */
+int cg_systemd_stop_scope(const char *journal_entry, char **ret_why);
+/* The controllers (CG_V2 bits) user@<euid>.service hands to the user manager; *ret_dir
+ * (optional) its group. */
+unsigned cg_systemd_user_delegated(char **ret_dir);
+/* dir carries systemd's delegation mark (xattr trusted.delegate or user.delegate). */
+bool cg_has_delegate_mark(const char *dir);

@@ -48,11 +48,6 @@ static int feature(const char *dir, const char *file, int by_version) {
         return dir ? cg_exists(dir, file) : by_version;
 }
 
-static bool has_delegate_xattr(const char *path) {
-        return getxattr(path, "trusted.delegate", NULL, 0) >= 0 ||
-               getxattr(path, "user.delegate", NULL, 0) >= 0;
-}
-
 static void probe_v2(const CgroupManager *m, CgProbe *p) {
         const char *own = cg_own(m, CG_UNIFIED);
         if (!own)
@@ -66,7 +61,7 @@ static void probe_v2(const CgroupManager *m, CgProbe *p) {
         p->at_root = cg_v2_is_root(own);
         int n = p->at_root ? 0 : cg_v2_other_procs(own, NULL);
         p->other_procs = n > 0 ? (unsigned)n : 0;
-        p->delegated = has_delegate_xattr(own);
+        p->delegated = cg_has_delegate_mark(own);
         p->unified = true;
         _cleanup_free_ char *g = group_to_inspect(own);
         p->psi = access("/proc/pressure/cpu", R_OK) == 0 && cg_exists(g ? g : own, "cpu.pressure");
@@ -93,7 +88,7 @@ static void probe_v1(const CgroupManager *m, CgProbe *p) {
         p->available = strdup(on);
         p->missing = strdup(off);
         const char *mem = cg_own(m, CG_MEMORY), *u = cg_own(m, CG_UNIFIED);
-        p->delegated = mem && has_delegate_xattr(mem);
+        p->delegated = mem && cg_has_delegate_mark(mem);
         p->unified = u != NULL;
         _cleanup_free_ char *g = u ? group_to_inspect(u) : NULL;
         p->psi = u && access("/proc/pressure/cpu", R_OK) == 0 && cg_exists(g ? g : u, "cpu.pressure");

@@ -21,8 +21,14 @@
 #include "util/error.h"
 
 #define RUNNER_LEAF "runner"
-#define DELEGATE_HINT                                                                                       \
-        "start corun in a delegated group of its own: systemd-run --scope -p Delegate=yes corun …"
+/* A user's systemd-run asks their user manager (--user); root's, the system manager. */
+static const char *delegate_hint(void) {
+        return geteuid() == 0 ? "start corun in a delegated group of its own: systemd-run --scope -p "
+                                "Delegate=yes corun …"
+                              : "start corun in a delegated group of its own: systemd-run --user --scope -p "
+                                "Delegate=yes "
+                                "corun …";
+}
 
 static const char *v2_own(const CgroupManager *m) {
         return cg_own(m, CG_UNIFIED);
@@ -47,14 +53,14 @@ static int v2_check(CgroupManager *m, char **ret_why) {
         if (access(own, W_OK) < 0 || access(ctl, W_OK) < 0) {
                 int r = errno == ENOENT ? -EACCES : -errno;
                 return error_setf(ret_why, r, "cannot create groups below %s (%s, uid %u); %s", own,
-                                  strerror(-r), (unsigned)geteuid(), DELEGATE_HINT);
+                                  strerror(-r), (unsigned)geteuid(), delegate_hint());
         }
         unsigned avail = cg_v2_controllers_in(own, "cgroup.controllers");
         if (!(avail & CG_V2_MEMORY_BIT)) {
                 _cleanup_free_ char *have = cg_v2_mask_to_string(avail);
                 return error_setf(ret_why, -EOPNOTSUPP,
                                   "the memory controller is not available in %s (it has: %s); %s", own,
-                                  have && *have ? have : "none", DELEGATE_HINT);
+                                  have && *have ? have : "none", delegate_hint());
         }
         if (!cg_v2_is_root(own)) {
                 pid_t first = 0;
@@ -64,7 +70,7 @@ static int v2_check(CgroupManager *m, char **ret_why) {
                                           "%s holds %d other process(es) (pid %d, ...): cgroup v2 lets a "
                                           "group below the root enable controllers for its children only "
                                           "while it holds no processes; %s",
-                                          own, n, (int)first, DELEGATE_HINT);
+                                          own, n, (int)first, delegate_hint());
         }
         return 0;
 }
@@ -167,7 +173,7 @@ static int v2_setup_run(CgroupManager *m, char **ret_why) {
         m->v2_controllers = cg_v2_controllers_in(run, "cgroup.subtree_control");
         if (!(m->v2_controllers & CG_V2_MEMORY_BIT)) {
                 return error_setf(ret_why, -EPERM, "cannot enable the memory controller below %s; %s", own,
-                                  DELEGATE_HINT);
+                                  delegate_hint());
         }
         m->v2_has_peak = peak_usable(top);
         *ret_why = describe(m, top, CG_V2_WANTED & ~m->v2_controllers);

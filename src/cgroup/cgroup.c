@@ -329,6 +329,31 @@ fail:
         return r;
 }
 
+/* A user manager delegates what user@.service was given: cpu memory pids by default,
+ * not cpuset, so CPUs are pinned by affinity (which a job can undo). Said once. */
+static void user_scope_warning(CgroupManager *m) {
+        int ui = cg_hier(m, CG_UNIFIED);
+        unsigned have = ui >= 0 ? cg_v2_controllers_in(m->own_path[ui], "cgroup.controllers") : 0;
+        unsigned missing = CG_V2_WANTED & ~have;
+        if (!missing)
+                return;
+        _cleanup_free_ char *off = cg_v2_mask_to_string(missing), *on = cg_v2_mask_to_string(have);
+        (void)error_setf(&m->warning, 0,
+                         "systemd's user manager delegates only %s to %s, not %s%s; to delegate them, "
+                         "add " CG_SYSTEMD_USER_DROPIN,
+                         on && *on ? on : "nothing", m->scope, off ? off : "?",
+                         missing & 1u ? ": CPUs are pinned with affinity instead, which a job can undo"
+                                      : "");
+}
+
+const char *cg_manager_warning(const CgroupManager *m) {
+        return m->warning;
+}
+
+const char *cg_manager_scope(const CgroupManager *m) {
+        return m->scope;
+}
+
 int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **ret, char **ret_why) {
         _cleanup_free_ char *why = NULL;
         CgroupManager *m = NULL;
@@ -336,10 +361,27 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
 
         if (!o || !ret || isempty(o->run_id) || !cg_name_is_valid(o->run_id, strlen(o->run_id)))
                 return -EINVAL;
+        /* A systemd host: first a scope of our own, then everything as in a delegated
+         * group (DESIGN §13). A failure leaves the runner where it was; the reason
+         * joins the one the backend gives. */
+        _cleanup_free_ char *scope = NULL, *scope_err = NULL;
+        bool scope_user = false;
+        if ((o->backend == BACKEND_AUTO || o->backend == BACKEND_V2) &&
+            (isempty(o->fs_root) || streq(o->fs_root, "/")) && cg_systemd_scope_wanted(NULL) > 0 &&
+            cg_systemd_start_scope(o->run_id, o->slice, j, &scope, &scope_user, &scope_err) < 0 &&
+            !scope_err)
+                scope_err = strdup("cannot ask systemd for a scope");
         r = cg_manager_choose(o, &m, &why);
         if (r < 0)
                 goto fail;
         m->journal = j;
+        m->scope = TAKE_PTR(scope);
+        m->scope_user = scope_user;
+        if (scope_err && m->ops->kind == BACKEND_NONE) {
+                _cleanup_free_ char *old = TAKE_PTR(why);
+                (void)error_setf(&why, 0, "systemd gave corun no scope of its own (%s); %s", scope_err,
+                                 old ? old : "");
+        }
         if (m->ops->uses_dirs) {
                 r = create_run_groups(m);
                 if (r < 0) {
@@ -357,12 +399,19 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
                 }
                 if (!why)
                         why = describe_v1(m);
+                if (m->scope_user)
+                        user_scope_warning(m);
         }
         *ret = m;
         if (ret_why)
                 *ret_why = TAKE_PTR(why);
         return 0;
 fail:
+        if (scope_err && m) {
+                _cleanup_free_ char *old = TAKE_PTR(why);
+                (void)error_setf(&why, 0, "systemd gave corun no scope of its own (%s); %s", scope_err,
+                                 old ? old : "");
+        }
         cg_manager_free(m);
         if (ret_why)
                 *ret_why = TAKE_PTR(why);
@@ -376,6 +425,8 @@ CgroupManager *cg_manager_free(CgroupManager *m) {
         if (m->ops && m->ops->uses_dirs && (!m->ops->teardown_run || m->ops->teardown_run(m) >= 0))
                 remove_run_groups(m);
         free(m->runner_leaf);
+        free(m->scope);
+        free(m->warning);
         for (size_t i = 0; i < CG_MAX_HIER; i++) {
                 free(m->own_path[i]);
                 free(m->run_path[i]);

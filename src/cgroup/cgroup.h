@@ -57,6 +57,7 @@ typedef struct CgroupManagerOptions {
         BackendKind backend; /* BACKEND_AUTO: detect */
         const char *fs_root; /* NULL = "/"; a captured tree for tests */
         const char *run_id;  /* the corun/<run-id> level */
+        const char *slice;   /* systemd hosts: the slice of corun's scope (NULL: the default) */
 } CgroupManagerOptions;
 
 /* Detects the backend, locates the runner's own cgroup in each hierarchy (from
@@ -67,6 +68,34 @@ int cg_manager_new(const CgroupManagerOptions *o, Journal *j, CgroupManager **re
  * when it is empty. Destroy every Cgroup first: they point into the manager. */
 CgroupManager *cg_manager_free(CgroupManager *m);
 BackendKind cg_manager_backend(const CgroupManager *m);
+/* 1 when corun asks systemd for a scope of its own (cgroup-systemd.c): cgroup2 only,
+ * systemd is PID 1, and the runner sits in a systemd unit that is not delegated (a
+ * login session, a plain service). 0 in containers, Slurm steps, delegated scopes,
+ * busybox VMs. */
+int cg_systemd_scope_wanted(char **ret_why);
+/* What `corun run` will get from systemd here (corun doctor). */
+typedef struct CgSystemd {
+        bool systemd;              /* PID 1 is systemd */
+        bool wanted;               /* corun run asks it for a scope (cg_systemd_scope_wanted) */
+        bool user;                 /* from the user manager (not root) */
+        bool reachable;            /* the manager's bus answers */
+        bool memory;               /* the scope will have the memory controller */
+        char *why;                 /* why a scope is wanted or not ("<own> is systemd's, ...") */
+        char *unreachable;         /* !reachable: why */
+        char *available, *missing; /* wanted: the controllers the scope will have / lack */
+} CgSystemd;
+/* 1 when a scope is wanted (the fields after wanted filled), 0 when not. */
+int cg_systemd_probe(CgSystemd *ret);
+void cg_systemd_done(CgSystemd *s);
+/* The systemd drop-in that makes user managers delegate every controller corun uses. */
+#define CG_SYSTEMD_USER_DROPIN                                                                              \
+        "/etc/systemd/system/user@.service.d/delegate.conf with \"[Service]\" and "                         \
+        "\"Delegate=cpu cpuset io memory pids\", then systemctl daemon-reload and a new login"
+/* One warning for the user about the partitions (a user manager that does not delegate
+ * cpuset: affinity instead), or NULL. */
+const char *cg_manager_warning(const CgroupManager *m);
+/* The systemd scope the manager asked for (corun-<run-id>.scope), or NULL. */
+const char *cg_manager_scope(const CgroupManager *m);
 /* CPUs and memory nodes the runner may use (its cpuset / affinity). */
 int cg_manager_allowed(const CgroupManager *m, CpuSet *ret_cpus, CpuSet *ret_mems);
 /* Total memory limit the runner lives under (LIMIT_MAX if none) — for admission. */

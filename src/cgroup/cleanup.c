@@ -88,6 +88,13 @@ bool journal_path_is_valid(const char *kind, const char *path, const char *run_i
                        lstat(engine, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
                        !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
         }
+        if (streq(kind, "scope")) {
+                /* "/system/corun-<run-id>.scope" or "/user-<uid>/..." (cgroup-systemd.c). */
+                _cleanup_free_ char *unit = cg_systemd_scope_name(run_id);
+                const char *slash = strchr(path + 1, '/');
+                return unit && slash && streq(slash + 1, unit) &&
+                       (strneq(path, "/system/", 8) || strneq(path, "/user-", 6));
+        }
         if (streq(kind, "dir")) {
                 _cleanup_free_ char *name = NULL;
                 if (asprintf(&name, "corun-%s", run_id) < 0)
@@ -229,6 +236,21 @@ static unsigned replay(const char *jpath, const JournalContents *h, JournalEntry
                 }
                 /* EBUSY/ENOTEMPTY on corun/: another run lives there. */
         }
+        /* The scope last: its groups are gone, and stopping it kills what is left in it. */
+        for (size_t i = n; i-- > 0;) {
+                if (!e[i].kind || !streq(e[i].kind, "scope"))
+                        continue;
+                _cleanup_free_ char *why = NULL;
+                int r = dry_run ? 0 : cg_systemd_stop_scope(e[i].path, &why);
+                if (r >= 0) {
+                        add_removed(b, "scope", strrchr(e[i].path, '/') + 1);
+                        rep->scopes_stopped++;
+                } else if (r != -ENOENT) {
+                        add_error(b, "%s: cannot stop %s: %s", jpath, strrchr(e[i].path, '/') + 1,
+                                  why ? why : strerror(-r));
+                        errors++;
+                }
+        }
         for (size_t i = n; i-- > 0;) {
                 struct stat st;
                 if (!e[i].kind || !streq(e[i].kind, "dir") || lstat(e[i].path, &st) < 0)
@@ -296,7 +318,7 @@ int journal_cleanup(const char *dir, bool dry_run, CleanupReport *ret) {
 
         *ret = rep;
         if (!dir)
-                dir = JOURNAL_DIR_DEFAULT;
+                dir = journal_dir_default();
         _cleanup_(closedirp) DIR *d = opendir(dir);
         if (!d) {
                 if (errno != ENOENT)

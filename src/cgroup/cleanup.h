@@ -8,10 +8,11 @@
 
 typedef struct CleanupReport {
         unsigned journals, groups_removed, dirs_removed, processes_killed;
-        unsigned journals_live; /* journals of runners still alive, left alone */
+        unsigned journals_live;      /* journals of runners still alive, left alone */
         unsigned containers_removed; /* containers of jobs in images (`ENGINE rm -f`) */
-        char **removed;         /* NULL-terminated list of "cgroup PATH" / "dir PATH" / "container NAME" lines removed */
-        char **errors;          /* NULL-terminated messages */
+        unsigned scopes_stopped;     /* systemd scopes stopped (StopUnit; dry run: to stop) */
+        char **removed;              /* NULL-terminated list of "cgroup PATH" / "dir PATH" / "container NAME" lines removed */
+        char **errors;               /* NULL-terminated messages */
 } CleanupReport;
 /* Finds journals of dead runners in dir (NULL = /run/corun), kills what is left in
  * their groups, removes groups bottom-up and scratch dirs, deletes the journals.

@@ -96,13 +96,24 @@ int proc_start_time(pid_t pid, uint64_t *ret) {
         return proc_stat(pid, NULL, ret);
 }
 
+const char *journal_dir_default(void) {
+        /* Users other than root run in their user manager's scope (cgroup-systemd.c) and
+         * cannot write /run/corun: their runtime directory, which only they can write. */
+        static char buf[256];
+        const char *x = getenv("XDG_RUNTIME_DIR");
+        if (geteuid() == 0 || isempty(x) || x[0] != '/' ||
+            snprintf(buf, sizeof buf, "%s/corun", x) >= (int)sizeof buf)
+                return JOURNAL_DIR_DEFAULT;
+        return buf;
+}
+
 int journal_open(const char *dir, const char *run_id, Journal **ret) {
         char boot[64];
         uint64_t start;
         int r;
 
         if (!dir)
-                dir = JOURNAL_DIR_DEFAULT;
+                dir = journal_dir_default();
         if (isempty(run_id) || !journal_name_is_valid(run_id, strlen(run_id)) || dir[0] != '/')
                 return -EINVAL;
         if ((r = read_boot_id(boot, sizeof boot)) < 0 || (r = proc_start_time(getpid(), &start)) < 0)
@@ -150,10 +161,10 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
 }
 
 static bool entry_ok(const char *kind, const char *path) {
-        /* "container": "<engine path> <name>" (exec/container.h). */
-        return kind && path && (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "container")) &&
-               path[0] == '/' &&
-               !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
+        /* "container": "<engine path> <name>" (exec/container.h); "scope": a systemd scope. */
+        return kind && path &&
+               (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "container") || streq(kind, "scope")) &&
+               path[0] == '/' && !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
 }
 
 /* Appends "kind path\n" for each path to *buf (of *len bytes, malloc'ed). */

@@ -13,10 +13,12 @@ static const char cleanup_usage[] =
         "\n"
         "Removes what runs killed without a chance to clean up left behind: removes their\n"
         "containers (jobs in images), kills the processes still in their groups, removes the\n"
-        "groups and the scratch dirs, as listed in their journals. Journals of runs that are still alive are left alone.\n"
+        "groups and the scratch dirs and stops their systemd scopes, as listed in their\n"
+        "journals. Journals of runs that are still alive are left alone.\n"
         "\n"
         "  -n, --dry-run          only list what would be removed\n"
-        "      --journal-dir DIR  where the journals are (default /run/corun)\n"
+        "      --journal-dir DIR  where the journals are (default /run/corun; for users other\n"
+        "                         than root $XDG_RUNTIME_DIR/corun)\n"
         "  -q, --quiet            print only errors\n"
         "  -h, --help             this text\n";
 
@@ -61,14 +63,16 @@ int cmd_cleanup(int argc, char **argv) {
                 log_error("cleanup: unexpected argument '%s'; see 'corun cleanup --help'", argv[optind]);
                 return 2;
         }
-        if (!dry_run && geteuid() != 0)
+        /* On a systemd host a user's runs are in their user manager's scopes and their
+         * journals in $XDG_RUNTIME_DIR/corun: theirs to clean up. */
+        if (!dry_run && geteuid() != 0 && cg_systemd_scope_wanted(NULL) <= 0)
                 log_warning("cleanup: not running as root; removing groups and other users' dirs will "
                             "likely fail");
 
         CleanupReport rep;
         int r = journal_cleanup(dir, dry_run, &rep);
         if (r < 0) {
-                log_error("cleanup: cannot read the journals in %s: %s", dir ? dir : "/run/corun",
+                log_error("cleanup: cannot read the journals in %s: %s", dir ? dir : journal_dir_default(),
                           strerror(-r));
                 return 1;
         }
@@ -89,6 +93,9 @@ int cmd_cleanup(int argc, char **argv) {
                 if (rep.containers_removed)
                         printf(", %s %u container(s)", dry_run ? "would remove" : "removed",
                                rep.containers_removed);
+                if (rep.scopes_stopped)
+                        printf(", %s %u systemd scope(s)", dry_run ? "would stop" : "stopped",
+                               rep.scopes_stopped);
                 if (rep.journals_live)
                         printf("; %u live run(s) left alone", rep.journals_live);
                 putchar('\n');

@@ -73,7 +73,49 @@ static const char *delegate_fix(void) {
                               : "systemd-run --user --scope -p Delegate=yes corun run …";
 }
 
-static void check_cgroups(Doctor *d, const CgProbe *p) {
+/* systemd as PID 1 (cgroup-systemd.c): whether corun run asks it for a scope, and
+ * whether it can. */
+static void check_systemd(Doctor *d, const CgSystemd *s) {
+        if (!s->systemd)
+                return;
+        if (!s->wanted)
+                check_add(d, "systemd", LEVEL_OK, NULL, "PID 1%s%s", s->why ? "; " : "",
+                          s->why ? s->why : "");
+        else if (s->reachable)
+                check_add(
+                        d, "systemd", LEVEL_OK, NULL,
+                        "PID 1; %s: corun run asks the %s for corun-<run-id>.scope with Delegate=yes%s and "
+                        "works inside it",
+                        s->why, s->user ? "user manager" : "system manager",
+                        s->user ? "" : " (below system.slice unless --slice)");
+        else
+                check_add(d, "systemd", LEVEL_FAIL,
+                          s->user ? "loginctl enable-linger, or sudo corun …" : NULL,
+                          "PID 1; %s, and corun cannot ask it for a scope: %s", s->why, s->unreachable);
+}
+
+/* corun run will work in a scope systemd delegates to it: what that scope will have,
+ * instead of what corun's present group has. */
+static void check_systemd_scope(Doctor *d, const CgSystemd *s) {
+        const char *who = s->user ? "systemd's user manager" : "systemd";
+        check_add(d, "backend", LEVEL_OK, NULL, "v2: in corun-<run-id>.scope, which %s delegates to corun",
+                  who);
+        const char *fix = s->user ? "add " CG_SYSTEMD_USER_DROPIN : NULL;
+        if (!s->memory)
+                check_add(d, "controllers", LEVEL_FATAL, fix,
+                          "%s delegates %s, no memory controller: memory cannot be limited", who,
+                          *s->available ? s->available : "nothing");
+        else if (*s->missing)
+                check_add(d, "controllers", LEVEL_FAIL, fix, "%s delegates %s; missing: %s (%s)", who,
+                          s->available, s->missing,
+                          strstr(s->missing, "cpuset") ? "CPUs are pinned by affinity, which a job can undo"
+                                                       : "their limits are not applied");
+        else
+                check_add(d, "controllers", LEVEL_OK, NULL, "%s delegates %s", who, s->available);
+        check_add(d, "delegation", LEVEL_OK, NULL, "Delegate=yes on corun's own scope, made at each run");
+}
+
+static void check_cgroups(Doctor *d, const CgProbe *p, const CgSystemd *s) {
         if (p->mounted == BACKEND_V2)
                 check_add(d, "cgroup", LEVEL_OK, NULL, "cgroup v2: the unified hierarchy at /sys/fs/cgroup");
         else if (p->mounted == BACKEND_V1)
@@ -82,6 +124,11 @@ static void check_cgroups(Doctor *d, const CgProbe *p) {
         else
                 check_add(d, "cgroup", LEVEL_FATAL, "mount -t cgroup2 none /sys/fs/cgroup",
                           "no cgroup file system at /sys/fs/cgroup");
+        check_systemd(d, s);
+        if (s->wanted && s->reachable) {
+                check_systemd_scope(d, s);
+                return;
+        }
 
         if (p->backend == BACKEND_NONE)
                 check_add(d, "backend", LEVEL_FATAL, p->mounted == BACKEND_V2 ? delegate_fix() : NULL,
@@ -384,7 +431,9 @@ static void check_write(Doctor *d) {
                           a.memory_max, a.pids_max);
         else if (r >= 0)
                 check_add(d, "write-test", LEVEL_OK, NULL,
-                          "created %s with memory.max 64 MiB and removed it", cg_path(g));
+                          "created %s with memory.max 64 MiB and removed it%s%s%s", cg_path(g),
+                          cg_manager_scope(m) ? " (in systemd's " : "",
+                          cg_manager_scope(m) ? cg_manager_scope(m) : "", cg_manager_scope(m) ? ")" : "");
         else
                 check_add(d, "write-test", LEVEL_FATAL, NULL, "cannot %s: %s%s%s", step, strerror(-r),
                           why ? ": " : "", why ? why : "");
@@ -489,15 +538,34 @@ int cmd_doctor(int argc, char **argv) {
                 return 2;
         }
 
+        CgSystemd sd;
+        if ((r = cg_systemd_probe(&sd)) < 0) {
+                log_error("doctor: cannot look at systemd: %s", strerror(-r));
+                result_free(res);
+                cg_probe_done(&p);
+                cg_systemd_done(&sd);
+                return 2;
+        }
+
+        /* corun run will work in a scope systemd delegates: the v2 backend there. */
+        if (sd.wanted && sd.reachable)
+                p.backend = BACKEND_V2;
+
         Doctor d = {0};
         if (geteuid() == 0)
                 check_add(&d, "root", LEVEL_OK, NULL, "running as root");
+        else if (sd.wanted && sd.reachable && sd.user)
+                check_add(
+                        &d, "root", LEVEL_OK, NULL,
+                        "not root (uid %u): corun run works in a scope of your user manager, its journal in "
+                        "$XDG_RUNTIME_DIR/corun",
+                        (unsigned)geteuid());
         else
                 check_add(&d, "root", LEVEL_FATAL, "sudo corun …",
                           "not root (uid %u): corun run needs root for its journal in /run/corun and "
                           "for cgroups",
                           (unsigned)geteuid());
-        check_cgroups(&d, &p);
+        check_cgroups(&d, &p, &sd);
         check_kernel_features(&d, &p);
         check_host(&d, &p, &res->host);
         check_cpus(&d, &res->host);
@@ -539,6 +607,7 @@ int cmd_doctor(int argc, char **argv) {
         gpu_host_free(gpus);
         result_free(res);
         cg_probe_done(&p);
+        cg_systemd_done(&sd);
         if (r < 0) {
                 log_error("doctor: cannot write the report: %s", strerror(-r));
                 return 2;

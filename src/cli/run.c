@@ -40,7 +40,7 @@ static const char run_usage[] =
         "            -m/--memory SIZE (default unlimited)  --memory-high SIZE  --memory-low SIZE\n"
         "            --memory-min SIZE  --swap SIZE  --pids N|max  --cpu-weight N  --cpu-max P%\n"
         "            --reserve N  --numa local|spread|interleave  --memory-total SIZE\n"
-        "            --allowed-cpus LIST  --backend auto|v2|v1|none\n"
+        "            --allowed-cpus LIST  --backend auto|v2|v1|none  --slice NAME.slice\n"
         "GPU:        --gpus N|LIST|any|shared:N (NVML indexes or UUIDs; docs/gpu.md)\n"
         "Priority:   --priority high|normal|low  --protector auto|on|off  --protector-threshold P%\n"
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
@@ -353,17 +353,19 @@ int cmd_run(int argc, char **argv) {
                 arg_color = 1;
         arg_no_live = spec->style == STYLE_BASIC || spec->show_output;
 
-        if (geteuid() != 0 && spec->backend != BACKEND_NONE)
+        /* On a systemd host the user manager gives a user a delegated scope. */
+        if (geteuid() != 0 && spec->backend != BACKEND_NONE && cg_systemd_scope_wanted(NULL) <= 0)
                 log_warning("not running as root: cgroup partitions will likely be unavailable");
 
         /* Leftovers of killed runs first, so they cannot skew this one. */
         CleanupReport cr = {0};
         if (journal_cleanup_dead(NULL, &cr) >= 0 &&
-            (cr.groups_removed || cr.dirs_removed || cr.processes_killed || cr.containers_removed))
+            (cr.groups_removed || cr.dirs_removed || cr.processes_killed || cr.containers_removed ||
+             cr.scopes_stopped))
                 log_info("cleaned up after %u dead run(s): %u group(s), %u dir(s), %u container(s), %u process(es) "
-                         "killed",
+                         "killed, %u systemd scope(s) stopped",
                          cr.journals, cr.groups_removed, cr.dirs_removed, cr.containers_removed,
-                         cr.processes_killed);
+                         cr.processes_killed, cr.scopes_stopped);
         cleanup_report_done(&cr);
 
         if (spec->preflight && run_preflight(spec->preflight) < 0) {

@@ -269,7 +269,8 @@ static int setup(Runner *R, char **ret_error) {
         r = journal_open(R->o->journal_dir, R->o->run_id, &R->journal);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot create the journal in %s: %s%s",
-                                  R->o->journal_dir ? R->o->journal_dir : "/run/corun", strerror(-r),
+                                  R->o->journal_dir ? R->o->journal_dir : journal_dir_default(),
+                                  strerror(-r),
                                   r == -EACCES || r == -EPERM ? " (corun needs root for partitions)" : "");
         /* The scratch base is journalled with the run group's directories: one write. */
         r = job_setup_scratch_base(getenv("TMPDIR"), R->o->run_id, &R->scratch_base);
@@ -278,7 +279,7 @@ static int setup(Runner *R, char **ret_error) {
         r = journal_stage(R->journal, "dir", R->scratch_base);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot write the journal: %s", strerror(-r));
-        CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id};
+        CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id, .slice = spec->slice};
         r = cg_manager_new(&co, R->journal, &R->cgm, &why);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot set up partitions: %s%s%s", strerror(-r),
@@ -291,6 +292,8 @@ static int setup(Runner *R, char **ret_error) {
                         "backend 'none': memory limits are NOT enforced by the kernel (only rlimits and CPU "
                         "affinity); %s",
                         why ? why : "");
+        if (cg_manager_warning(R->cgm))
+                exec_warn(R, "%s", cg_manager_warning(R->cgm));
 
         CpuSet cpus, mems;
         r = cg_manager_allowed(R->cgm, &cpus, &mems);

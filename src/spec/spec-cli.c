@@ -78,6 +78,7 @@ static const Flag flags[] = {
         K("--reserve", 0, KEY_RESERVE),
         K("--numa", 0, KEY_NUMA),
         K("--backend", 0, KEY_BACKEND),
+        K("--slice", 0, KEY_SLICE),
         {"--keep", 0, false, FLAG_KEY, KEY_KEEP, NULL},
         K("--preflight", 0, KEY_PREFLIGHT),
         K("--protector", 0, KEY_PROTECTOR),

@@ -77,6 +77,7 @@ typedef enum SpecKey {
         KEY_RESERVE,
         KEY_NUMA,
         KEY_BACKEND,
+        KEY_SLICE,
         KEY_KEEP,
         KEY_PREFLIGHT,
         KEY_PROTECTOR,

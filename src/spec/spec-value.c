@@ -433,6 +433,16 @@ int spec_run_set(Spec *s, SpecKey key, const char *text, const SpecPos *pos, Spe
                         s->backend = (BackendKind)k;
                 return MIN(k, 0);
         }
+        case KEY_SLICE: {
+                /* A unit name systemd accepts: [A-Za-z0-9:_.-], ending in .slice. */
+                size_t n = strlen(text);
+                bool ok = n > 6 && n < 256 && streq(text + n - 6, ".slice");
+                for (size_t i = 0; ok && i < n; i++)
+                        ok = unit_name_char_ok(text[i]);
+                if (!ok)
+                        return spec_fail_value(e, pos, key, text);
+                return set_string(&s->slice, text, key, pos, e);
+        }
         case KEY_KEEP:
                 if (spec_parse_bool(text, &b) < 0)
                         return spec_fail_value(e, pos, key, text);

@@ -148,6 +148,7 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
         [KEY_RESERVE] = {"reserve", "--reserve", "a core count from 0", T},
         [KEY_NUMA] = {"numa", "--numa", "local, spread or interleave", T},
         [KEY_BACKEND] = {"backend", "--backend", "auto, v2, v1 or none", T},
+        [KEY_SLICE] = {"slice", "--slice", "a systemd slice name like benchmarks.slice", T},
         [KEY_KEEP] = {"keep", "--keep", "true or false", T},
         [KEY_PREFLIGHT] = {"preflight", "--preflight", SHELL, T},
         [KEY_PROTECTOR] = {"protector", "--protector", "auto, on or off", T},
@@ -495,6 +496,7 @@ Spec *spec_free(Spec *s) {
         free(s->export_json);
         free(s->export_csv);
         free(s->export_markdown);
+        free(s->slice);
         hooks_done(&s->hooks);
         free(s->file);
         free(s);

@@ -291,6 +291,7 @@ typedef struct Spec {
         unsigned reserve_cores;        /* reserve: N */
         NumaMode numa;
         BackendKind backend;
+        char *slice;         /* systemd hosts: the slice of corun's scope (NULL: the manager's default) */
         bool keep;           /* keep scratch dirs */
         char *preflight;     /* shell command run once before anything */
         ProtectorSpec protector;

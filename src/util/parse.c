@@ -291,3 +291,8 @@ const char *format_duration(char *buf, size_t n, uint64_t usec) {
                 snprintf(buf, n, "%" PRIu64 "us", usec);
         return buf;
 }
+
+bool unit_name_char_ok(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c && strchr(":_.-", c));
+}

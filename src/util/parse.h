@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ int parse_size(const char *s, uint64_t *ret);
 int parse_duration(const char *s, uint64_t *ret_usec);
 /* Signal name or number: "TERM", "SIGTERM", "15", "sigint". */
 int parse_signal(const char *s, int *ret);
+
+/* A character systemd takes unescaped in a unit name: [A-Za-z0-9:_.-]. */
+bool unit_name_char_ok(char c);
 
 /* "1.50 GiB", "512 MiB", "12 KiB", "100 B"; "max" for UINT64_MAX. */
 const char *format_size(char *buf, size_t n, uint64_t bytes);

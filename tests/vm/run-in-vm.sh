@@ -3,7 +3,11 @@
 # the cpuset, cpu, io, memory and pids controllers, so the cgroup v2 backend is tested on
 # a real kernel even when the host is a cgroup v1 hybrid. See docs/testing-vm.md.
 #
-# Usage: tests/vm/run-in-vm.sh [-t SECONDS] [BUILD_DIR] -- CMD [ARG...]
+# Usage: tests/vm/run-in-vm.sh [-t SECONDS] [-s] [BUILD_DIR] -- CMD [ARG...]
+#
+# -s boots systemd as PID 1 (cgroup v2 only) from a small Debian root built by
+# scripts/build-vm-systemd-root.sh (cached), and runs CMD from a systemd service
+# (vm-command.service) instead of busybox's /init.
 #
 # BUILD_DIR (default $BUILD) is a meson build dir: its corun and tests/helpers/ go in.
 # -t bounds the whole VM run, boot included (default 300 s).
@@ -38,12 +42,22 @@ usage() {
 }
 
 timeout_s=300
+systemd=0
 # Not getopts: it would swallow the "--" that tells BUILD_DIR and CMD apart.
-if [ "${1:-}" = -t ]; then
-        [ $# -ge 2 ] || usage
-        timeout_s=$2
-        shift 2
-fi
+while :; do
+        case ${1:-} in
+        -t)
+                [ $# -ge 2 ] || usage
+                timeout_s=$2
+                shift 2
+                ;;
+        -s)
+                systemd=1
+                shift
+                ;;
+        *) break ;;
+        esac
+done
 if [ $# -ge 2 ] && [ "$1" = -- ]; then
         [ -n "${BUILD:-}" ] || die "no BUILD_DIR given and BUILD not set"
         set -- "$BUILD" "$@"
@@ -60,6 +74,8 @@ corun=${CORUN:-$build/corun}
 shell_mode=${CORUN_VM_SHELL:-0}
 smp=${CORUN_VM_SMP:-2}
 mem=${CORUN_VM_MEM:-1024}
+# The systemd root lives in RAM (about 150 MB unpacked) beside its archive.
+[ "$systemd" = 1 ] && mem=${CORUN_VM_MEM:-1536}
 tools=${CORUN_VM_TOOLS:-jq tmux getent pgrep}
 
 [ -x "$corun" ] || not_started "no corun binary at $corun (build first: meson compile -C $build)"
@@ -72,6 +88,11 @@ if [ -z "$kernel" ]; then
 fi
 [ -f "$kernel" ] || not_started "kernel $kernel does not exist"
 
+base=""
+if [ "$systemd" = 1 ]; then
+        base=$("$repo/scripts/build-vm-systemd-root.sh") || not_started "cannot build the systemd VM root (scripts/build-vm-systemd-root.sh)"
+fi
+
 stage=$(mktemp -d "${TMPDIR:-/tmp}/corun-vm.XXXXXX")
 if [ "${CORUN_VM_KEEP:-0}" = 1 ]; then
         echo "run-in-vm: staging dir kept: $stage" >&2
@@ -82,7 +103,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 root=$stage/root
 mkdir -p "$root"
-(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin lib64 dev proc sys run tmp etc root corun/build/tests/helpers corun/src/tests)
+if [ "$systemd" = 1 ]; then
+        # Only directories the Debian root has as directories (a cpio entry of another
+        # type at the same path would replace them: /lib is a link there).
+        (cd "$root" && mkdir -p usr/bin etc/systemd/system/multi-user.target.wants corun/build/tests/helpers corun/src/tests)
+else
+        (cd "$root" && mkdir -p bin sbin usr/bin usr/sbin lib64 dev proc sys run tmp etc root corun/build/tests/helpers corun/src/tests)
+fi
 
 # copy_elf FILE DEST: the program and every shared library the dynamic loader resolves
 # for it, each library at the path the loader found it so that the default search path
@@ -94,24 +121,34 @@ copy_elf() {
         cp -L "$1" "$root$2"
         ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' |
                 while read -r lib; do
+                        if [ -n "$base" ]; then
+                                # The Debian root has merged /usr: /lib in a cpio entry would
+                                # replace its link. Its own copy of a library is the same
+                                # release's.
+                                case $lib in /lib/* | /lib64/*) lib=/usr$lib ;; esac
+                                grep -qxF "$lib" "$base.list" && continue
+                        fi
                         [ -e "$root$lib" ] && continue
                         mkdir -p "$root$(dirname "$lib")"
                         cp -L "$lib" "$root$lib"
                 done
 }
 
+if [ "$systemd" = 0 ]; then
 copy_elf "$busybox" /bin/busybox
 # Every applet as a link, as the busybox package itself installs them.
 "$busybox" --list-full | while read -r applet; do
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 
+fi
 copy_elf "$corun" /corun/build/corun
 if [ -d "$build/tests/helpers" ]; then
         find "$build/tests/helpers" -maxdepth 1 -type f -perm -u+x | while read -r h; do
                 copy_elf "$h" "/corun/build/tests/helpers/$(basename "$h")"
         done
 fi
+if [ "$systemd" = 0 ]; then
 for t in $tools; do
         p=$(command -v "$t") || { echo "run-in-vm: warning: $t not on this host; the VM lacks it" >&2; continue; }
         copy_elf "$p" "/usr/bin/$t"
@@ -143,10 +180,32 @@ EOF
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
 printf '127.0.0.1 localhost corun-vm\n' >"$root/etc/hosts"
 
+fi  # the Debian root has its own tools, locale and accounts (corun-user, uid 1000)
 cp -R "$src/tests/integration" "$src/tests/vm" "$root/corun/src/tests/"
 [ -d "$src/examples" ] && cp -R "$src/examples" "$root/corun/src/"
-cp "$here/init" "$root/init"
-chmod 0755 "$root/init"
+if [ "$systemd" = 1 ]; then
+        # systemd starts the command once the system is up (logind and the system bus
+        # included), with its output on the serial console; vm-run reports the status
+        # and powers off, as /init does in the busybox VM.
+        cp "$here/systemd/vm-command.service" "$root/etc/systemd/system/"
+        cp "$here/systemd/vm-run" "$root/corun/vm-run"
+        chmod 0755 "$root/corun/vm-run"
+        if [ "$shell_mode" != 1 ]; then
+                ln -s ../vm-command.service "$root/etc/systemd/system/multi-user.target.wants/vm-command.service"
+        fi
+        # The getty systemd adds for console=ttyS0 waits 90 s for dev-ttyS0.device, which
+        # never comes without udev: masked. A shell gets the console's getty instead.
+        ln -s /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
+        if [ "$shell_mode" != 0 ]; then
+                mkdir -p "$root/etc/systemd/system/console-getty.service.d" "$root/etc/systemd/system/getty.target.wants"
+                printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --noclear --keep-baud console 115200,38400,9600 vt100\n' \
+                        >"$root/etc/systemd/system/console-getty.service.d/autologin.conf"
+                ln -s /lib/systemd/system/console-getty.service "$root/etc/systemd/system/getty.target.wants/console-getty.service"
+        fi
+else
+        cp "$here/init" "$root/init"
+        chmod 0755 "$root/init"
+fi
 
 # The command is baked into the initramfs rather than put on the kernel command line:
 # no length limit and no second round of quoting. /init sources the environment, so a
@@ -182,13 +241,17 @@ echo "$shell_mode" >"$root/corun/shell"
 initrd=$stage/initrd.gz
 # Owned by root inside the VM whoever builds it. gzip -1: the image is a few MB either
 # way, and it is rebuilt on every run.
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$initrd"
+# With -s, after the cached Debian root: the kernel unpacks both archives in turn.
+{
+        [ -z "$base" ] || cat "$base"
+        (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+} >"$initrd"
 
 # No NIC (its boot ROM only prints), and no SeaBIOS serial console: its terminal resets
 # would clear the user's screen.
 set -- qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem" -nographic -no-reboot \
         -nic none -fw_cfg name=etc/sercon-port,string=0 \
-        -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet"
+        -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet${base:+ rdinit=/lib/systemd/systemd systemd.unified_cgroup_hierarchy=1 systemd.show_status=0}"
 
 if [ "$shell_mode" != 0 ]; then
         echo "run-in-vm: interactive VM; leave with 'exit' (or Ctrl-A x to kill qemu)" >&2

@@ -428,6 +428,28 @@ static void test_tampered_journal_refused(void **state) {
         assert_true(exists(p));
 }
 
+/* A scope of another user's manager is theirs to stop: refused before any bus is
+ * opened (so this runs without systemd), reported, and the journal kept. */
+static void test_other_users_scope(void **state) {
+        T *t = *state;
+        char body[256], p[512];
+        CleanupReport rep;
+
+        unsigned other = geteuid() == 4242 ? 4243 : 4242;
+        snprintf(body, sizeof body, "scope /user-%u/corun-r7.scope\n", other);
+        write_journal(t, "r7", 1, 1, "00000000-0000-0000-0000-000000000000", body);
+        assert_int_equal(journal_cleanup_dead(t->jdir, &rep), 0);
+        assert_int_equal(rep.journals, 1);
+        assert_int_equal(rep.scopes_stopped, 0);
+        assert_non_null(rep.errors);
+        assert_non_null(rep.errors[0]);
+        assert_non_null(strstr(rep.errors[0], "corun-r7.scope belongs to another user's manager"));
+        assert_null(rep.errors[1]);
+        cleanup_report_done(&rep);
+        snprintf(p, sizeof p, "%s/r7.journal", t->jdir);
+        assert_true(exists(p));
+}
+
 static void test_path_validation(void **state) {
         T *t = *state;
         char p[256];
@@ -443,6 +465,18 @@ static void test_path_validation(void **state) {
         assert_false(journal_path_is_valid("shm", "/tmp/corun-x", "x"));
         assert_false(journal_path_is_valid("cgroup", "/sys/fs/cgroup/memory/corun/y", "x"));
         assert_false(journal_path_is_valid("cgroup", "/sys/fs/cgroup/memory/corunx/x", "x"));
+        /* systemd scopes (cgroup-systemd.c): this run's, in the system or a user manager. */
+        assert_true(journal_path_is_valid("scope", "/system/corun-x.scope", "x"));
+        assert_true(journal_path_is_valid("scope", "/user-1000/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/corun-y.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/sshd.service", "x"));
+        assert_false(journal_path_is_valid("scope", "/other/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system/a/corun-x.scope", "x"));
+        assert_false(journal_path_is_valid("scope", "/system", "x"));
+        /* Run ids may hold characters unit names may not ('@' would make an instance):
+         * escaped as systemd does. */
+        assert_true(journal_path_is_valid("scope", "/system/corun-a\\x40b\\x2bc.scope", "a@b+c"));
+        assert_false(journal_path_is_valid("scope", "/system/corun-a@b+c.scope", "a@b+c"));
         /* Well-formed and absent: acceptable (there is nothing to act on). */
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x", "x"));
         assert_true(journal_path_is_valid("dir", "/nonexistent-corun-test/corun-x-job/a", "x"));
@@ -511,6 +545,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dead_pid_and_other_boot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tampered_journal_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_path_validation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_other_users_scope, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rm_rf_careful, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,7 +158,7 @@ static void test_shared_group(void **state) {
         CgroupManager *m = choose(t, BACKEND_AUTO, 0, &why);
         assert_int_equal(cg_manager_backend(m), BACKEND_NONE);
         assert_non_null(strstr(why, "2 other process(es)"));
-        assert_non_null(strstr(why, "systemd-run --scope -p Delegate=yes"));
+        assert_non_null(strstr(why, "--scope -p Delegate=yes")); /* systemd-run [--user] */
         assert_non_null(strstr(why, "NOT ENFORCED"));
         free(why);
         cg_manager_free(m);

@@ -166,10 +166,10 @@ static void test_all_flags(void **state) {
                          "separate", "--env", "A=1", "--env", "B=x=y", "--env", "A=2", "--cwd", "/tmp",
                          "--user", "nobody", "--group", "nogroup", "--stop-signal", "SIGINT", "--grace",
                          "5s", "--priority", "low", "--keep", "--sample-interval", "1s", "--backend", "none",
-                         "--replicas", "4", "--repeat", "2", "--order", "sequential", "--seed", "7",
-                         "--reserve", "1", "--numa", "interleave", "--solo", "--setup", "s", "--prepare",
-                         "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf", "--memory-total",
-                         "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
+                         "--slice", "b.slice", "--replicas", "4", "--repeat", "2", "--order", "sequential",
+                         "--seed", "7", "--reserve", "1", "--numa", "interleave", "--solo", "--setup", "s",
+                         "--prepare", "p", "--conclude", "c", "--cleanup", "k", "--preflight", "pf",
+                         "--memory-total", "2G", "--allowed-cpus", "0-7", "-v", "--json", "cmd");
         const JobSpec *j = &s->jobs[0];
         char buf[32];
         assert_int_equal(j->limits.cpus.kind, CPUS_LIST);
@@ -204,6 +204,7 @@ static void test_all_flags(void **state) {
         assert_true(s->keep);
         assert_int_equal(s->sample_interval_usec, USEC_PER_SEC);
         assert_int_equal(s->backend, BACKEND_NONE);
+        assert_string_equal(s->slice, "b.slice");
         assert_int_equal(s->repeat, 2);
         assert_int_equal(s->order, ORDER_SEQUENTIAL);
         assert_int_equal(s->seed, 7);
@@ -272,6 +273,8 @@ static void test_flag_errors(void **state) {
                  "--replicas", "2000", "true");
         FLAG_ERR("--repeat: expected a count from 1 to 100000, got '0'", "--repeat", "0", "true");
         FLAG_ERR("--backend: expected auto, v2, v1 or none, got 'cgroup'", "--backend", "cgroup", "true");
+        FLAG_ERR("--slice: expected a systemd slice name like benchmarks.slice, got '.slice'", "--slice",
+                 ".slice", "true");
         FLAG_ERR("--name: expected a name of letters, digits, '_', '.' and '-', got 'a b'", "-n", "a b",
                  "true");
         FLAG_ERR("--cwd: expected a directory, got an empty string", "--cwd", "", "true");

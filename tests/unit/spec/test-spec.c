@@ -113,6 +113,7 @@ static void test_every_key(void **state) {
                            "reserve: 1\n"
                            "numa: spread\n"
                            "backend: v1\n"
+                           "slice: bench-2.slice\n"
                            "keep: yes\n"
                            "preflight: python -c 'import torch'\n"
                            "setup: s\n"
@@ -131,6 +132,7 @@ static void test_every_key(void **state) {
         assert_int_equal(s->reserve_cores, 1);
         assert_int_equal(s->numa, NUMA_SPREAD);
         assert_int_equal(s->backend, BACKEND_V1);
+        assert_string_equal(s->slice, "bench-2.slice");
         assert_true(s->keep);
         assert_string_equal(s->preflight, "python -c 'import torch'");
         assert_string_equal(s->hooks.setup, "s");
@@ -566,6 +568,10 @@ static void test_type_errors(void **state) {
                     "t.yaml:2:7: numa: expected local, spread or interleave, got 'far'");
         check_error("jobs: {a: {command: x}}\nbackend: v3\n",
                     "t.yaml:2:10: backend: expected auto, v2, v1 or none, got 'v3'");
+        check_error("jobs: {a: {command: x}}\nslice: bench\n",
+                    "t.yaml:2:8: slice: expected a systemd slice name like benchmarks.slice, got 'bench'");
+        check_error("jobs: {a: {command: x}}\nslice: a/b.slice\n",
+                    "t.yaml:2:8: slice: expected a systemd slice name like benchmarks.slice, got 'a/b.slice'");
         check_error("jobs: {a: {command: x}}\nkeep: maybe\n",
                     "t.yaml:2:7: keep: expected true or false, got 'maybe'");
         check_error("jobs: {a: {command: x}}\nname: a/b\n",
