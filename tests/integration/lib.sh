@@ -105,3 +105,37 @@ alive() {
         st=$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)
         [ "$st" != Z ] && [ "$st" != X ]
 }
+
+# The live display on a real terminal (runner/tty.sh, gpu/tty.sh): a private tmux server
+# (its socket in $WORK, no user config), kept alive by a dummy session and `exit-empty
+# off`, killed by its pid at exit whatever happened (on the shared default server,
+# killing the only session and starting a new one at once raced with the server's own
+# exit). tm runs tmux against it; start NAME CMD runs CMD in a session, then a line saying
+# how it ended, then idles so the screen stays readable; shows REGEX... is true when the
+# screen of session $S, captured once into $screen, has a line matching every REGEX.
+tmux_start_server() {
+        command -v tmux >/dev/null || fail "tmux missing (scripts/install-deps.sh installs it)"
+        SOCK=$WORK/tmux.sock
+        tm new-session -d -s keep -x 140 -y 40 "sleep 100000" || fail "cannot start a tmux server on socket $SOCK"
+        tm set -g exit-empty off >/dev/null || fail "tmux: cannot set exit-empty off"
+        server=$(tm display-message -p -t keep '#{pid}') || fail "tmux: no server pid"
+        trap stop_tmux EXIT
+        WAIT_DETAIL='printf "screen:\n%s\n" "$screen"'
+}
+tm() { tmux -S "$SOCK" -f /dev/null "$@"; }
+stop_tmux() {
+        kill "$server" 2>/dev/null || true
+        poll 5 not alive "$server" || kill -9 "$server" 2>/dev/null || true
+        cleanup_work
+}
+start() {
+        tm new-session -d -s "$1" -x 140 -y 40 "$2; echo corun-exited-\$?; sleep 100000" ||
+                fail "tmux: cannot start session $1"
+        S=$1
+}
+shows() {
+        screen=$(tm capture-pane -p -t "$S") || return 1
+        for _re in "$@"; do
+                printf '%s\n' "$screen" | grep -Eq -- "$_re" || return 1
+        done
+}

@@ -11,33 +11,7 @@
 # for, and fails, with the screen, when a deadline passes.
 . "$SRCDIR/tests/integration/lib.sh"
 need_root_cgroups
-command -v tmux >/dev/null || fail "tmux missing (scripts/install-deps.sh installs it)"
-SOCK=$WORK/tmux.sock
-tm() { tmux -S "$SOCK" -f /dev/null "$@"; }
-tm new-session -d -s keep -x 140 -y 40 "sleep 100000" || fail "cannot start a tmux server on socket $SOCK"
-tm set -g exit-empty off >/dev/null || fail "tmux: cannot set exit-empty off"
-server=$(tm display-message -p -t keep '#{pid}') || fail "tmux: no server pid"
-stop_tmux() {
-        kill "$server" 2>/dev/null || true
-        poll 5 not alive "$server" || kill -9 "$server" 2>/dev/null || true
-        cleanup_work
-}
-trap stop_tmux EXIT
-# start NAME CMD: a session running CMD, then a line saying how corun ended, then idle so
-# the screen stays readable.
-start() {
-        tm new-session -d -s "$1" -x 140 -y 40 "$2; echo corun-exited-\$?; sleep 100000" ||
-                fail "tmux: cannot start session $1"
-        S=$1
-}
-# shows REGEX...: the screen of session $S, captured once, has a line matching every
-# REGEX. The capture is kept in $screen for the failure message and later checks.
-shows() {
-        screen=$(tm capture-pane -p -t "$S") || return 1
-        for _re in "$@"; do
-                printf '%s\n' "$screen" | grep -Eq -- "$_re" || return 1
-        done
-}
+tmux_start_server
 WAIT_DETAIL='printf "screen:\n%s\n" "$screen"'
 R=$WORK/res
 # The jobs sleep 4 s: the first screen must be caught while both run; polling every
