@@ -95,6 +95,9 @@ bool journal_path_is_valid(const char *kind, const char *path, const char *run_i
                 return unit && slash && streq(slash + 1, unit) &&
                        (strneq(path, "/system/", 8) || strneq(path, "/user-", 6));
         }
+        if (streq(kind, "results"))
+                /* only the writer's temporary files in it are ever removed (results_tmp_files) */
+                return no_symlink_on_the_way(path);
         if (streq(kind, "dir")) {
                 _cleanup_free_ char *name = NULL;
                 if (asprintf(&name, "corun-%s", run_id) < 0)
@@ -144,6 +147,29 @@ static void add_removed(Builder *b, const char *kind, const char *path) {
                 s = NULL;
         (void)strv_push(&b->removed, &b->n_removed, s);
 }
+
+/* A runner killed between naming a result file's new content and renaming it over the
+ * old one (util/fileio.c: two system calls) leaves ".result.json.<pid>-<n>" (or the
+ * mkostemp ".result.json.XXXXXX" where there is no O_TMPFILE) in its results directory:
+ * removed unless a live run holds the directory's lock. */
+static void results_tmp_files(const char *path, bool dry_run, Builder *b) {
+        static const char *const names[] = {".result.json.", ".report.html.", ".summary.md.", ".results.csv."};
+        _cleanup_(closedirp) DIR *d = opendir(path);
+        if (!d || flock(dirfd(d), LOCK_EX | LOCK_NB) < 0)
+                return; /* gone, or a run writes there now */
+        for (struct dirent *de; (de = readdir(d));) {
+                bool tmp = false;
+                for (size_t k = 0; k < ELEMENTSOF(names) && !tmp; k++)
+                        tmp = strneq(de->d_name, names[k], strlen(names[k])) && de->d_name[strlen(names[k])];
+                if (!tmp || (!dry_run && unlinkat(dirfd(d), de->d_name, 0) < 0))
+                        continue;
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", path, de->d_name) >= 0)
+                        add_removed(b, "file", p);
+        }
+        (void)flock(dirfd(d), LOCK_UN);
+}
+
 
 /* Kills what is left, removes groups (deepest first: reverse journal order) and scratch
  * dirs. Returns the number of errors. */
@@ -251,6 +277,9 @@ static unsigned replay(const char *jpath, const JournalContents *h, JournalEntry
                         errors++;
                 }
         }
+        for (size_t i = n; i-- > 0;)
+                if (e[i].kind && streq(e[i].kind, "results"))
+                        results_tmp_files(e[i].path, dry_run, b);
         for (size_t i = n; i-- > 0;) {
                 struct stat st;
                 if (!e[i].kind || !streq(e[i].kind, "dir") || lstat(e[i].path, &st) < 0)

@@ -161,9 +161,11 @@ int journal_open(const char *dir, const char *run_id, Journal **ret) {
 }
 
 static bool entry_ok(const char *kind, const char *path) {
-        /* "container": "<engine path> <name>" (exec/container.h); "scope": a systemd scope. */
+        /* "container": "<engine path> <name>" (exec/container.h); "scope": a systemd scope;
+         * "results": the run's results directory (its temporary files). */
         return kind && path &&
-               (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "container") || streq(kind, "scope")) &&
+               (streq(kind, "cgroup") || streq(kind, "dir") || streq(kind, "container") || streq(kind, "scope") ||
+                streq(kind, "results")) &&
                path[0] == '/' && !strchr(path, '\n') && strlen(path) <= JOURNAL_PATH_MAX;
 }
 

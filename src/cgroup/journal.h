@@ -20,7 +20,8 @@ typedef struct Journal Journal;
  * created, so a kill -9 at any point leaves a complete list (a completed write(2) is in the
  * page cache; nothing is synced: see journal.c). */
 int journal_open(const char *dir, const char *run_id, Journal **ret); /* dir NULL = /run/corun */
-/* kind: "cgroup" | "dir" | "scope" | "container" (path: "<engine's absolute path> <name>") */
+/* kind: "cgroup" | "dir" | "scope" | "results" (the results directory, for the temporary
+ * files a killed writer may leave) | "container" (path: "<engine's absolute path> <name>") */
 int journal_add(Journal *j, const char *kind, const char *path);
 /* The same for n paths of one kind with one write(2) (a group's
  * directories in every hierarchy). Every path is checked before anything is written;

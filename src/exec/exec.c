@@ -277,6 +277,10 @@ static int setup(Runner *R, char **ret_error) {
         if (r < 0)
                 return r;
         r = journal_stage(R->journal, "dir", R->scratch_base);
+        /* The results directory, for the temporary file a kill -9 between naming a result
+         * file and renaming it may leave (cleanup removes it; nothing else there). */
+        if (r >= 0 && R->o->results_dir && R->o->results_dir[0] == '/')
+                r = journal_stage(R->journal, "results", R->o->results_dir);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot write the journal: %s", strerror(-r));
         CgroupManagerOptions co = {.backend = spec->backend, .run_id = R->o->run_id, .slice = spec->slice};
