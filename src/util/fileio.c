@@ -206,27 +206,44 @@ typedef struct StreamFill {
         size_t buffer_size;
 } StreamFill;
 
-/* write_file_atomic's fill for a stream: the renderer writes through a stream on a
- * duplicate of the temporary file's fd (fclose closes only the duplicate;
- * write_file_atomic closes and renames its own). */
+/* The stream's writes go to the fd through this cookie, which keeps the first error's
+ * errno: stdio's ferror() keeps only that some write failed, and a write that failed in
+ * the middle of rendering (a full disk) is not retried by the final fflush. */
+typedef struct FdCookie {
+        int fd;
+        int error; /* the first write's negative errno, 0 none */
+} FdCookie;
+
+static ssize_t cookie_write(void *c, const char *buf, size_t n) {
+        FdCookie *fc = c;
+        int r = write_all(fc->fd, buf, n);
+        if (r < 0) {
+                if (fc->error == 0)
+                        fc->error = r;
+                errno = -r;
+                return -1;
+        }
+        return (ssize_t)n;
+}
+
+/* write_file_atomic's fill for a stream: the renderer writes through a stream on the
+ * temporary file's fd (the stream does not close it: write_file_atomic closes and renames
+ * it). A failed write is returned with its own errno (-ENOSPC), whatever the renderer
+ * made of it (-EIO from ferror). */
 static int stream_fill(int fd, void *userdata) {
         const StreamFill *sf = userdata;
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
+        FdCookie c = {.fd = fd};
+        FILE *f = fopencookie(&c, "w", (cookie_io_functions_t){.write = cookie_write});
+        if (!f)
                 return negative_errno();
-        FILE *f = fdopen(dfd, "we");
-        if (!f) {
-                int k = negative_errno();
-                close(dfd);
-                return k;
-        }
         if (sf->buffer_size > 0)
                 (void)setvbuf(f, NULL, _IOFBF, sf->buffer_size);
         int k = sf->render(f, sf->userdata);
-        if (fflush(f) == EOF && (k >= 0 || k == -EIO))
-                k = negative_errno();
-        if (fclose(f) == EOF && k >= 0)
-                k = negative_errno();
+        if (fflush(f) == EOF && k >= 0)
+                k = -EIO;
+        (void)fclose(f);
+        if (c.error < 0 && (k >= 0 || k == -EIO))
+                k = c.error;
         return k;
 }
 
