@@ -58,31 +58,34 @@ jobs:
     command: [corun, stress, sleep, 5s]
     priority: low
     cpus: all
-protector_threshold: 1%
+protector_threshold: 0.5%
 protector_quantum: 300ms
 Y
 # How long HIGH stalls is itself noisy: it depends on how fast the disk and reclaim serve
 # the refaults, which other I/O on a shared machine changes (seen from 0.02 s to 0.15 s
-# in runs of 0.8-1.8 s). What the protector guarantees is relative: it freezes LOW when
-# HIGH's stall share of an interval passes the threshold (1 %). So the precondition is a
-# stall share of at least twice that over HIGH's life; a run below it is made once more
-# (with the cache dropped again) before the test says it cannot exercise the protector.
-# The verdicts on a run that did stall are not retried.
+# in runs of 0.8-1.8 s, i.e. 1.1-10 % of HIGH's time). What the protector guarantees is
+# relative: it freezes LOW when HIGH's stall share of an interval passes the threshold
+# (0.5 % here). So the precondition is a stall share of at least twice that over HIGH's
+# life; a run below it is made again (with the cache dropped again), up to three runs,
+# before the test says it cannot exercise the protector. The verdicts on a run that did
+# stall are not retried.
 stalled() { # RESULT_JSON
         stall=$(job "$1" high '.pressure.memory_some_s')
         hwall=$(job "$1" high '.wall_s')
         [ "$(json "$1" '.runs[0].jobs[0].pressure != null')" = true ] &&
-                awk -v s="$stall" -v w="$hwall" 'BEGIN { exit !(w > 0 && s / w > 0.02) }'
+                awk -v s="$stall" -v w="$hwall" 'BEGIN { exit !(w > 0 && s / w > 0.01) }'
 }
 drop_big
 "$CORUN" run -q -o "$WORK/s1" "$WORK/stall.yaml" >"$WORK/out" 2>&1 || fail "stall run failed: $(tail "$WORK/out")"
 f=$WORK/s1/result.json
-if ! stalled "$f"; then
+for again in b c; do
+        stalled "$f" && break
         echo "HIGH stalled only ${stall}s on memory in ${hwall}s: once more"
         drop_big
-        "$CORUN" run -q -o "$WORK/s1b" "$WORK/stall.yaml" >"$WORK/out" 2>&1 || fail "stall run failed: $(tail "$WORK/out")"
-        f=$WORK/s1b/result.json
-fi
+        "$CORUN" run -q -o "$WORK/s1$again" "$WORK/stall.yaml" >"$WORK/out" 2>&1 ||
+                fail "stall run failed: $(tail "$WORK/out")"
+        f=$WORK/s1$again/result.json
+done
 if stalled "$f"; then
         n=$(json "$f" '[.events[] | select(.job == "low" and .action == "freeze")] | length')
         [ "$n" -gt 0 ] || fail "HIGH stalled ${stall}s on memory but LOW was never frozen"
