@@ -47,11 +47,7 @@ static int engine_run(char *const *argv, uint64_t timeout_usec, char **ret_out, 
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                /* The runner blocks its signals for its signalfd and ignores SIGPIPE. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                signal(SIGPIPE, SIG_DFL);
+                spawn_child_default_signals();
                 dup2(devnull, STDIN_FILENO);
                 if (out >= 0) {
                         dup2(out, STDOUT_FILENO);

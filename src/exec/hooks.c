@@ -33,11 +33,7 @@ static int shell_run(const char *cmd, int out_fd, char **envp, int *ret_status) 
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                /* The runner blocks signals for its signalfd and ignores SIGPIPE. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                signal(SIGPIPE, SIG_DFL);
+                spawn_child_default_signals();
                 int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (devnull >= 0)
                         dup2(devnull, STDIN_FILENO);

@@ -388,3 +388,10 @@ out:
                 cg_attach_done(&attach);
         return r;
 }
+
+void spawn_child_default_signals(void) {
+        sigset_t none;
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        (void)signal(SIGPIPE, SIG_DFL);
+}

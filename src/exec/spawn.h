@@ -44,3 +44,7 @@ int spawn_job(const SpawnParams *p, SpawnResult *ret);
  * *ret_path malloc'ed. -ENOENT, -EACCES (found, not executable), -ENOMEM. */
 int spawn_find_program(const char *name, char *const *envp, const char *cwd, char **ret_path);
 
+/* In a forked child of the runner (a hook, an engine command): the signal mask and
+ * SIGPIPE back to their defaults (the runner blocks its signals for its signalfd and
+ * ignores SIGPIPE), before exec. */
+void spawn_child_default_signals(void);

@@ -2,18 +2,11 @@
 /* The scenario file: Node tree -> Spec, every error at the node it is about. */
 #include <string.h>
 
-#include "spec/spec-node.h"
+#include "spec/spec-yaml.h"
 #include "util/parse.h"
 
-typedef struct Ctx {
-        const char *file; /* Spec.file: positions borrow it */
-        SpecError *e;
-        Spec *s;
-        size_t *job_index;      /* indexes of s->jobs sorted by name, for scenario lookups */
-        size_t n_scenario_jobs; /* names listed by all scenarios so far */
-} Ctx;
 
-static SpecPos pos_of(const Ctx *c, const Node *n) {
+SpecPos yaml_pos_of(const Ctx *c, const Node *n) {
         return (SpecPos){.file = c->file, .line = n->line, .col = n->col};
 }
 
@@ -53,16 +46,16 @@ static int count_scenario_jobs(Ctx *c, const Node *at, size_t n) {
         c->n_scenario_jobs += n;
         if (c->n_scenario_jobs <= SPEC_MAX_SCENARIO_JOBS)
                 return 0;
-        SpecPos pos = pos_of(c, at);
+        SpecPos pos = yaml_pos_of(c, at);
         return spec_fail(c->e, &pos,
                          "the scenarios list more than %d jobs in all; split the experiment into "
                          "several files",
                          SPEC_MAX_SCENARIO_JOBS);
 }
 
-static int fail_type(Ctx *c, const Node *val, SpecKey key) {
+int yaml_fail_type(Ctx *c, const Node *val, SpecKey key) {
         char d[SPEC_QUOTE_MAX];
-        SpecPos pos = pos_of(c, val);
+        SpecPos pos = yaml_pos_of(c, val);
         return spec_fail_key(c->e, &pos, key, "expected %s, got %s", spec_keys[key].expect,
                              node_describe(val, d, sizeof d));
 }
@@ -70,15 +63,15 @@ static int fail_type(Ctx *c, const Node *val, SpecKey key) {
 /* The text of a scalar value; a list, a mapping or nothing is a type error. */
 static int scalar_of(Ctx *c, const Node *val, SpecKey key, const char **ret) {
         if (val->type != NODE_SCALAR || node_is_null(val))
-                return fail_type(c, val, key);
+                return yaml_fail_type(c, val, key);
         *ret = val->value;
         return 0;
 }
 
-static int fail_unknown(Ctx *c, const Node *key, const char *const *candidates, size_t n, const char *where,
+int yaml_fail_unknown(Ctx *c, const Node *key, const char *const *candidates, size_t n, const char *where,
                         const char *expected) {
         char q[SPEC_QUOTE_MAX];
-        SpecPos pos = pos_of(c, key);
+        SpecPos pos = yaml_pos_of(c, key);
         const char *hint = spec_closest(key->value, candidates, n);
         if (hint)
                 return spec_fail(c->e, &pos, "unknown key %s in %s; did you mean '%s'?",
@@ -95,13 +88,13 @@ static int fail_unknown_key(Ctx *c, const Node *key, SpecScope scope, const char
                 if (spec_keys[k].scopes & scope)
                         candidates[n++] = spec_keys[k].name;
         snprintf(expected, sizeof expected, "one of: %s", spec_key_list(scope, list, sizeof list));
-        return fail_unknown(c, key, candidates, n, where, expected);
+        return yaml_fail_unknown(c, key, candidates, n, where, expected);
 }
 
-static int check_count(Ctx *c, const Node *val, SpecKey key, size_t max) {
+int yaml_check_count(Ctx *c, const Node *val, SpecKey key, size_t max) {
         if (val->n <= max)
                 return 0;
-        SpecPos pos = pos_of(c, val);
+        SpecPos pos = yaml_pos_of(c, val);
         return spec_fail_key(c->e, &pos, key, "%zu entries; at most %zu are supported", val->n, max);
 }
 
@@ -111,21 +104,21 @@ static int parse_cpus_map(Ctx *c, CpuRequest *cpus, const Node *val) {
         const char *text = NULL;
         if (val->n != 1 || !streq(node_key(val, 0)->value, "shared")) {
                 if (val->n == 0)
-                        return fail_type(c, val, KEY_CPUS);
-                return fail_unknown(c, node_key(val, 0), keys, 1, "cpus", "{shared: \"0-1\"}");
+                        return yaml_fail_type(c, val, KEY_CPUS);
+                return yaml_fail_unknown(c, node_key(val, 0), keys, 1, "cpus", "{shared: \"0-1\"}");
         }
         const Node *v = node_value(val, 0);
         int r = scalar_of(c, v, KEY_CPUS, &text);
         if (r < 0)
                 return r;
-        SpecPos pos = pos_of(c, v);
+        SpecPos pos = yaml_pos_of(c, v);
         return spec_cpus_set_shared(cpus, text, &pos, c->e);
 }
 
 /* gpus: [GPU-uuid, ...] or [0, 2]: the same list as "0,2". */
 static int parse_gpus_seq(Ctx *c, GpuRequest *g, const Node *val, bool shared) {
-        SpecPos pos = pos_of(c, val);
-        int r = check_count(c, val, KEY_GPUS, GPU_REQUEST_MAX);
+        SpecPos pos = yaml_pos_of(c, val);
+        int r = yaml_check_count(c, val, KEY_GPUS, GPU_REQUEST_MAX);
         if (r < 0)
                 return r;
         if (val->n == 0)
@@ -136,7 +129,7 @@ static int parse_gpus_seq(Ctx *c, GpuRequest *g, const Node *val, bool shared) {
                 const Node *item = val->items[i];
                 if (item->type != NODE_SCALAR || node_is_null(item) || strchr(item->value, ',') ||
                     strncmp(item->value, "shared:", 7) == 0)
-                        return fail_type(c, item, KEY_GPUS);
+                        return yaml_fail_type(c, item, KEY_GPUS);
                 len += strlen(item->value) + 1;
         }
         _cleanup_free_ char *joined = malloc(len);
@@ -174,14 +167,14 @@ static int parse_gpus_map(Ctx *c, GpuRequest *g, const Node *val) {
                         if (r < 0)
                                 return r;
                         if (spec_parse_bool(text, &shared) < 0) {
-                                SpecPos pos = pos_of(c, v);
+                                SpecPos pos = yaml_pos_of(c, v);
                                 return spec_fail_key(c->e, &pos, KEY_GPUS, "shared: expected true or false, got '%s'",
                                                      text);
                         }
                 } else
-                        return fail_unknown(c, k, keys, ELEMENTSOF(keys), "gpus", "{count: 1, shared: true}");
+                        return yaml_fail_unknown(c, k, keys, ELEMENTSOF(keys), "gpus", "{count: 1, shared: true}");
         }
-        SpecPos pos = pos_of(c, val);
+        SpecPos pos = yaml_pos_of(c, val);
         if (!count == !devices)
                 return spec_fail_key(c->e, &pos, KEY_GPUS,
                                      "expected count: or devices: (one of them), like {count: 1, shared: true}");
@@ -192,12 +185,12 @@ static int parse_gpus_map(Ctx *c, GpuRequest *g, const Node *val) {
         int r = scalar_of(c, v, KEY_GPUS, &text);
         if (r < 0)
                 return r;
-        SpecPos vp = pos_of(c, v);
+        SpecPos vp = yaml_pos_of(c, v);
         /* count: takes a number only; devices: a list even when it is one plain number */
         if (count && (!v->plain || !*text || strspn(text, "0123456789") != strlen(text)))
                 return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count like 1, got '%s'", text);
         if (devices && strncmp(text, "shared:", 7) == 0)
-                return fail_type(c, v, KEY_GPUS);
+                return yaml_fail_type(c, v, KEY_GPUS);
         if (count && streq(text, "0") && shared)
                 return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count from 1 with shared, got 0");
         r = spec_gpus_set(g, text, count != NULL, &vp, c->e);
@@ -220,17 +213,17 @@ static int parse_limit(Ctx *c, Limits *l, SpecKey key, const Node *val) {
         int r = scalar_of(c, val, key, &text);
         if (r < 0)
                 return r;
-        SpecPos pos = pos_of(c, val);
+        SpecPos pos = yaml_pos_of(c, val);
         return spec_limit_set(l, key, text, val->plain, &pos, c->e);
 }
 
 static int parse_command(Ctx *c, JobSpec *j, const Node *val) {
-        SpecPos pos = pos_of(c, val);
+        SpecPos pos = yaml_pos_of(c, val);
         if (val->type == NODE_SCALAR && !node_is_null(val))
                 return spec_job_set_shell_command(j, val->value, &pos, c->e);
         if (val->type != NODE_SEQ)
-                return fail_type(c, val, KEY_COMMAND);
-        int r = check_count(c, val, KEY_COMMAND, SPEC_MAX_ARGV);
+                return yaml_fail_type(c, val, KEY_COMMAND);
+        int r = yaml_check_count(c, val, KEY_COMMAND, SPEC_MAX_ARGV);
         if (r < 0)
                 return r;
         _cleanup_free_ char **argv = calloc(val->n + 1, sizeof(char *));
@@ -240,7 +233,7 @@ static int parse_command(Ctx *c, JobSpec *j, const Node *val) {
                 const Node *item = val->items[i];
                 if (item->type != NODE_SCALAR || node_is_null(item)) {
                         char d[SPEC_QUOTE_MAX];
-                        SpecPos ip = pos_of(c, item);
+                        SpecPos ip = yaml_pos_of(c, item);
                         return spec_fail_key(
                                 c->e, &ip, KEY_COMMAND,
                                 "expected each argument to be a string, got %s (quote it: \"\")",
@@ -253,14 +246,14 @@ static int parse_command(Ctx *c, JobSpec *j, const Node *val) {
 
 static int parse_env(Ctx *c, JobSpec *j, const Node *val) {
         if (val->type != NODE_MAP)
-                return fail_type(c, val, KEY_ENV);
-        int r = check_count(c, val, KEY_ENV, SPEC_MAX_ENV);
+                return yaml_fail_type(c, val, KEY_ENV);
+        int r = yaml_check_count(c, val, KEY_ENV, SPEC_MAX_ENV);
         /* Keys of one mapping are unique (checked while loading): only an env: that
          * already holds variables (from defaults:) needs the search for a key to replace. */
         bool replace = j->env != NULL;
         for (size_t i = 0; r >= 0 && i < val->n; i++) {
                 const Node *k = node_key(val, i), *v = node_value(val, i);
-                SpecPos pos = pos_of(c, v);
+                SpecPos pos = yaml_pos_of(c, v);
                 if (v->type != NODE_SCALAR || node_is_null(v)) {
                         char d[SPEC_QUOTE_MAX];
                         return spec_fail(c->e, &pos,
@@ -268,226 +261,10 @@ static int parse_env(Ctx *c, JobSpec *j, const Node *val) {
                                          "for an empty one)",
                                          k->value, node_describe(v, d, sizeof d));
                 }
-                SpecPos kp = pos_of(c, k);
+                SpecPos kp = yaml_pos_of(c, k);
                 r = spec_job_env_set(j, k->value, v->value, replace, &kp, c->e);
         }
         return r;
-}
-
-static void phases_clear(JobSpec *j) {
-        for (size_t i = 0; i < j->n_phases; i++) {
-                free(j->phases[i].name);
-                free(j->phases[i].start);
-                free(j->phases[i].end);
-        }
-        free(j->phases);
-        j->phases = NULL;
-        j->n_phases = 0;
-}
-
-static void metrics_clear(JobSpec *j) {
-        for (size_t i = 0; i < j->n_metrics; i++) {
-                free(j->metrics[i].name);
-                free(j->metrics[i].pattern);
-        }
-        free(j->metrics);
-        j->metrics = NULL;
-        j->n_metrics = 0;
-}
-
-/* A name that goes into result.json and CSV headers (phase, metric). */
-static int check_item_name(Ctx *c, const Node *at, const char *what, const char *name) {
-        char q[SPEC_QUOTE_MAX];
-        if (spec_name_is_valid(name))
-                return 0;
-        SpecPos pos = pos_of(c, at);
-        return spec_fail(c->e, &pos,
-                         "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d)", what,
-                         spec_quote(name, q, sizeof q), SPEC_MAX_NAME);
-}
-
-/* A PCRE2 pattern is compiled later (measure/); here it only has to be a non-empty string. */
-static int pattern_of(Ctx *c, const Node *val, const char *what, char **ret) {
-        char d[SPEC_QUOTE_MAX];
-        if (val->type != NODE_SCALAR || node_is_null(val) || !*val->value) {
-                SpecPos pos = pos_of(c, val);
-                return spec_fail(c->e, &pos, "%s: expected a regular expression, got %s", what,
-                                 val->type == NODE_SCALAR && !node_is_null(val)
-                                         ? "an empty string"
-                                         : node_describe(val, d, sizeof d));
-        }
-        *ret = strdup(val->value);
-        return *ret ? 0 : -ENOMEM;
-}
-
-static int phase_add(Ctx *c, JobSpec *j, const Node *at, const char *name, const Node *start,
-                     const Node *end) {
-        for (size_t i = 0; i < j->n_phases; i++)
-                if (streq(j->phases[i].name, name)) {
-                        SpecPos pos = pos_of(c, at);
-                        return spec_fail(c->e, &pos, "phases: duplicate phase name '%s'", name);
-                }
-        int r = check_item_name(c, at, "phase", name);
-        if (r < 0)
-                return r;
-        PhaseSpec p = {.pos = pos_of(c, at)};
-        if (!(p.name = strdup(name)))
-                return -ENOMEM;
-        if ((start && (r = pattern_of(c, start, "phases: start", &p.start)) < 0) ||
-            (end && (r = pattern_of(c, end, "phases: end", &p.end)) < 0)) {
-                free(p.name);
-                free(p.start);
-                return r;
-        }
-        j->phases[j->n_phases++] = p;
-        return 0;
-}
-
-/* {start: re, end: re}, or just the start pattern. */
-static int phase_from_map_value(Ctx *c, JobSpec *j, const Node *k, const Node *v) {
-        static const char *const keys[] = {"start", "end"};
-        if (v->type == NODE_SCALAR)
-                return phase_add(c, j, k, k->value, v, NULL);
-        if (v->type != NODE_MAP || v->n == 0) {
-                char d[SPEC_QUOTE_MAX];
-                SpecPos pos = pos_of(c, v);
-                return spec_fail(c->e, &pos,
-                                 "phases: expected {start: regex, end: regex} for phase '%s', got %s",
-                                 k->value,
-                                 v->n == 0 && v->type == NODE_MAP ? "an empty mapping"
-                                                                  : node_describe(v, d, sizeof d));
-        }
-        for (size_t i = 0; i < v->n; i++)
-                if (!streq(node_key(v, i)->value, "start") && !streq(node_key(v, i)->value, "end"))
-                        return fail_unknown(c, node_key(v, i), keys, 2, "a phase", "start and end");
-        return phase_add(c, j, k, k->value, node_get(v, "start"), node_get(v, "end"));
-}
-
-static int parse_phases(Ctx *c, JobSpec *j, const Node *val) {
-        int r;
-        if (val->type != NODE_MAP && val->type != NODE_SEQ)
-                return fail_type(c, val, KEY_PHASES);
-        r = check_count(c, val, KEY_PHASES, SPEC_MAX_PHASES);
-        if (r < 0)
-                return r;
-        phases_clear(j);
-        j->phases = calloc(MAX(val->n, (size_t)1), sizeof(PhaseSpec));
-        if (!j->phases)
-                return -ENOMEM;
-        for (size_t i = 0; i < val->n; i++) {
-                if (val->type == NODE_MAP) {
-                        r = phase_from_map_value(c, j, node_key(val, i), node_value(val, i));
-                } else {
-                        /* Short form: each pattern starts the next phase. */
-                        const Node *item = val->items[i];
-                        if (item->type == NODE_SCALAR) {
-                                char name[32];
-                                snprintf(name, sizeof name, "phase%zu", i + 1);
-                                r = phase_add(c, j, item, name, item, NULL);
-                        } else if (item->type == NODE_MAP && item->n == 1) {
-                                r = phase_add(c, j, node_key(item, 0), node_key(item, 0)->value,
-                                              node_value(item, 0), NULL);
-                        } else {
-                                SpecPos pos = pos_of(c, item);
-                                r = spec_fail(c->e, &pos,
-                                              "phases: expected a start pattern or {name: pattern}, "
-                                              "got %s",
-                                              item->type == NODE_MAP ? "a mapping with several keys"
-                                                                     : "a list");
-                        }
-                }
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int parse_metrics(Ctx *c, JobSpec *j, const Node *val) {
-        static const char *const keys[] = {"pattern", "agg"};
-        int r;
-        if (val->type != NODE_MAP)
-                return fail_type(c, val, KEY_METRICS);
-        r = check_count(c, val, KEY_METRICS, SPEC_MAX_METRICS);
-        if (r < 0)
-                return r;
-        metrics_clear(j);
-        j->metrics = calloc(MAX(val->n, (size_t)1), sizeof(MetricSpec));
-        if (!j->metrics)
-                return -ENOMEM;
-        for (size_t i = 0; i < val->n; i++) {
-                const Node *k = node_key(val, i), *v = node_value(val, i), *pattern = v, *agg = NULL;
-                MetricSpec m = {.agg = METRIC_LAST, .pos = pos_of(c, k)};
-
-                r = check_item_name(c, k, "metric", k->value);
-                if (r < 0)
-                        return r;
-                if (v->type == NODE_MAP) {
-                        for (size_t x = 0; x < v->n; x++)
-                                if (!streq(node_key(v, x)->value, "pattern") &&
-                                    !streq(node_key(v, x)->value, "agg"))
-                                        return fail_unknown(c, node_key(v, x), keys, 2, "a metric",
-                                                            "pattern and agg");
-                        pattern = node_get(v, "pattern");
-                        agg = node_get(v, "agg");
-                        if (!pattern) {
-                                SpecPos pos = pos_of(c, v);
-                                return spec_fail(c->e, &pos,
-                                                 "metrics: metric '%s' has no pattern:", k->value);
-                        }
-                }
-                if (agg) {
-                        char d[SPEC_QUOTE_MAX];
-                        m.agg = agg->type == NODE_SCALAR ? metric_agg_from_string(agg->value)
-                                                         : _METRIC_AGG_INVALID;
-                        if (m.agg < 0) {
-                                SpecPos pos = pos_of(c, agg);
-                                return spec_fail(c->e, &pos,
-                                                 "agg: expected last, max, min, sum, mean or all, got %s",
-                                                 node_describe(agg, d, sizeof d));
-                        }
-                }
-                r = pattern_of(c, pattern, "metrics", &m.pattern);
-                if (r < 0)
-                        return r;
-                if (!(m.name = strdup(k->value))) {
-                        free(m.pattern);
-                        return -ENOMEM;
-                }
-                j->metrics[j->n_metrics++] = m;
-        }
-        return 0;
-}
-
-static int parse_timestamp(Ctx *c, JobSpec *j, const Node *val) {
-        static const char *const keys[] = {"regex", "format"};
-        if (val->type != NODE_MAP)
-                return fail_type(c, val, KEY_TIMESTAMP);
-        for (size_t i = 0; i < val->n; i++)
-                if (!streq(node_key(val, i)->value, "regex") && !streq(node_key(val, i)->value, "format"))
-                        return fail_unknown(c, node_key(val, i), keys, 2, "timestamp", "regex and format");
-        const Node *regex = node_get(val, "regex"), *format = node_get(val, "format");
-        if (!regex || !format) {
-                SpecPos pos = pos_of(c, val);
-                return spec_fail(c->e, &pos,
-                                 "timestamp: needs both regex: (one capture group) and format: "
-                                 "(strptime, e.g. \"%%Y-%%m-%%d %%H:%%M:%%S\")");
-        }
-        _cleanup_free_ char *re = NULL;
-        int r = pattern_of(c, regex, "timestamp: regex", &re);
-        if (r < 0)
-                return r;
-        if (format->type != NODE_SCALAR || node_is_null(format) || !*format->value) {
-                char d[SPEC_QUOTE_MAX];
-                SpecPos pos = pos_of(c, format);
-                return spec_fail(c->e, &pos, "timestamp: format: expected a strptime format, got %s",
-                                 node_describe(format, d, sizeof d));
-        }
-        r = spec_strdup_replace(&j->timestamp.format, format->value);
-        if (r < 0)
-                return r;
-        free(j->timestamp.regex);
-        j->timestamp.regex = TAKE_PTR(re);
-        return 0;
 }
 
 /* Applies a job's (or defaults:') keys on top of what j already holds. */
@@ -507,7 +284,7 @@ static int job_apply(Ctx *c, JobSpec *j, const Node *map, const char *where) {
                 if (spec_key_is_job_scalar(key)) {
                         r = scalar_of(c, v, key, &text);
                         if (r >= 0) {
-                                SpecPos pos = pos_of(c, v);
+                                SpecPos pos = yaml_pos_of(c, v);
                                 r = spec_job_set(j, key, text, v->plain, &pos, c->e);
                         }
                         continue;
@@ -520,13 +297,13 @@ static int job_apply(Ctx *c, JobSpec *j, const Node *map, const char *where) {
                         r = parse_env(c, j, v);
                         break;
                 case KEY_PHASES:
-                        r = parse_phases(c, j, v);
+                        r = yaml_parse_phases(c, j, v);
                         break;
                 case KEY_METRICS:
-                        r = parse_metrics(c, j, v);
+                        r = yaml_parse_metrics(c, j, v);
                         break;
                 case KEY_TIMESTAMP:
-                        r = parse_timestamp(c, j, v);
+                        r = yaml_parse_timestamp(c, j, v);
                         break;
                 case KEY_CONTAINER:
                         r = spec_container_parse(c->file, v, &j->container, streq(where, "defaults"), c->e);
@@ -542,7 +319,7 @@ static int check_name(Ctx *c, const Node *k, const char *what) {
         char q[SPEC_QUOTE_MAX];
         if (spec_name_is_valid(k->value))
                 return 0;
-        SpecPos pos = pos_of(c, k);
+        SpecPos pos = yaml_pos_of(c, k);
         return spec_fail(
                 c->e, &pos,
                 "%s name %s may only hold letters, digits, '_', '.' and '-' (at most %d; it names a "
@@ -555,12 +332,12 @@ static int parse_jobs(Ctx *c, const Node *jobs, const Node *defaults) {
         int r;
 
         if (jobs->type != NODE_MAP)
-                return fail_type(c, jobs, KEY_JOBS);
+                return yaml_fail_type(c, jobs, KEY_JOBS);
         if (jobs->n == 0) {
-                SpecPos pos = pos_of(c, jobs);
+                SpecPos pos = yaml_pos_of(c, jobs);
                 return spec_fail(c->e, &pos, "jobs: is empty; define at least one job");
         }
-        r = check_count(c, jobs, KEY_JOBS, SPEC_MAX_JOBS);
+        r = yaml_check_count(c, jobs, KEY_JOBS, SPEC_MAX_JOBS);
         if (r < 0)
                 return r;
         s->jobs = calloc(jobs->n, sizeof(JobSpec));
@@ -576,12 +353,12 @@ static int parse_jobs(Ctx *c, const Node *jobs, const Node *defaults) {
                         return r;
                 job_spec_init(j);
                 s->n_jobs++;
-                j->pos = pos_of(c, k);
+                j->pos = yaml_pos_of(c, k);
                 if (!(j->name = strdup(k->value)))
                         return -ENOMEM;
                 if (v->type != NODE_MAP && !node_is_null(v)) {
                         char d[SPEC_QUOTE_MAX];
-                        SpecPos pos = pos_of(c, v);
+                        SpecPos pos = yaml_pos_of(c, v);
                         return spec_fail(c->e, &pos,
                                          "job '%s': expected a mapping of job keys (command:, cpus:, "
                                          "...), got %s",
@@ -604,14 +381,14 @@ static int parse_scenario_jobs(Ctx *c, ScenarioSpec *sc, const Node *val) {
         int r;
 
         if (val->type != NODE_SEQ)
-                return fail_type(c, val, KEY_JOBS);
+                return yaml_fail_type(c, val, KEY_JOBS);
         if (val->n == 0) {
-                SpecPos pos = pos_of(c, val);
+                SpecPos pos = yaml_pos_of(c, val);
                 return spec_fail(c->e, &pos,
                                  "jobs: the list is empty; name at least one job, or leave jobs: out "
                                  "to run them all");
         }
-        r = check_count(c, val, KEY_JOBS, SPEC_MAX_JOBS);
+        r = yaml_check_count(c, val, KEY_JOBS, SPEC_MAX_JOBS);
         if (r >= 0)
                 r = count_scenario_jobs(c, val, val->n);
         if (r < 0)
@@ -622,10 +399,10 @@ static int parse_scenario_jobs(Ctx *c, ScenarioSpec *sc, const Node *val) {
         for (size_t i = 0; i < val->n; i++) {
                 const Node *item = val->items[i];
                 char q[SPEC_QUOTE_MAX];
-                SpecPos pos = pos_of(c, item);
+                SpecPos pos = yaml_pos_of(c, item);
 
                 if (item->type != NODE_SCALAR || node_is_null(item))
-                        return fail_type(c, item, KEY_JOBS);
+                        return yaml_fail_type(c, item, KEY_JOBS);
                 const char *name = item->value;
                 ssize_t k = find_job_index(c, name);
                 if (k < 0) {
@@ -659,12 +436,12 @@ static int parse_scenario_jobs(Ctx *c, ScenarioSpec *sc, const Node *val) {
 
 static int parse_replicas(Ctx *c, ScenarioSpec *sc, const Node *val) {
         if (val->type == NODE_SCALAR && !node_is_null(val)) {
-                SpecPos pos = pos_of(c, val);
+                SpecPos pos = yaml_pos_of(c, val);
                 return spec_scenario_set(sc, KEY_REPLICAS, val->value, val->plain, &pos, c->e);
         }
         if (val->type != NODE_SEQ || val->n == 0)
-                return fail_type(c, val, KEY_REPLICAS);
-        int r = check_count(c, val, KEY_REPLICAS, SPEC_MAX_REPLICAS);
+                return yaml_fail_type(c, val, KEY_REPLICAS);
+        int r = yaml_check_count(c, val, KEY_REPLICAS, SPEC_MAX_REPLICAS);
         if (r < 0)
                 return r;
         unsigned *v = calloc(val->n, sizeof(unsigned));
@@ -673,7 +450,7 @@ static int parse_replicas(Ctx *c, ScenarioSpec *sc, const Node *val) {
         for (size_t i = 0; i < val->n; i++) {
                 const Node *item = val->items[i];
                 uint64_t n;
-                SpecPos pos = pos_of(c, item);
+                SpecPos pos = yaml_pos_of(c, item);
                 if (item->type != NODE_SCALAR || parse_u64(item->value, &n) < 0 || n < 1 ||
                     n > SPEC_MAX_REPLICAS) {
                         char d[SPEC_QUOTE_MAX];
@@ -703,8 +480,8 @@ static bool param_name_is_valid(const char *s) {
 
 static int parse_matrix(Ctx *c, ScenarioSpec *sc, const Node *val) {
         if (val->type != NODE_MAP || val->n == 0)
-                return fail_type(c, val, KEY_MATRIX);
-        int r = check_count(c, val, KEY_MATRIX, SPEC_MAX_MATRIX_PARAMS);
+                return yaml_fail_type(c, val, KEY_MATRIX);
+        int r = yaml_check_count(c, val, KEY_MATRIX, SPEC_MAX_MATRIX_PARAMS);
         if (r < 0)
                 return r;
         sc->matrix = calloc(val->n, sizeof(MatrixParam));
@@ -716,7 +493,7 @@ static int parse_matrix(Ctx *c, ScenarioSpec *sc, const Node *val) {
                 char q[SPEC_QUOTE_MAX], d[SPEC_QUOTE_MAX];
 
                 if (!param_name_is_valid(k->value)) {
-                        SpecPos pos = pos_of(c, k);
+                        SpecPos pos = yaml_pos_of(c, k);
                         return spec_fail(c->e, &pos,
                                          "matrix: parameter name %s must be letters, digits and '_', "
                                          "not starting with a digit (it is used as ${name})",
@@ -725,21 +502,21 @@ static int parse_matrix(Ctx *c, ScenarioSpec *sc, const Node *val) {
                 if (!(m->name = strdup(k->value)))
                         return -ENOMEM;
                 if (v->type != NODE_SEQ || v->n == 0) {
-                        SpecPos pos = pos_of(c, v);
+                        SpecPos pos = yaml_pos_of(c, v);
                         return spec_fail(
                                 c->e, &pos, "matrix: expected a non-empty list of values for '%s', got %s",
                                 k->value,
                                 v->type == NODE_SEQ ? "an empty list" : node_describe(v, d, sizeof d));
                 }
                 if (v->n > SPEC_MAX_MATRIX_VALUES) {
-                        SpecPos pos = pos_of(c, v);
+                        SpecPos pos = yaml_pos_of(c, v);
                         return spec_fail(c->e, &pos, "matrix: %zu values for '%s'; at most %d are supported",
                                          v->n, k->value, SPEC_MAX_MATRIX_VALUES);
                 }
                 for (size_t x = 0; x < v->n; x++) {
                         const Node *item = v->items[x];
                         if (item->type != NODE_SCALAR || node_is_null(item)) {
-                                SpecPos pos = pos_of(c, item);
+                                SpecPos pos = yaml_pos_of(c, item);
                                 return spec_fail(c->e, &pos,
                                                  "matrix: expected a string or number value for '%s', "
                                                  "got %s",
@@ -762,17 +539,17 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
         if (r < 0)
                 return r;
         if (streq(k->value, "solo")) {
-                SpecPos pos = pos_of(c, k);
+                SpecPos pos = yaml_pos_of(c, k);
                 return spec_fail(c->e, &pos,
                                  "the scenario name 'solo' is reserved for solo baselines; choose "
                                  "another name");
         }
-        sc->pos = pos_of(c, k);
+        sc->pos = yaml_pos_of(c, k);
         if (!(sc->name = strdup(k->value)))
                 return -ENOMEM;
         if (v->type != NODE_MAP && !node_is_null(v)) {
                 char d[SPEC_QUOTE_MAX];
-                SpecPos pos = pos_of(c, v);
+                SpecPos pos = yaml_pos_of(c, v);
                 return spec_fail(c->e, &pos,
                                  "scenario '%s': expected a mapping (jobs:, replicas:, ...), got %s",
                                  sc->name, node_describe(v, d, sizeof d));
@@ -782,7 +559,7 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
                 const Node *key_node = node_key(v, i), *val = node_value(v, i);
                 SpecKey key = spec_key_lookup(key_node->value, SCOPE_SCENARIO);
                 const char *text = NULL;
-                SpecPos pos = pos_of(c, val);
+                SpecPos pos = yaml_pos_of(c, val);
 
                 if (key < 0)
                         return fail_unknown_key(c, key_node, SCOPE_SCENARIO, where);
@@ -808,7 +585,7 @@ static int parse_scenario(Ctx *c, ScenarioSpec *sc, const Node *k, const Node *v
                         return r;
         }
         if (smt && sc->limits.cpus.kind == CPUS_UNSET) {
-                SpecPos pos = pos_of(c, smt);
+                SpecPos pos = yaml_pos_of(c, smt);
                 return spec_fail(c->e, &pos,
                                  "scenario '%s': smt: only applies together with cpus: in a "
                                  "scenario (or set it on the jobs)",
@@ -847,10 +624,10 @@ static int parse_scenarios(Ctx *c, const Node *val, SpecPos default_pos) {
         if (!val || node_is_null(val))
                 return add_default_scenario(s, default_pos);
         if (val->type != NODE_MAP)
-                return fail_type(c, val, KEY_SCENARIOS);
+                return yaml_fail_type(c, val, KEY_SCENARIOS);
         if (val->n == 0)
                 return add_default_scenario(s, default_pos);
-        int r = check_count(c, val, KEY_SCENARIOS, SPEC_MAX_SCENARIOS);
+        int r = yaml_check_count(c, val, KEY_SCENARIOS, SPEC_MAX_SCENARIOS);
         if (r < 0)
                 return r;
         s->scenarios = calloc(val->n, sizeof(ScenarioSpec));
@@ -893,7 +670,7 @@ static int parse_root(Ctx *c, const Node *root) {
 
         if (root->type != NODE_MAP) {
                 char d[SPEC_QUOTE_MAX];
-                SpecPos pos = pos_of(c, root);
+                SpecPos pos = yaml_pos_of(c, root);
                 return spec_fail(c->e, &pos,
                                  "expected a mapping with a jobs: key at the top of the file, got %s",
                                  node_describe(root, d, sizeof d));
@@ -906,7 +683,7 @@ static int parse_root(Ctx *c, const Node *root) {
                 slot_key[key] = node_key(root, i);
         }
         if (!slot[KEY_JOBS]) {
-                SpecPos pos = pos_of(c, root);
+                SpecPos pos = yaml_pos_of(c, root);
                 return spec_fail(c->e, &pos,
                                  "the file defines no jobs; add a jobs: mapping (name: {command: "
                                  "...})");
@@ -920,7 +697,7 @@ static int parse_root(Ctx *c, const Node *root) {
                 r = scalar_of(c, slot[k], (SpecKey)k, &text);
                 if (r < 0)
                         return r;
-                SpecPos pos = pos_of(c, slot[k]);
+                SpecPos pos = yaml_pos_of(c, slot[k]);
                 r = spec_run_set(s, (SpecKey)k, text, &pos, c->e);
                 if (r < 0)
                         return r;
@@ -931,7 +708,7 @@ static int parse_root(Ctx *c, const Node *root) {
                 defaults = NULL;
         if (defaults) {
                 if (defaults->type != NODE_MAP)
-                        return fail_type(c, defaults, KEY_DEFAULTS);
+                        return yaml_fail_type(c, defaults, KEY_DEFAULTS);
                 /* Checked once on its own, so that its errors show even where every job
                  * overrides the bad key. */
                 JobSpec scratch;
@@ -944,7 +721,7 @@ static int parse_root(Ctx *c, const Node *root) {
         if (defaults && slot[KEY_JOBS]->type == NODE_MAP) {
                 size_t size = node_count(defaults), n = slot[KEY_JOBS]->n;
                 if (size * n > SPEC_MAX_DEFAULTS_EXPANSION) {
-                        SpecPos pos = pos_of(c, slot_key[KEY_DEFAULTS]);
+                        SpecPos pos = yaml_pos_of(c, slot_key[KEY_DEFAULTS]);
                         return spec_fail(c->e, &pos,
                                          "defaults: %zu values copied into %zu jobs are more than %d; "
                                          "make defaults: smaller",
@@ -957,7 +734,7 @@ static int parse_root(Ctx *c, const Node *root) {
         r = build_job_index(c);
         if (r < 0)
                 return r;
-        r = parse_scenarios(c, slot[KEY_SCENARIOS], pos_of(c, slot_key[KEY_JOBS]));
+        r = parse_scenarios(c, slot[KEY_SCENARIOS], yaml_pos_of(c, slot_key[KEY_JOBS]));
         if (r < 0)
                 return r;
         if (slot[KEY_SOLO]) {
@@ -967,7 +744,7 @@ static int parse_root(Ctx *c, const Node *root) {
                 if (r < 0)
                         return r;
                 if (spec_parse_bool(text, &b) < 0) {
-                        SpecPos pos = pos_of(c, slot[KEY_SOLO]);
+                        SpecPos pos = yaml_pos_of(c, slot[KEY_SOLO]);
                         return spec_fail_value(c->e, &pos, KEY_SOLO, text);
                 }
                 for (size_t i = 0; b && i < s->n_scenarios; i++)
