@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The GPU share controller (DESIGN §11, shared/research/gpu-limiter.md §5.4–5.6): pure, no
+ * system calls; the runner calls it once per control period per GPU with every limited
+ * job on that GPU, and writes each job's rate into its region (region.h, rate_ppm).
+ *
+ * Units are fractions of one GPU's time (0–1), independent of the GPU's SM count.
+ * Per tenant: feed-forward rate = share (scaled by how many tokens the job's shim charges
+ * per GPU-ns it really uses, learnt from the measurement), plus a PI correction on the
+ * measured share with anti-windup (the integrator is frozen while the job is not
+ * backlogged, while the rate is at a clamp, and when no new measurement arrived; the
+ * integral term is bounded to ±10 pp). mode share: the share idle tenants leave is lent
+ * to backlogged ones (water-filling, 2 % headroom) and taken back within one period. */
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct GpuLimitTenant {
+        /* Configuration (the caller sets these once). */
+        double share;          /* cap (mode cap) or guarantee (mode share), (0, 1]; 1: not limited, measured only */
+        bool work_conserving;  /* mode share */
+
+        /* Inputs for the period (the caller fills them before each step). */
+        double measured;       /* the job's own measured share of the GPU in the period (NVML, its pids only,
+                                * time-weighted), 0–1; NAN when no new sample arrived */
+        double charged;        /* tokens the job's shim charged in the period / period length (0–∞) */
+        bool backlogged;       /* the job waited for tokens or for work in flight in the period */
+        bool active;           /* the job launched anything in the period */
+
+        /* Output: the refill rate to write, tokens (GPU-ns) per wall-ns; INFINITY: do not charge. */
+        double rate;
+
+        /* State, zero-initialised by the caller, kept between steps. */
+        double integral;       /* Σ e·dt (fraction·s), bounded */
+        double scale;          /* tokens charged per measured GPU-ns (EWMA); 0 before the first estimate */
+        double error_since_s;  /* how long |error| > 5 pp while backlogged */
+        double lent;           /* extra share lent to this tenant in the last period (mode share) */
+        bool started;
+        bool uncontrollable;   /* |error| > 5 pp for 3 windows while backlogged: kernels too long to cap */
+} GpuLimitTenant;
+
+/* One control period of dt_s seconds for the n tenants of one GPU: reads the inputs,
+ * updates the state and writes each tenant's rate. */
+void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s);
+
+/* Admission (pure): the shares of the jobs that will be on one GPU at once, in ppm; false
+ * when they add up to more than 100 %. */
+bool gpu_limiter_admit(const uint32_t *share_ppm, size_t n);
