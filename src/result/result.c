@@ -13,6 +13,7 @@ static const char *const job_reason_table[_REASON_MAX] = {
         [REASON_TIMEOUT] = "timeout",
         [REASON_CPU_TIMEOUT] = "timeout",
         [REASON_OOM] = "oom",
+        [REASON_GPU_OOM] = "gpu-oom",
         [REASON_KILLED] = "killed",
         [REASON_FAILED_TO_START] = "failed-to-start",
         [REASON_INTERRUPTED] = "interrupted",
@@ -97,6 +98,9 @@ void job_result_done(JobResult *j) {
         for (size_t i = 0; i < j->n_gpus; i++) {
                 free(j->gpus[i].uuid);
                 free(j->gpus[i].name);
+                free(j->gpus[i].share_mode);
+                free(j->gpus[i].mechanism);
+                free(j->gpus[i].semantics);
         }
         free(j->gpus);
         free(j->gpu_samples_csv);

@@ -16,6 +16,7 @@ typedef enum JobReason {
         REASON_TIMEOUT,
         REASON_CPU_TIMEOUT, /* written as "timeout" with "limit": "cpu" */
         REASON_OOM,
+        REASON_GPU_OOM, /* "gpu-oom": the job's GPU memory stayed above its gpus: memory: limit */
         REASON_KILLED,
         REASON_FAILED_TO_START,
         REASON_INTERRUPTED,
@@ -63,6 +64,23 @@ typedef struct JobGpuResult {
         unsigned samples;            /* NVML sample periods with the job's pids in them */
         int64_t pids[16];            /* the job's pids NVML saw on the GPU (first 16) */
         unsigned n_pids;
+
+        /* Limits (docs/gpu.md "Caps, shares and memory limits"): set when the job had a GPU
+         * share or a GPU memory limit (limited true); strings malloc'ed. */
+        bool limited;
+        double share_requested;       /* fraction 0–1 of the GPU's time; 0: no share asked */
+        double share_applied;         /* what the mechanism enforced, mean over the job's time: the cap, or
+                                       * the guarantee plus what was lent (mode share); MPS: its percentage */
+        char *share_mode;             /* "cap" | "share"; NULL without a share */
+        char *mechanism;              /* "shim" | "mps"; NULL without a share */
+        char *semantics;              /* "time-share" (shim) | "sm-partition" (mps) */
+        double throttled_s;           /* wall seconds the job's processes waited for their share */
+        uint64_t launches[9];         /* launches the shim saw per entry point, GPU_ENTRY_NAMES order
+                                       * (region.h); the last is "captured" (not charged) */
+        bool launches_seen;           /* the shim reported (launches[] valid) */
+        uint64_t memory_limit_bytes;  /* 0: none */
+        uint64_t memory_refused;      /* allocations refused with CUDA_ERROR_OUT_OF_MEMORY */
+        bool uncontrollable;          /* the share could not be held (kernels longer than the window) */
 } JobGpuResult;
 /* A job that ran in a container image (docs/containers.md). */
 typedef struct ContainerResult {
