@@ -41,6 +41,7 @@ struct CorePool {
         uint64_t gpu_all;  /* bits of the pool's GPUs */
         uint64_t gpu_busy; /* held by exclusive jobs */
         uint32_t gpu_shared_ref[ALLOC_GPUS_MAX];
+        uint32_t gpu_share_sum[ALLOC_GPUS_MAX]; /* Σ share_ppm of the jobs on the GPU */
         int gpu_numa[ALLOC_GPUS_MAX];
         AllocNode *nodes; /* nodes[0] is the root: every usable PU */
         size_t n_nodes;
@@ -555,12 +556,12 @@ static void place_spread(Place *pl, unsigned n) {
 
 /* ---- GPUs ---- */
 
-static uint64_t gpus_usable_now(const CorePool *p, bool shared) {
+static uint64_t gpus_usable_now(const CorePool *p, bool shared, uint32_t share_ppm) {
         uint64_t u = p->gpu_all & ~p->gpu_busy;
-        if (!shared)
-                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
-                        if (p->gpu_shared_ref[i] > 0)
-                                u &= ~(UINT64_C(1) << i);
+        for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
+                if ((!shared && p->gpu_shared_ref[i] > 0) ||
+                    (uint64_t)p->gpu_share_sum[i] + share_ppm > GPU_SHARE_WHOLE)
+                        u &= ~(UINT64_C(1) << i);
         return u;
 }
 
@@ -571,7 +572,7 @@ static int pick_gpus(const CorePool *p, const AllocRequest *req, uint64_t *ret, 
         *ret = 0;
         if (req->gpu_count == 0 && req->gpu_mask == 0)
                 return 0;
-        uint64_t usable = gpus_usable_now(p, req->gpu_shared);
+        uint64_t usable = gpus_usable_now(p, req->gpu_shared, req->gpu_share_ppm);
         if (req->gpu_mask) {
                 if ((req->gpu_mask & usable) != req->gpu_mask)
                         return error_setf(ret_error, -EAGAIN, "job '%s' waits for its GPU%s, in use by other jobs",
@@ -602,7 +603,7 @@ bool alloc_gpus_available(const CorePool *p, const AllocRequest *req) {
 }
 
 unsigned alloc_pool_free_gpus(const CorePool *p) {
-        return (unsigned)__builtin_popcountll(gpus_usable_now(p, false));
+        return (unsigned)__builtin_popcountll(gpus_usable_now(p, false, 0));
 }
 
 /* The usable units of the NUMA node of the job's first GPU with a known node, when the
@@ -745,10 +746,13 @@ int alloc_take(CorePool *p, const AllocRequest *req, Assignment *ret, char **ret
         p->committed += commit;
         if (!req->gpu_shared)
                 p->gpu_busy |= gpus;
-        else
-                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
-                        if (gpus & (UINT64_C(1) << i))
+        for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
+                if (gpus & (UINT64_C(1) << i)) {
+                        if (req->gpu_shared)
                                 p->gpu_shared_ref[i]++;
+                        p->gpu_share_sum[i] += req->gpu_share_ppm;
+                }
+        a.gpu_share_ppm = req->gpu_share_ppm;
         a.note = TAKE_PTR(note);
         *ret = a;
         return 0;
@@ -767,10 +771,13 @@ void alloc_release(CorePool *p, const Assignment *a) {
         p->committed -= MIN(p->committed, a->memory_bytes);
         if (!a->gpus_shared)
                 p->gpu_busy &= ~a->gpus;
-        else
-                for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++)
-                        if ((a->gpus & (UINT64_C(1) << i)) && p->gpu_shared_ref[i] > 0)
-                                p->gpu_shared_ref[i]--;
+        for (unsigned i = 0; i < ALLOC_GPUS_MAX; i++) {
+                if (!(a->gpus & (UINT64_C(1) << i)))
+                        continue;
+                if (a->gpus_shared && p->gpu_shared_ref[i] > 0)
+                        p->gpu_shared_ref[i]--;
+                p->gpu_share_sum[i] -= MIN(p->gpu_share_sum[i], a->gpu_share_ppm);
+        }
 }
 
 void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l) {
@@ -778,6 +785,7 @@ void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l) {
         if (l->gpus.kind == GPUS_COUNT || l->gpus.kind == GPUS_LIST) {
                 ret->gpu_count = l->gpus.count;
                 ret->gpu_shared = l->gpus.shared;
+                ret->gpu_share_ppm = l->gpus.share_ppm;
         }
         if (ret->cpus.kind == CPUS_UNSET) {
                 ret->cpus.kind = CPUS_COUNT;
@@ -870,4 +878,67 @@ unsigned alloc_pool_reserved_cores(const CorePool *p) {
 
 uint64_t alloc_pool_memory_committed(const CorePool *p) {
         return p->committed;
+}
+
+/* ---- GPU shares: could all of them run at once? ---- */
+
+static int share_desc_cmp(const void *a, const void *b, void *userdata) {
+        const AllocRequest *r = userdata;
+        uint32_t x = r[*(const size_t *)a].gpu_share_ppm, y = r[*(const size_t *)b].gpu_share_ppm;
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int alloc_gpu_shares_fit(const AllocRequest *reqs, size_t n, unsigned n_gpus, size_t *ret_bad,
+                         uint32_t *ret_room) {
+        uint64_t sum[ALLOC_GPUS_MAX] = {0};
+        n_gpus = MIN(n_gpus, (unsigned)ALLOC_GPUS_MAX);
+        _cleanup_free_ size_t *order = calloc(MAX(n, (size_t)1), sizeof(size_t));
+        if (!order)
+                return -ENOMEM;
+        size_t m = 0;
+        /* Jobs with a share only: the others wait for a GPU like any job. A job with a
+         * share on a GPU of its own (shared: false) fills that GPU. Lists are placed first,
+         * then counts, largest share first (first-fit decreasing). */
+        for (size_t k = 0; k < n; k++) {
+                const AllocRequest *q = &reqs[k];
+                if (q->gpu_share_ppm == 0)
+                        continue;
+                uint64_t need = q->gpu_shared ? q->gpu_share_ppm : GPU_SHARE_WHOLE;
+                if (!q->gpu_mask) {
+                        order[m++] = k;
+                        continue;
+                }
+                for (unsigned i = 0; i < n_gpus; i++)
+                        if (q->gpu_mask & (UINT64_C(1) << i)) {
+                                if (sum[i] + need > GPU_SHARE_WHOLE) {
+                                        *ret_bad = k;
+                                        *ret_room = (uint32_t)(GPU_SHARE_WHOLE - MIN(sum[i], (uint64_t)GPU_SHARE_WHOLE));
+                                        return 0;
+                                }
+                                sum[i] += need;
+                        }
+        }
+        qsort_r(order, m, sizeof *order, share_desc_cmp, (void *)reqs);
+        for (size_t x = 0; x < m; x++) {
+                const AllocRequest *q = &reqs[order[x]];
+                uint64_t need = q->gpu_shared ? q->gpu_share_ppm : GPU_SHARE_WHOLE;
+                unsigned got = 0;
+                uint64_t picked = 0, room = 0;
+                for (unsigned i = 0; i < n_gpus && got < q->gpu_count; i++) {
+                        room = MAX(room, GPU_SHARE_WHOLE - MIN(sum[i], (uint64_t)GPU_SHARE_WHOLE));
+                        if (sum[i] + need <= GPU_SHARE_WHOLE) {
+                                picked |= UINT64_C(1) << i;
+                                got++;
+                        }
+                }
+                if (got < q->gpu_count) {
+                        *ret_bad = order[x];
+                        *ret_room = (uint32_t)room;
+                        return 0;
+                }
+                for (unsigned i = 0; i < n_gpus; i++)
+                        if (picked & (UINT64_C(1) << i))
+                                sum[i] += need;
+        }
+        return 1;
 }

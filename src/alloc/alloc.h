@@ -32,6 +32,8 @@ typedef struct AllocRequest {
         unsigned gpu_count;    /* GPUs wanted (0: none); with gpu_mask, its bit count */
         uint64_t gpu_mask;     /* exactly these GPU positions (0: the pool picks gpu_count) */
         bool gpu_shared;       /* other shared jobs may use the same GPUs */
+        uint32_t gpu_share_ppm; /* its share of each GPU (10^6 = 100 %), 0: none; the shares on one
+                                 * GPU never add up to more than 100 % (a job waits instead) */
 } AllocRequest;
 
 /* The request for a planned job: its CPU request (CPUS_UNSET = 1 whole core), its
@@ -45,6 +47,7 @@ typedef struct Assignment {
         bool exclusive; /* false for shared/all */
         uint64_t gpus;  /* GPU positions (bit i: GpuHost.devices[i]); 0: none */
         bool gpus_shared;
+        uint32_t gpu_share_ppm; /* as requested: what alloc_release gives back */
         uint64_t memory_bytes;
         char *note; /* e.g. "fastest cores (P) preferred", may be NULL; malloc'ed */
 } Assignment;
@@ -76,6 +79,14 @@ unsigned alloc_pool_free_cores(const CorePool *p);
 /* Whole cores jobs may use (usable, i.e. allowed minus reserved) and cores reserved. */
 unsigned alloc_pool_usable_cores(const CorePool *p);
 unsigned alloc_pool_reserved_cores(const CorePool *p);
+/* Pure. Could every request with a GPU share (gpu_share_ppm > 0) hold its GPUs at once,
+ * the shares on each of n_gpus GPUs adding up to at most 100 %? Returns 1 when they fit,
+ * 0 with *ret_bad the index of the first request that does not (and *ret_room the most
+ * share any GPU it could use had left), negative errno. What `run` and `plan` refuse
+ * before anything starts (issue 16: shares over 100 % on one GPU are an error, not a
+ * queue). */
+int alloc_gpu_shares_fit(const AllocRequest *reqs, size_t n, unsigned n_gpus, size_t *ret_bad,
+                         uint32_t *ret_room);
 /* GPUs no job holds right now (exclusive or shared). */
 unsigned alloc_pool_free_gpus(const CorePool *p);
 /* Could the request's GPUs be taken now (true when it asks for none)? */

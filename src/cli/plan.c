@@ -147,6 +147,17 @@ static int place_run(Planner *p, const Topology *t, RunPlan *rp) {
                 }
                 waiting[k] = true;
         }
+        /* Shares over 100 % of a GPU: `run` refuses the run before anything starts. */
+        _cleanup_free_ const GpuRequest **g = calloc(m, sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++)
+                g[k] = &rp->jobs[k].pj->limits.gpus;
+        if (gpu_shares_check(reqs, g, n, p->gpus ? (unsigned)MIN(p->gpus->n_devices, (size_t)ALLOC_GPUS_MAX) : 0,
+                             &rp->error) < 0) {
+                p->infeasible = true;
+                return 0;
+        }
         size_t n_started = 0, next_end = 0;
         const Placed *ended = NULL;
         for (unsigned wave = 1;; wave++) {
@@ -375,8 +386,16 @@ static void print_run(const Planner *p, const RunPlan *rp, FILE *f) {
                 for (size_t g = 0, n = 0; g < p->gpus->n_devices && g < ALLOC_GPUS_MAX; g++)
                         if (j->a.gpus & (UINT64_C(1) << g))
                                 fprintf(f, "%s%u", n++ ? "," : ", GPU ", p->gpus->devices[g].nvml_index);
-                if (j->a.gpus && j->a.gpus_shared)
+                const GpuRequest *gr = &j->pj->limits.gpus;
+                if (j->a.gpus && gr->share_ppm > 0)
+                        fprintf(f, " (%g %% %s%s)", gr->share_ppm / 1e4, gpu_share_mode_to_string(gr->mode),
+                                gr->via == GPU_VIA_MPS ? " via mps" : "");
+                else if (j->a.gpus && j->a.gpus_shared)
                         fputs(" (shared)", f);
+                if (j->a.gpus && gr->memory_limit > 0) {
+                        char gm[FORMAT_SIZE_MAX];
+                        fprintf(f, " (GPU memory %s)", format_size(gm, sizeof gm, gr->memory_limit));
+                }
                 print_priority(f, j->pj);
                 fputc('\n', f);
         }

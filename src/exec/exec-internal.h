@@ -251,6 +251,9 @@ int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error);
 void exec_gpu_teardown(Runner *R);
 /* The job's allocation request with its GPU list resolved (errors name the gpus: value). */
 int exec_request_init(Runner *R, const PlanJob *pj, AllocRequest *ret, char **ret_error);
+/* The GPU shares of the run's jobs fit on the machine's GPUs side by side (issue 16: more
+ * than 100 % on one GPU is refused before anything starts). */
+int exec_gpu_shares_check(Runner *R, const PlanRun *run, char **ret_error);
 /* CUDA_VISIBLE_DEVICES for the job: its UUIDs, "" for none, NULL to leave it alone. */
 int exec_gpu_visible(Runner *R, const Job *j, char **ret);
 void exec_gpu_job_started(Runner *R, Job *j);

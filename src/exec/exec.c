@@ -341,7 +341,13 @@ static int setup(Runner *R, char **ret_error) {
                 }
         }
         /* Refuse infeasible requests before anything starts. */
-        for (size_t i = 0; i < R->plan->n_runs; i++)
+        for (size_t i = 0; i < R->plan->n_runs; i++) {
+                r = exec_gpu_shares_check(R, &R->plan->runs[i], ret_error);
+                if (r < 0) {
+                        if (R->o->ret_refused)
+                                *R->o->ret_refused = true;
+                        return r;
+                }
                 for (size_t k = 0; k < R->plan->runs[i].n_jobs; k++) {
                         const PlanJob *pj = &R->plan->runs[i].jobs[k];
                         AllocRequest req;
@@ -361,6 +367,7 @@ static int setup(Runner *R, char **ret_error) {
                                                   strerror(-r));
                         }
                 }
+        }
 
         /* Jobs in images: engine, image and volumes before anything starts (bad input:
          * refused, exit 2). */

@@ -92,6 +92,26 @@ int exec_request_init(Runner *R, const PlanJob *pj, AllocRequest *ret, char **re
         return gpu_request_resolve(&pj->limits.gpus, R->gpus, pj->name, &ret->gpu_mask, ret_error);
 }
 
+int exec_gpu_shares_check(Runner *R, const PlanRun *run, char **ret_error) {
+        size_t n = run->n_jobs;
+        bool any = false;
+        for (size_t k = 0; k < n && !any; k++)
+                any = run->jobs[k].limits.gpus.share_ppm > 0;
+        if (!any)
+                return 0;
+        _cleanup_free_ AllocRequest *reqs = calloc(n, sizeof *reqs);
+        _cleanup_free_ const GpuRequest **g = calloc(n, sizeof *g);
+        if (!reqs || !g)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                g[k] = &run->jobs[k].limits.gpus;
+                /* A list that does not resolve is reported by the job's own check next. */
+                if (exec_request_init(R, &run->jobs[k], &reqs[k], NULL) < 0)
+                        reqs[k].gpu_share_ppm = 0;
+        }
+        return gpu_shares_check(reqs, g, n, n_usable(R), ret_error);
+}
+
 int exec_gpu_visible(Runner *R, const Job *j, char **ret) {
         *ret = NULL;
         /* No GPU on this machine, or `gpus: any`: the job's environment is left alone. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "alloc/alloc.h"
 #include "spec/spec.h"
 #include "util/macros.h"
 
@@ -64,6 +65,11 @@ const GpuDevice *gpu_host_by_index(const GpuHost *h, unsigned nvml_index);
  * GPU_REQUEST_MAX GPUs of a machine can be assigned. */
 int gpu_request_resolve(const GpuRequest *g, const GpuHost *h, const char *job, uint64_t *ret_mask,
                         char **ret_error);
+/* Pure. The jobs of one run (reqs[i] with its GpuRequest g[i], GPU lists resolved into
+ * gpu_mask) against n_gpus GPUs: an error at the first job whose share does not fit
+ * beside the others' (alloc_gpu_shares_fit), -ENOSPC. 0 when they fit. */
+int gpu_shares_check(const AllocRequest *reqs, const GpuRequest *const *g, size_t n, unsigned n_gpus,
+                     char **ret_error);
 /* Pure. CUDA_VISIBLE_DEVICES's value for these GPUs: their UUIDs, comma-separated, in PCI
  * order ("" for an empty mask). */
 int gpu_visible_devices(const GpuHost *h, uint64_t mask, char **ret);

@@ -108,3 +108,30 @@ int gpu_visible_devices(const GpuHost *h, uint64_t mask, char **ret) {
         *ret = s;
         return 0;
 }
+
+int gpu_shares_check(const AllocRequest *reqs, const GpuRequest *const *g, size_t n, unsigned n_gpus,
+                     char **ret_error) {
+        size_t bad = 0;
+        uint32_t room = 0;
+        int r = alloc_gpu_shares_fit(reqs, n, n_gpus, &bad, &room);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        const GpuRequest *b = g[bad];
+        char where[SPEC_POS_MAX];
+        spec_pos_format(b->share_pos.line || b->share_pos.flag ? &b->share_pos : &b->pos, where, sizeof where);
+        /* Name the others: which shares the user has to lower. */
+        char others[512] = "";
+        size_t k = 0;
+        for (size_t i = 0; i < n && k + 64 < sizeof others; i++)
+                if (i != bad && reqs[i].gpu_share_ppm > 0)
+                        k += (size_t)snprintf(others + k, sizeof others - k, "%s%s %g %%", k ? ", " : "",
+                                              reqs[i].job ?: "?", reqs[i].gpu_share_ppm / 1e4);
+        return error_setf(ret_error, -ENOSPC,
+                          "%sjob '%s' asks for %g %% of %s GPU%s, but %s leave%s at most %g %% on any of this "
+                          "machine's %u GPU%s; the shares on one GPU add up to at most 100 %% (lower them, or "
+                          "run the jobs in separate scenarios)",
+                          where, reqs[bad].job ?: "?", reqs[bad].gpu_share_ppm / 1e4,
+                          reqs[bad].gpu_count > 1 ? "each of its" : "a", reqs[bad].gpu_count > 1 ? "s" : "",
+                          *others ? others : "the jobs beside it", *others ? "" : "s", room / 1e4, n_gpus,
+                          n_gpus == 1 ? "" : "s");
+}

@@ -63,6 +63,10 @@ static const Flag flags[] = {
         K("--grace", 0, KEY_GRACE),
         K("--priority", 0, KEY_PRIORITY),
         K("--gpus", 0, KEY_GPUS),
+        K("--gpu-share", 0, KEY_GPU_SHARE),
+        K("--gpu-memory", 0, KEY_GPU_MEMORY),
+        K("--gpu-mode", 0, KEY_GPU_MODE),
+        K("--gpu-via", 0, KEY_GPU_VIA),
         K("--image", 0, KEY_IMAGE),
         {"--pull", 0, false, FLAG_KEY, KEY_PULL, NULL},
         {"--engine", 0, true, FLAG_ENGINE, _KEY_INVALID, "podman or docker"},
@@ -521,6 +525,10 @@ static bool scenario_sets(const Limits *l, SpecKey key) {
         case KEY_PRIORITY:
                 return l->priority_set;
         case KEY_GPUS:
+        case KEY_GPU_SHARE:
+        case KEY_GPU_MEMORY:
+        case KEY_GPU_MODE:
+        case KEY_GPU_VIA:
                 return l->gpus.kind != GPUS_UNSET;
         default:
                 return false;
@@ -775,6 +783,13 @@ int spec_from_cli(const SpecCliInput *in, Spec **ret, SpecError *ret_error) {
         }
         for (size_t i = 0; i < s->n_jobs; i++) {
                 r = spec_job_finish(&s->jobs[i], ret_error);
+                if (r >= 0)
+                        r = spec_gpus_check(&s->jobs[i].limits.gpus, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
+        for (size_t i = 0; i < s->n_scenarios; i++) {
+                r = spec_gpus_check(&s->scenarios[i].limits.gpus, ret_error);
                 if (r < 0)
                         goto fail;
         }

@@ -46,6 +46,10 @@ typedef enum SpecKey {
         KEY_CPU_MAX,
         KEY_PRIORITY, /* a limit: scenarios override it like the others */
         KEY_GPUS,
+        KEY_GPU_SHARE,  /* --gpu-share: quick mode's gpus: {share: N} */
+        KEY_GPU_MEMORY, /* --gpu-memory */
+        KEY_GPU_MODE,   /* --gpu-mode */
+        KEY_GPU_VIA,    /* --gpu-via */
         /* job scalars */
         KEY_CWD,
         KEY_USER,
@@ -116,7 +120,7 @@ typedef struct SpecKeyInfo {
 extern const SpecKeyInfo spec_keys[_KEY_MAX];
 
 static inline bool spec_key_is_limit(SpecKey k) {
-        return k >= KEY_CPUS && k <= KEY_GPUS;
+        return k >= KEY_CPUS && k <= KEY_GPU_VIA;
 }
 static inline bool spec_key_is_job_scalar(SpecKey k) {
         return k >= KEY_CWD && k <= KEY_PULL;
@@ -175,6 +179,13 @@ int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const S
 int spec_cpus_set_shared(CpuRequest *c, const char *text, const SpecPos *pos, SpecError *e);
 /* gpus: N, "0,2", "GPU-...,GPU-...", any, 0, and (flags) "shared:N"; replaces *g. */
 int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *pos, SpecError *e);
+/* One of a GPU request's limits: share (KEY_GPU_SHARE: "30", "30%", "12.5"), memory
+ * (KEY_GPU_MEMORY: a size), mode (KEY_GPU_MODE), via (KEY_GPU_VIA). A request without
+ * GPUs becomes one GPU; a share makes it shared unless shared: false was written. */
+int spec_gpus_set_limit(GpuRequest *g, SpecKey key, const char *text, const SpecPos *pos, SpecError *e);
+/* The request's limits make sense together (mode share and via mps need a share; no
+ * limit on gpus: any or 0). Errors at the request's position. */
+int spec_gpus_check(const GpuRequest *g, SpecError *e);
 void limits_done(Limits *l);
 int spec_job_set(JobSpec *j, SpecKey key, const char *text, bool plain, const SpecPos *pos, SpecError *e);
 /* Sets run-level scalar keys (name, repeat, order, seed, results, sample_interval,

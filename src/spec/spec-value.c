@@ -126,7 +126,15 @@ int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *po
                 t += 7;
                 plain = true;
         }
-        GpuRequest n = {.shared = shared, .pos = *pos};
+        /* The limits (share, memory, mode, via) stay: --gpu-share 30 --gpus 2 keeps the share. */
+        GpuRequest n = {.shared = shared || (g->share_ppm > 0 && g->share_ppm < GPU_SHARE_WHOLE && !g->shared_set),
+                        .shared_set = shared || g->shared_set,
+                        .share_ppm = g->share_ppm,
+                        .memory_limit = g->memory_limit,
+                        .mode = g->mode,
+                        .via = g->via,
+                        .share_pos = g->share_pos,
+                        .pos = *pos};
         if (plain && all_digits(t)) {
                 unsigned v;
                 if (parse_unsigned(t, &v) < 0 || v > GPU_REQUEST_MAX)
@@ -184,6 +192,80 @@ int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *po
         }
         free(g->list);
         *g = n;
+        return 0;
+}
+
+static int set_size(const char *text, SpecKey key, bool allow_max, bool allow_zero, uint64_t *ret,
+                    const SpecPos *pos, SpecError *e);
+static bool strip_percent(const char *text, char *buf, size_t size);
+
+int spec_gpus_set_limit(GpuRequest *g, SpecKey key, const char *text, const SpecPos *pos, SpecError *e) {
+        char buf[32];
+        double v;
+        int k;
+        switch (key) {
+        case KEY_GPU_SHARE:
+                /* A share of one GPU's time in percent; 0 is not "unlimited" (research note §5.1). */
+                if (!strip_percent(text, buf, sizeof buf) || parse_double(buf, &v) < 0 || !(v > 0 && v <= 100))
+                        return spec_fail_key(e, pos, key, "expected a percentage of one GPU's time above 0 "
+                                                          "and up to 100 (like 30 or \"12.5%%\"), got '%s'",
+                                             text);
+                g->share_ppm = (uint32_t)(v * 10000.0 + 0.5);
+                if (g->share_ppm == 0)
+                        g->share_ppm = 1;
+                g->share_pos = *pos;
+                if (!g->shared_set)
+                        g->shared = g->share_ppm < GPU_SHARE_WHOLE;
+                break;
+        case KEY_GPU_MEMORY: {
+                uint64_t m;
+                int r = set_size(text, key, false, false, &m, pos, e);
+                if (r < 0)
+                        return r;
+                g->memory_limit = m;
+                break;
+        }
+        case KEY_GPU_MODE:
+                k = gpu_share_mode_from_string(text);
+                if (k < 0)
+                        return spec_fail_key(e, pos, key, "expected cap or share, got '%s'", text);
+                g->mode = (GpuShareMode)k;
+                break;
+        case KEY_GPU_VIA:
+                k = gpu_via_from_string(text);
+                if (k < 0)
+                        return spec_fail_key(e, pos, key, "expected shim or mps, got '%s'", text);
+                g->via = (GpuVia)k;
+                break;
+        default:
+                return spec_fail(e, pos, "internal error: %s is not a GPU limit", spec_keys[key].name);
+        }
+        /* A limit without GPUs asks for one. */
+        if (g->kind == GPUS_UNSET) {
+                g->kind = GPUS_COUNT;
+                g->count = 1;
+                g->pos = *pos;
+        }
+        return 0;
+}
+
+int spec_gpus_check(const GpuRequest *g, SpecError *e) {
+        const SpecPos *pos = g->share_pos.line || g->share_pos.flag ? &g->share_pos : &g->pos;
+        if (!gpu_request_limited(g)) {
+                if (g->mode == GPU_MODE_SHARE)
+                        return spec_fail_key(e, &g->pos, KEY_GPUS, "mode: share needs a share, like {share: 30, mode: share}");
+                if (g->via == GPU_VIA_MPS)
+                        return spec_fail_key(e, &g->pos, KEY_GPUS, "via: mps needs a share, like {share: 30, via: mps}");
+                return 0;
+        }
+        if (g->kind == GPUS_ANY || g->kind == GPUS_NONE)
+                return spec_fail_key(e, pos, KEY_GPUS,
+                                     "a GPU share or memory limit needs assigned GPUs (a count or a list), not %s",
+                                     g->kind == GPUS_ANY ? "any" : "0");
+        if (g->via == GPU_VIA_MPS && g->share_ppm == 0)
+                return spec_fail_key(e, &g->pos, KEY_GPUS, "via: mps needs a share, like {share: 30, via: mps}");
+        if (g->mode == GPU_MODE_SHARE && g->share_ppm == 0)
+                return spec_fail_key(e, &g->pos, KEY_GPUS, "mode: share needs a share, like {share: 30, mode: share}");
         return 0;
 }
 
@@ -302,6 +384,11 @@ int spec_limit_set(Limits *l, SpecKey key, const char *text, bool plain, const S
         }
         case KEY_GPUS:
                 return spec_gpus_set(&l->gpus, text, plain, pos, e);
+        case KEY_GPU_SHARE:
+        case KEY_GPU_MEMORY:
+        case KEY_GPU_MODE:
+        case KEY_GPU_VIA:
+                return spec_gpus_set_limit(&l->gpus, key, text, pos, e);
         default:
                 return spec_fail(e, pos, "internal error: %s is not a limit", spec_keys[key].name);
         }

@@ -150,11 +150,13 @@ static int parse_gpus_seq(Ctx *c, GpuRequest *g, const Node *val, bool shared) {
         return r;
 }
 
-/* gpus: {count: 1, shared: true} or {devices: "0", shared: true} */
+/* gpus: {count: 1, shared: true}, {devices: "0", shared: true}, and the limits
+ * {count: 1, share: 30, memory: 8G, mode: cap, via: shim} (a limit alone means one GPU). */
 static int parse_gpus_map(Ctx *c, GpuRequest *g, const Node *val) {
-        static const char *const keys[] = {"count", "devices", "shared"};
-        const Node *count = NULL, *devices = NULL;
-        bool shared = false;
+        static const char *const keys[] = {"count", "devices", "shared", "share", "memory", "mode", "via"};
+        static const SpecKey limit_keys[] = {KEY_GPU_SHARE, KEY_GPU_MEMORY, KEY_GPU_MODE, KEY_GPU_VIA};
+        const Node *count = NULL, *devices = NULL, *limits[4] = {NULL};
+        bool shared = false, shared_set = false;
         for (size_t i = 0; i < val->n; i++) {
                 const Node *k = node_key(val, i), *v = node_value(val, i);
                 if (streq(k->value, "count"))
@@ -171,34 +173,73 @@ static int parse_gpus_map(Ctx *c, GpuRequest *g, const Node *val) {
                                 return spec_fail_key(c->e, &pos, KEY_GPUS, "shared: expected true or false, got '%s'",
                                                      text);
                         }
-                } else
-                        return yaml_fail_unknown(c, k, keys, ELEMENTSOF(keys), "gpus", "{count: 1, shared: true}");
+                        shared_set = true;
+                } else {
+                        size_t x = 0;
+                        while (x < ELEMENTSOF(limit_keys) && !streq(k->value, keys[3 + x]))
+                                x++;
+                        if (x == ELEMENTSOF(limit_keys))
+                                return yaml_fail_unknown(c, k, keys, ELEMENTSOF(keys), "gpus",
+                                                         "{count: 1, share: 30, memory: 8G}");
+                        limits[x] = v;
+                }
         }
         SpecPos pos = yaml_pos_of(c, val);
-        if (!count == !devices)
+        bool any_limit = limits[0] || limits[1] || limits[2] || limits[3];
+        if (count && devices)
                 return spec_fail_key(c->e, &pos, KEY_GPUS,
                                      "expected count: or devices: (one of them), like {count: 1, shared: true}");
+        if (!count && !devices && !any_limit)
+                return spec_fail_key(c->e, &pos, KEY_GPUS,
+                                     "expected count: or devices: (one of them), like {count: 1, shared: true}");
+        GpuRequest n = {.pos = pos};
+        int r = 0;
         if (devices && devices->type == NODE_SEQ)
-                return parse_gpus_seq(c, g, devices, shared);
-        const Node *v = count ?: devices;
-        const char *text = NULL;
-        int r = scalar_of(c, v, KEY_GPUS, &text);
-        if (r < 0)
-                return r;
-        SpecPos vp = yaml_pos_of(c, v);
-        /* count: takes a number only; devices: a list even when it is one plain number */
-        if (count && (!v->plain || !*text || strspn(text, "0123456789") != strlen(text)))
-                return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count like 1, got '%s'", text);
-        if (devices && strncmp(text, "shared:", 7) == 0)
-                return yaml_fail_type(c, v, KEY_GPUS);
-        if (count && streq(text, "0") && shared)
-                return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count from 1 with shared, got 0");
-        r = spec_gpus_set(g, text, count != NULL, &vp, c->e);
-        if (r >= 0) {
-                g->shared = shared;
-                g->pos = pos;
+                r = parse_gpus_seq(c, &n, devices, false);
+        else if (count || devices) {
+                const Node *v = count ?: devices;
+                const char *text = NULL;
+                r = scalar_of(c, v, KEY_GPUS, &text);
+                if (r < 0)
+                        return r;
+                SpecPos vp = yaml_pos_of(c, v);
+                /* count: takes a number only; devices: a list even when it is one plain number */
+                if (count && (!v->plain || !*text || strspn(text, "0123456789") != strlen(text)))
+                        return spec_fail_key(c->e, &vp, KEY_GPUS, "count: expected a GPU count like 1, got '%s'",
+                                             text);
+                if (devices && strncmp(text, "shared:", 7) == 0)
+                        return yaml_fail_type(c, v, KEY_GPUS);
+                if (count && streq(text, "0") && shared)
+                        return spec_fail_key(c->e, &vp, KEY_GPUS,
+                                             "count: expected a GPU count from 1 with shared, got 0");
+                r = spec_gpus_set(&n, text, count != NULL, &vp, c->e);
         }
-        return r;
+        if (r < 0) {
+                free(n.list);
+                return r;
+        }
+        n.pos = pos;
+        n.shared = shared;
+        n.shared_set = shared_set;
+        for (size_t x = 0; r >= 0 && x < ELEMENTSOF(limit_keys); x++) {
+                if (!limits[x])
+                        continue;
+                const char *text = NULL;
+                r = scalar_of(c, limits[x], KEY_GPUS, &text);
+                SpecPos vp = yaml_pos_of(c, limits[x]);
+                if (r >= 0)
+                        r = spec_gpus_set_limit(&n, limit_keys[x], text, &vp, c->e);
+        }
+        n.pos = pos; /* a limit alone made it one GPU: the map is where it was asked */
+        if (r >= 0)
+                r = spec_gpus_check(&n, c->e);
+        if (r < 0) {
+                free(n.list);
+                return r;
+        }
+        free(g->list);
+        *g = n;
+        return 0;
 }
 
 /* A limit key, in a job (or defaults) or a scenario. */

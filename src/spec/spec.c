@@ -78,6 +78,18 @@ DEFINE_ENUM_STRINGS(backend_kind, BackendKind, backend_kind_table)
 DEFINE_ENUM_STRINGS(smt_mode, SmtMode, smt_mode_table)
 DEFINE_ENUM_STRINGS(numa_mode, NumaMode, numa_mode_table)
 
+static const char *const gpu_share_mode_table[_GPU_MODE_MAX] = {
+        [GPU_MODE_CAP] = "cap",
+        [GPU_MODE_SHARE] = "share",
+};
+DEFINE_ENUM_STRINGS(gpu_share_mode, GpuShareMode, gpu_share_mode_table)
+
+static const char *const gpu_via_table[_GPU_VIA_MAX] = {
+        [GPU_VIA_SHIM] = "shim",
+        [GPU_VIA_MPS] = "mps",
+};
+DEFINE_ENUM_STRINGS(gpu_via, GpuVia, gpu_via_table)
+
 static const char *const gpu_request_kind_table[_GPUS_KIND_MAX] = {
         [GPUS_UNSET] = "unset", [GPUS_NONE] = "none", [GPUS_COUNT] = "count",
         [GPUS_LIST] = "list",   [GPUS_ANY] = "any",
@@ -122,6 +134,11 @@ const SpecKeyInfo spec_keys[_KEY_MAX] = {
                       "a GPU count like 1, NVML indexes like \"0,2\", a list of GPU UUIDs, {count: 1, shared: "
                       "true}, 0 or any",
                       J | S},
+        /* Flags only: in a file these are gpus: {share: 30, memory: 8G, mode: cap, via: shim}. */
+        [KEY_GPU_SHARE] = {"share", "--gpu-share", "a percentage of one GPU's time like 30 or \"12.5%\"", 0},
+        [KEY_GPU_MEMORY] = {"memory", "--gpu-memory", "a GPU memory size like 8G", 0},
+        [KEY_GPU_MODE] = {"mode", "--gpu-mode", "cap or share", 0},
+        [KEY_GPU_VIA] = {"via", "--gpu-via", "shim or mps", 0},
         [KEY_COMMAND] = {"command", NULL, "a list like [prog, arg] or a shell command string", J},
         [KEY_ENV] = {"env", "--env", "a mapping of NAME: value", J},
         [KEY_PHASES] = {"phases", NULL,

@@ -80,6 +80,29 @@ typedef enum GpuRequestKind {
 const char *gpu_request_kind_to_string(GpuRequestKind k);
 
 #define GPU_REQUEST_MAX 64 /* GPUs one job may ask for */
+#define GPU_SHARE_WHOLE 1000000u /* share_ppm of the whole GPU (share: 100) */
+
+/* gpus: {mode: ...}: a cap is never exceeded, even on an idle GPU (reproducible numbers);
+ * a share is a guarantee, and what idle tenants leave is lent to busy ones. */
+typedef enum GpuShareMode {
+        GPU_MODE_CAP,
+        GPU_MODE_SHARE,
+        _GPU_MODE_MAX,
+        _GPU_MODE_INVALID = -1,
+} GpuShareMode;
+const char *gpu_share_mode_to_string(GpuShareMode m);
+GpuShareMode gpu_share_mode_from_string(const char *s);
+
+/* gpus: {via: ...}: corun's shim (a time share) or NVIDIA MPS's active-thread percentage
+ * (a share of the SMs). */
+typedef enum GpuVia {
+        GPU_VIA_SHIM,
+        GPU_VIA_MPS,
+        _GPU_VIA_MAX,
+        _GPU_VIA_INVALID = -1,
+} GpuVia;
+const char *gpu_via_to_string(GpuVia v);
+GpuVia gpu_via_from_string(const char *s);
 
 typedef struct GpuRequest {
         GpuRequestKind kind;
@@ -90,8 +113,19 @@ typedef struct GpuRequest {
          * parsed it; the plan's copies borrow it. */
         char *list;
         bool shared; /* several jobs may use the same GPU (gpus: {count: 1, shared: true}) */
+        bool shared_set; /* shared: was written (a share makes a GPU shared unless shared: false) */
+        /* Limits per GPU (docs/gpu.md "Caps, shares and memory limits"). */
+        uint32_t share_ppm;    /* share: 30 → 300000 (10^6 = the whole GPU's time); 0: none */
+        uint64_t memory_limit; /* memory: 8G, bytes per GPU; 0: none */
+        GpuShareMode mode;     /* mode: cap (default) or share */
+        GpuVia via;            /* via: shim (default) or mps */
+        SpecPos share_pos;     /* where share: was written (admission errors point there) */
         SpecPos pos;
 } GpuRequest;
+/* The request has a share or a GPU memory limit (the job gets the shim or MPS). */
+static inline bool gpu_request_limited(const GpuRequest *g) {
+        return g->share_ppm > 0 || g->memory_limit > 0;
+}
 
 /* Unset numbers are LIMIT_MAX (= no limit) or 0 where noted; "unset" versus "set to
  * max" matters for inheritance, hence the *_set flags. */

@@ -127,6 +127,83 @@ static void test_never_fits(void **state) {
 
 /* Four 1-GPU jobs on two GPUs: two run, two wait, none shares; a CPU-only job behind
  * them is not held back by the jobs that wait for a GPU. */
+/* Shares (issue 16): tenants of one GPU never add up to more than 100 %; a job whose
+ * share does not fit waits or takes another GPU; releasing gives the share back. */
+static void test_shares(void **state) {
+        _cleanup_topo_ Topology *t = load_synth("numa:1 core:8 pu:1");
+        _cleanup_pool_ CorePool *p = gpu_pool(t, 2, NULL);
+        AllocRequest ra = req_gpus("a", 1, 1, true), rb = req_gpus("b", 1, 1, true), rc = req_gpus("c", 1, 1, true);
+        ra.gpu_share_ppm = 600000;
+        rb.gpu_share_ppm = 400000;
+        rc.gpu_share_ppm = 300000;
+        Assignment a = take_ok(p, ra);
+        Assignment b = take_ok(p, rb);
+        assert_int_equal(a.gpus, 1);
+        assert_int_equal(b.gpus, 1); /* 60 + 40: together on GPU 0 */
+        Assignment c = take_ok(p, rc);
+        assert_int_equal(c.gpus, 2); /* GPU 0 is full: the next GPU */
+        AllocRequest rd = rc;
+        rd.job = "d";
+        rd.gpu_share_ppm = 800000;
+        take_fails(p, rd, -EAGAIN, "job 'd' asks for 1 GPU; 0 are free now");
+        alloc_release(p, &b);
+        assignment_done(&b);
+        /* 40 % back on GPU 0; d's 80 % still fits nowhere, a 40 % fits on GPU 0 */
+        take_fails(p, rd, -EAGAIN, "job 'd' asks for 1 GPU; 0 are free now");
+        Assignment e = take_ok(p, rb);
+        assert_int_equal(e.gpus, 1);
+        /* an explicit list waits for room on its GPU */
+        AllocRequest rf = rc;
+        rf.job = "f";
+        rf.gpu_mask = 1;
+        take_fails(p, rf, -EAGAIN, "job 'f' waits for its GPU, in use by other jobs");
+        assignment_done(&a);
+        assignment_done(&c);
+        assignment_done(&e);
+}
+
+/* What run and plan refuse before anything starts: shares that cannot all hold their
+ * GPUs at once. */
+static void test_shares_fit(void **state) {
+        AllocRequest r[4] = {req_gpus("a", 1, 1, true), req_gpus("b", 1, 1, true), req_gpus("c", 1, 1, true),
+                             req_count("cpu", 1)};
+        r[0].gpu_share_ppm = 200000;
+        r[1].gpu_share_ppm = 300000;
+        r[2].gpu_share_ppm = 400000;
+        size_t bad = 99;
+        uint32_t room = 0;
+        assert_int_equal(alloc_gpu_shares_fit(r, 4, 1, &bad, &room), 1); /* 20 + 30 + 40 */
+        r[2].gpu_share_ppm = 600000;
+        assert_int_equal(alloc_gpu_shares_fit(r, 4, 1, &bad, &room), 0); /* 110 % */
+        assert_int_equal(bad, 0);                                          /* the smallest is placed last */
+        assert_int_equal(room, 100000);
+        assert_int_equal(alloc_gpu_shares_fit(r, 4, 2, &bad, &room), 1); /* two GPUs hold them */
+        /* first-fit decreasing: 60, 50, 50, 40 on two GPUs */
+        AllocRequest q[4] = {req_gpus("a", 1, 1, true), req_gpus("b", 1, 1, true), req_gpus("c", 1, 1, true),
+                             req_gpus("d", 1, 1, true)};
+        q[0].gpu_share_ppm = 500000;
+        q[1].gpu_share_ppm = 400000;
+        q[2].gpu_share_ppm = 600000;
+        q[3].gpu_share_ppm = 500000;
+        assert_int_equal(alloc_gpu_shares_fit(q, 4, 2, &bad, &room), 1);
+        /* lists first: two jobs on GPU 0 at 70 + 40 */
+        q[0].gpu_mask = 1;
+        q[0].gpu_share_ppm = 700000;
+        q[1].gpu_mask = 1;
+        assert_int_equal(alloc_gpu_shares_fit(q, 2, 2, &bad, &room), 0);
+        assert_int_equal(bad, 1);
+        assert_int_equal(room, 300000);
+        /* a capped job on a GPU of its own fills it */
+        AllocRequest x[2] = {req_gpus("own", 1, 1, false), req_gpus("b", 1, 1, true)};
+        x[0].gpu_share_ppm = 100000;
+        x[1].gpu_share_ppm = 100000;
+        assert_int_equal(alloc_gpu_shares_fit(x, 2, 1, &bad, &room), 0);
+        assert_int_equal(alloc_gpu_shares_fit(x, 2, 2, &bad, &room), 1);
+        /* share 100 alone is fine */
+        x[1].gpu_share_ppm = GPU_SHARE_WHOLE;
+        assert_int_equal(alloc_gpu_shares_fit(&x[1], 1, 1, &bad, &room), 1);
+}
+
 static void test_queue(void **state) {
         _cleanup_topo_ Topology *t = load_synth("pack:1 core:8 pu:1");
         _cleanup_pool_ CorePool *p = gpu_pool(t, 2, NULL);
@@ -157,7 +234,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_exclusive), cmocka_unit_test(test_cores_near_gpu_when_they_fit),
                 cmocka_unit_test(test_shared),    cmocka_unit_test(test_never_fits),
-                cmocka_unit_test(test_queue),
+                cmocka_unit_test(test_queue),     cmocka_unit_test(test_shares),
+                cmocka_unit_test(test_shares_fit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

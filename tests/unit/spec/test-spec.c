@@ -909,12 +909,68 @@ static void test_gpus(void **state) {
                     "t.yaml:2:25: gpus: expected a GPU count from 0 to 64, got '65'");
         check_error("jobs:\n  a: {command: x, gpus: \"0,0\"}\n", "t.yaml:2:25: gpus: 0 is listed twice");
         check_error("jobs:\n  a: {command: x, gpus: {count: 1, colour: red}}\n",
-                    "t.yaml:2:36: unknown key 'colour' in gpus; expected {count: 1, shared: true}");
+                    "t.yaml:2:36: unknown key 'colour' in gpus; expected {count: 1, share: 30, memory: 8G}");
         check_error("jobs:\n  a: {command: x, gpus: {shared: true}}\n",
                     "t.yaml:2:25: gpus: expected count: or devices: (one of them), like {count: 1, shared: "
                     "true}");
         check_error("jobs:\n  a: {command: x, gpus: {count: 1, shared: maybe}}\n",
                     "t.yaml:2:44: gpus: shared: expected true or false, got 'maybe'");
+}
+
+/* gpus: limits (issue 16): share, memory, mode, via. */
+static void test_gpu_limits(void **state) {
+        (void)state;
+        Spec *s = parse_ok("jobs:\n"
+                           "  a: {command: x, gpus: {count: 1, share: 30, memory: 8G}}\n"
+                           "  b: {command: x, gpus: {share: \"12.5%\", mode: share}}\n"
+                           "  c: {command: x, gpus: {share: 30, shared: false}}\n"
+                           "  d: {command: x, gpus: {memory: 1G}}\n"
+                           "  e: {command: x, gpus: {devices: \"0\", share: 100, via: mps}}\n");
+        const GpuRequest *a = &spec_find_job(s, "a")->limits.gpus, *b = &spec_find_job(s, "b")->limits.gpus,
+                         *c = &spec_find_job(s, "c")->limits.gpus, *d = &spec_find_job(s, "d")->limits.gpus,
+                         *e = &spec_find_job(s, "e")->limits.gpus;
+        assert_int_equal(a->kind, GPUS_COUNT);
+        assert_int_equal(a->count, 1);
+        assert_int_equal(a->share_ppm, 300000);
+        assert_int_equal(a->memory_limit, UINT64_C(8) << 30);
+        assert_true(a->shared); /* a share below 100 % shares the GPU */
+        assert_int_equal(a->mode, GPU_MODE_CAP);
+        assert_int_equal(a->via, GPU_VIA_SHIM);
+        assert_int_equal(a->share_pos.line, 2);
+        assert_int_equal(a->share_pos.col, 43);
+        assert_int_equal(b->kind, GPUS_COUNT); /* a limit alone is one GPU */
+        assert_int_equal(b->count, 1);
+        assert_int_equal(b->share_ppm, 125000);
+        assert_int_equal(b->mode, GPU_MODE_SHARE);
+        assert_false(c->shared); /* said so: a capped job on a GPU of its own */
+        assert_int_equal(c->share_ppm, 300000);
+        assert_int_equal(d->share_ppm, 0);
+        assert_int_equal(d->memory_limit, UINT64_C(1) << 30);
+        assert_false(d->shared);
+        assert_true(gpu_request_limited(d));
+        assert_int_equal(e->kind, GPUS_LIST);
+        assert_int_equal(e->share_ppm, GPU_SHARE_WHOLE);
+        assert_false(e->shared);
+        assert_int_equal(e->via, GPU_VIA_MPS);
+        spec_free(s);
+
+        check_error("jobs:\n  a: {command: x, gpus: {share: 0}}\n",
+                    "t.yaml:2:33: share: expected a percentage of one GPU's time above 0 and up to 100 (like 30 or "
+                    "\"12.5%\"), got '0'");
+        check_error("jobs:\n  a: {command: x, gpus: {share: 101}}\n",
+                    "t.yaml:2:33: share: expected a percentage of one GPU's time above 0 and up to 100 (like 30 or "
+                    "\"12.5%\"), got '101'");
+        check_error("jobs:\n  a: {command: x, gpus: {share: 30, mode: fair}}\n",
+                    "t.yaml:2:43: mode: expected cap or share, got 'fair'");
+        check_error("jobs:\n  a: {command: x, gpus: {share: 30, via: hami}}\n",
+                    "t.yaml:2:42: via: expected shim or mps, got 'hami'");
+        check_error("jobs:\n  a: {command: x, gpus: {count: 1, mode: share}}\n",
+                    "t.yaml:2:25: gpus: mode: share needs a share, like {share: 30, mode: share}");
+        check_error("jobs:\n  a: {command: x, gpus: {memory: 1G, via: mps}}\n",
+                    "t.yaml:2:25: gpus: via: mps needs a share, like {share: 30, via: mps}");
+        check_error("jobs:\n  a: {command: x, gpus: {memory: 0}}\n",
+                    "t.yaml:2:34: memory: expected a GPU memory size like 8G, got 0 (which would stop the job at "
+                    "once)");
 }
 
 int main(void) {
@@ -937,6 +993,7 @@ int main(void) {
                 cmocka_unit_test(test_enums),
                 cmocka_unit_test(test_priority_and_protector),
                 cmocka_unit_test(test_gpus),
+                cmocka_unit_test(test_gpu_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
