@@ -274,8 +274,8 @@ static int reason_from_json(Reader *rd, json_t *o, JobResult *j) {
         if (reason == _REASON_INVALID) {
                 _cleanup_free_ char *m = NULL;
                 if (asprintf(&m,
-                             "unknown reason \"%s\" (known: exit, timeout, oom, killed, failed-to-start, "
-                             "interrupted)",
+                             "unknown reason \"%s\" (known: exit, timeout, oom, gpu-oom, killed, "
+                             "failed-to-start, interrupted)",
                              s) < 0)
                         return -ENOMEM;
                 return rd_fail(rd, "reason", m);
