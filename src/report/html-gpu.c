@@ -146,7 +146,7 @@ static void limit_line(FILE *f, const Frame *fr, const JobResult *job, const Gpu
         html_esc(f, job->name);
         fprintf(f, ": %s</title></path>\n", label);
         fprintf(f,
-                "<text class=\"caplabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">%s</text>\n",
+                "<text class=\"caplabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:%s\">%s</text>\n",
                 x, MAX(y - 3, fr->top + 9), html_job_color(job), label);
 }
 
