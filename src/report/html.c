@@ -346,7 +346,8 @@ static void overview_interference(FILE *f, const Slowdowns *d) {
 static void timeline_section(FILE *f, const Result *r, size_t n_reps) {
         fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p class=\"meta\">One lane per job from its "
               "start "
-              "to its end; inner segments are phases; <span style=\"color:#d62728\">▼</span> out of memory, "
+              "to its end; inner segments are phases; <span style=\"color:#d62728\">▼</span> out of memory "
+              "(or over its GPU memory limit: gpu-oom), "
               "<span style=\"color:#ff7f0e\">▼</span> timeout; <span style=\"color:#6a3d9a\">▬</span> under "
               "a "
               "lane: frozen by the priority protector. Hover for details.</p>\n",
