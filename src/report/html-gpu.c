@@ -4,8 +4,8 @@
  * samples/<...>.gpu.csv series the runner writes (docs/gpu.md); beside them, dashed in the
  * job's colour, its cap or share target and its GPU memory limit. */
 #include <errno.h>
-#include <math.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,13 +104,20 @@ static void limit_line(FILE *f, const Frame *fr, const JobResult *job, const Gpu
         double flat_share;
         uint64_t flat_memory;
         limits_of(job, &flat_share, &flat_memory);
+        /* The line is summed over the job's GPUs, as its share is; the label is one GPU's. */
+        size_t n_limited = 0;
+        for (size_t g = 0; g < job->n_gpus; g++)
+                n_limited += job->gpus[g].limited;
         const JobGpuResult *sg = report_gpu_share_of(job);
         if (memory) {
                 if (!flat_memory)
                         return;
-                snprintf(label, sizeof label, "limit %s", format_size(b, sizeof b, flat_memory));
+                snprintf(label, sizeof label, "limit %s",
+                         format_size(b, sizeof b, flat_memory / MAX(n_limited, (size_t)1)));
         } else if (!sg || !report_gpu_share_label(sg, label, sizeof label))
                 return;
+        if (n_limited > 1)
+                snprintf(label + strlen(label), sizeof label - strlen(label), " ×%zu GPUs", n_limited);
         bool from_series = false;
         for (size_t k = 0; k < s->n && !from_series; k++)
                 from_series = isfinite(limit_value(&s->p[k], memory));

@@ -103,8 +103,8 @@ static void test_gpu_limits_drawn(void **state) {
         run->replicas = 1;
         run->ended_s = 4;
 
-        /* Sorted by name, the jobs take the first four colours: capped #4e79a7, legacy
-         * #f28e2b, oomed #59a14f, plain #e15759. */
+        /* Sorted by name, the jobs take the first five colours: capped #4e79a7, legacy
+         * #f28e2b, oomed #59a14f, plain #e15759, zmulti #b07aa1. */
         JobGpuResult *g = gpu_job(run, "capped", 0, 0.295);
         g->limited = true;
         g->share_requested = g->share_applied = 0.3;
@@ -146,6 +146,21 @@ static void test_gpu_limits_drawn(void **state) {
         write_file("samples/plain.gpu.csv", "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,"
                                             "throttled_s\n1.000,3,0.4000,1048576,,,\n");
 
+        /* zmulti: two GPUs capped at 30 % each; the line is their sum (60 %: y = 64), as its
+         * share is, the label one GPU's cap. */
+        g = gpu_job(run, "zmulti", 4, 0.5);
+        JobGpuResult *g2 = job_result_add_gpu(&run->jobs[run->n_jobs - 1]);
+        assert_non_null(g2);
+        g2->index = 5;
+        for (JobGpuResult *x = g; x; x = x == g ? g2 : NULL) {
+                x->limited = true;
+                x->share_requested = x->share_applied = 0.3;
+                x->share_mode = strdup("cap");
+        }
+        write_file("samples/zmulti.gpu.csv",
+                   "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n"
+                   "1.000,4,0.2500,1048576,0.3000,,0.000\n1.000,5,0.2500,1048576,0.3000,,0.000\n");
+
         /* corun report DIR: everything from result.json read back. */
         assert_int_equal(result_write(r, dir), 0);
         result_free(r);
@@ -180,6 +195,9 @@ static void test_gpu_limits_drawn(void **state) {
         /* plain: no limits, no dashed line. */
         assert_null(strstr(html, "<path class=\"cap\" stroke=\"#e15759\""));
         assert_non_null(strstr(html, "<polyline class=\"series\" stroke=\"#e15759\""));
+        cap = element_with(html, "<path class=\"cap\" stroke=\"#b07aa1\"", "cap 30% ×2 GPUs", el, sizeof el);
+        assert_non_null(cap);
+        assert_non_null(strstr(cap, " 64.0 H"));
         /* Self-contained, as ever. */
         assert_null(strstr(html, "src=\"http"));
         assert_null(strstr(html, "<script"));
@@ -200,13 +218,14 @@ static void test_gpu_limits_drawn(void **state) {
         char *md = read_file("summary.md");
         assert_non_null(strstr(md, "| capped | 0 (shared) | 29.5 % (cap 30% by shim, throttled 1.5s) |"));
         assert_non_null(strstr(md, "| 6.00 GiB of 16.0 GiB (limit 8.00 GiB) |"));
-        assert_non_null(strstr(md, "4 jobs: 3 ok, 1 failed (gpu-oom: 1)"));
+        assert_non_null(strstr(md, "5 jobs: 4 ok, 1 failed (gpu-oom: 1)"));
         free(md);
 
         const char *files[] = {"samples/capped.gpu.csv",
                                "samples/legacy.gpu.csv",
                                "samples/oomed.gpu.csv",
                                "samples/plain.gpu.csv",
+                               "samples/zmulti.gpu.csv",
                                "samples",
                                "result.json",
                                "report.html",
