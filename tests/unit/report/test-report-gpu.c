@@ -148,14 +148,14 @@ static void test_gpu_limits_drawn(void **state) {
 
         /* zmulti: two GPUs capped at 30 % each; the line is their sum (60 %: y = 64), as its
          * share is, the label one GPU's cap. */
-        g = gpu_job(run, "zmulti", 4, 0.5);
-        JobGpuResult *g2 = job_result_add_gpu(&run->jobs[run->n_jobs - 1]);
-        assert_non_null(g2);
-        g2->index = 5;
-        for (JobGpuResult *x = g; x; x = x == g ? g2 : NULL) {
-                x->limited = true;
-                x->share_requested = x->share_applied = 0.3;
-                x->share_mode = strdup("cap");
+        gpu_job(run, "zmulti", 4, 0.5);
+        JobResult *multi = &run->jobs[run->n_jobs - 1];
+        assert_non_null(job_result_add_gpu(multi)); /* moves gpus[]: no pointer into it kept */
+        multi->gpus[1].index = 5;
+        for (size_t i = 0; i < multi->n_gpus; i++) {
+                multi->gpus[i].limited = true;
+                multi->gpus[i].share_requested = multi->gpus[i].share_applied = 0.3;
+                multi->gpus[i].share_mode = strdup("cap");
         }
         write_file("samples/zmulti.gpu.csv",
                    "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n"
