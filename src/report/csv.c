@@ -15,7 +15,8 @@ static const char *const fixed_columns[] = {
         "base_name", "reason",     "exit_code",      "signal",       "wall_s", "user_s",
         "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",   "slowdown",
         "priority",  "frozen_s",   "gpus",           "gpu_sm_share", "gpu_memory_peak_bytes",
-        "warmup",    "solo_for",
+        "warmup",    "solo_for",   "gpu_share_requested", "gpu_share_applied", "gpu_mechanism",
+        "gpu_throttled_s", "gpu_memory_limit_bytes",
 };
 
 static void put_str(FILE *f, const char *s) {
@@ -107,6 +108,42 @@ static void col_slowdown(FILE *f, const JobSeries *s, size_t n, const RunResult 
                 put_double(f, t / solo);
 }
 
+/* GPU limits, summed over the job's GPUs as gpu_sm_share is (in GPUs); every field empty
+ * for a job without limits, the share fields for one with only a memory limit. */
+static void put_gpu_limits(FILE *f, const JobResult *j) {
+        double requested = 0, applied = 0, throttled = 0;
+        uint64_t memory = 0;
+        const char *mechanism = NULL;
+        bool limited = false;
+        for (size_t g = 0; g < j->n_gpus; g++) {
+                const JobGpuResult *x = &j->gpus[g];
+                if (!x->limited)
+                        continue;
+                limited = true;
+                if (x->share_requested > 0) {
+                        requested += x->share_requested;
+                        applied += x->share_applied;
+                        mechanism = mechanism ?: x->mechanism;
+                }
+                throttled += x->throttled_s;
+                memory += x->memory_limit_bytes;
+        }
+        if (!limited) {
+                fputs(",,,,,", f);
+                return;
+        }
+        if (requested > 0) {
+                col_double(f, requested);
+                col_double(f, applied);
+        } else
+                fputs(",,", f);
+        col_str(f, mechanism);
+        col_double(f, throttled);
+        fputc(',', f);
+        if (memory)
+                put_u64(f, memory);
+}
+
 static void put_row(FILE *f, const RunResult *run, const JobResult *j, const char **phases, size_t n_phases,
                     const JobSeries *s, size_t n_series) {
         put_str(f, run->scenario);
@@ -148,6 +185,7 @@ static void put_row(FILE *f, const RunResult *run, const JobResult *j, const cha
                 fputs(",,", f);
         fputs(run->warmup ? ",true" : ",false", f);
         col_str(f, run->solo ? run->solo_for : NULL);
+        put_gpu_limits(f, j);
         for (size_t p = 0; p < n_phases; p++) {
                 double t;
                 fputc(',', f);

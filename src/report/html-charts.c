@@ -106,6 +106,7 @@ static void lane(FILE *f, const Result *r, size_t run, const JobResult *j, doubl
                         ph->unfinished ? " (unfinished)" : "");
         }
         const char *marker = j->reason == REASON_OOM                                          ? "oom"
+                             : j->reason == REASON_GPU_OOM                                    ? "gpu-oom"
                              : j->reason == REASON_TIMEOUT || j->reason == REASON_CPU_TIMEOUT ? "timeout"
                                                                                               : NULL;
         if (marker)

@@ -82,10 +82,11 @@ static const char css[] =
         "svg text{font:12px system-ui,sans-serif;fill:#1d2530}svg .axis text{fill:#5b6675;font-size:11px}\n"
         "svg .grid{stroke:#eef0f3}svg .bar{stroke:#1d2530;stroke-opacity:.25}\n"
         "svg .bar.failed{fill:#c9ced6}svg .phase{stroke:#fff;stroke-width:.5}\n"
-        "svg .marker.oom{fill:#d62728}svg .marker.timeout{fill:#ff7f0e}\n"
+        "svg .marker.oom,svg .marker.gpu-oom{fill:#d62728}svg .marker.timeout{fill:#ff7f0e}\n"
         "svg .freeze{fill:#6a3d9a}svg .event{fill:#555}\n"
         "svg .limit{stroke:#d62728;stroke-dasharray:6 4;stroke-width:1.5}\n"
         "svg .highmark{stroke-dasharray:2 3;stroke-width:1.5}\n"
+        "svg .cap{fill:none;stroke-dasharray:6 4;stroke-width:1.5}svg text.caplabel{font-size:11px}\n"
         "svg .sw{fill:none;stroke-width:2}svg .antt{stroke:#4e79a7}svg .maxs{stroke:#e15759}"
         "svg .stp{stroke:#59a14f;stroke-dasharray:5 3}svg .spread{stroke:#9aa4b1;stroke-width:6;"
         "stroke-linecap:round;stroke-opacity:.6}\n"
@@ -345,7 +346,8 @@ static void overview_interference(FILE *f, const Slowdowns *d) {
 static void timeline_section(FILE *f, const Result *r, size_t n_reps) {
         fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p class=\"meta\">One lane per job from its "
               "start "
-              "to its end; inner segments are phases; <span style=\"color:#d62728\">▼</span> out of memory, "
+              "to its end; inner segments are phases; <span style=\"color:#d62728\">▼</span> out of memory "
+              "(or over its GPU memory limit: gpu-oom), "
               "<span style=\"color:#ff7f0e\">▼</span> timeout; <span style=\"color:#6a3d9a\">▬</span> under "
               "a "
               "lane: frozen by the priority protector. Hover for details.</p>\n",

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/gpu-limit.h"
 #include "report/slowdown.h"
 #include "report/summary.h"
 #include "stats/stats.h"
@@ -227,6 +228,7 @@ typedef enum Failure {
         FAIL_EXIT,
         FAIL_TIMEOUT,
         FAIL_OOM,
+        FAIL_GPU_OOM,
         FAIL_KILLED,
         FAIL_START,
         FAIL_INTERRUPTED,
@@ -235,7 +237,8 @@ typedef enum Failure {
 
 static const char *const failure_names[_FAIL_MAX] = {
         [FAIL_EXIT] = "nonzero exit", [FAIL_TIMEOUT] = "timeout",       [FAIL_OOM] = "oom",
-        [FAIL_KILLED] = "killed",     [FAIL_START] = "failed-to-start", [FAIL_INTERRUPTED] = "interrupted",
+        [FAIL_GPU_OOM] = "gpu-oom",   [FAIL_KILLED] = "killed",         [FAIL_START] = "failed-to-start",
+        [FAIL_INTERRUPTED] = "interrupted",
 };
 
 static Failure failure_of(const JobResult *j) {
@@ -245,6 +248,8 @@ static Failure failure_of(const JobResult *j) {
                 return FAIL_TIMEOUT;
         case REASON_OOM:
                 return FAIL_OOM;
+        case REASON_GPU_OOM:
+                return FAIL_GPU_OOM;
         case REASON_KILLED:
                 return FAIL_KILLED;
         case REASON_FAILED_TO_START:
@@ -371,7 +376,7 @@ static void print_gpus(const Result *r, FILE *f, bool markdown) {
                         const JobResult *j = &r->runs[i].jobs[k];
                         for (size_t g = 0; g < j->n_gpus; g++) {
                                 const JobGpuResult *x = &j->gpus[g];
-                                char mem[FORMAT_SIZE_MAX], total[FORMAT_SIZE_MAX];
+                                char mem[FORMAT_SIZE_MAX], total[FORMAT_SIZE_MAX], share[160], lim[96];
                                 if (!any)
                                         fputs(markdown ? "\n### GPU use\n\n| run | job | GPU | SM share (mean) | "
                                                          "peak | memory peak | samples |\n"
@@ -382,18 +387,18 @@ static void print_gpus(const Result *r, FILE *f, bool markdown) {
                                 any = true;
                                 format_size(mem, sizeof mem, x->memory_peak_bytes);
                                 format_size(total, sizeof total, x->memory_total_bytes);
-                                if (markdown)
-                                        fprintf(f, "| %s rep %u | %s | %u%s | %.1f %% | %.1f %% | %s of %s | %u |\n",
-                                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, x->index,
-                                                x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
-                                                100 * x->sm_share_peak, mem, total, x->samples);
-                                else
-                                        fprintf(f,
-                                                "  %s rep %u %s: GPU %u%s SM %.1f%% mean, %.1f%% peak, memory "
-                                                "%s of %s, %u samples\n",
-                                                run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, x->index,
-                                                x->shared ? " (shared)" : "", 100 * x->sm_share_mean,
-                                                100 * x->sm_share_peak, mem, total, x->samples);
+                                /* A limited job's limits beside what was measured: "29.8% mean
+                                 * (cap 30% by shim)", "7.90 GiB of 80.0 GiB (limit 8.00 GiB)". */
+                                report_gpu_share_text(x, share, sizeof share);
+                                report_gpu_memory_text(x, lim, sizeof lim);
+                                fprintf(f,
+                                        markdown ? "| %s rep %u | %s | %u%s | %.1f %%%s%s%s | %.1f %% | %s of %s%s%s%s | %u |\n"
+                                                 : "  %s rep %u %s: GPU %u%s SM %.1f%% mean%s%s%s, %.1f%% peak, memory "
+                                                   "%s of %s%s%s%s, %u samples\n",
+                                        run_name(&r->runs[i], rn, sizeof rn), r->runs[i].repetition + 1, j->name, x->index,
+                                        x->shared ? " (shared)" : "", 100 * x->sm_share_mean, *share ? " (" : "", share,
+                                        *share ? ")" : "", 100 * x->sm_share_peak, mem, total, *lim ? " (" : "", lim,
+                                        *lim ? ")" : "", x->samples);
                         }
                 }
 }

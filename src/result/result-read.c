@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "result/json-reader.h"
+#include "result/result-gpu-json.h"
 #include "result/result.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -273,8 +274,8 @@ static int reason_from_json(Reader *rd, json_t *o, JobResult *j) {
         if (reason == _REASON_INVALID) {
                 _cleanup_free_ char *m = NULL;
                 if (asprintf(&m,
-                             "unknown reason \"%s\" (known: exit, timeout, oom, killed, failed-to-start, "
-                             "interrupted)",
+                             "unknown reason \"%s\" (known: exit, timeout, oom, gpu-oom, killed, "
+                             "failed-to-start, interrupted)",
                              s) < 0)
                         return -ENOMEM;
                 return rd_fail(rd, "reason", m);
@@ -283,42 +284,6 @@ static int reason_from_json(Reader *rd, json_t *o, JobResult *j) {
                 reason = REASON_CPU_TIMEOUT;
         j->reason = reason;
         return 0;
-}
-
-static int gpu_pids_from_json(Reader *rd, json_t *a, void *userdata) {
-        JobGpuResult *g = userdata;
-        size_t i;
-        json_t *v;
-        g->n_pids = 0;
-        json_array_foreach(a, i, v) {
-                if (!json_is_integer(v))
-                        return rd_fail(rd, NULL, "expected an array of pids");
-                if (g->n_pids < ELEMENTSOF(g->pids))
-                        g->pids[g->n_pids++] = json_integer_value(v);
-        }
-        return 0;
-}
-
-static int job_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
-        JobGpuResult *g = job_result_add_gpu(userdata);
-        if (!g)
-                return -ENOMEM;
-        int k = 0;
-        k = k ?: rd_str(rd, o, "uuid", &g->uuid);
-        k = k ?: rd_unsigned(rd, o, "index", &g->index);
-        k = k ?: rd_str(rd, o, "name", &g->name);
-        k = k ?: rd_bool(rd, o, "shared", &g->shared);
-        k = k ?: rd_double(rd, o, "sm_share_mean", 0, &g->sm_share_mean);
-        k = k ?: rd_double(rd, o, "sm_share_peak", 0, &g->sm_share_peak);
-        k = k ?: rd_u64(rd, o, "memory_peak_bytes", &g->memory_peak_bytes);
-        k = k ?: rd_u64(rd, o, "memory_total_bytes", &g->memory_total_bytes);
-        k = k ?: rd_unsigned(rd, o, "samples", &g->samples);
-        k = k ?: rd_section(rd, o, "pids", true, gpu_pids_from_json, g);
-        return k;
-}
-
-static int job_gpus_from_json(Reader *rd, json_t *a, void *userdata) {
-        return rd_each(rd, a, job_gpu_from_json, userdata);
 }
 
 static int job_from_json(Reader *rd, json_t *o, void *userdata) {
@@ -366,7 +331,7 @@ static int job_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_section(rd, o, "metric_details", false, metric_details_from_json, j);
         k = k ?: rd_section(rd, o, "logs", false, logs_from_json, j);
         k = k ?: rd_str(rd, o, "samples", &j->samples_csv);
-        k = k ?: rd_section(rd, o, "gpus", true, job_gpus_from_json, j);
+        k = k ?: rd_section(rd, o, "gpus", true, result_job_gpus_from_json, j);
         k = k ?: rd_str(rd, o, "gpu_samples", &j->gpu_samples_csv);
         return k;
 }

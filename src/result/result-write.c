@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "result/json-writer.h"
+#include "result/result-gpu-json.h"
 #include "result/result.h"
 #include "util/fileio.h"
 #include "util/macros.h"
@@ -23,123 +25,23 @@
 /* jansson ships json_decrefp for exactly this. */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
-/* Length of the valid UTF-8 sequence at s, 0 if it is not one (overlong, surrogate,
- * beyond U+10FFFF, truncated). */
-static size_t utf8_seq_len(const unsigned char *s) {
-        unsigned c = s[0];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xC2 && c <= 0xDF)
-                n = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-                n = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-                n = 4, cp = c & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return n;
-}
-
-/* Command lines and start errors come from users and the system and need not be UTF-8,
- * which JSON requires: such bytes are written as U+FFFD rather than losing the field. */
-static json_t *j_str(const char *s) {
-        if (!s)
-                return json_null();
-        json_t *v = json_string(s);
-        if (v)
-                return v;
-        _cleanup_free_ char *fixed = malloc(strlen(s) * 3 + 1);
-        if (!fixed)
-                return NULL;
-        char *o = fixed;
-        for (const unsigned char *p = (const unsigned char *)s; *p;) {
-                size_t n = utf8_seq_len(p);
-                if (n == 0) {
-                        memcpy(o, "\xEF\xBF\xBD", 3);
-                        o += 3;
-                        p++;
-                } else {
-                        memcpy(o, p, n);
-                        o += n;
-                        p += n;
-                }
-        }
-        *o = '\0';
-        return json_string(fixed);
-}
-
-/* Byte and count values; UINT64_MAX means "no limit" and is written as null. */
-static json_t *j_u64(uint64_t v) {
-        return v > INT64_MAX ? json_null() : json_integer((json_int_t)v);
-}
-
-/* NaN and infinities are not JSON. */
-static json_t *j_dbl(double d) {
-        return isfinite(d) ? json_real(d) : json_null();
-}
-
-/* Adds key -> v (stealing v); a NULL v is an allocation failure. Returns 0 or -1 so that
- * callers can OR a whole object's worth of calls and check once. */
-static int put(json_t *o, const char *key, json_t *v) {
-        if (!v)
-                return -1;
-        return json_object_set_new(o, key, v) < 0 ? -1 : 0;
-}
-
-/* The end of every builder: the finished value, or NULL (and nothing leaked) if any
- * step failed. */
-static json_t *finish(json_t *v, int failed) {
-        if (failed) {
-                json_decref(v);
-                return NULL;
-        }
-        return v;
-}
-
-static int append(json_t *a, json_t *v) {
-        if (!v)
-                return -1;
-        return json_array_append_new(a, v) < 0 ? -1 : 0;
-}
-
-static json_t *pids_to_json(const int64_t *pids, unsigned n) {
-        json_t *a = json_array();
-        for (unsigned i = 0; a && i < n; i++)
-                if (append(a, json_integer(pids[i])) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
-
 static json_t *host_to_json(const HostInfo *h) {
         json_t *o = json_object();
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "hostname", j_str(h->hostname));
-        e |= put(o, "kernel", j_str(h->kernel));
-        e |= put(o, "cpu_model", j_str(h->cpu_model));
-        e |= put(o, "cpus_online", json_integer(h->n_cpus_online));
-        e |= put(o, "cpus_allowed", json_integer(h->n_cpus_allowed));
-        e |= put(o, "allowed_cpus", j_str(h->allowed_cpus));
-        e |= put(o, "smt", j_str(h->smt));
-        e |= put(o, "governor", j_str(h->governor));
-        e |= put(o, "turbo", j_str(h->turbo));
-        e |= put(o, "memory_total_bytes", j_u64(h->memory_total_bytes));
-        e |= put(o, "swap_on", json_boolean(h->swap_on));
-        e |= put(o, "cgroup_backend_detail", j_str(h->cgroup_backend_detail));
+        e |= jw_put(o, "hostname", jw_str(h->hostname));
+        e |= jw_put(o, "kernel", jw_str(h->kernel));
+        e |= jw_put(o, "cpu_model", jw_str(h->cpu_model));
+        e |= jw_put(o, "cpus_online", json_integer(h->n_cpus_online));
+        e |= jw_put(o, "cpus_allowed", json_integer(h->n_cpus_allowed));
+        e |= jw_put(o, "allowed_cpus", jw_str(h->allowed_cpus));
+        e |= jw_put(o, "smt", jw_str(h->smt));
+        e |= jw_put(o, "governor", jw_str(h->governor));
+        e |= jw_put(o, "turbo", jw_str(h->turbo));
+        e |= jw_put(o, "memory_total_bytes", jw_u64(h->memory_total_bytes));
+        e |= jw_put(o, "swap_on", json_boolean(h->swap_on));
+        e |= jw_put(o, "cgroup_backend_detail", jw_str(h->cgroup_backend_detail));
         json_t *g = json_array();
         e |= !g;
         for (size_t i = 0; !e && i < h->n_gpus; i++) {
@@ -148,44 +50,20 @@ static json_t *host_to_json(const HostInfo *h) {
                 e |= !x;
                 if (e)
                         break;
-                e |= put(x, "index", json_integer(d->index));
-                e |= put(x, "uuid", j_str(d->uuid));
-                e |= put(x, "name", j_str(d->name));
-                e |= put(x, "pci_bus_id", j_str(d->pci_bus_id));
-                e |= put(x, "memory_bytes", j_u64(d->memory_bytes));
-                e |= put(x, "numa_node", d->numa_node < 0 ? json_null() : json_integer(d->numa_node));
-                e |= put(x, "sm_count", d->sm_count ? json_integer(d->sm_count) : json_null());
-                e |= append(g, x);
+                e |= jw_put(x, "index", json_integer(d->index));
+                e |= jw_put(x, "uuid", jw_str(d->uuid));
+                e |= jw_put(x, "name", jw_str(d->name));
+                e |= jw_put(x, "pci_bus_id", jw_str(d->pci_bus_id));
+                e |= jw_put(x, "memory_bytes", jw_u64(d->memory_bytes));
+                e |= jw_put(x, "numa_node", d->numa_node < 0 ? json_null() : json_integer(d->numa_node));
+                e |= jw_put(x, "sm_count", d->sm_count ? json_integer(d->sm_count) : json_null());
+                e |= jw_append(g, x);
         }
-        e |= put(o, "gpus", g);
-        e |= put(o, "gpu_driver", j_str(h->gpu_driver));
-        e |= put(o, "cuda_driver", h->cuda_driver ? json_integer(h->cuda_driver) : json_null());
-        e |= put(o, "gpus_why_none", j_str(h->gpus_why_none));
-        return finish(o, e);
-}
-
-static json_t *gpus_to_json(const JobResult *j) {
-        json_t *a = json_array();
-        int e = !a;
-        for (size_t i = 0; !e && i < j->n_gpus; i++) {
-                const JobGpuResult *g = &j->gpus[i];
-                json_t *o = json_object();
-                e |= !o;
-                if (e)
-                        break;
-                e |= put(o, "uuid", j_str(g->uuid));
-                e |= put(o, "index", json_integer(g->index));
-                e |= put(o, "name", j_str(g->name));
-                e |= put(o, "shared", json_boolean(g->shared));
-                e |= put(o, "sm_share_mean", j_dbl(g->sm_share_mean));
-                e |= put(o, "sm_share_peak", j_dbl(g->sm_share_peak));
-                e |= put(o, "memory_peak_bytes", j_u64(g->memory_peak_bytes));
-                e |= put(o, "memory_total_bytes", j_u64(g->memory_total_bytes));
-                e |= put(o, "samples", json_integer(g->samples));
-                e |= put(o, "pids", pids_to_json(g->pids, g->n_pids));
-                e |= append(a, o);
-        }
-        return finish(a, e);
+        e |= jw_put(o, "gpus", g);
+        e |= jw_put(o, "gpu_driver", jw_str(h->gpu_driver));
+        e |= jw_put(o, "cuda_driver", h->cuda_driver ? json_integer(h->cuda_driver) : json_null());
+        e |= jw_put(o, "gpus_why_none", jw_str(h->gpus_why_none));
+        return jw_finish(o, e);
 }
 
 static const char *job_limit(const JobResult *j) {
@@ -202,19 +80,19 @@ static json_t *memory_to_json(const JobResult *j) {
         json_t *o = json_object(), *ev = json_object();
         int e = !o || !ev;
         if (!e) {
-                e |= put(ev, "low", j_u64(j->ev_low));
-                e |= put(ev, "high", j_u64(j->ev_high));
-                e |= put(ev, "max", j_u64(j->ev_max));
-                e |= put(ev, "oom", j_u64(j->ev_oom));
-                e |= put(ev, "oom_kill", j_u64(j->ev_oom_kill));
-                e |= put(o, "peak_bytes", j_u64(j->peak_bytes));
-                e |= put(o, "rss_peak_bytes", j_u64(j->rss_peak_bytes));
-                e |= put(o, "pss_peak_bytes", j_u64(j->pss_peak_bytes));
-                e |= put(o, "pss_mean_bytes", j_u64(j->pss_mean_bytes));
-                e |= put(o, "events", TAKE_PTR(ev));
+                e |= jw_put(ev, "low", jw_u64(j->ev_low));
+                e |= jw_put(ev, "high", jw_u64(j->ev_high));
+                e |= jw_put(ev, "max", jw_u64(j->ev_max));
+                e |= jw_put(ev, "oom", jw_u64(j->ev_oom));
+                e |= jw_put(ev, "oom_kill", jw_u64(j->ev_oom_kill));
+                e |= jw_put(o, "peak_bytes", jw_u64(j->peak_bytes));
+                e |= jw_put(o, "rss_peak_bytes", jw_u64(j->rss_peak_bytes));
+                e |= jw_put(o, "pss_peak_bytes", jw_u64(j->pss_peak_bytes));
+                e |= jw_put(o, "pss_mean_bytes", jw_u64(j->pss_mean_bytes));
+                e |= jw_put(o, "events", TAKE_PTR(ev));
         }
         json_decref(ev);
-        return finish(o, e);
+        return jw_finish(o, e);
 }
 
 static json_t *pressure_to_json(const JobResult *j) {
@@ -224,30 +102,30 @@ static json_t *pressure_to_json(const JobResult *j) {
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "cpu_some_s", j_dbl(j->psi_cpu_some_s));
-        e |= put(o, "memory_some_s", j_dbl(j->psi_mem_some_s));
-        e |= put(o, "memory_full_s", j_dbl(j->psi_mem_full_s));
-        e |= put(o, "io_some_s", j_dbl(j->psi_io_some_s));
-        e |= put(o, "io_full_s", j_dbl(j->psi_io_full_s));
-        return finish(o, e);
+        e |= jw_put(o, "cpu_some_s", jw_dbl(j->psi_cpu_some_s));
+        e |= jw_put(o, "memory_some_s", jw_dbl(j->psi_mem_some_s));
+        e |= jw_put(o, "memory_full_s", jw_dbl(j->psi_mem_full_s));
+        e |= jw_put(o, "io_some_s", jw_dbl(j->psi_io_some_s));
+        e |= jw_put(o, "io_full_s", jw_dbl(j->psi_io_full_s));
+        return jw_finish(o, e);
 }
 
 static json_t *pair_to_json(const char *k1, json_t *v1, const char *k2, json_t *v2) {
         json_t *o = json_object();
         int e = !o;
         if (!e) {
-                e |= put(o, k1, TAKE_PTR(v1));
-                e |= put(o, k2, TAKE_PTR(v2));
+                e |= jw_put(o, k1, TAKE_PTR(v1));
+                e |= jw_put(o, k2, TAKE_PTR(v2));
         }
         json_decref(v1);
         json_decref(v2);
-        return finish(o, e);
+        return jw_finish(o, e);
 }
 
 static json_t *requested_to_json(const JobResult *j) {
-        json_t *o = pair_to_json("cpus", j_str(j->req_cpus), "memory_bytes", j_u64(j->req_memory_bytes));
-        if (o && put(o, "gpus", j_str(j->req_gpus)))
-                return finish(o, 1);
+        json_t *o = pair_to_json("cpus", jw_str(j->req_cpus), "memory_bytes", jw_u64(j->req_memory_bytes));
+        if (o && jw_put(o, "gpus", jw_str(j->req_gpus)))
+                return jw_finish(o, 1);
         return o;
 }
 
@@ -256,17 +134,17 @@ static json_t *applied_to_json(const JobResult *j) {
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "cpus", j_str(j->applied_cpus));
-        e |= put(o, "mems", j_str(j->applied_mems));
-        e |= put(o, "memory_bytes", j_u64(j->applied_memory_bytes));
-        e |= put(o, "swap_bytes", j_u64(j->applied_swap_bytes));
-        e |= put(o, "pids_max", j_u64(j->applied_pids_max));
-        e |= put(o, "memory_enforced", json_boolean(j->memory_enforced));
-        e |= put(o, "memory_high_bytes", j_u64(j->applied_memory_high_bytes));
-        e |= put(o, "memory_low_bytes", j_u64(j->applied_memory_low_bytes));
-        e |= put(o, "cpu_weight", j_u64(j->applied_cpu_weight));
-        e |= put(o, "memory_high_emulated", json_boolean(j->memory_high_emulated));
-        return finish(o, e);
+        e |= jw_put(o, "cpus", jw_str(j->applied_cpus));
+        e |= jw_put(o, "mems", jw_str(j->applied_mems));
+        e |= jw_put(o, "memory_bytes", jw_u64(j->applied_memory_bytes));
+        e |= jw_put(o, "swap_bytes", jw_u64(j->applied_swap_bytes));
+        e |= jw_put(o, "pids_max", jw_u64(j->applied_pids_max));
+        e |= jw_put(o, "memory_enforced", json_boolean(j->memory_enforced));
+        e |= jw_put(o, "memory_high_bytes", jw_u64(j->applied_memory_high_bytes));
+        e |= jw_put(o, "memory_low_bytes", jw_u64(j->applied_memory_low_bytes));
+        e |= jw_put(o, "cpu_weight", jw_u64(j->applied_cpu_weight));
+        e |= jw_put(o, "memory_high_emulated", json_boolean(j->memory_high_emulated));
+        return jw_finish(o, e);
 }
 
 static json_t *phases_to_json(const JobResult *j) {
@@ -279,14 +157,14 @@ static json_t *phases_to_json(const JobResult *j) {
                         e = -1;
                         break;
                 }
-                e |= put(o, "name", j_str(p->name));
-                e |= put(o, "start_s", j_dbl(p->start_s));
-                e |= put(o, "wall_s", j_dbl(p->wall_s));
-                e |= put(o, "cpu_s", p->cpu_s < 0 ? json_null() : j_dbl(p->cpu_s));
-                e |= put(o, "unfinished", json_boolean(p->unfinished));
-                e |= append(a, o);
+                e |= jw_put(o, "name", jw_str(p->name));
+                e |= jw_put(o, "start_s", jw_dbl(p->start_s));
+                e |= jw_put(o, "wall_s", jw_dbl(p->wall_s));
+                e |= jw_put(o, "cpu_s", p->cpu_s < 0 ? json_null() : jw_dbl(p->cpu_s));
+                e |= jw_put(o, "unfinished", json_boolean(p->unfinished));
+                e |= jw_append(a, o);
         }
-        return finish(a, e);
+        return jw_finish(a, e);
 }
 
 /* "metrics" stays a flat {name: number} map (DESIGN §9) so that scripts can read it
@@ -299,7 +177,7 @@ static json_t *metrics_to_json(const JobResult *j, bool details) {
                 if (!m->name)
                         continue;
                 if (!details) {
-                        e |= put(o, m->name, j_dbl(m->value));
+                        e |= jw_put(o, m->name, jw_dbl(m->value));
                         continue;
                 }
                 if (!m->unit && !m->all)
@@ -307,16 +185,16 @@ static json_t *metrics_to_json(const JobResult *j, bool details) {
                 json_t *d = json_object(), *all = m->all ? json_array() : json_null();
                 e |= !d || !all;
                 for (size_t k = 0; !e && m->all && k < m->n_all; k++)
-                        e |= append(all, j_dbl(m->all[k]));
+                        e |= jw_append(all, jw_dbl(m->all[k]));
                 if (!e) {
-                        e |= put(d, "unit", j_str(m->unit));
-                        e |= put(d, "all", TAKE_PTR(all));
-                        e |= put(o, m->name, TAKE_PTR(d));
+                        e |= jw_put(d, "unit", jw_str(m->unit));
+                        e |= jw_put(d, "all", TAKE_PTR(all));
+                        e |= jw_put(o, m->name, TAKE_PTR(d));
                 }
                 json_decref(all);
                 json_decref(d);
         }
-        return finish(o, e);
+        return jw_finish(o, e);
 }
 
 static json_t *container_to_json(const ContainerResult *c) {
@@ -324,13 +202,13 @@ static json_t *container_to_json(const ContainerResult *c) {
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "engine", j_str(c->engine));
-        e |= put(o, "engine_version", j_str(c->engine_version));
-        e |= put(o, "image", j_str(c->image));
-        e |= put(o, "image_id", j_str(c->image_id));
-        e |= put(o, "digest", j_str(c->digest));
-        e |= put(o, "name", j_str(c->name));
-        return finish(o, e);
+        e |= jw_put(o, "engine", jw_str(c->engine));
+        e |= jw_put(o, "engine_version", jw_str(c->engine_version));
+        e |= jw_put(o, "image", jw_str(c->image));
+        e |= jw_put(o, "image_id", jw_str(c->image_id));
+        e |= jw_put(o, "digest", jw_str(c->digest));
+        e |= jw_put(o, "name", jw_str(c->name));
+        return jw_finish(o, e);
 }
 
 static json_t *job_to_json(const JobResult *j) {
@@ -338,69 +216,71 @@ static json_t *job_to_json(const JobResult *j) {
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "name", j_str(j->name));
-        e |= put(o, "base_name", j_str(j->base_name));
-        e |= put(o, "command", j_str(j->command));
-        e |= put(o, "priority", j_str(j->priority));
-        e |= put(o, "frozen_s", j_dbl(j->frozen_s));
-        e |= put(o, "freezes", json_integer(j->freezes));
-        e |= put(o, "reason", j_str(job_reason_to_string(j->reason)));
-        e |= put(o, "limit", j_str(job_limit(j)));
-        e |= put(o, "exit_code", j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
-        e |= put(o, "signal", j->signal <= 0 ? json_null() : json_integer(j->signal));
-        e |= put(o, "start_errno", j->start_errno <= 0 ? json_null() : json_integer(j->start_errno));
-        e |= put(o, "start_error", j_str(j->start_error));
-        e |= put(o, "started_s", j_dbl(j->started_s));
-        e |= put(o, "ended_s", j_dbl(j->ended_s));
-        e |= put(o, "wall_s", j_dbl(j->wall_s));
-        e |= put(o, "user_s", j_dbl(j->user_s));
-        e |= put(o, "sys_s", j_dbl(j->sys_s));
-        e |= put(o, "wait4", pair_to_json("user_s", j_dbl(j->wait4_user_s), "sys_s", j_dbl(j->wait4_sys_s)));
-        e |= put(o, "memory", memory_to_json(j));
-        e |= put(o, "pressure", pressure_to_json(j));
-        e |= put(o, "context_switches",
-                 pair_to_json("voluntary", j_u64(j->vol_ctxsw), "involuntary", j_u64(j->invol_ctxsw)));
-        e |= put(o, "pids_peak", j_u64(j->pids_peak));
-        e |= put(o, "forks_refused", j_u64(j->forks_refused));
-        e |= put(o, "log_truncated", json_boolean(j->log_truncated));
-        e |= put(o, "escaped", json_boolean(j->escaped));
-        e |= put(o, "leftovers_killed", j_u64(j->leftovers_killed));
-        e |= put(o, "escaped_pids", pids_to_json(j->escaped_pids, j->n_escaped_pids));
-        e |= put(o, "requested", requested_to_json(j));
-        e |= put(o, "applied", applied_to_json(j));
-        e |= put(o, "cgroup", j_str(j->cgroup));
+        e |= jw_put(o, "name", jw_str(j->name));
+        e |= jw_put(o, "base_name", jw_str(j->base_name));
+        e |= jw_put(o, "command", jw_str(j->command));
+        e |= jw_put(o, "priority", jw_str(j->priority));
+        e |= jw_put(o, "frozen_s", jw_dbl(j->frozen_s));
+        e |= jw_put(o, "freezes", json_integer(j->freezes));
+        e |= jw_put(o, "reason", jw_str(job_reason_to_string(j->reason)));
+        e |= jw_put(o, "limit", jw_str(job_limit(j)));
+        e |= jw_put(o, "exit_code", j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
+        e |= jw_put(o, "signal", j->signal <= 0 ? json_null() : json_integer(j->signal));
+        e |= jw_put(o, "start_errno", j->start_errno <= 0 ? json_null() : json_integer(j->start_errno));
+        e |= jw_put(o, "start_error", jw_str(j->start_error));
+        e |= jw_put(o, "started_s", jw_dbl(j->started_s));
+        e |= jw_put(o, "ended_s", jw_dbl(j->ended_s));
+        e |= jw_put(o, "wall_s", jw_dbl(j->wall_s));
+        e |= jw_put(o, "user_s", jw_dbl(j->user_s));
+        e |= jw_put(o, "sys_s", jw_dbl(j->sys_s));
+        e |= jw_put(o, "wait4",
+                    pair_to_json("user_s", jw_dbl(j->wait4_user_s), "sys_s", jw_dbl(j->wait4_sys_s)));
+        e |= jw_put(o, "memory", memory_to_json(j));
+        e |= jw_put(o, "pressure", pressure_to_json(j));
+        e |= jw_put(o, "context_switches",
+                    pair_to_json("voluntary", jw_u64(j->vol_ctxsw), "involuntary", jw_u64(j->invol_ctxsw)));
+        e |= jw_put(o, "pids_peak", jw_u64(j->pids_peak));
+        e |= jw_put(o, "forks_refused", jw_u64(j->forks_refused));
+        e |= jw_put(o, "log_truncated", json_boolean(j->log_truncated));
+        e |= jw_put(o, "escaped", json_boolean(j->escaped));
+        e |= jw_put(o, "leftovers_killed", jw_u64(j->leftovers_killed));
+        e |= jw_put(o, "escaped_pids", jw_pids(j->escaped_pids, j->n_escaped_pids));
+        e |= jw_put(o, "requested", requested_to_json(j));
+        e |= jw_put(o, "applied", applied_to_json(j));
+        e |= jw_put(o, "cgroup", jw_str(j->cgroup));
         /* Only for a job in an image: results of other jobs stay as they were. */
         if (j->container)
-                e |= put(o, "container", container_to_json(j->container));
-        e |= put(o, "phases", phases_to_json(j));
-        e |= put(o, "metrics", metrics_to_json(j, false));
-        e |= put(o, "metric_details", metrics_to_json(j, true));
-        e |= put(o, "logs", pair_to_json("stdout", j_str(j->log_stdout), "stderr", j_str(j->log_stderr)));
-        e |= put(o, "samples", j_str(j->samples_csv));
-        e |= put(o, "gpus", gpus_to_json(j));
-        e |= put(o, "gpu_samples", j_str(j->gpu_samples_csv));
-        return finish(o, e);
+                e |= jw_put(o, "container", container_to_json(j->container));
+        e |= jw_put(o, "phases", phases_to_json(j));
+        e |= jw_put(o, "metrics", metrics_to_json(j, false));
+        e |= jw_put(o, "metric_details", metrics_to_json(j, true));
+        e |= jw_put(o, "logs",
+                    pair_to_json("stdout", jw_str(j->log_stdout), "stderr", jw_str(j->log_stderr)));
+        e |= jw_put(o, "samples", jw_str(j->samples_csv));
+        e |= jw_put(o, "gpus", result_job_gpus_to_json(j));
+        e |= jw_put(o, "gpu_samples", jw_str(j->gpu_samples_csv));
+        return jw_finish(o, e);
 }
 
 static json_t *run_to_json(const RunResult *run) {
         json_t *o = json_object(), *jobs = json_array();
         int e = !o || !jobs;
         for (size_t i = 0; !e && i < run->n_jobs; i++)
-                e |= append(jobs, job_to_json(&run->jobs[i]));
+                e |= jw_append(jobs, job_to_json(&run->jobs[i]));
         if (!e) {
-                e |= put(o, "scenario", j_str(run->scenario));
-                e |= put(o, "repetition", json_integer(run->repetition));
-                e |= put(o, "solo", json_boolean(run->solo));
-                e |= put(o, "warmup", json_boolean(run->warmup));
-                e |= put(o, "solo_for", j_str(run->solo_for));
-                e |= put(o, "replicas", json_integer(run->replicas));
-                e |= put(o, "params", j_str(run->params));
-                e |= put(o, "started_s", j_dbl(run->started_s));
-                e |= put(o, "ended_s", j_dbl(run->ended_s));
-                e |= put(o, "jobs", TAKE_PTR(jobs));
+                e |= jw_put(o, "scenario", jw_str(run->scenario));
+                e |= jw_put(o, "repetition", json_integer(run->repetition));
+                e |= jw_put(o, "solo", json_boolean(run->solo));
+                e |= jw_put(o, "warmup", json_boolean(run->warmup));
+                e |= jw_put(o, "solo_for", jw_str(run->solo_for));
+                e |= jw_put(o, "replicas", json_integer(run->replicas));
+                e |= jw_put(o, "params", jw_str(run->params));
+                e |= jw_put(o, "started_s", jw_dbl(run->started_s));
+                e |= jw_put(o, "ended_s", jw_dbl(run->ended_s));
+                e |= jw_put(o, "jobs", TAKE_PTR(jobs));
         }
         json_decref(jobs);
-        return finish(o, e);
+        return jw_finish(o, e);
 }
 
 static json_t *event_to_json(const EventResult *ev) {
@@ -408,13 +288,13 @@ static json_t *event_to_json(const EventResult *ev) {
         int e = !o;
         if (e)
                 return NULL;
-        e |= put(o, "t_s", j_dbl(ev->t_s));
-        e |= put(o, "job", j_str(ev->job));
-        e |= put(o, "action", j_str(ev->action));
-        e |= put(o, "detail", j_str(ev->detail));
-        e |= put(o, "run", ev->run < 0 ? json_null() : json_integer(ev->run));
-        e |= put(o, "duration_s", j_dbl(ev->duration_s));
-        return finish(o, e);
+        e |= jw_put(o, "t_s", jw_dbl(ev->t_s));
+        e |= jw_put(o, "job", jw_str(ev->job));
+        e |= jw_put(o, "action", jw_str(ev->action));
+        e |= jw_put(o, "detail", jw_str(ev->detail));
+        e |= jw_put(o, "run", ev->run < 0 ? json_null() : json_integer(ev->run));
+        e |= jw_put(o, "duration_s", jw_dbl(ev->duration_s));
+        return jw_finish(o, e);
 }
 
 static json_t *result_to_json(const Result *r) {
@@ -422,34 +302,34 @@ static json_t *result_to_json(const Result *r) {
         int e = !o || !runs || !events || !warnings;
 
         for (size_t i = 0; !e && i < r->n_runs; i++)
-                e |= append(runs, run_to_json(&r->runs[i]));
+                e |= jw_append(runs, run_to_json(&r->runs[i]));
         for (size_t i = 0; !e && i < r->n_events; i++)
-                e |= append(events, event_to_json(&r->events[i]));
+                e |= jw_append(events, event_to_json(&r->events[i]));
         for (char **w = r->warnings; !e && w && *w; w++)
-                e |= append(warnings, j_str(*w));
+                e |= jw_append(warnings, jw_str(*w));
         if (!e) {
                 /* The schema this writer produces, whatever the struct says: a Result read
                  * from an older file is written back in today's layout. */
-                e |= put(o, "schema", json_integer(RESULT_SCHEMA_VERSION));
-                e |= put(o, "corun_version", j_str(r->corun_version));
-                e |= put(o, "partial", json_boolean(r->partial));
-                e |= put(o, "interrupted", json_boolean(r->interrupted));
-                e |= put(o, "started_at", j_str(r->started_at));
-                e |= put(o, "finished_at", j_str(r->finished_at));
-                e |= put(o, "name", j_str(r->name));
-                e |= put(o, "run_id", j_str(r->run_id));
-                e |= put(o, "spec_file", j_str(r->spec_file));
-                e |= put(o, "command_line", j_str(r->command_line));
-                e |= put(o, "backend", j_str(r->backend));
-                e |= put(o, "host", host_to_json(&r->host));
-                e |= put(o, "runs", TAKE_PTR(runs));
-                e |= put(o, "events", TAKE_PTR(events));
-                e |= put(o, "warnings", TAKE_PTR(warnings));
+                e |= jw_put(o, "schema", json_integer(RESULT_SCHEMA_VERSION));
+                e |= jw_put(o, "corun_version", jw_str(r->corun_version));
+                e |= jw_put(o, "partial", json_boolean(r->partial));
+                e |= jw_put(o, "interrupted", json_boolean(r->interrupted));
+                e |= jw_put(o, "started_at", jw_str(r->started_at));
+                e |= jw_put(o, "finished_at", jw_str(r->finished_at));
+                e |= jw_put(o, "name", jw_str(r->name));
+                e |= jw_put(o, "run_id", jw_str(r->run_id));
+                e |= jw_put(o, "spec_file", jw_str(r->spec_file));
+                e |= jw_put(o, "command_line", jw_str(r->command_line));
+                e |= jw_put(o, "backend", jw_str(r->backend));
+                e |= jw_put(o, "host", host_to_json(&r->host));
+                e |= jw_put(o, "runs", TAKE_PTR(runs));
+                e |= jw_put(o, "events", TAKE_PTR(events));
+                e |= jw_put(o, "warnings", TAKE_PTR(warnings));
         }
         json_decref(runs);
         json_decref(events);
         json_decref(warnings);
-        return finish(o, e);
+        return jw_finish(o, e);
 }
 
 /* One write: json_dumpfd writes every token separately, which made rewriting a run of
@@ -647,7 +527,8 @@ static int render_cached(FILE *f, void *userdata) {
 int result_write_cached(const Result *r, const char *dir, ResultWriteCache *c) {
         if (!c)
                 return result_write(r, dir);
-        return write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16, !r->partial);
+        return write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16,
+                                        !r->partial);
 }
 
 /* Through a cache of its own: one job's JSON tree at a time instead of the whole
@@ -656,7 +537,8 @@ int result_write(const Result *r, const char *dir) {
         ResultWriteCache *c = result_write_cache_new();
         if (!c)
                 return -ENOMEM;
-        int k = write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16, !r->partial);
+        int k = write_file_atomic_stream(dir, "result.json", render_cached, &(CachedWrite){r, c}, 1 << 16,
+                                         !r->partial);
         result_write_cache_free(c);
         return k;
 }

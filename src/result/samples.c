@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The samples CSV: its columns (one table, for the header, the writer and the reader),
- * the writer the runner calls per sample and the reader of the report. */
+/* The samples CSVs: their columns (one table each, for the header, the writer and the
+ * reader), the writer the runner calls per memory sample and the readers of the report
+ * (the memory series and the GPU series). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,31 +18,51 @@
 /* Bound on what a (possibly huge or hostile) results directory makes the report read. */
 #define SAMPLES_READ_MAX (64u << 20)
 
+/* A CSV's columns as one table: the header, the writer and the reader all walk it. */
 typedef struct SampleColumn {
         const char *name;
-        bool seconds;  /* a double in seconds, else a uint64_t count */
-        int decimals;  /* for seconds: ms for the time, us for CPU time */
-        size_t offset; /* in SampleRow */
+        bool real;      /* a double (seconds, a fraction), else a uint64_t count */
+        int decimals;   /* for doubles written: ms for the time, us for CPU time */
+        size_t offset;  /* in the row struct */
+        bool required;  /* a file without this column is not one of ours */
+        bool may_empty; /* an empty field is "none" (NAN / UINT64_MAX), not a bad line */
 } SampleColumn;
 
+typedef struct SampleTable {
+        const SampleColumn *columns;
+        size_t n_columns;
+        size_t row_size;
+} SampleTable;
+
 static const SampleColumn columns[] = {
-        {"t_s", true, 3, offsetof(SampleRow, t_s)},
-        {"memory_current_bytes", false, 0, offsetof(SampleRow, memory_current_bytes)},
-        {"pss_bytes", false, 0, offsetof(SampleRow, pss_bytes)},
-        {"rss_bytes", false, 0, offsetof(SampleRow, rss_bytes)},
-        {"cpu_usage_s", true, 6, offsetof(SampleRow, cpu_usage_s)},
-        {"pids", false, 0, offsetof(SampleRow, pids)},
+        {"t_s", true, 3, offsetof(SampleRow, t_s), true, false},
+        {"memory_current_bytes", false, 0, offsetof(SampleRow, memory_current_bytes), true, false},
+        {"pss_bytes", false, 0, offsetof(SampleRow, pss_bytes), false, false},
+        {"rss_bytes", false, 0, offsetof(SampleRow, rss_bytes), false, false},
+        {"cpu_usage_s", true, 6, offsetof(SampleRow, cpu_usage_s), false, false},
+        {"pids", false, 0, offsetof(SampleRow, pids), false, false},
 };
 #define N_COLUMNS ELEMENTSOF(columns)
-/* The columns a row cannot be drawn without. */
-#define COL_T_S 0
-#define COL_MEMORY 1
+static const SampleTable memory_table = {columns, N_COLUMNS, sizeof(SampleRow)};
 
-static double *col_double(SampleRow *row, size_t c) {
-        return (double *)((char *)row + columns[c].offset);
+/* The runner's samples/<...>.gpu.csv (src/exec/gpu.c writes it): the first four columns
+ * from the start, the limiter's three since issue 16 (empty where the job has none). */
+static const SampleColumn gpu_columns[] = {
+        {"t_s", true, 3, offsetof(GpuSampleRow, t_s), true, false},
+        {"gpu", false, 0, offsetof(GpuSampleRow, gpu), true, false},
+        {"sm_share", true, 4, offsetof(GpuSampleRow, sm_share), true, false},
+        {"memory_bytes", false, 0, offsetof(GpuSampleRow, memory_bytes), true, false},
+        {"share_target", true, 4, offsetof(GpuSampleRow, share_target), false, true},
+        {"memory_limit_bytes", false, 0, offsetof(GpuSampleRow, memory_limit_bytes), false, true},
+        {"throttled_s", true, 3, offsetof(GpuSampleRow, throttled_s), false, true},
+};
+static const SampleTable gpu_table = {gpu_columns, ELEMENTSOF(gpu_columns), sizeof(GpuSampleRow)};
+
+static double *col_double(void *row, const SampleColumn *c) {
+        return (double *)((char *)row + c->offset);
 }
-static uint64_t *col_u64(SampleRow *row, size_t c) {
-        return (uint64_t *)((char *)row + columns[c].offset);
+static uint64_t *col_u64(void *row, const SampleColumn *c) {
+        return (uint64_t *)((char *)row + c->offset);
 }
 
 static int stream_error(void) {
@@ -61,10 +83,10 @@ int samples_write_row(FILE *f, const SampleRow *row) {
         SampleRow *r = (SampleRow *)row;
         for (size_t c = 0; c < N_COLUMNS; c++) {
                 const char *sep = c + 1 < N_COLUMNS ? "," : "\n";
-                int k = columns[c].seconds
-                                ? snprintf(buf + at, sizeof buf - at, "%.*f%s", columns[c].decimals,
-                                           *col_double(r, c), sep)
-                                : snprintf(buf + at, sizeof buf - at, "%" PRIu64 "%s", *col_u64(r, c), sep);
+                int k = columns[c].real ? snprintf(buf + at, sizeof buf - at, "%.*f%s", columns[c].decimals,
+                                                   *col_double(r, &columns[c]), sep)
+                                        : snprintf(buf + at, sizeof buf - at, "%" PRIu64 "%s",
+                                                   *col_u64(r, &columns[c]), sep);
                 if (k < 0 || (size_t)k >= sizeof buf - at)
                         return -EINVAL; /* a double of 300 digits: not a sample */
                 at += (size_t)k;
@@ -73,60 +95,62 @@ int samples_write_row(FILE *f, const SampleRow *row) {
 }
 
 /* Column of the table for each field of the header (-1: unknown, ignored). */
-static int parse_header(char *line, int **ret_map, size_t *ret_n) {
+static int parse_header(const SampleTable *t, char *line, int **ret_map, size_t *ret_n) {
         size_t n = 1;
         for (const char *p = line; *p; p++)
                 n += *p == ',';
         _cleanup_free_ int *map = calloc(n, sizeof *map);
         if (!map)
                 return -ENOMEM;
-        bool have_t = false, have_mem = false;
+        bool seen[16] = {false};
+        assert(t->n_columns <= ELEMENTSOF(seen));
         size_t i = 0;
         for (char *p = line, *field; (field = strsep(&p, ",")); i++) {
                 map[i] = -1;
-                for (size_t c = 0; c < N_COLUMNS; c++)
-                        if (streq(field, columns[c].name)) {
+                for (size_t c = 0; c < t->n_columns; c++)
+                        if (streq(field, t->columns[c].name)) {
                                 map[i] = (int)c;
-                                have_t |= c == COL_T_S;
-                                have_mem |= c == COL_MEMORY;
+                                seen[c] = true;
                         }
         }
-        if (!have_t || !have_mem)
-                return -EBADMSG;
+        for (size_t c = 0; c < t->n_columns; c++)
+                if (t->columns[c].required && !seen[c])
+                        return -EBADMSG;
         *ret_map = TAKE_PTR(map);
         *ret_n = n;
         return 0;
 }
 
-static void row_init(SampleRow *row) {
-        for (size_t c = 0; c < N_COLUMNS; c++)
-                if (columns[c].seconds)
-                        *col_double(row, c) = NAN;
+static void row_init(const SampleTable *t, void *row) {
+        for (size_t c = 0; c < t->n_columns; c++)
+                if (t->columns[c].real)
+                        *col_double(row, &t->columns[c]) = NAN;
                 else
-                        *col_u64(row, c) = UINT64_MAX;
+                        *col_u64(row, &t->columns[c]) = UINT64_MAX;
 }
 
 /* One data line (newline cut off) into row: exactly one valid value per header field. */
-static bool parse_row(char *line, const int *map, size_t n_fields, SampleRow *row) {
-        row_init(row);
+static bool parse_row(const SampleTable *t, char *line, const int *map, size_t n_fields, void *row) {
+        row_init(t, row);
         size_t i = 0;
         for (char *p = line, *field; (field = strsep(&p, ",")); i++) {
                 if (i >= n_fields)
                         return false;
-                int c = map[i];
-                if (c < 0)
+                if (map[i] < 0)
                         continue;
-                if (columns[c].seconds) {
-                        if (parse_double(field, col_double(row, (size_t)c)) < 0 ||
-                            !isfinite(*col_double(row, (size_t)c)))
+                const SampleColumn *c = &t->columns[map[i]];
+                if (!*field && c->may_empty)
+                        continue;
+                if (c->real) {
+                        if (parse_double(field, col_double(row, c)) < 0 || !isfinite(*col_double(row, c)))
                                 return false;
-                } else if (parse_u64(field, col_u64(row, (size_t)c)) < 0)
+                } else if (parse_u64(field, col_u64(row, c)) < 0)
                         return false;
         }
         return i == n_fields;
 }
 
-int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n) {
+static int table_read(const SampleTable *t, const char *path, void **ret_rows, size_t *ret_n) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -138,13 +162,13 @@ int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n) {
         }
         _cleanup_free_ char *line = NULL;
         _cleanup_free_ int *map = NULL;
-        _cleanup_free_ SampleRow *rows = NULL;
+        _cleanup_free_ char *rows = NULL;
         size_t cap = 0, n_fields = 0, n = 0, alloc = 0, total = 0;
         ssize_t len = getline(&line, &cap, f);
         if (len <= 0)
                 return -ENODATA;
         line[strcspn(line, "\r\n")] = '\0';
-        int r = parse_header(line, &map, &n_fields);
+        int r = parse_header(t, line, &map, &n_fields);
         if (r < 0)
                 return r;
         while ((len = getline(&line, &cap, f)) > 0) {
@@ -156,12 +180,12 @@ int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n) {
                 line[len - 1] = '\0';
                 if (n == alloc) {
                         alloc = alloc ? alloc * 2 : 256;
-                        SampleRow *nr = realloc(rows, alloc * sizeof *nr);
+                        char *nr = reallocarray(rows, alloc, t->row_size);
                         if (!nr)
                                 return -ENOMEM;
                         rows = nr;
                 }
-                if (parse_row(line, map, n_fields, &rows[n]))
+                if (parse_row(t, line, map, n_fields, rows + n * t->row_size))
                         n++;
         }
         if (ferror(f))
@@ -169,4 +193,20 @@ int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n) {
         *ret_rows = TAKE_PTR(rows);
         *ret_n = n;
         return 0;
+}
+
+int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n) {
+        void *rows = NULL;
+        int r = table_read(&memory_table, path, &rows, ret_n);
+        if (r >= 0)
+                *ret_rows = rows;
+        return r;
+}
+
+int gpu_samples_read(const char *path, GpuSampleRow **ret_rows, size_t *ret_n) {
+        void *rows = NULL;
+        int r = table_read(&gpu_table, path, &rows, ret_n);
+        if (r >= 0)
+                *ret_rows = rows;
+        return r;
 }

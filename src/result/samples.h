@@ -31,3 +31,23 @@ int samples_write_row(FILE *f, const SampleRow *row);
  * killed while writing it), are skipped. Reading stops after 64 MiB. An empty file is
  * -ENODATA. */
 int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n);
+
+/* The per-job GPU series (samples/<...>.gpu.csv, path in result.json jobs[].gpu_samples),
+ * written by the runner (src/exec/gpu.c), one row per NVML sampling tick and GPU:
+ *   t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s
+ * Files of corun before GPU limits have the first four columns only. */
+typedef struct GpuSampleRow {
+        double t_s;                  /* since the job started */
+        uint64_t gpu;                /* NVML index */
+        double sm_share;             /* the job's share in the newest NVML sample period, 0–1 */
+        uint64_t memory_bytes;       /* the job's memory on that GPU */
+        double share_target;         /* what the limiter aimed at then (the cap, or guarantee +
+                                      * lent); NAN: the job has no share */
+        uint64_t memory_limit_bytes; /* UINT64_MAX: none */
+        double throttled_s;          /* cumulative wait for the share; NAN: no limit */
+} GpuSampleRow;
+
+/* As samples_read, for a GPU series: t_s, gpu, sm_share and memory_bytes are required;
+ * the limiter's columns may be missing (older files) or empty (no such limit), and read as
+ * NAN / UINT64_MAX. */
+int gpu_samples_read(const char *path, GpuSampleRow **ret_rows, size_t *ret_n);

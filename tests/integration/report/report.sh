@@ -57,24 +57,13 @@ assert_eq "$rc" 2 "exit status of compare on unreadable input"
 grep -q "missing-dir" err || fail "the error does not name the input: $(cat err)"
 
 # The browser: renders without console errors; the DOM holds the charts.
-CHROME=$(command -v chromium || true)
-[ -n "$CHROME" ] || fail "no chromium (scripts/install-deps.sh installs it)"
+. "$SRCDIR/tests/integration/report/chrome-lib.sh"
 SHOT="$(dirname "$CORUN")/meson-logs/report-screenshot.png"
-mkdir -p "$(dirname "$SHOT")"
-run_chrome() {
-        timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
-                --disable-component-update --disable-sync --no-first-run --user-data-dir="$(mktemp -d "$WORK/chr.XXXXXX")" \
-                --enable-logging=stderr --v=0 "$@" "file://$WORK/a/report.html"
-}
-run_chrome --dump-dom > dom.html 2> chrome.log || fail "chromium --dump-dom failed: $(tail -5 chrome.log)"
-run_chrome --screenshot="$SHOT" --window-size=1200,2000 > /dev/null 2>> chrome.log ||
-        fail "chromium --screenshot failed: $(tail -5 chrome.log)"
-! grep -E 'Uncaught|ERROR:CONSOLE' chrome.log || fail "console errors in the report"
+chrome_render "$WORK/a/report.html" "$SHOT"
 lanes=$(grep -o '<g class="lane">' dom.html | wc -l)
 assert_eq "$lanes" "$(json a/result.json '[.runs[].jobs[]] | length')" "timeline lanes in the rendered DOM"
 grep -q '<svg class="bars"' dom.html || fail "slowdown chart missing from the DOM"
 ! grep -q '<script' dom.html || fail "a script element in the rendered DOM"
-[ -s "$SHOT" ] || fail "no screenshot"
 # At a glance (issue 13), in the rendered DOM: no two jobs of a chart share a colour; every
 # timeline has one time scale (the same last tick); with repetitions a strip plot shows
 # each one; nothing is drawn outside its frame (x within the SVG's width).

@@ -117,6 +117,32 @@ static JobResult *add_job(RunResult *run, const char *name, const char *base, un
         return j;
 }
 
+/* A GPU of job j measured from NVML; limited ones get their limits from the caller. */
+static JobGpuResult *add_gpu(JobResult *j, unsigned index, double mean, uint64_t peak_gib_8ths) {
+        JobGpuResult *g = job_result_add_gpu(j);
+        assert_non_null(g);
+        char uuid[64];
+        snprintf(uuid, sizeof uuid, "GPU-0000000%u-1111-2222-3333-444444444444", index);
+        g->uuid = xstrdup(uuid);
+        g->index = index;
+        g->name = xstrdup("NVIDIA H200");
+        g->shared = true;
+        g->sm_share_mean = mean;
+        g->sm_share_peak = mean + 0.125;
+        g->memory_peak_bytes = peak_gib_8ths * (UINT64_C(1) << 27);
+        g->memory_total_bytes = UINT64_C(141) << 30;
+        g->samples = 80 + index;
+        g->pids[0] = 4242 + index;
+        g->pids[1] = 4243 + index;
+        g->n_pids = 2;
+        if (!j->gpu_samples_csv) {
+                char buf[128];
+                snprintf(buf, sizeof buf, "samples/%s.gpu.csv", j->name);
+                j->gpu_samples_csv = xstrdup(buf);
+        }
+        return g;
+}
+
 Result *fixture_full(void) {
         Result *r = result_new();
         assert_non_null(r);
@@ -207,6 +233,45 @@ Result *fixture_full(void) {
         j->start_error = xstrdup("execve ./benhc: No such file or directory");
         j->wall_s = j->user_s = j->sys_s = 0;
         j->peak_bytes = j->pss_peak_bytes = j->pss_mean_bytes = j->rss_peak_bytes = 0;
+
+        /* GPU jobs: one capped at 30 % by the shim with a memory limit (launches seen), one
+         * with a share on MPS that the backstop ended for its GPU memory (gpu-oom), and an
+         * unlimited one. */
+        j = add_job(run, "vision", "vision", 6);
+        j->req_gpus = xstrdup("shared:1");
+        JobGpuResult *g = add_gpu(j, 0, 0.296875, 60);
+        g->limited = true;
+        g->share_requested = 0.3;
+        g->share_applied = 0.3;
+        g->share_mode = xstrdup("cap");
+        g->mechanism = xstrdup("shim");
+        g->semantics = xstrdup("time-share");
+        g->throttled_s = 12.25;
+        for (size_t e = 0; e < ELEMENTSOF(g->launches); e++)
+                g->launches[e] = e == 0 ? 1000 : e == 6 ? 25 : e == 8 ? 3 : 0;
+        g->launches_seen = true;
+        g->memory_limit_bytes = UINT64_C(8) << 30;
+        g->memory_refused = 2;
+
+        j = add_job(run, "trainer", "trainer", 7);
+        j->reason = REASON_GPU_OOM;
+        j->exit_code = -1;
+        j->signal = 9;
+        j->req_gpus = xstrdup("shared:1");
+        g = add_gpu(j, 1, 0.625, 38);
+        g->limited = true;
+        g->share_requested = 0.5;
+        g->share_applied = 0.75;
+        g->share_mode = xstrdup("share");
+        g->mechanism = xstrdup("mps");
+        g->semantics = xstrdup("sm-partition");
+        g->uncontrollable = true;
+        g->memory_limit_bytes = UINT64_C(4) << 30;
+
+        j = add_job(run, "render", "render", 8);
+        j->req_gpus = xstrdup("1");
+        g = add_gpu(j, 2, 0.5, 12);
+        g->shared = false;
 
         EventResult *ev = result_add_event(r);
         assert_non_null(ev);

@@ -8,7 +8,8 @@
 /* A Result with every field of every struct set (to values a double holds exactly), in
  * two runs: a solo baseline and a crowded run with two replicas and matrix params. Its
  * jobs end in every way the table distinguishes: ok, nonzero exit, wall and CPU timeout,
- * OOM kill, failed to start. */
+ * OOM kill, failed to start, GPU memory limit (gpu-oom); three have GPUs: capped with a
+ * memory limit, a share on MPS, unlimited. */
 Result *fixture_full(void);
 
 /* Compares text with golden/<name> byte for byte and fails the test on a difference.

@@ -77,6 +77,34 @@ static void assert_dbl_same(double a, double b) {
                 assert_true(a == b);
 }
 
+static void assert_gpu_same(const JobGpuResult *a, const JobGpuResult *b) {
+        assert_str_same(a->uuid, b->uuid);
+        assert_int_equal(a->index, b->index);
+        assert_str_same(a->name, b->name);
+        assert_int_equal(a->shared, b->shared);
+        assert_dbl_same(a->sm_share_mean, b->sm_share_mean);
+        assert_dbl_same(a->sm_share_peak, b->sm_share_peak);
+        assert_int_equal(a->memory_peak_bytes, b->memory_peak_bytes);
+        assert_int_equal(a->memory_total_bytes, b->memory_total_bytes);
+        assert_int_equal(a->samples, b->samples);
+        assert_int_equal(a->n_pids, b->n_pids);
+        for (unsigned i = 0; i < a->n_pids; i++)
+                assert_int_equal(a->pids[i], b->pids[i]);
+        assert_int_equal(a->limited, b->limited);
+        assert_dbl_same(a->share_requested, b->share_requested);
+        assert_dbl_same(a->share_applied, b->share_applied);
+        assert_str_same(a->share_mode, b->share_mode);
+        assert_str_same(a->mechanism, b->mechanism);
+        assert_str_same(a->semantics, b->semantics);
+        assert_dbl_same(a->throttled_s, b->throttled_s);
+        assert_int_equal(a->launches_seen, b->launches_seen);
+        for (size_t i = 0; i < ELEMENTSOF(a->launches); i++)
+                assert_int_equal(a->launches[i], b->launches[i]);
+        assert_int_equal(a->memory_limit_bytes, b->memory_limit_bytes);
+        assert_int_equal(a->memory_refused, b->memory_refused);
+        assert_int_equal(a->uncontrollable, b->uncontrollable);
+}
+
 static void assert_job_same(const JobResult *a, const JobResult *b) {
         assert_str_same(a->name, b->name);
         assert_str_same(a->base_name, b->base_name);
@@ -151,6 +179,11 @@ static void assert_job_same(const JobResult *a, const JobResult *b) {
         assert_str_same(a->log_stderr, b->log_stderr);
         assert_str_same(a->samples_csv, b->samples_csv);
         assert_str_same(a->cgroup, b->cgroup);
+        assert_str_same(a->req_gpus, b->req_gpus);
+        assert_str_same(a->gpu_samples_csv, b->gpu_samples_csv);
+        assert_int_equal(a->n_gpus, b->n_gpus);
+        for (size_t i = 0; i < a->n_gpus; i++)
+                assert_gpu_same(&a->gpus[i], &b->gpus[i]);
 }
 
 static void assert_result_same(const Result *a, const Result *b) {
@@ -223,6 +256,7 @@ static void test_reason_table(void **state) {
         assert_string_equal(job_reason_to_string(REASON_TIMEOUT), "timeout");
         assert_string_equal(job_reason_to_string(REASON_CPU_TIMEOUT), "timeout");
         assert_string_equal(job_reason_to_string(REASON_OOM), "oom");
+        assert_string_equal(job_reason_to_string(REASON_GPU_OOM), "gpu-oom");
         assert_string_equal(job_reason_to_string(REASON_KILLED), "killed");
         assert_string_equal(job_reason_to_string(REASON_FAILED_TO_START), "failed-to-start");
         assert_string_equal(job_reason_to_string(REASON_INTERRUPTED), "interrupted");
@@ -344,6 +378,9 @@ static void test_json_encodings(void **state) {
         assert_non_null(strstr(text, "\"never_seen\": null"));
         assert_non_null(strstr(text, "\"cpu_s\": null"));
         assert_non_null(strstr(text, "µs")); /* UTF-8 passes through unescaped */
+        /* GPU limits: no launches counted (MPS), no share or memory limit: null. */
+        assert_non_null(strstr(text, "\"launches\": null"));
+        assert_non_null(strstr(text, "\"reason\": \"gpu-oom\""));
         assert_null(strstr(text, "nan"));
         assert_null(strstr(text, "inf"));
         assert_null(strstr(text, "18446744073709551615"));
@@ -506,8 +543,21 @@ static void test_read_errors(void **state) {
                 "{\"schema\": 1, \"runs\": [{\"scenario\": \"s\", \"jobs\": [{\"name\": \"a\", "
                 "\"reason\": \"exploded\"}]}]}",
                 -EINVAL,
-                ": runs[0].jobs[0].reason: unknown reason \"exploded\" (known: exit, timeout, oom, killed, "
-                "failed-to-start, interrupted)");
+                ": runs[0].jobs[0].reason: unknown reason \"exploded\" (known: exit, timeout, oom, gpu-oom, "
+                "killed, failed-to-start, interrupted)");
+        /* A GPU's limits: a share is a fraction, launches are counts. */
+        assert_read_fails("{\"schema\": 1, \"runs\": [{\"scenario\": \"s\", \"jobs\": [{\"name\": \"a\", "
+                          "\"gpus\": [{\"index\": 0, \"limit\": {\"share_requested\": 30}}]}]}]}",
+                          -EINVAL,
+                          ": runs[0].jobs[0].gpus[0].limit.share_requested: expected a fraction from 0 to 1, or null");
+        assert_read_fails("{\"schema\": 1, \"runs\": [{\"scenario\": \"s\", \"jobs\": [{\"name\": \"a\", "
+                          "\"gpus\": [{\"index\": 0, \"limit\": {\"launches\": {\"cuGraphLaunch\": -2}}}]}]}]}",
+                          -EINVAL,
+                          ": runs[0].jobs[0].gpus[0].limit.launches.cuGraphLaunch: expected a non-negative integer "
+                          "or null");
+        assert_read_fails("{\"schema\": 1, \"runs\": [{\"scenario\": \"s\", \"jobs\": [{\"name\": \"a\", "
+                          "\"gpus\": [{\"index\": 0, \"limit\": []}]}]}]}",
+                          -EINVAL, ": runs[0].jobs[0].gpus[0].limit: expected an object");
         assert_read_fails(
                 "{\"schema\": 1, \"runs\": [{\"scenario\": \"s\", \"jobs\": [{\"reason\": \"exit\"}]}]}",
                 -EINVAL, ": runs[0].jobs[0].name: missing (every job has a name)");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The samples CSV: the header and rows the runner writes (byte for byte what earlier
  * versions wrote, so old results directories keep their memory charts), read back by
- * the report; bad and torn lines skipped, a file that is not a samples CSV refused. */
+ * the report; bad and torn lines skipped, a file that is not a samples CSV refused; the GPU
+ * series in its old and new shape. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,12 +149,52 @@ static void test_header_mismatch(void **state) {
         assert_int_equal(samples_read("/nonexistent-corun/samples.csv", &got, &n), -ENOENT);
 }
 
+/* The GPU series: the four columns of corun before GPU limits, and the seven of now with
+ * empty fields for limits a job does not have. */
+static void test_gpu_old_and_new(void **state) {
+        T *t = *state;
+        GpuSampleRow *got = NULL;
+        size_t n = 0;
+        write_text(t->path, "t_s,gpu,sm_share,memory_bytes\n0.100,0,0.2500,1048576\n0.100,1,0.5000,0\n");
+        assert_int_equal(gpu_samples_read(t->path, &got, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(got[1].gpu, 1);
+        assert_true(fabs(got[0].sm_share - 0.25) < 1e-9);
+        assert_int_equal(got[0].memory_bytes, 1048576);
+        assert_true(isnan(got[0].share_target));
+        assert_int_equal(got[0].memory_limit_bytes, UINT64_MAX);
+        assert_true(isnan(got[0].throttled_s));
+        free(got);
+
+        write_text(t->path, "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n"
+                            "0.100,0,0.2900,8000,0.3000,8589934592,0.050\n"
+                            "0.200,0,0.3100,8000,,8589934592,\n" /* memory limit only */
+                            "0.300,0,0.1000,8000,0.5500,,1.250\n"
+                            "0.400,0,0.1000,,0.5,,\n" /* the measured columns are never empty */
+                            "0.500,0,0.1000,8000,x,,\n");
+        assert_int_equal(gpu_samples_read(t->path, &got, &n), 0);
+        assert_int_equal(n, 3);
+        assert_true(fabs(got[0].share_target - 0.3) < 1e-9);
+        assert_int_equal(got[0].memory_limit_bytes, UINT64_C(8589934592));
+        assert_true(fabs(got[0].throttled_s - 0.05) < 1e-9);
+        assert_true(isnan(got[1].share_target));
+        assert_true(isnan(got[1].throttled_s));
+        assert_int_equal(got[2].memory_limit_bytes, UINT64_MAX);
+        assert_true(fabs(got[2].share_target - 0.55) < 1e-9);
+        free(got);
+
+        /* A memory samples file is not a GPU series. */
+        write_text(t->path, "t_s,memory_current_bytes\n1,2\n");
+        assert_int_equal(gpu_samples_read(t->path, &got, &n), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_write_read_back, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_lines_skipped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_columns_by_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_header_mismatch, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_gpu_old_and_new, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

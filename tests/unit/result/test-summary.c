@@ -43,8 +43,13 @@ static void test_table_golden(void **state) {
         _cleanup_free_ char *text = render(r, render_table, false, &len);
         golden_check("summary.txt", text, len);
         /* The tally, spelled out here too so that a regenerated golden cannot hide it. */
-        assert_non_null(strstr(text, "\n6 jobs: 1 ok, 5 failed (nonzero exit: 1, timeout: 2, oom: 1, "
-                                     "failed-to-start: 1)\n"));
+        assert_non_null(strstr(text, "\n9 jobs: 3 ok, 6 failed (nonzero exit: 1, timeout: 2, oom: 1, "
+                                     "gpu-oom: 1, failed-to-start: 1)\n"));
+        /* A limited job's GPU line: measured beside the cap and the memory limit. */
+        assert_non_null(strstr(text, "vision: GPU 0 (shared) SM 29.7% mean (cap 30% by shim, throttled "
+                                     "12.2s), 42.2% peak, memory 7.50 GiB of 141 GiB (limit 8.00 GiB, 2 "
+                                     "allocations refused)"));
+        assert_non_null(strstr(text, "(share 50%+lent, applied 75% by mps, not held: kernels longer"));
         assert_non_null(strstr(text, "typo: failed to start: execve ./benhc: No such file or directory"));
         assert_null(strchr(text, '\033'));
         result_free(r);
@@ -78,7 +83,8 @@ static void test_table_color(void **state) {
         size_t reds = 0;
         for (const char *p = color; (p = strstr(p, "\033[31m")); p++)
                 reds++;
-        assert_int_equal(reds, 5);
+        assert_int_equal(reds, 6); /* and trainer's gpu-oom */
+        assert_non_null(strstr(color, "\033[31mgpu-oom\033[0m"));
         /* Colour changes no column: without the escapes it is the plain table. */
         strip_ansi(color);
         assert_string_equal(color, plain);
