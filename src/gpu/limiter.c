@@ -17,7 +17,7 @@
 #include "gpu/region.h"
 
 /* The gains, in fraction-of-GPU units (independent of the SM count), tuned on the plant
- * (bench/gpu-limiter-sim.sh; Kp 0–0.4 and Ki 0.5–2/s all land within 0.02 pp of each other
+ * (bench/gpu-limiter-sim.sh; Kp 0–0.4 and Ki 0.5–2/s all land within 0.04 pp of each other
  * in mean error, the choice below keeps long-kernel jobs closest to their cap). The plant
  * is a unit gain behind about a period of measurement lag, so a Kp near 1 rings; 0.2 passes
  * ±0.1 pp of rate per ±0.5 pp of integer-percent noise. Ki = 1/s removes a bias of a few pp
@@ -110,22 +110,22 @@ static void learn_scale(GpuLimitTenant *t, bool fresh, double m, double target, 
                 return;
         double c = isfinite(t->charged) && t->charged > 0 ? t->charged : 0;
         double decay = exp(-dt_s / SCALE_TAU_S);
-        t->charged_avg = t->charged_avg * decay + c * dt_s;
+        t->charged_sum = t->charged_sum * decay + c * dt_s;
         if (fresh)
-                t->measured_avg = t->measured_avg * decay + m * dt_s;
+                t->measured_sum = t->measured_sum * decay + m * dt_s;
         else if (t->scale > 0)
                 /* No sample: the next one covers this period too but is weighted as one
                  * period; stand in for this period with what the charge says it used, which
                  * leaves the ratio as it was. Before the first sample the charge stays
                  * unmatched on purpose: it is the first burst, which the next samples
                  * measure. */
-                t->measured_avg = t->measured_avg * decay + c / t->scale * dt_s;
+                t->measured_sum = t->measured_sum * decay + c / t->scale * dt_s;
         else
-                t->measured_avg *= decay;
+                t->measured_sum *= decay;
         /* Meaningful once the sums hold enough GPU time for integer percent to resolve. */
-        if (!(t->measured_avg >= MEASURE_MIN_S && t->charged_avg > 0))
+        if (!(t->measured_sum >= MEASURE_MIN_S && t->charged_sum > 0))
                 return;
-        double ratio = clamp(t->charged_avg / t->measured_avg, SCALE_MIN, SCALE_MAX);
+        double ratio = clamp(t->charged_sum / t->measured_sum, SCALE_MIN, SCALE_MAX);
         if (t->scale > 0 && ratio > t->scale * exp(SCALE_STEP_MAX))
                 ratio = t->scale * exp(SCALE_STEP_MAX);
         else if (!(t->scale > 0) && fresh && m > target + ERROR_CLIP && ratio > 1)

@@ -7,10 +7,10 @@
 
 #include "gpu-plant.h"
 
-#define STEP_NS INT64_C(100000)     /* CPU side: each process acts every 100 µs */
-#define SLICE_NS INT64_C(2000000)   /* time slice, as tests/gpu-sim's default */
-#define SWITCH_NS INT64_C(50000)    /* context switch */
-#define MIN_SLEEP_NS INT64_C(200000) /* the shim's shortest sleep (§5.4) */
+#define STEP_NS INT64_C(100000)        /* CPU side: each process acts every 100 µs */
+#define SLICE_NS INT64_C(2000000)      /* time slice, as tests/gpu-sim's default */
+#define SWITCH_NS INT64_C(50000)       /* context switch */
+#define MIN_SLEEP_NS INT64_C(200000)   /* the shim's shortest sleep (§5.4) */
 #define MAX_SLEEP_NS INT64_C(10000000) /* and its longest before it looks at the rate again */
 #define NVML_LATENCY_NS INT64_C(5000000)
 #define CONTROL_PHASE_NS INT64_C(40000000) /* the runner's timer is not aligned with NVML */
@@ -50,10 +50,10 @@ typedef struct Plant {
         size_t n;
         Tenant *t;
         uint64_t rng;
-        int cur;               /* tenant on the GPU, -1 none */
+        int cur; /* tenant on the GPU, -1 none */
         int64_t slice_left, switch_left;
         int64_t published_ns[NVML_PERIODS_MAX]; /* when each NVML period becomes visible */
-        int64_t seen_period;   /* newest NVML period the runner has counted, −1 none */
+        int64_t seen_period;                    /* newest NVML period the runner has counted, −1 none */
 } Plant;
 
 static double rnd(Plant *p) { /* splitmix64 → [0, 1) */
@@ -378,8 +378,8 @@ double plant_share(const PlantResult *r, size_t i, double from_s, double to_s) {
         return (r->t[i].cum_ns[b] - r->t[i].cum_ns[a]) / ((double)(b - a) * (double)PLANT_BIN_NS);
 }
 
-void plant_share_range(const PlantResult *r, size_t i, double from_s, double to_s, double win_s, double *ret_min,
-                       double *ret_max) {
+void plant_share_range(const PlantResult *r, size_t i, double from_s, double to_s, double win_s,
+                       double *ret_min, double *ret_max) {
         double lo = INFINITY, hi = -INFINITY;
         for (double s = from_s; s + win_s <= to_s + 1e-9; s += 0.01) {
                 double x = plant_share(r, i, s, s + win_s);

@@ -28,27 +28,27 @@
 #define PLANT_PERIOD_NS INT64_C(166666667) /* NVML sample period and control period */
 
 typedef struct PlantTenantSpec {
-        double share;          /* cap or guarantee, (0, 1]; 0: this slot unused */
-        bool work_conserving;  /* mode share */
-        double kernel_ms;      /* kernel duration on a 188-SM GPU */
-        double est_factor;     /* estimated cost / real duration (0: 1) */
-        double est_ms;         /* > 0: every launch is estimated at this, whatever it really takes */
-        double demand;         /* 0 or ≥ 1: launches asynchronously, always backlogged; below 1:
-                                * one kernel, wait for it, think, so it wants this share alone */
-        double demand_after;   /* the demand from step_s on (0: unchanged) */
+        double share;         /* cap or guarantee, (0, 1]; 0: this slot unused */
+        bool work_conserving; /* mode share */
+        double kernel_ms;     /* kernel duration on a 188-SM GPU */
+        double est_factor;    /* estimated cost / real duration (0: 1) */
+        double est_ms;        /* > 0: every launch is estimated at this, whatever it really takes */
+        double demand;        /* 0 or ≥ 1: launches asynchronously, always backlogged; below 1:
+                               * one kernel, wait for it, think, so it wants this share alone */
+        double demand_after;  /* the demand from step_s on (0: unchanged) */
         double step_s;
-        double start_s, stop_s;    /* runs in [start_s, stop_s) (stop_s 0: to the end) */
-        double pause_s, resume_s;  /* launches nothing in [pause_s, resume_s) */
+        double start_s, stop_s;   /* runs in [start_s, stop_s) (stop_s 0: to the end) */
+        double pause_s, resume_s; /* launches nothing in [pause_s, resume_s) */
 } PlantTenantSpec;
 
 typedef struct PlantSpec {
         double seconds;
-        unsigned sm_count;       /* 0: 188; kernels take kernel_ms · 188 / sm_count */
-        double depth_ms;         /* bucket depth, 0: 50 ms */
-        double est_noise;        /* relative standard deviation of one launch's estimate */
-        double kernel_jitter;    /* relative spread (uniform ±) of one kernel's duration */
-        double nvml_noise_pp;    /* uniform ± integer percent added to every sample */
-        double nvml_late;        /* probability that a period is published one period late */
+        unsigned sm_count;    /* 0: 188; kernels take kernel_ms · 188 / sm_count */
+        double depth_ms;      /* bucket depth, 0: 50 ms */
+        double est_noise;     /* relative standard deviation of one launch's estimate */
+        double kernel_jitter; /* relative spread (uniform ±) of one kernel's duration */
+        double nvml_noise_pp; /* uniform ± integer percent added to every sample */
+        double nvml_late;     /* probability that a period is published one period late */
         uint64_t seed;
         PlantTenantSpec t[PLANT_TENANTS];
 } PlantSpec;
@@ -56,8 +56,8 @@ typedef struct PlantSpec {
 #define PLANT_PERIODS_MAX 1024
 
 typedef struct PlantTenantResult {
-        double *bin_ns;               /* busy ns per 1 ms bin */
-        double *cum_ns;               /* busy ns before each bin (n_bins + 1) */
+        double *bin_ns;                     /* busy ns per 1 ms bin */
+        double *cum_ns;                     /* busy ns before each bin (n_bins + 1) */
         double rate[PLANT_PERIODS_MAX];     /* the rate written at each control step */
         double measured[PLANT_PERIODS_MAX]; /* what the runner passed (NAN: no sample) */
         double lent[PLANT_PERIODS_MAX];
@@ -69,7 +69,7 @@ typedef struct PlantTenantResult {
 typedef struct PlantResult {
         size_t n_tenants;
         size_t n_bins;
-        size_t n_steps;                     /* control steps taken */
+        size_t n_steps;                      /* control steps taken */
         double step_at_s[PLANT_PERIODS_MAX]; /* when each control step ran */
         double depth_ns;
         double inflight_max_ns;
@@ -84,5 +84,5 @@ void plant_result_done(PlantResult *r);
 double plant_share(const PlantResult *r, size_t i, double from_s, double to_s);
 /* The largest and smallest share of tenant i over windows of win_s seconds starting in
  * [from_s, to_s − win_s], in 10 ms steps. */
-void plant_share_range(const PlantResult *r, size_t i, double from_s, double to_s, double win_s, double *ret_min,
-                       double *ret_max);
+void plant_share_range(const PlantResult *r, size_t i, double from_s, double to_s, double win_s,
+                       double *ret_min, double *ret_max);
