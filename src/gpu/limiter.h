@@ -35,11 +35,15 @@ typedef struct GpuLimitTenant {
 
         /* State, zero-initialised by the caller, kept between steps. */
         double integral;       /* Σ e·dt (fraction·s), bounded */
-        double scale;          /* tokens charged per measured GPU-ns (EWMA); 0 before the first estimate */
-        double error_since_s;  /* how long |error| > 5 pp while backlogged */
+        double scale;          /* tokens charged per measured GPU-ns (charged_sum / measured_sum, rising
+                                * at most 5 % a period); 0 before the first estimate */
+        double charged_sum;    /* Σ charged·dt and Σ measured·dt, decaying with τ = 1 s, over the */
+        double measured_sum;   /* periods the job ran or waited in: their ratio is the scale */
+        double error_avg;      /* the error averaged over ~2 s (EWMA), for the flag below */
+        double error_since_s;  /* how long |error_avg| > 5 pp while backlogged */
         double lent;           /* extra share lent to this tenant in the last period (mode share) */
         bool started;
-        bool uncontrollable;   /* |error| > 5 pp for 3 windows while backlogged: kernels too long to cap */
+        bool uncontrollable;   /* |error_avg| > 5 pp for 3 windows while backlogged: kernels too long */
 } GpuLimitTenant;
 
 /* One control period of dt_s seconds for the n tenants of one GPU: reads the inputs,
