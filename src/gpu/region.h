@@ -89,6 +89,12 @@ typedef struct GpuRegionGpu {
         _Atomic uint64_t memory_used;
         _Atomic uint64_t memory_peak;
         _Atomic uint64_t memory_refused; /* allocations refused with CUDA_ERROR_OUT_OF_MEMORY */
+
+        /* What the launches the shim timed (measured_ns) had been charged: measured_ns /
+         * sampled_ns is the estimator's bias, which the controller may divide out. The
+         * shim times a sample of launches (docs/gpu.md), so measured_ns alone is not the
+         * job's GPU time. */
+        _Atomic uint64_t sampled_ns;
 } GpuRegionGpu;
 
 typedef struct GpuRegionProc {
@@ -152,6 +158,18 @@ static inline uint64_t gpu_bucket_wait_ns(const GpuRegionGpu *g, int64_t balance
                 return 10000000;
         uint64_t owed = (uint64_t)-balance;
         return owed > UINT64_MAX / GPU_RATE_ONE ? UINT64_MAX : owed * GPU_RATE_ONE / rate;
+}
+
+/* Releases the slot of a process known to be dead: its bytes are moved out of
+ * memory_used exactly once (an exchange to 0 per GPU, so two reapers never subtract
+ * twice), then the slot is freed if it still names that pid. Lock-free. */
+static inline void gpu_region_release_proc(GpuRegion *r, GpuRegionProc *p, int32_t pid) {
+        for (unsigned i = 0; i < GPU_REGION_GPUS; i++) {
+                uint64_t b = atomic_exchange_explicit(&p->memory_bytes[i], 0, memory_order_relaxed);
+                if (b)
+                        atomic_fetch_sub_explicit(&r->gpu[i].memory_used, b, memory_order_relaxed);
+        }
+        atomic_compare_exchange_strong_explicit(&p->pid, &pid, 0, memory_order_release, memory_order_relaxed);
 }
 
 /* ---- The region file (src/gpu/region.c: system calls; the runner and test tools). ---- */

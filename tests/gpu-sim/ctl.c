@@ -6,6 +6,8 @@
  *   gpu-sim-ctl restore INDEX             ... and comes back
  *   gpu-sim-ctl busy INDEX PID FROM TO    ns PID ran on INDEX in the sample periods
  *                                         whose NVML timestamp (µs) is in (FROM, TO]
+ *   gpu-sim-ctl done INDEX PID...         "NOW DONE": CLOCK_MONOTONIC ns and the GPU ns
+ *                                         the PIDs' work has run on INDEX so far (summed)
  * The state file is CORUN_GPU_SIM_STATE, as for the fake libraries. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 
 static int usage(void) {
         fprintf(stderr, "usage: gpu-sim-ctl init | show | fall-off INDEX | restore INDEX | busy INDEX PID "
-                        "FROM_US TO_US\n");
+                        "FROM_US TO_US | done INDEX PID...\n");
         return 2;
 }
 
@@ -88,6 +90,23 @@ int main(int argc, char **argv) {
                         sim_advance(s, d, sim_now_ns());
                         printf("%" PRIu64 "\n", sim_busy_ns(s, d, (pid_t)pid, from, to));
                 }
+        } else if (strcmp(cmd, "done") == 0 && argc >= 4) {
+                SimDevice *d = device_arg(s, argv[2]);
+                uint64_t now = sim_now_ns(), done = 0, pid;
+                if (d)
+                        sim_advance(s, d, now);
+                for (int a = 3; d && a < argc; a++) {
+                        if (parse_u64(argv[a], &pid) < 0) {
+                                d = NULL;
+                                break;
+                        }
+                        SimCtx *c = sim_ctx(d, (pid_t)pid, false);
+                        done += c ? c->done_ns : 0;
+                }
+                if (d)
+                        printf("%" PRIu64 " %" PRIu64 "\n", now, done);
+                else
+                        r = 1;
         } else
                 r = -1;
         sim_unlock(s);

@@ -12,96 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim.h"
+#include "cuda-fake.h"
 
-#define EXPORT __attribute__((visibility("default")))
+FakeProc P;
+__thread Ctx *current;
 
-typedef int CUresult;
-typedef int CUdevice;
-typedef unsigned long long CUdeviceptr;
-
-enum {
-        CUDA_SUCCESS = 0,
-        CUDA_ERROR_INVALID_VALUE = 1,
-        CUDA_ERROR_OUT_OF_MEMORY = 2,
-        CUDA_ERROR_NOT_INITIALIZED = 3,
-        CUDA_ERROR_NO_DEVICE = 100,
-        CUDA_ERROR_INVALID_DEVICE = 101,
-        CUDA_ERROR_INVALID_IMAGE = 200,
-        CUDA_ERROR_INVALID_CONTEXT = 201,
-        CUDA_ERROR_INVALID_HANDLE = 400,
-        CUDA_ERROR_NOT_FOUND = 500,
-        CUDA_ERROR_LAUNCH_FAILED = 719,
-        CUDA_ERROR_UNKNOWN = 999,
-};
-
-enum {
-        ATTR_CLOCK_RATE = 13,
-        ATTR_MULTIPROCESSOR_COUNT = 16,
-        ATTR_PCI_BUS_ID = 33,
-        ATTR_PCI_DEVICE_ID = 34,
-        ATTR_MAX_THREADS_PER_MULTIPROCESSOR = 39,
-        ATTR_PCI_DOMAIN_ID = 50,
-        ATTR_COMPUTE_CAPABILITY_MAJOR = 75,
-        ATTR_COMPUTE_CAPABILITY_MINOR = 76,
-};
-
-typedef struct CUuuid {
-        char bytes[16];
-} CUuuid;
-
-#define CTX_MAGIC 0x43545830u
-#define MOD_MAGIC 0x4d4f4430u
-#define FUN_MAGIC 0x46554e30u
-#define STREAM_MAGIC 0x5354520u
-
-typedef struct Ctx {
-        unsigned magic;
-        int ordinal; /* CUDA ordinal in this process */
-        int refs;
-        uint64_t target; /* this process's submitted work to wait for */
-} Ctx;
-
-typedef struct Module {
-        unsigned magic;
-        unsigned n;
-        char names[16][64];
-} Module;
-
-typedef struct Function {
-        unsigned magic;
-        char name[64];
-        bool busy; /* the corun stress kernel: its first parameter is the duration in ns */
-} Function;
-
-typedef struct Stream {
-        unsigned magic;
-        Ctx *ctx;
-} Stream;
-
-typedef struct Alloc {
-        struct Alloc *next;
-        CUdeviceptr ptr;
-        size_t size;
-        int dev;
-} Alloc;
-
-static struct {
-        pid_t pid; /* cuInit was called by this process (a fork must call it again) */
-        SimState *s;
-        int n;                        /* visible devices */
-        int map[SIM_MAX_DEVICES];     /* CUDA ordinal -> simulated device */
-        Ctx primary[SIM_MAX_DEVICES]; /* primary contexts */
-        Alloc *allocs;
-        CUdeviceptr next_ptr;
-} P;
-static __thread Ctx *current;
-
-static SimDevice *dev_of(int ordinal) {
+SimDevice *dev_of(int ordinal) {
         return &P.s->dev[P.map[ordinal]];
 }
 
-static bool inited(void) {
+bool inited(void) {
         return P.s && P.pid == getpid();
 }
 
@@ -387,7 +307,7 @@ EXPORT CUresult cuCtxCreate(Ctx **ctx, unsigned flags, CUdevice d) {
         return cuCtxCreate_v2(ctx, flags, d);
 }
 
-static bool ctx_valid(const Ctx *c) {
+bool ctx_valid(const Ctx *c) {
         return c && c->magic == CTX_MAGIC && c->ordinal >= 0 && c->ordinal < P.n;
 }
 
@@ -437,8 +357,7 @@ EXPORT CUresult cuCtxGetDevice(CUdevice *d) {
         return CUDA_SUCCESS;
 }
 
-/* Waits until the simulated device has run this process's work up to c->target. */
-static CUresult ctx_wait(Ctx *c) {
+CUresult ctx_wait(Ctx *c) {
         SimDevice *d = dev_of(c->ordinal);
         for (;;) {
                 uint64_t now = sim_now_ns(), until;
@@ -472,7 +391,7 @@ EXPORT CUresult cuCtxSynchronize(void) {
         return ctx_wait(current);
 }
 
-static Ctx *stream_ctx(void *stream) {
+Ctx *stream_ctx(void *stream) {
         if (!stream || stream == (void *)1 || stream == (void *)2) /* default, legacy, per-thread */
                 return current;
         Stream *st = stream;
@@ -512,65 +431,6 @@ EXPORT CUresult cuStreamSynchronize(void *stream) {
 
 EXPORT CUresult cuStreamSynchronize_ptsz(void *stream) {
         return cuStreamSynchronize(stream);
-}
-
-#define EVENT_MAGIC 0x45564e54u
-
-/* An event is the amount of work its context had submitted when it was recorded. */
-typedef struct Event {
-        unsigned magic;
-        Ctx *ctx; /* NULL: never recorded */
-        uint64_t target;
-} Event;
-
-EXPORT CUresult cuEventCreate(Event **ret, unsigned flags) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!ret)
-                return CUDA_ERROR_INVALID_VALUE;
-        Event *e = calloc(1, sizeof *e);
-        if (!e)
-                return CUDA_ERROR_OUT_OF_MEMORY;
-        e->magic = EVENT_MAGIC;
-        *ret = e;
-        return CUDA_SUCCESS;
-}
-
-EXPORT CUresult cuEventDestroy_v2(Event *e) {
-        if (!e || e->magic != EVENT_MAGIC)
-                return CUDA_ERROR_INVALID_HANDLE;
-        e->magic = 0;
-        free(e);
-        return CUDA_SUCCESS;
-}
-
-EXPORT CUresult cuEventRecord(Event *e, void *stream) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!e || e->magic != EVENT_MAGIC)
-                return CUDA_ERROR_INVALID_HANDLE;
-        Ctx *c = stream_ctx(stream);
-        if (!c)
-                return stream ? CUDA_ERROR_INVALID_HANDLE : CUDA_ERROR_INVALID_CONTEXT;
-        e->ctx = c;
-        e->target = c->target;
-        return CUDA_SUCCESS;
-}
-
-EXPORT CUresult cuEventRecord_ptsz(Event *e, void *stream) {
-        return cuEventRecord(e, stream);
-}
-
-EXPORT CUresult cuEventSynchronize(Event *e) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!e || e->magic != EVENT_MAGIC)
-                return CUDA_ERROR_INVALID_HANDLE;
-        if (!e->ctx)
-                return CUDA_SUCCESS;
-        Ctx wait = *e->ctx;
-        wait.target = e->target;
-        return ctx_wait(&wait);
 }
 
 /* The names of the entry points in a PTX text (".entry NAME"). */
@@ -635,113 +495,6 @@ EXPORT CUresult cuModuleGetFunction(Function **ret, Module *m, const char *name)
                         return CUDA_SUCCESS;
                 }
         return CUDA_ERROR_NOT_FOUND;
-}
-
-EXPORT CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                               unsigned bz, unsigned shmem, void *stream, void **params, void **extra) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!f || f->magic != FUN_MAGIC)
-                return CUDA_ERROR_INVALID_HANDLE;
-        if (gx * gy * gz == 0 || bx * by * bz == 0 || bx * by * bz > 1024)
-                return CUDA_ERROR_INVALID_VALUE;
-        Ctx *c = stream_ctx(stream);
-        if (!c)
-                return stream ? CUDA_ERROR_INVALID_HANDLE : CUDA_ERROR_INVALID_CONTEXT;
-        uint64_t ns;
-        if (f->busy) {
-                if (!params || !params[0])
-                        return CUDA_ERROR_INVALID_VALUE;
-                memcpy(&ns, params[0], sizeof ns);
-        } else
-                ns = sim_kernel_ns(P.s, f->name);
-
-        SimDevice *d = dev_of(c->ordinal);
-        CUresult r = CUDA_SUCCESS;
-        sim_lock(P.s);
-        sim_advance(P.s, d, sim_now_ns());
-        SimCtx *sc = d->lost ? NULL : sim_ctx(d, getpid(), true);
-        if (sc) {
-                sc->has_context = 1;
-                sc->submitted_ns += ns;
-                c->target = sc->submitted_ns;
-        } else
-                r = d->lost ? CUDA_ERROR_LAUNCH_FAILED : CUDA_ERROR_OUT_OF_MEMORY;
-        sim_unlock(P.s);
-        return r;
-}
-
-EXPORT CUresult cuLaunchKernel_ptsz(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-                                    unsigned by, unsigned bz, unsigned shmem, void *stream, void **params,
-                                    void **extra) {
-        return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shmem, stream, params, extra);
-}
-
-EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *ret, size_t size) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!current)
-                return CUDA_ERROR_INVALID_CONTEXT;
-        if (!ret || size == 0)
-                return CUDA_ERROR_INVALID_VALUE;
-        Alloc *a = calloc(1, sizeof *a);
-        if (!a)
-                return CUDA_ERROR_OUT_OF_MEMORY;
-        SimDevice *d = dev_of(current->ordinal);
-        CUresult r = CUDA_SUCCESS;
-        sim_lock(P.s);
-        SimCtx *sc = sim_ctx(d, getpid(), true);
-        if (d->lost)
-                r = CUDA_ERROR_UNKNOWN;
-        else if (!sc || sim_mem_used(P.s, d) + size > d->mem_total)
-                r = CUDA_ERROR_OUT_OF_MEMORY;
-        else
-                sc->mem_used += size;
-        sim_unlock(P.s);
-        if (r) {
-                free(a);
-                return r;
-        }
-        *a = (Alloc){.next = P.allocs, .ptr = P.next_ptr, .size = size, .dev = current->ordinal};
-        P.allocs = a;
-        P.next_ptr += (size + 0xfffff) & ~(CUdeviceptr)0xfffff;
-        *ret = a->ptr;
-        return CUDA_SUCCESS;
-}
-
-EXPORT CUresult cuMemFree_v2(CUdeviceptr ptr) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        for (Alloc **p = &P.allocs; *p; p = &(*p)->next)
-                if ((*p)->ptr == ptr) {
-                        Alloc *a = *p;
-                        SimDevice *d = dev_of(a->dev);
-                        sim_lock(P.s);
-                        SimCtx *sc = sim_ctx(d, getpid(), false);
-                        if (sc)
-                                sc->mem_used -= a->size < sc->mem_used ? a->size : sc->mem_used;
-                        sim_unlock(P.s);
-                        *p = a->next;
-                        free(a);
-                        return CUDA_SUCCESS;
-                }
-        return CUDA_ERROR_INVALID_VALUE;
-}
-
-EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
-        if (!inited())
-                return CUDA_ERROR_NOT_INITIALIZED;
-        if (!current)
-                return CUDA_ERROR_INVALID_CONTEXT;
-        if (!free_bytes || !total)
-                return CUDA_ERROR_INVALID_VALUE;
-        SimDevice *d = dev_of(current->ordinal);
-        sim_lock(P.s);
-        uint64_t used = sim_mem_used(P.s, d);
-        sim_unlock(P.s);
-        *total = d->mem_total;
-        *free_bytes = used < d->mem_total ? d->mem_total - used : 0;
-        return CUDA_SUCCESS;
 }
 
 static const struct {

@@ -18,7 +18,7 @@
 #include "sim.h"
 
 #define SIM_MAGIC UINT64_C(0x434f52554e475055) /* "CORUNGPU" */
-#define SIM_VERSION 1
+#define SIM_VERSION 2
 
 static SimState *state;
 static pid_t state_pid;
@@ -487,6 +487,34 @@ static void sched_load(const SimDevice *d, Sched *c) {
         }
 }
 
+/* A run continuing the previous one (no break in time) extends it, so a tenant alone
+ * keeps one segment however many slices it runs. */
+static void seg_add(SimCtx *c, uint64_t at, uint64_t ran) {
+        SimSeg *last = &c->seg[(c->seg_next + SIM_SEGS - 1) % SIM_SEGS];
+        if (last->done_hi == c->done_ns && last->done_hi > last->done_lo &&
+            last->at + (last->done_hi - last->done_lo) == at) {
+                last->done_hi += ran;
+                return;
+        }
+        c->seg[c->seg_next] = (SimSeg){.done_lo = c->done_ns, .done_hi = c->done_ns + ran, .at = at};
+        c->seg_next = (c->seg_next + 1) % SIM_SEGS;
+}
+
+uint64_t sim_done_at(const SimCtx *c, uint64_t target) {
+        if (c->done_ns < target)
+                return 0;
+        for (unsigned i = 0; i < SIM_SEGS; i++) {
+                const SimSeg *g = &c->seg[(c->seg_next + SIM_SEGS - 1 - i) % SIM_SEGS];
+                if (g->done_hi == g->done_lo)
+                        break;
+                if (target > g->done_lo && target <= g->done_hi)
+                        return g->at + (target - g->done_lo);
+                if (target > g->done_hi)
+                        return g->at + (g->done_hi - g->done_lo); /* done before a break */
+        }
+        return 0;
+}
+
 void sim_advance(SimState *s, SimDevice *d, uint64_t now) {
         Sched c;
         int32_t slot;
@@ -498,6 +526,7 @@ void sim_advance(SimState *s, SimDevice *d, uint64_t now) {
         while (sched_step(s, &c, now, &slot, &ran))
                 if (ran > 0) {
                         record(s, d, d->ctx[slot].pid, c.now - ran, c.now);
+                        seg_add(&d->ctx[slot], c.now - ran, ran);
                         d->ctx[slot].done_ns += ran;
                 }
         d->cur = c.cur;

@@ -29,12 +29,23 @@
 #define SIM_PERIOD_PIDS 32  /* distinct busy pids recorded in one period */
 #define SIM_KERNELS_MAX 512 /* CORUN_GPU_SIM_KERNELS text */
 
+#define SIM_SEGS 128/* runs of one context kept, for event completion times */
+
+/* The context ran without a break from `at` (CLOCK_MONOTONIC ns), executing its work from
+ * done_lo to done_hi: a point of its work between them completed at at + (x − done_lo). */
+typedef struct SimSeg {
+        uint64_t done_lo, done_hi, at;
+} SimSeg;
+
 typedef struct SimCtx {
         int32_t pid;           /* 0: free slot */
         uint32_t has_context;  /* a context exists: NVML lists it as a compute process */
         uint64_t mem_used;     /* bytes from cuMemAlloc */
         uint64_t submitted_ns; /* GPU time submitted, cumulative */
         uint64_t done_ns;      /* GPU time executed, cumulative */
+        uint32_t seg_next;     /* ring index of the next run */
+        uint32_t pad0;
+        SimSeg seg[SIM_SEGS];
 } SimCtx;
 
 typedef struct SimPeriod {
@@ -111,6 +122,9 @@ SimCtx *sim_ctx(SimDevice *d, pid_t pid, bool create);
 void sim_reap(SimDevice *d);
 /* When c will have executed `target` ns of work if nothing else arrives (ns). Lock held. */
 uint64_t sim_project(const SimState *s, const SimDevice *d, const SimCtx *c, uint64_t target);
+/* When c's work reached `target` (CLOCK_MONOTONIC ns), from its recent runs; 0 when not
+ * yet or too long ago to know. Lock held, d advanced. */
+uint64_t sim_done_at(const SimCtx *c, uint64_t target);
 /* Bytes in use on d (allocations and contexts). Lock held. */
 uint64_t sim_mem_used(const SimState *s, const SimDevice *d);
 

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/* Launches: every launch entry point counts in the region and, unless the job's rate is
+ * unlimited, charges its estimated GPU time to the job's bucket (region.h) and waits off
+ * a debt before it goes to the driver. Launches made while their stream captures are
+ * counted as "captured" and charged when their graph is launched.
+ *
+ * The estimate (GPU ns) is per CUfunction (per CUgraphExec for graphs), learnt with
+ * events: the first launch of each and then one in MEASURE_EVERY of a thread's launches
+ * is bracketed by two events recorded on its stream just before and just after it (after
+ * any throttling wait, so a wait is never inside the bracket; work queued before the
+ * bracket only delays its start event). The elapsed time between them is the launch's
+ * GPU time, plus the time slices of other contexts that ran in between (a time-sliced
+ * GPU does not stop the clock for them). The estimate is therefore the mean of the lower
+ * half of the last SAMPLES measurements: a slice that lands inside a bracket inflates
+ * that one sample, which falls in the upper half, while a kernel whose time really
+ * changes moves the lower half within SAMPLES/2 measurements. Kernels are keyed by
+ * function and launch shape (grid and block size), graphs by CUgraphExec. Before the
+ * first measurement a launch costs DEFAULT_COST_NS.
+ *
+ * Work in flight: each process records a fence event every quarter of inflight_max_ns of
+ * charged work and, when its charged-but-not-retired work exceeds inflight_max_ns, waits
+ * for the oldest fences (counted as throttled time): tokens alone would let a job queue
+ * seconds of work while it holds them.
+ *
+ * Fast path (no measurement due, no debt): a TLS read, one cost-table probe, a vDSO
+ * clock read and a handful of relaxed atomics on the region; no system call, no lock. */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "shim/shim.h"
+
+#define DEFAULT_COST_NS INT64_C(1000000)
+#define MEASURE_EVERY 64
+#define MIN_SLEEP_NS 200000u
+#define MAX_SLEEP_NS 50000000u /* re-read the controller's rate at least this often */
+#define COSTS 4096             /* power of two */
+#define COST_PROBES 16
+#define FENCES 16
+
+#define SAMPLES 8
+
+typedef struct Cost {
+        _Atomic uintptr_t key;
+        _Atomic int64_t ns; /* the estimate */
+        _Atomic uint32_t samples;
+        _Atomic int64_t sample[SAMPLES]; /* the last ones, a ring */
+} Cost;
+static Cost costs[COSTS];
+
+/* The bracket a thread has in flight. */
+typedef struct Tracker {
+        CUevent ev[2];
+        bool have_events, pending;
+        const void *key;
+        int64_t charged;
+        GpuRegionGpu *g;
+        uint32_t countdown;
+} Tracker;
+static SHIM_TLS Tracker T;
+
+static struct {
+        _Atomic int64_t charged, retired, next_fence;
+        pthread_mutex_t lock;
+        struct {
+                CUevent ev;
+                int64_t upto;
+        } fence[FENCES];
+        CUevent pool[FENCES];
+        unsigned head, n;
+        bool pool_made;
+} F = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+typedef struct Launch {
+        GpuRegionGpu *g; /* NULL: pass through, count nothing */
+        const void *key;
+        CUstream stream;
+        int64_t cost;     /* charged; 0 when not charged */
+        int64_t inflight; /* this process's charged work after this launch */
+        GpuEntry entry;
+        bool ptsz, captured, measure;
+} Launch;
+
+static Cost *cost_slot(const void *key, bool create) {
+        uintptr_t k = (uintptr_t)key;
+        if (!k)
+                return NULL;
+        size_t h = (size_t)(((uint64_t)k >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 52);
+        for (size_t i = 0; i < COST_PROBES; i++) {
+                Cost *c = &costs[(h + i) & (COSTS - 1)];
+                uintptr_t cur = atomic_load_explicit(&c->key, memory_order_acquire);
+                if (cur == k)
+                        return c;
+                if (cur == 0) {
+                        if (!create)
+                                return NULL;
+                        if (atomic_compare_exchange_strong(&c->key, &cur, k) || cur == k)
+                                return c;
+                }
+        }
+        return NULL;
+}
+
+static void cost_learn(const void *key, int64_t ns) {
+        Cost *c = cost_slot(key, true);
+        if (!c || ns <= 0)
+                return;
+        uint32_t n = atomic_fetch_add_explicit(&c->samples, 1, memory_order_relaxed);
+        atomic_store_explicit(&c->sample[n % SAMPLES], ns, memory_order_relaxed);
+        unsigned have = n + 1 < SAMPLES ? n + 1 : SAMPLES;
+        int64_t v[SAMPLES];
+        for (unsigned i = 0; i < have; i++) {
+                /* Insertion sort of at most 8: the slow path of one launch in 64. */
+                int64_t x = atomic_load_explicit(&c->sample[i], memory_order_relaxed);
+                unsigned j = i;
+                for (; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+        unsigned low = (have + 1) / 2;
+        int64_t sum = 0;
+        for (unsigned i = 0; i < low; i++)
+                sum += v[i];
+        atomic_store_explicit(&c->ns, sum / low > 0 ? sum / low : 1, memory_order_relaxed);
+}
+
+/* A kernel's key: its function and launch shape (the same kernel on another grid is
+ * another cost). Never 0. */
+static const void *kernel_key(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                              unsigned bz) {
+        uint64_t shape = ((uint64_t)gx * gy * gz) * UINT64_C(0x9E3779B97F4A7C15) ^
+                         ((uint64_t)bx * by * bz) * UINT64_C(0xC2B2AE3D27D4EB4F);
+        uintptr_t k = (uintptr_t)f ^ (uintptr_t)(shape << 4);
+        return (const void *)(k ? k : 1);
+}
+
+static CUresult record(CUevent ev, CUstream s, bool ptsz) {
+        CUresult (*rec)(CUevent, CUstream) = ptsz ? shim.real.cuEventRecord_ptsz : shim.real.cuEventRecord;
+        return rec ? rec(ev, s) : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+/* Takes the thread's bracket if it completed. */
+static void harvest(void) {
+        CUresult r = shim.real.cuEventQuery(T.ev[1]);
+        if (r == CUDA_ERROR_NOT_READY)
+                return;
+        T.pending = false;
+        float ms;
+        if (r != CUDA_SUCCESS || shim.real.cuEventElapsedTime(&ms, T.ev[0], T.ev[1]) != CUDA_SUCCESS || ms < 0)
+                return;
+        int64_t ns = (int64_t)((double)ms * 1e6);
+        cost_learn(T.key, ns);
+        atomic_fetch_add_explicit(&T.g->measured_ns, (uint64_t)ns, memory_order_relaxed);
+        atomic_fetch_add_explicit(&T.g->sampled_ns, (uint64_t)T.charged, memory_order_relaxed);
+}
+
+static void sleep_ns(uint64_t ns) {
+        struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+        nanosleep(&ts, NULL); /* EINTR: the caller re-checks the balance anyway */
+}
+
+/* Waits until the bucket's balance is paid off (the debt is shared by the job). */
+static void pay(GpuRegionGpu *g, int64_t balance, uint64_t start) {
+        uint64_t now = start;
+        if (T.pending)
+                harvest(); /* waiting anyway: learn as early as possible */
+        while (balance < 0 && atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) != GPU_RATE_UNLIMITED) {
+                uint64_t w = gpu_bucket_wait_ns(g, balance);
+                sleep_ns(w < MIN_SLEEP_NS ? MIN_SLEEP_NS : w > MAX_SLEEP_NS ? MAX_SLEEP_NS : w);
+                now = shim_now_ns();
+                gpu_bucket_refill(g, now);
+                balance = atomic_load_explicit(&g->tokens_ns, memory_order_relaxed);
+        }
+        atomic_fetch_add_explicit(&g->throttled_ns, now - start, memory_order_relaxed);
+        atomic_fetch_add_explicit(&g->waits, 1, memory_order_relaxed);
+}
+
+static int64_t inflight_max(const GpuRegionGpu *g) {
+        return g->inflight_max_ns > 0 ? g->inflight_max_ns : 2 * (g->depth_ns > 0 ? g->depth_ns : 100000000);
+}
+
+/* Retires completed fences from the oldest; with wait, blocks on them until `need` is
+ * retired. Lock held. */
+static void fences_retire(int64_t need, bool wait) {
+        while (F.n > 0) {
+                CUevent ev = F.fence[F.head].ev;
+                CUresult r = shim.real.cuEventQuery(ev);
+                if (r == CUDA_ERROR_NOT_READY) {
+                        if (!wait || atomic_load(&F.retired) >= need)
+                                return;
+                        r = shim.real.cuEventSynchronize(ev);
+                }
+                atomic_store(&F.retired, F.fence[F.head].upto);
+                F.head = (F.head + 1) % FENCES;
+                F.n--;
+        }
+}
+
+static void inflight_wait(GpuRegionGpu *g, int64_t need) {
+        uint64_t start = shim_now_ns();
+        pthread_mutex_lock(&F.lock);
+        fences_retire(need, true);
+        pthread_mutex_unlock(&F.lock);
+        atomic_fetch_add_explicit(&g->throttled_ns, shim_now_ns() - start, memory_order_relaxed);
+        atomic_fetch_add_explicit(&g->waits, 1, memory_order_relaxed);
+}
+
+/* After a charged launch: a fence every quarter of the bound. */
+static void inflight_fence(const Launch *l) {
+        int64_t max = inflight_max(l->g);
+        if (l->inflight < atomic_load_explicit(&F.next_fence, memory_order_relaxed))
+                return;
+        pthread_mutex_lock(&F.lock);
+        if (!F.pool_made) {
+                F.pool_made = true;
+                for (unsigned i = 0; i < FENCES; i++)
+                        if (shim.real.cuEventCreate(&F.pool[i], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
+                                F.pool[i] = NULL;
+        }
+        fences_retire(0, false);
+        unsigned k = (F.head + F.n) % FENCES;
+        if (F.n < FENCES && F.pool[k] && record(F.pool[k], l->stream, l->ptsz) == CUDA_SUCCESS) {
+                F.fence[k].ev = F.pool[k];
+                F.fence[k].upto = l->inflight;
+                F.n++;
+        }
+        atomic_store(&F.next_fence, l->inflight + max / 4);
+        pthread_mutex_unlock(&F.lock);
+}
+
+static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream stream, bool ptsz) {
+        shim_init();
+        *l = (Launch){.key = key, .stream = stream, .entry = entry, .ptsz = ptsz};
+        if (unlikely(!shim.region))
+                return;
+        int gi = shim_current_gpu();
+        if (unlikely(gi < 0))
+                return;
+        GpuRegionGpu *g = l->g = &shim.region->gpu[gi];
+
+        int status = CU_STREAM_CAPTURE_STATUS_NONE;
+        CUresult (*capturing)(CUstream, int *) = ptsz ? shim.real.cuStreamIsCapturing_ptsz
+                                                      : shim.real.cuStreamIsCapturing;
+        if (capturing && capturing(stream, &status) == CUDA_SUCCESS && status != CU_STREAM_CAPTURE_STATUS_NONE) {
+                l->captured = true; /* nothing runs now and an event would join the graph */
+                return;
+        }
+        if (atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) == GPU_RATE_UNLIMITED)
+                return;
+
+        Cost *c = cost_slot(key, false);
+        bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
+        l->cost = learned ? atomic_load_explicit(&c->ns, memory_order_relaxed) : DEFAULT_COST_NS;
+        uint64_t now = shim_now_ns();
+        gpu_bucket_refill(g, now);
+        int64_t balance = gpu_bucket_charge(g, l->cost);
+        if (unlikely(balance < 0))
+                pay(g, balance, now);
+        l->inflight = atomic_fetch_add_explicit(&F.charged, l->cost, memory_order_relaxed) + l->cost;
+        int64_t max = inflight_max(g);
+        if (unlikely(l->inflight - atomic_load_explicit(&F.retired, memory_order_relaxed) > max))
+                inflight_wait(g, l->inflight - max);
+
+        if (unlikely(T.pending) && (!learned || T.countdown == 0))
+                harvest();
+        if (likely(learned && T.countdown > 0)) {
+                T.countdown--;
+                return;
+        }
+        if (T.pending)
+                return;
+        if (!T.have_events) {
+                if (shim.real.cuEventCreate(&T.ev[0], CU_EVENT_DEFAULT) != CUDA_SUCCESS ||
+                    shim.real.cuEventCreate(&T.ev[1], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
+                        return;
+                T.have_events = true;
+        }
+        /* Last thing before the launch: nothing but the launch lies inside the bracket. */
+        l->measure = record(T.ev[0], stream, ptsz) == CUDA_SUCCESS;
+}
+
+static CUresult launch_end(Launch *l, CUresult r) {
+        GpuRegionGpu *g = l->g;
+        if (!g)
+                return r;
+        if (r != CUDA_SUCCESS) {
+                if (l->cost) {
+                        /* Not run: the tokens go back. */
+                        atomic_fetch_add_explicit(&g->tokens_ns, l->cost, memory_order_relaxed);
+                        atomic_fetch_sub_explicit(&g->charged_ns, (uint64_t)l->cost, memory_order_relaxed);
+                        atomic_fetch_sub_explicit(&F.charged, l->cost, memory_order_relaxed);
+                }
+                return r;
+        }
+        atomic_fetch_add_explicit(&g->launches[l->captured ? GPU_ENTRY_CAPTURED : l->entry], 1,
+                                  memory_order_relaxed);
+        if (l->measure && record(T.ev[1], l->stream, l->ptsz) == CUDA_SUCCESS) {
+                T.pending = true;
+                T.key = l->key;
+                T.charged = l->cost;
+                T.g = g;
+                T.countdown = MEASURE_EVERY;
+        }
+        if (l->cost)
+                inflight_fence(l);
+        return r;
+}
+
+void shim_launch_forget(void) {
+        /* The parent's events and work in flight are not the child's. */
+        memset(&T, 0, sizeof T);
+        memset(&F, 0, sizeof F);
+        pthread_mutex_init(&F.lock, NULL);
+}
+
+static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
+        return c ? kernel_key(f, c->gridDimX, c->gridDimY, c->gridDimZ, c->blockDimX, c->blockDimY, c->blockDimZ)
+                 : (const void *)f;
+}
+
+#define R shim.real
+#define NOT_LOADED(f)                                                                                              \
+        if (unlikely(!R.f))                                                                                        \
+        return CUDA_ERROR_NOT_INITIALIZED
+
+SHIM_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                                    unsigned bz, unsigned shmem, CUstream s, void **params, void **extra) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_LAUNCH, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
+        NOT_LOADED(cuLaunchKernel);
+        return launch_end(&l, R.cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shmem, s, params, extra));
+}
+
+SHIM_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                         unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params,
+                                         void **extra) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_LAUNCH_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
+        NOT_LOADED(cuLaunchKernel_ptsz);
+        return launch_end(&l, R.cuLaunchKernel_ptsz(f, gx, gy, gz, bx, by, bz, shmem, s, params, extra));
+}
+
+SHIM_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *cfg, CUfunction f, void **params, void **extra) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_LAUNCH_EX, ex_key(cfg, f), cfg ? cfg->hStream : NULL, false);
+        NOT_LOADED(cuLaunchKernelEx);
+        return launch_end(&l, R.cuLaunchKernelEx(cfg, f, params, extra));
+}
+
+SHIM_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *cfg, CUfunction f, void **params, void **extra) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_LAUNCH_EX_PTSZ, ex_key(cfg, f), cfg ? cfg->hStream : NULL, true);
+        NOT_LOADED(cuLaunchKernelEx_ptsz);
+        return launch_end(&l, R.cuLaunchKernelEx_ptsz(cfg, f, params, extra));
+}
+
+SHIM_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                               unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_COOPERATIVE, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
+        NOT_LOADED(cuLaunchCooperativeKernel);
+        return launch_end(&l, R.cuLaunchCooperativeKernel(f, gx, gy, gz, bx, by, bz, shmem, s, params));
+}
+
+SHIM_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+                                                    unsigned bx, unsigned by, unsigned bz, unsigned shmem,
+                                                    CUstream s, void **params) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_COOPERATIVE_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
+        NOT_LOADED(cuLaunchCooperativeKernel_ptsz);
+        return launch_end(&l, R.cuLaunchCooperativeKernel_ptsz(f, gx, gy, gz, bx, by, bz, shmem, s, params));
+}
+
+SHIM_EXPORT CUresult cuGraphLaunch(CUgraphExec x, CUstream s) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_GRAPH, x, s, false);
+        NOT_LOADED(cuGraphLaunch);
+        return launch_end(&l, R.cuGraphLaunch(x, s));
+}
+
+SHIM_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec x, CUstream s) {
+        Launch l;
+        launch_begin(&l, GPU_ENTRY_GRAPH_PTSZ, x, s, true);
+        NOT_LOADED(cuGraphLaunch_ptsz);
+        return launch_end(&l, R.cuGraphLaunch_ptsz(x, s));
+}
+
+#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
+const ShimSym shim_launch_syms[] = {
+        WRAP(cuLaunchKernel),
+        WRAP(cuLaunchKernel_ptsz),
+        WRAP(cuLaunchKernelEx),
+        WRAP(cuLaunchKernelEx_ptsz),
+        WRAP(cuLaunchCooperativeKernel),
+        WRAP(cuLaunchCooperativeKernel_ptsz),
+        WRAP(cuGraphLaunch),
+        WRAP(cuGraphLaunch_ptsz),
+};
+const size_t shim_launch_n = sizeof shim_launch_syms / sizeof shim_launch_syms[0];

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The shim libcorun-cuda.so (docs/gpu.md "The shim"): what its files share. shim.c loads
+ * the real driver and maps the region at the first driver call, answers the look-ups
+ * (dlsym, cuGetProcAddress) with our wrappers, and resets per-process state in a forked
+ * child; launch.c charges launches to the job's bucket; memory.c checks and accounts
+ * allocations and virtualises the memory queries. Every symbol is hidden except the
+ * interposed entry points (SHIM_EXPORT). */
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "gpu/region.h"
+#include "shim/cuda-min.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+/* Per-thread state without __tls_get_addr: the shim is preloaded, so it has static TLS. */
+#define SHIM_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* The real driver's entry points the shim calls (NULL: absent from this driver). */
+typedef struct ShimReal {
+        CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                   CUstream, void **, void **);
+        CUresult (*cuLaunchKernel_ptsz)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                        unsigned, CUstream, void **, void **);
+        CUresult (*cuLaunchKernelEx)(const CUlaunchConfig *, CUfunction, void **, void **);
+        CUresult (*cuLaunchKernelEx_ptsz)(const CUlaunchConfig *, CUfunction, void **, void **);
+        CUresult (*cuLaunchCooperativeKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                              unsigned, unsigned, CUstream, void **);
+        CUresult (*cuLaunchCooperativeKernel_ptsz)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                                   unsigned, unsigned, CUstream, void **);
+        CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+        CUresult (*cuGraphLaunch_ptsz)(CUgraphExec, CUstream);
+        CUresult (*cuGetProcAddress)(const char *, void **, int, unsigned long long);
+        CUresult (*cuGetProcAddress_v2)(const char *, void **, int, unsigned long long, int *);
+
+        CUresult (*cuMemAlloc_v2)(CUdeviceptr *, size_t);
+        CUresult (*cuMemAllocPitch_v2)(CUdeviceptr *, size_t *, size_t, size_t, unsigned);
+        CUresult (*cuMemAllocManaged)(CUdeviceptr *, size_t, unsigned);
+        CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
+        CUresult (*cuMemAllocAsync_ptsz)(CUdeviceptr *, size_t, CUstream);
+        CUresult (*cuMemAllocFromPoolAsync)(CUdeviceptr *, size_t, CUmemoryPool, CUstream);
+        CUresult (*cuMemAllocFromPoolAsync_ptsz)(CUdeviceptr *, size_t, CUmemoryPool, CUstream);
+        CUresult (*cuMemFree_v2)(CUdeviceptr);
+        CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
+        CUresult (*cuMemFreeAsync_ptsz)(CUdeviceptr, CUstream);
+        CUresult (*cuMemCreate)(CUmemGenericAllocationHandle *, size_t, const CUmemAllocationPropHead *,
+                                unsigned long long);
+        CUresult (*cuMemRelease)(CUmemGenericAllocationHandle);
+        CUresult (*cuMemGetInfo_v2)(size_t *, size_t *);
+        CUresult (*cuMemGetInfo)(unsigned *, unsigned *); /* mapped, never called */
+
+        /* Called, never wrapped. */
+        CUresult (*cuCtxGetCurrent)(CUcontext *);
+        CUresult (*cuCtxGetDevice)(CUdevice *);
+        CUresult (*cuStreamIsCapturing)(CUstream, int *);
+        CUresult (*cuStreamIsCapturing_ptsz)(CUstream, int *);
+        CUresult (*cuEventCreate)(CUevent *, unsigned);
+        CUresult (*cuEventRecord)(CUevent, CUstream);
+        CUresult (*cuEventRecord_ptsz)(CUevent, CUstream);
+        CUresult (*cuEventQuery)(CUevent);
+        CUresult (*cuEventSynchronize)(CUevent);
+        CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+
+        nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
+        nvmlReturn_t (*nvmlDeviceGetMemoryInfo_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
+        nvmlReturn_t (*nvmlDeviceGetUUID)(nvmlDevice_t, char *, unsigned);
+} ShimReal;
+
+typedef struct Shim {
+        _Atomic bool ready; /* shim_init() has run */
+        GpuRegion *region;  /* NULL: no (valid) region, everything passes through */
+        unsigned n_gpus;
+        ShimReal real;
+} Shim;
+
+extern Shim shim;
+
+/* Loads the real driver and maps the region, once; cheap after the first call. */
+void shim_init_slow(void);
+static inline void shim_init(void) {
+        if (unlikely(!atomic_load_explicit(&shim.ready, memory_order_acquire)))
+                shim_init_slow();
+}
+
+/* The job's GPU index of the current context's device (per-thread cache), -1 when it
+ * is not one of the region's. */
+int shim_current_gpu(void);
+
+uint64_t shim_now_ns(void);
+
+/* One entry point: its name, where its real address goes, our wrapper (NULL: called,
+ * never wrapped). Each file lists those it wraps; shim.c loads and maps them all. */
+typedef struct ShimSym {
+        const char *name;
+        void **real;
+        void *wrapper;
+} ShimSym;
+extern const ShimSym shim_launch_syms[], shim_memory_syms[], shim_lookup_syms[];
+extern const size_t shim_launch_n, shim_memory_n, shim_lookup_n;
+
+/* The libc dlsym (ours answers the program). */
+void *shim_real_dlsym(void *handle, const char *name);
+
+/* Finds NVML's real memory queries once libnvidia-ml.so.1 is loaded (memory.c). */
+void shim_nvml_load(void);
+
+/* Forked child: forget the parent's per-process state (launch.c, memory.c). */
+void shim_launch_forget(void);
+void shim_memory_forget(void);

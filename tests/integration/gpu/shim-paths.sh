@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The shim sees every launch path (no bypass): direct calls, _ptsz, Ex, cooperative,
+# graphs, through dlsym and through cuGetProcAddress(_v2) with versions 4000 and 7000 and
+# the per-thread flag (which must give our wrapper of the _ptsz entry point): each entry
+# point's count in the region equals the launches the program made on it. Captured
+# launches are counted as captured and not charged; their graph is charged when launched.
+# The region is 0600; without a usable region the shim says so once and passes through.
+# The simulated machine is made by shim-lib.sh with these kernels.
+export CORUN_GPU_SIM_KERNELS="k1=50us"
+. "$(dirname "$0")/shim-lib.sh"
+
+region 0 1000000 100
+[ "$(stat -c %a "$REGION")" = 600 ] || fail "region mode $(stat -c %a "$REGION"), expected 600"
+tenant "$PROG" paths 20 >"$WORK/expected.json" || fail "shim-prog paths failed"
+counters .gpus[0].launches >/dev/null
+for e in $(jq -r 'keys[]' "$WORK/expected.json"); do
+        assert_eq "$(json "$WORK/counters.json" ".gpus[0].launches[\"$e\"]")" \
+                "$(json "$WORK/expected.json" ".[\"$e\"]")" "launches counted on $e"
+done
+[ "$(counters .gpus[0].charged_ns)" -gt 0 ] || fail "nothing charged at rate 100 %"
+
+# Captured launches: counted, not charged, no events recorded into the capture.
+region 0 500000 100
+tenant "$PROG" capture 30 || fail "shim-prog capture failed"
+assert_eq "$(counters .gpus[0].launches.captured)" 30 "captured launches"
+assert_eq "$(counters '[.gpus[0].launches[]] | add')" 30 "launches other than captured"
+assert_eq "$(counters .gpus[0].charged_ns)" 0 "charged for captured launches"
+
+# A graph of 10 × 50 µs, launched 20 times: charged per launch of the graph, its cost
+# learnt with events (the launches before the first measurement cost the 1 ms default).
+region 0 1000000 100
+tenant "$PROG" graph 10 20 || fail "shim-prog graph failed"
+assert_eq "$(counters .gpus[0].launches.cuGraphLaunch)" 20 "graph launches"
+assert_eq "$(counters .gpus[0].launches.captured)" 10 "captured launches"
+charged=$(counters .gpus[0].charged_ns)
+assert_between "$charged" $((18 * 500000 * 9 / 10)) $((2000000 + 20 * 500000 * 11 / 10)) "charged for 20 graph launches (ns)"
+[ "$(counters .gpus[0].measured_ns)" -gt 0 ] || fail "graph launches never measured"
+
+# No region: one line, once, and the program runs unchanged.
+CUDA_VISIBLE_DEVICES=$UUID CORUN_GPU_REGION=$WORK/none LD_PRELOAD=$SHIM sim "$PROG" paths 2 >/dev/null 2>"$WORK/err" ||
+        fail "shim-prog without a region failed: $(cat "$WORK/err")"
+assert_eq "$(grep -c '^corun shim: .*GPU limits not applied$' "$WORK/err")" 1 "warnings without a region"
+echo "PASS"

@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The shim alone (no controller: a fixed rate) holds a backlogged job at its rate of the
+# simulated GPU, the ground truth being what the simulator ran of the job's processes:
+# one process, then two processes of one job (fork) drawing from one bucket. Within
+# ±1.5 pp over 2 s after 1 s: once the initial bucket (50 ms) is spent, a backlogged job
+# runs exactly what its tokens pay for, give or take one kernel (0.7 ms) at each end of
+# the window; the estimate is learnt from events in the first launches.
+# The simulated machine is made by shim-lib.sh with these kernels.
+export CORUN_GPU_SIM_KERNELS="k1=700us"
+. "$(dirname "$0")/shim-lib.sh"
+
+# share_of PROCS: runs a job of PROCS processes at 30 % for 3.5 s, prints its GPU share
+share_of() {
+        region 0 300000 50
+        tenant "$PROG" busy 3.5 "$1" 0 >"$WORK/pids" 2>&1 &
+        _job=$!
+        _pids=$(pids_in "$WORK/pids" "$1")
+        sleep 1 # the window opens after the initial bucket: not a wait for a condition
+        _a=$(done_now $_pids)
+        sleep 2
+        _b=$(done_now $_pids)
+        wait $_job || fail "tenant failed: $(cat "$WORK/pids")"
+        gpu_share "$_a" "$_b"
+}
+one=$(share_of 1)
+assert_between "$one" 0.285 0.315 "GPU share of one process at rate 30 %"
+[ "$(counters .gpus[0].waits)" -gt 0 ] || fail "a backlogged job never waited"
+two=$(share_of 2)
+assert_between "$two" 0.285 0.315 "GPU share of two processes of one job at rate 30 %"
+assert_eq "$(counters .procs_claimed)" 0 "slots claimed without memory"
+echo "PASS one=$one two=$two"
