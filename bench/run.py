@@ -4,7 +4,7 @@ the target it is held to and a verdict (PASS / MISS), and a table of verdicts at
 
 Usage: bench/run.py [--build DIR] [--quick] [--only NAME]... [NAME ...]
   Cost (issue 12): process overhead shuf scale sampling plan benchexec
-  Others: timeout cpulimit peak queue alloc isolation priority gpu-sampling
+  Others: timeout cpulimit peak queue alloc isolation priority gpu-sampling gpu-caps
   Default: the cost benches. --quick: fewer repetitions, 200 vs 2,000 jobs for `scale`,
   a 10 s sampling window. Needs root (real cgroups). Record the output in
   docs/performance.md with the command line.
@@ -304,6 +304,81 @@ def bench_gpu_sampling(tmp, seconds=None):
             "per_job_ms_per_s": per_job_ms}
 
 
+def bench_gpu_caps(tmp, seconds=None):
+    """Caps held (issue 16): a tenant capped at 10, 30 or 50 % of a GPU beside 0, 1 or 2
+    uncapped backlogged co-tenants, with kernels of 0.1, 1 and 10 ms: its share of the
+    GPU's time against its cap (the truth: the simulator's timeline, gpu-sim-ctl busy, for
+    the tenant's own pids; on a real GPU (CORUN_BENCH_REAL_GPU=1) corun's NVML measure),
+    and its wall-clock throughput against the same tenant uncapped and alone, measured in
+    the same script (kernels/s; ideally the cap)."""
+    seconds = seconds or (6 if QUICK else 10)
+    real = os.environ.get("CORUN_BENCH_REAL_GPU") == "1"
+    env = dict(os.environ)
+    wrap = []
+    if not real:
+        env["CORUN_GPU_SIM_LIBDIR"] = os.path.join(BUILD, "tests", "gpu-sim")
+        wrap = [os.path.join(ROOT, "scripts", "gpu-sim.sh")]
+    ctl = os.path.join(BUILD, "tests", "gpu-sim", "gpu-sim-ctl")
+
+    def run(name, jobs):
+        y = os.path.join(tmp, f"{name}.yaml")
+        write_yaml(y, jobs, f"name: {name}\n")
+        out = os.path.join(tmp, name)
+        if not real:
+            env["CORUN_GPU_SIM_STATE"] = os.path.join(tmp, f"{name}.state")
+        p = subprocess.run(wrap + [CORUN, "run", "-q", "-o", out, y], env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"gpu-caps: {name} failed: {p.stderr[-2000:]}")
+        return corun_json(out)
+
+    def job(r, name):
+        return [j for j in r["runs"][0]["jobs"] if j["name"] == name][0]
+
+    def truth(r, name):
+        j = job(r, name)
+        g = j["gpus"][0]
+        if real:
+            return g["sm_share_mean"]
+        busy = 0
+        for pid in g["pids"]:
+            busy += int(subprocess.run(wrap + [ctl, "busy", str(g["index"]), str(pid), "0", str(2**64 - 1)],
+                                       env=env, capture_output=True, text=True, check=True).stdout)
+        return busy / 1e9 / j["wall_s"]
+
+    def kps(r, name, tmp_dir):
+        j = job(r, name)
+        with open(os.path.join(tmp_dir, j["logs"]["stdout"])) as f:
+            for line in f:
+                if line.startswith("stress gpu: kernels="):
+                    return float(line.split("kernels_per_s=")[1].split()[0])
+        return float("nan")
+
+    stress = lambda ms: f"command: [{CORUN}, stress, gpu, --kernel-ms, '{ms}', --seconds, '{seconds}']"
+    rows, errs = [], []
+    for ms in ("0.1", "1", "10"):
+        alone = run(f"alone-{ms}".replace(".", "_"), [("t", [stress(ms), "cpus: all", "gpus: 1"])])
+        base_kps = kps(alone, "t", os.path.join(tmp, f"alone-{ms}".replace(".", "_")))
+        for cap in (10, 30, 50):
+            for others in (0, 1, 2):
+                name = f"cap{cap}-n{others + 1}-k{ms}".replace(".", "_")
+                jobs = [("t", [stress(ms), "cpus: all", f"gpus: {{count: 1, share: {cap}}}"])]
+                jobs += [(f"o{i}", [stress(ms), "cpus: all", "gpus: {count: 1, shared: true}"]) for i in range(others)]
+                r = run(name, jobs)
+                share = truth(r, "t")
+                thr = kps(r, "t", os.path.join(tmp, name)) / base_kps if base_kps else float("nan")
+                err = abs(share - cap / 100) * 100
+                errs.append(err)
+                rows.append((ms, cap, others + 1, share, thr, err))
+                print(f"gpu-caps: kernel {ms} ms, cap {cap} %, {others + 1} tenant(s): share {share * 100:.2f} %, "
+                      f"throughput {thr * 100:.1f} % of alone, error {err:.2f} pp")
+    mean_err, worst = statistics.mean(errs), max(errs)
+    target = 2.0 if real else 1.0
+    v = verdict("gpu-caps", "mean |share - cap| over the matrix" + (" (real GPU)" if real else " (simulated GPU)"),
+                f"{mean_err:.2f} pp (worst {worst:.2f})", f"<= {target:g} pp", mean_err <= target)
+    print(f"gpu-caps: mean error {mean_err:.2f} pp, worst {worst:.2f} pp over {len(errs)} runs [target <= {target:g} pp: {v}]")
+    return {"rows": rows, "mean_error_pp": mean_err, "worst_error_pp": worst}
+
+
 def children_of(pid):
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
@@ -588,7 +663,7 @@ def bench_benchexec(tmp):
 
 
 BENCHES = {"overhead": bench_overhead, "process": bench_process, "timeout": bench_timeout,
-           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "gpu-sampling": bench_gpu_sampling, "queue": bench_queue,
+           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "gpu-sampling": bench_gpu_sampling, "gpu-caps": bench_gpu_caps, "queue": bench_queue,
            "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority,
            "shuf": bench_shuf, "scale": bench_scale, "plan": bench_plan, "benchexec": bench_benchexec}
 COST = ["process", "overhead", "shuf", "scale", "sampling", "plan", "benchexec"]

@@ -785,7 +785,11 @@ void alloc_request_init(AllocRequest *ret, const char *job, const Limits *l) {
         if (l->gpus.kind == GPUS_COUNT || l->gpus.kind == GPUS_LIST) {
                 ret->gpu_count = l->gpus.count;
                 ret->gpu_shared = l->gpus.shared;
-                ret->gpu_share_ppm = l->gpus.share_ppm;
+                /* share: 100 in cap mode is no cap (measured, never slowed): an uncapped
+                 * co-tenant, outside the sum. As a guarantee (mode share) it is the whole GPU. */
+                ret->gpu_share_ppm = l->gpus.share_ppm >= GPU_SHARE_WHOLE && l->gpus.mode == GPU_MODE_CAP
+                                             ? 0
+                                             : l->gpus.share_ppm;
         }
         if (ret->cpus.kind == CPUS_UNSET) {
                 ret->cpus.kind = CPUS_COUNT;

@@ -155,9 +155,14 @@ static void draw_block(Progress *p) {
                         format_size(mem, sizeof mem, v->memory_current));
                 if (v->memory_max != LIMIT_MAX && v->memory_max)
                         fprintf(p->out, " / %s", format_size(lim, sizeof lim, v->memory_max));
-                if (v->n_gpus)
-                        fprintf(p->out, "  gpu %.0f%% %s", 100 * v->gpu_share,
-                                format_size(lim, sizeof lim, v->gpu_memory));
+                if (v->n_gpus) {
+                        fprintf(p->out, "  gpu %.0f%%", 100 * v->gpu_share);
+                        if (v->gpu_cap > 0)
+                                fprintf(p->out, " of %.0f%%", 100 * v->gpu_cap * v->n_gpus);
+                        fprintf(p->out, " %s", format_size(lim, sizeof lim, v->gpu_memory));
+                        if (v->gpu_memory_max)
+                                fprintf(p->out, " / %s", format_size(lim, sizeof lim, v->gpu_memory_max * v->n_gpus));
+                }
                 if (v->frozen_s > 0)
                         fprintf(p->out, "  %sfrozen%s %s", v->frozen && p->color ? "\033[35m" : "",
                                 v->frozen && p->color ? "\033[0m" : "", fmt_secs(el, sizeof el, v->frozen_s));
@@ -318,6 +323,8 @@ void progress_observer(const ExecEvent *ev, void *userdata) {
                                 format_size(mem, sizeof mem, ev->running[i].memory_current));
                         if (ev->running[i].n_gpus)
                                 fprintf(p->out, " gpu %.0f%%", 100 * ev->running[i].gpu_share);
+                        if (ev->running[i].n_gpus && ev->running[i].gpu_cap > 0)
+                                fprintf(p->out, " of %.0f%%", 100 * ev->running[i].gpu_cap * ev->running[i].n_gpus);
                         if (ev->running[i].frozen_s > 0)
                                 fprintf(p->out, " frozen %.1fs", ev->running[i].frozen_s);
                 }

@@ -67,7 +67,10 @@ typedef enum StopReason {
         STOP_TIMEOUT,
         STOP_CPU,
         STOP_INTERRUPT,
+        STOP_GPU_OOM, /* its GPU memory stayed above its limit (gpu-limit.c) */
 } StopReason;
+
+typedef struct JobGpuLimit JobGpuLimit;
 
 struct Job {
         const PlanJob *pj;
@@ -130,6 +133,7 @@ struct Job {
         char *gpu_samples_rel; /* samples/<...>.gpu.csv */
         FILE *gpu_samples;
         bool gpu_samples_failed;
+        JobGpuLimit *gpu_limit; /* gpu-limit.c: its region and controller state; NULL: no GPU limit */
 };
 
 struct Runner {
@@ -180,6 +184,8 @@ struct Runner {
         GpuSampler *gpu_sampler; /* NULL unless the plan has GPU jobs */
         uint64_t gpu_keys;
         bool gpu_poll_warned;
+        char *gpu_region_dir; /* /dev/shm/corun-<run-id>, made (and journalled) for the first limited job */
+        char *gpu_shim;       /* libcorun-cuda.so's path, when a job needs it */
 };
 
 /* exec.c */
@@ -261,6 +267,16 @@ void exec_gpu_poll(Runner *R, uint64_t now);
 void exec_gpu_job_ended(Runner *R, Job *j);
 void exec_gpu_record(Runner *R, const Job *j, JobResult *res);
 void exec_gpu_job_free(Runner *R, Job *j);
+/* gpu-limit.c: GPU shares and memory limits */
+int exec_gpu_limit_check(Runner *R, char **ret_error);
+int exec_gpu_limit_prepare(Runner *R, Job *j, const char **ret_region, const char **ret_shim,
+                           unsigned *ret_mps_pct);
+int exec_gpu_limit_create(Runner *R, Job *j, uid_t uid, gid_t gid);
+void exec_gpu_limit_tick(Runner *R, uint64_t now);
+void exec_gpu_limit_columns(const Job *j, unsigned k, char *buf, size_t size);
+void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x);
+void exec_gpu_limit_free(Runner *R, Job *j);
+void exec_gpu_limit_teardown(Runner *R);
 /* job-container.c: a job in an image. Its engine command line (journalled under its
  * container's name) in place of its command; after its end, its container removed
  * unless the engine did so itself; its image and engine into its result. */

@@ -80,6 +80,8 @@ void job_view(Runner *R, const Job *j, const JobResult *res, ExecJobView *ret) {
                 .phase = marker_engine_current(j->mk),
         };
         ret->n_gpus = j->has_asg ? (unsigned)__builtin_popcountll(j->asg.gpus) : 0;
+        ret->gpu_cap = j->pj->limits.gpus.share_ppm / (double)GPU_SHARE_WHOLE;
+        ret->gpu_memory_max = j->pj->limits.gpus.memory_limit;
         for (unsigned g = 0; g < j->n_gpu_acc; g++) {
                 ret->gpu_share += j->gpu_acc[g].last_share;
                 ret->gpu_memory += j->gpu_acc[g].memory_last_bytes;
@@ -367,6 +369,14 @@ static int setup(Runner *R, char **ret_error) {
                                                   strerror(-r));
                         }
                 }
+        }
+
+        /* GPU limits: the shim is there, MPS answers where a job asks for it. */
+        r = exec_gpu_limit_check(R, ret_error);
+        if (r < 0) {
+                if (R->o->ret_refused)
+                        *R->o->ret_refused = true;
+                return r;
         }
 
         /* Jobs in images: engine, image and volumes before anything starts (bad input:

@@ -37,6 +37,8 @@ typedef struct ExecJobView {
         unsigned n_gpus;         /* GPUs assigned (their use below is the newest NVML sample period's) */
         double gpu_share;        /* SM share summed over them, in GPUs */
         uint64_t gpu_memory;     /* bytes on them */
+        double gpu_cap;          /* its share of each GPU (0–1), 0: no share */
+        uint64_t gpu_memory_max; /* its GPU memory limit per GPU, 0: none */
 } ExecJobView;
 
 typedef struct ExecEvent {

@@ -81,6 +81,7 @@ int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error) {
 }
 
 void exec_gpu_teardown(Runner *R) {
+        exec_gpu_limit_teardown(R);
         R->gpu_sampler = gpu_sampler_free(R->gpu_sampler);
         R->gpus = gpu_host_free(R->gpus);
         free(R->gpu_numa);
@@ -172,7 +173,7 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
                 if (j->gpu_samples_failed || asprintf(&path, "%s/%s", R->o->results_dir, j->gpu_samples_rel) < 0)
                         return;
                 j->gpu_samples = fopen(path, "we");
-                if (!j->gpu_samples || fputs("t_s,gpu,sm_share,memory_bytes\n", j->gpu_samples) == EOF) {
+                if (!j->gpu_samples || fputs("t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n", j->gpu_samples) == EOF) {
                         j->gpu_samples_failed = true;
                         exec_write_failed(R);
                         return;
@@ -182,9 +183,11 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
         for (unsigned i = 0, k = 0; i < n_usable(R) && k < j->n_gpu_acc; i++) {
                 if (!(j->asg.gpus & (UINT64_C(1) << i)))
                         continue;
+                char limit[96];
+                exec_gpu_limit_columns(j, k, limit, sizeof limit);
                 const GpuShareAccum *a = &j->gpu_acc[k++];
-                fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 "\n", t, R->gpus->devices[i].nvml_index,
-                        a->last_share, a->memory_last_bytes);
+                fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 ",%s\n", t, R->gpus->devices[i].nvml_index,
+                        a->last_share, a->memory_last_bytes, limit);
         }
         /* One write per tick: whoever follows the run (tail -f) sees the series as it grows. */
         if (fflush(j->gpu_samples) != 0 && !j->gpu_samples_failed) {
@@ -209,6 +212,7 @@ void exec_gpu_poll(Runner *R, uint64_t now) {
                 R->gpu_poll_warned = true;
                 exec_warn(R, "GPU sampling failed: %s", strerror(-r));
         }
+        exec_gpu_limit_tick(R, now);
         for (size_t i = 0; i < R->n_jobs; i++)
                 if (R->jobs[i].gpu_key && R->jobs[i].state == JOB_RUNNING)
                         write_series(R, &R->jobs[i], now);
@@ -262,6 +266,7 @@ void exec_gpu_record(Runner *R, const Job *j, JobResult *res) {
                 x->name = strdup(d->name);
                 x->shared = j->asg.gpus_shared;
                 x->memory_total_bytes = d->memory_total;
+                exec_gpu_limit_record(j, k - 1, x);
                 if (!a)
                         continue;
                 x->sm_share_mean = gpu_share_accum_mean(a);

@@ -86,7 +86,7 @@ static int xasprintf(char **ret, const char *fmt, ...) {
 }
 
 /* The variables corun sets for every job (corun(1)). */
-#define JOB_ENV_OWN 11
+#define JOB_ENV_OWN 14
 
 static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret, char ***ret_container) {
         const PlanJob *pj = in->pj;
@@ -110,10 +110,29 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret, char
         if (in->gpu_visible && ((r = xasprintf(&set[k++], "CUDA_VISIBLE_DEVICES=%s", in->gpu_visible)) < 0 ||
                                 (r = xasprintf(&set[k++], "CUDA_DEVICE_ORDER=PCI_BUS_ID")) < 0))
                 return r;
+        if (in->gpu_region && (r = xasprintf(&set[k++], "CORUN_GPU_REGION=%s", in->gpu_region)) < 0)
+                return r;
+        if (in->gpu_mps_percentage &&
+            (r = xasprintf(&set[k++], "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%u", in->gpu_mps_percentage)) < 0)
+                return r;
         /* The job's env: comes last and wins over corun's own variables (docs/scenario.md). */
         for (size_t i = 0; i < nuser; i++)
                 if (!(set[k++] = strdup(pj->env[i])))
                         return -ENOMEM;
+        /* ...except the shim's place in LD_PRELOAD: first, before the job's own preloads
+         * (env: or inherited), which stay. */
+        if (in->gpu_shim) {
+                const char *theirs = NULL;
+                for (size_t i = nuser; i-- > 0 && !theirs;)
+                        if (strneq(pj->env[i], "LD_PRELOAD=", 11))
+                                theirs = pj->env[i] + 11;
+                for (size_t i = 0; !theirs && in->inherit && in->inherit[i]; i++)
+                        if (strneq(in->inherit[i], "LD_PRELOAD=", 11))
+                                theirs = in->inherit[i] + 11;
+                if ((r = xasprintf(&set[k++], "LD_PRELOAD=%s%s%s", in->gpu_shim, !isempty(theirs) ? ":" : "",
+                                   theirs ?: "")) < 0)
+                        return r;
+        }
         if (pj->spec && pj->spec->container.image) {
                 /* Inside, the scratch dir is /tmp; the engine's client keeps it as TMPDIR. */
                 char *host_tmpdir = set[0];

@@ -25,6 +25,12 @@ typedef struct JobSetupInput {
         /* CUDA_VISIBLE_DEVICES: the job's GPU UUIDs, "" for no GPU (also set with
          * CUDA_DEVICE_ORDER=PCI_BUS_ID); NULL leaves both as inherited. */
         const char *gpu_visible;
+        /* GPU limits (docs/gpu.md): the job's limit region (CORUN_GPU_REGION) and the shim
+         * put first in LD_PRELOAD (before the job's own or the inherited LD_PRELOAD); MPS's
+         * active-thread percentage (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE), 0 for none. */
+        const char *gpu_region;
+        const char *gpu_shim;
+        unsigned gpu_mps_percentage;
 } JobSetupInput;
 
 typedef struct JobSetup {

@@ -61,6 +61,7 @@ void job_free(Runner *R, Job *j) {
         }
         j->mk = marker_engine_free(j->mk);
         exec_gpu_job_free(R, j);
+        exec_gpu_limit_free(R, j);
         free(j->err_tail);
         j->err_tail = NULL;
         line_splitter_done(&j->ls_out);
@@ -261,8 +262,16 @@ static int job_start(Runner *R, Job *j) {
         r = exec_gpu_visible(R, j, &gpu_visible);
         if (r < 0)
                 return r;
+        const char *gpu_region = NULL, *gpu_shim = NULL;
+        unsigned mps_pct = 0;
+        r = exec_gpu_limit_prepare(R, j, &gpu_region, &gpu_shim, &mps_pct);
+        if (r < 0)
+                return r;
         JobSetupInput in = {
                 .gpu_visible = gpu_visible,
+                .gpu_region = gpu_region,
+                .gpu_shim = gpu_shim,
+                .gpu_mps_percentage = mps_pct,
                 .run_id = R->o->run_id,
                 .results_dir = R->o->results_dir,
                 .scratch_base = R->scratch_base,
@@ -325,6 +334,9 @@ static int job_start(Runner *R, Job *j) {
                 exec_warn(R, "job '%s': cannot give its scratch dir %s to uid %u: %m", j->pj->name,
                           j->setup.scratch, (unsigned)sp.uid);
 
+        r = exec_gpu_limit_create(R, j, sp.set_ids ? sp.uid : (uid_t)-1, sp.set_ids ? sp.gid : (gid_t)-1);
+        if (r < 0)
+                return r;
         /* The GPU sampler counts from here: NVML's sample periods before are not the job's. */
         exec_gpu_job_started(R, j);
         r = spawn_job(&sp, &j->sp);

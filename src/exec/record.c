@@ -162,6 +162,9 @@ void record_job(Runner *R, Job *j, int wait_status, const struct rusage *ru, Job
                         res.limit = strdup("cpu");
                 } else if (j->stop == STOP_INTERRUPT) {
                         res.reason = REASON_INTERRUPTED;
+                } else if (j->stop == STOP_GPU_OOM) {
+                        res.reason = REASON_GPU_OOM;
+                        res.limit = strdup("gpu-memory");
                 } else if (st.events_oom_kill > 0 && (res.signal == SIGKILL || res.exit_code != 0)) {
                         res.reason = REASON_OOM;
                 } else if (res.signal) {

@@ -234,13 +234,3 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
                 step_one(&t[i], lent, busy >= GPU_FULL, dt_s);
         }
 }
-
-bool gpu_limiter_admit(const uint32_t *share_ppm, size_t n) {
-        uint64_t sum = 0;
-        for (size_t i = 0; i < n; i++) {
-                sum += share_ppm[i];
-                if (sum > GPU_RATE_ONE)
-                        return false;
-        }
-        return true;
-}

@@ -50,6 +50,5 @@ typedef struct GpuLimitTenant {
  * updates the state and writes each tenant's rate. */
 void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s);
 
-/* Admission (pure): the shares of the jobs that will be on one GPU at once, in ppm; false
- * when they add up to more than 100 %. */
-bool gpu_limiter_admit(const uint32_t *share_ppm, size_t n);
+/* Admission (shares on one GPU add up to at most 100 %) is the allocator's:
+ * alloc_gpu_shares_fit (alloc.h), shared by run and plan. */

@@ -127,7 +127,7 @@ int spec_gpus_set(GpuRequest *g, const char *text, bool plain, const SpecPos *po
                 plain = true;
         }
         /* The limits (share, memory, mode, via) stay: --gpu-share 30 --gpus 2 keeps the share. */
-        GpuRequest n = {.shared = shared || (g->share_ppm > 0 && g->share_ppm < GPU_SHARE_WHOLE && !g->shared_set),
+        GpuRequest n = {.shared = shared || (g->share_ppm > 0 && !g->shared_set),
                         .shared_set = shared || g->shared_set,
                         .share_ppm = g->share_ppm,
                         .memory_limit = g->memory_limit,
@@ -214,8 +214,10 @@ int spec_gpus_set_limit(GpuRequest *g, SpecKey key, const char *text, const Spec
                 if (g->share_ppm == 0)
                         g->share_ppm = 1;
                 g->share_pos = *pos;
+                /* A share is a part of a GPU others use too (share: 100 included: the
+                 * uncapped tenant beside capped ones); shared: false keeps it alone. */
                 if (!g->shared_set)
-                        g->shared = g->share_ppm < GPU_SHARE_WHOLE;
+                        g->shared = true;
                 break;
         case KEY_GPU_MEMORY: {
                 uint64_t m;

@@ -16,3 +16,14 @@ uuid_of() {
         [ -n "$_u" ] || fail "no NVML index $1 in: $(ctl show)"
         echo "$_u"
 }
+# truth RESULT JOB: Σ over the job's pids of what the simulator ran for them on its first
+# GPU / the job's wall time: its real share (the simulator's timeline is the truth).
+truth() {
+        _idx=$(job "$1" "$2" '.gpus[0].index')
+        _busy=0
+        for _pid in $(job "$1" "$2" '.gpus[0].pids[]'); do
+                _b=$(ctl busy "$_idx" "$_pid" 0 18446744073709551615) || fail "gpu-sim-ctl busy"
+                _busy=$((_busy + _b))
+        done
+        awk -v b="$_busy" -v w="$(job "$1" "$2" .wall_s)" 'BEGIN { printf "%.4f", b / 1e9 / w }'
+}

@@ -34,20 +34,10 @@ for j in t20 t30 t40; do
 done
 [ "$(job "$R" fork '.gpus[0].uuid')" != "$pci0" ] || fail "the fork job shares the tenants' GPU"
 
-# truth JOB: Σ over the job's pids of what the simulator ran for them / the job's wall time.
-truth() {
-        _idx=$(job "$R" "$1" '.gpus[0].index')
-        _busy=0
-        for _pid in $(job "$R" "$1" '.gpus[0].pids[]'); do
-                _b=$(ctl busy "$_idx" "$_pid" 0 18446744073709551615) || fail "gpu-sim-ctl busy"
-                _busy=$((_busy + _b))
-        done
-        awk -v b="$_busy" -v w="$(job "$R" "$1" .wall_s)" 'BEGIN { printf "%.4f", b / 1e9 / w }'
-}
 outsider_pid=$outsider # gpu-sim.sh execs the command when the state is given
 for j in t20 t30 t40 fork; do
         m=$(job "$R" $j '.gpus[0].sm_share_mean')
-        t=$(truth $j)
+        t=$(truth "$R" $j)
         echo "$j: measured $m, truth $t"
         assert_between "$m" "$(awk -v t="$t" 'BEGIN { print t - 0.01 }')" "$(awk -v t="$t" 'BEGIN { print t + 0.01 }')" \
                 "$j's share against the simulator's truth $t"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The GPU share controller (gpu_limiter_step, gpu_limiter_admit) on the time-sliced plant of
+/* The GPU share controller (gpu_limiter_step) on the time-sliced plant of
  * gpu-plant.c, over simulated 60 s runs (shared/research/gpu-limiter.md §6.1). Shares are
  * checked on the plant's ground truth (each tenant's own busy time), not on what NVML said.
  * With CORUN_GPU_LIMITER_BENCH=1 every run prints its steady-state error and the binary a
@@ -93,20 +93,6 @@ static void holds(const PlantResult *r, size_t i, double want, double from_s, do
         if (worst > tol)
                 fail_msg("%s: tenant %zu: a 1 s window is %.2f pp off %.1f %% (tolerance %.2f pp)", what, i,
                          worst * 100, want * 100, tol * 100);
-}
-
-static void test_admit(void **state) {
-        const uint32_t ok[] = {200000, 300000, 500000};
-        const uint32_t over[] = {200000, 300000, 500001}; /* 100.0001 % */
-        const uint32_t alone[] = {1000000};
-        const uint32_t full_and_more[] = {1000000, 1};
-        const uint32_t big[] = {UINT32_MAX, UINT32_MAX}; /* no wrap-around */
-        assert_true(gpu_limiter_admit(ok, ELEMENTSOF(ok)));
-        assert_false(gpu_limiter_admit(over, ELEMENTSOF(over)));
-        assert_true(gpu_limiter_admit(alone, ELEMENTSOF(alone)));
-        assert_false(gpu_limiter_admit(full_and_more, ELEMENTSOF(full_and_more)));
-        assert_false(gpu_limiter_admit(big, ELEMENTSOF(big)));
-        assert_true(gpu_limiter_admit(NULL, 0));
 }
 
 /* The regression test for HAMi's summing bug: three caps on one GPU, each job held at its
@@ -396,7 +382,6 @@ static void test_flag_and_gaps(void **state) {
 int main(void) {
         bench = getenv("CORUN_GPU_LIMITER_BENCH") != NULL;
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_admit),
                 cmocka_unit_test(test_caps_20_30_40),
                 cmocka_unit_test(test_unlimited_and_30),
                 cmocka_unit_test(test_one_30),

@@ -1,0 +1,100 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# GPU memory limits, MPS, the region's life and bad input (issue 16), through corun run on
+# the simulated GPU:
+# - memory: 512M: an allocation that fits succeeds, one over the limit fails with
+#   CUDA_ERROR_OUT_OF_MEMORY inside the job (it is refused, counted in memory_refused),
+#   and the job's cuMemGetInfo says the GPU has 512 MiB;
+# - the backstop: memory the shim cannot see (here a 700 MiB context) above the limit for
+#   2 s ends the job as gpu-oom;
+# - the region: CORUN_GPU_REGION is a 0600 file of the job's in /dev/shm/corun-<run-id>/
+#   (0711), the shim is first in LD_PRELOAD before the job's own; the directory is gone
+#   after the run, and after a kill -9 of corun, `corun cleanup` removes it;
+# - via: mps with an MPS control daemon answering: CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, no
+#   shim, mechanism mps (sm-partition); without one: refused before anything starts;
+# - shares over 100 % on one GPU: refused at the share's file:line:col, nothing started.
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+cat >"$WORK/m.yaml" <<YAML
+name: memory
+defaults: {cpus: all}
+jobs:
+  fits: {command: "exec $CORUN stress gpu --kernel-ms 1 --work 20 --mem 256M", gpus: {memory: 512M}}
+  over: {command: "exec $CORUN stress gpu --kernel-ms 1 --work 20 --mem 600M", gpus: {memory: 512M}}
+  env:
+    command: 'stat -c "%a %U" "\$CORUN_GPU_REGION"; stat -c %a "\$(dirname "\$CORUN_GPU_REGION")"; echo "preload=\$LD_PRELOAD"'
+    env: {LD_PRELOAD: /nonexistent/theirs.so}
+    gpus: {memory: 1G}
+YAML
+sim "$CORUN" run -q -i -o "$WORK/r" "$WORK/m.yaml" >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
+R=$WORK/r/result.json
+assert_eq "$(job "$R" fits .exit_code)" 0 "fits exits 0: $(cat "$WORK/r/logs/"*/fits.err 2>/dev/null)"
+assert_eq "$(job "$R" fits '.gpus[0].limit.memory_limit_bytes')" 536870912 "memory limit"
+assert_eq "$(job "$R" fits '.gpus[0].limit.memory_refused')" 0 "nothing refused"
+[ "$(job "$R" over .exit_code)" != 0 ] || fail "over: 600 MiB under a 512 MiB limit succeeded"
+grep -q 'OUT_OF_MEMORY\|out of memory' "$WORK/r/logs/"*/over.err || fail "over: $(cat "$WORK/r/logs/"*/over.err)"
+assert_eq "$(job "$R" over '.gpus[0].limit.memory_refused')" 1 "refused allocations"
+out=$(cat "$WORK/r/logs/"*/env.out)
+echo "$out"
+echo "$out" | sed -n 1p | grep -qx '600 root' || fail "the region's mode and owner: $out"
+echo "$out" | sed -n 2p | grep -qx '711' || fail "the region directory's mode: $out"
+echo "$out" | grep -q "^preload=/.*libcorun-cuda.so:/nonexistent/theirs.so$" || fail "LD_PRELOAD: $out"
+[ ! -e "/dev/shm/corun-$(json "$R" .run_id)" ] || fail "the region directory is left after the run"
+
+# The backstop: a context of 700 MiB (CORUN_GPU_SIM_CTX_MEM) the shim never allocated.
+CORUN_GPU_SIM_STATE=$WORK/state2 CORUN_GPU_SIM_CTX_MEM=700M sim "$CORUN" run -q -o "$WORK/r2" \
+        --gpu-memory 512M -- "$CORUN" stress gpu --kernel-ms 1 --seconds 30 >"$WORK/out2" 2>&1 &&
+        fail "the job over its GPU memory limit ran to its end"
+R2=$WORK/r2/result.json
+assert_eq "$(json "$R2" '.runs[0].jobs[0].reason')" gpu-oom "reason"
+assert_between "$(json "$R2" '.runs[0].jobs[0].wall_s')" 2 10 "ended about 2 s after going over"
+grep -q 'GPU memory stayed above its limit' "$WORK/out2" || fail "no warning: $(cat "$WORK/out2")"
+
+# kill -9 of corun mid-run: the journal names the region directory; cleanup removes it.
+ls -d /dev/shm/corun-* >"$WORK/before" 2>/dev/null || true
+"$SRCDIR/scripts/gpu-sim.sh" "$CORUN" run -q -o "$WORK/r3" --gpu-share 30 -- sleep 30 >"$WORK/out3" 2>&1 &
+runner=$! # gpu-sim.sh execs corun: this is corun's pid
+new_dir() { ls -d /dev/shm/corun-* 2>/dev/null | grep -vxF -f "$WORK/before" | grep -q .; }
+wait_for "the run's region directory" 10 new_dir
+dir=$(ls -d /dev/shm/corun-* | grep -vxF -f "$WORK/before" | head -1)
+[ -n "$(ls "$dir")" ] || fail "no region file in $dir"
+kill -9 $runner
+wait $runner 2>/dev/null || true
+"$CORUN" cleanup >"$WORK/clean" 2>&1 || fail "cleanup: $(cat "$WORK/clean")"
+[ ! -e "$dir" ] || fail "cleanup left $dir: $(cat "$WORK/clean")"
+
+# MPS: a control daemon that answers (a listening socket is all corun asks of it).
+mkdir -p "$WORK/mps"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); time.sleep(60)' "$WORK/mps/control" &
+mps=$!
+wait_for "the MPS socket" 10 test -S "$WORK/mps/control"
+CUDA_MPS_PIPE_DIRECTORY=$WORK/mps sim "$CORUN" run -q -o "$WORK/r4" --gpus 1 --gpu-share 30 --gpu-via mps -- \
+        sh -c 'echo "pct=$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE preload=$LD_PRELOAD"' >"$WORK/out4" 2>&1 ||
+        fail "mps: $(cat "$WORK/out4")"
+kill $mps
+R4=$WORK/r4/result.json
+out=$(cat "$WORK/r4/logs/"*/*.out)
+[ "$out" = "pct=30 preload=" ] || fail "MPS environment: $out"
+assert_eq "$(json "$R4" '.runs[0].jobs[0].gpus[0].limit.mechanism')" mps "mechanism"
+assert_eq "$(json "$R4" '.runs[0].jobs[0].gpus[0].limit.semantics')" sm-partition "semantics"
+assert_eq "$(json "$R4" '.runs[0].jobs[0].gpus[0].limit.share_applied')" 0.3 "applied share"
+# ...and without one.
+rc=0
+CUDA_MPS_PIPE_DIRECTORY=$WORK/none sim "$CORUN" run -q -o "$WORK/r5" --gpu-share 30 --gpu-via mps -- true >"$WORK/out5" 2>&1 || rc=$?
+assert_eq $rc 2 "via: mps without MPS"
+grep -q "asks for via: mps, but no MPS control daemon answers" "$WORK/out5" || fail "$(cat "$WORK/out5")"
+[ ! -e "$WORK/r5" ] || fail "a results directory was made for a refused run"
+
+# Shares over 100 % on one GPU: refused, at the share.
+cat >"$WORK/over.yaml" <<YAML
+jobs:
+  a: {command: "true", gpus: {devices: "0", share: 60}}
+  b: {command: "true", gpus: {devices: "0", share: 50}}
+YAML
+rc=0
+sim "$CORUN" run -q -o "$WORK/r6" "$WORK/over.yaml" >"$WORK/out6" 2>&1 || rc=$?
+assert_eq $rc 2 "shares over 100 %"
+grep -q "over.yaml:3:52: job 'b' asks for 50 % of a GPU, but a 60 % leave at most 40 %" "$WORK/out6" ||
+        fail "$(cat "$WORK/out6")"
+[ ! -e "$WORK/r6" ] || fail "a results directory was made for a refused run"
+echo ok

@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# GPU share mode and a tenant arriving mid-run (issue 16), end to end on the simulated GPU.
+# GPU 0, mode share: `lender` (guarantee 30 %) runs from the start; `late` (guarantee
+# 50 %) sleeps 5 s first. While `late` is idle its share is lent: `lender` runs far above
+# its 30 % (a cap would hold it at 30); within a second of `late`'s first kernels the
+# lent share is taken back, and while both run each gets at least its guarantee.
+# GPU 1, mode cap: `steady` (cap 30) runs throughout; `step` (cap 40) starts 4 s in: it
+# settles at its cap (±1.5 pp over its second half), no 1-s window of it goes over its
+# cap by more than one bucket depth (50 ms of GPU time per second) plus NVML's rounding,
+# and `steady` is undisturbed. Shares per tick come from each job's samples/*.gpu.csv.
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+g0=$(uuid_of 1) # PCI order: NVML 1 is first
+g1=$(uuid_of 0)
+cat >"$WORK/s.yaml" <<YAML
+name: modes
+defaults: {cpus: all}
+jobs:
+  lender: {command: "exec $CORUN stress gpu --kernel-ms 1 --seconds 12", gpus: {devices: "$g0", share: 30, mode: share}}
+  late: {command: "sleep 5; exec $CORUN stress gpu --kernel-ms 1 --seconds 7", gpus: {devices: "$g0", share: 50, mode: share}}
+  steady: {command: "exec $CORUN stress gpu --kernel-ms 1 --seconds 12", gpus: {devices: "$g1", share: 30}}
+  step: {command: "sleep 4; exec $CORUN stress gpu --kernel-ms 1 --seconds 8", gpus: {devices: "$g1", share: 40}}
+YAML
+sim "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
+R=$WORK/r/result.json
+series() { echo "$WORK/r/$(job "$R" "$1" .gpu_samples)"; }
+# mean JOB FROM TO: the job's mean SM share over the ticks with FROM <= t_s < TO
+mean() {
+        awk -F, -v a="$2" -v b="$3" 'NR > 1 && $1 >= a && $1 < b { s += $3; n++ } END { if (!n) exit 1; printf "%.4f", s / n }' \
+                "$(series "$1")" || fail "$1: no samples between $2 and $3 s"
+}
+# first JOB: t_s of the job's first tick with a share above 5 %
+first() { awk -F, 'NR > 1 && $3 > 0.05 { print $1; exit }' "$(series "$1")"; }
+for j in lender late steady step; do echo "$j: $(awk -F, 'NR > 1 { printf "%s:%s ", $1, $3 }' "$(series $j)" | cut -c1-400)"; done
+
+# Lending: alone, the lender uses what the idle guarantee leaves.
+assert_between "$(mean lender 1.5 4.5)" 0.80 1.0 "lender while late is idle (lent share)"
+t_late=$(first late)
+[ -n "$t_late" ] || fail "late never ran"
+# Reclaimed within one control period or so after late starts (NVML's 1/6 s period, the
+# 200 ms tick and one bucket depth): from t_late + 1 s on, the lender is back near 30 %
+# plus its part of the spare 18 % — never again above 50 %.
+awk -F, -v t="$t_late" 'NR > 1 && $1 >= t + 1.0 && $1 < t + 6 && $3 > 0.5 { print "lender at " $1 " s: " $3; bad = 1 } END { exit bad }' \
+        "$(series lender)" || fail "the lent share was not taken back within a second of late's start"
+m_l=$(mean lender "$(awk -v t="$t_late" 'BEGIN { print t + 1.5 }')" 11.5)
+m_t=$(mean late "$(awk -v t="$t_late" 'BEGIN { print t + 1.5 }')" 11.5)
+echo "both running: lender $m_l, late $m_t"
+assert_between "$m_l" 0.285 0.50 "lender's guarantee while both run"
+assert_between "$m_t" 0.485 0.72 "late's guarantee while both run"
+assert_eq "$(job "$R" lender '.gpus[0].limit.mode')" share "mode"
+# Applied share over the run: above the guarantee (it was lent more while late was idle).
+assert_between "$(job "$R" lender '.gpus[0].limit.share_applied')" 0.35 1.0 "lender's applied share"
+
+# The step: settles at its cap, overshoot bounded, steady undisturbed.
+t_step=$(first step)
+[ -n "$t_step" ] || fail "step never ran"
+assert_between "$(mean step "$(awk -v t="$t_step" 'BEGIN { print t + 4 }')" 11.8)" 0.385 0.415 "step's share once settled"
+awk -F, -v t="$t_step" 'NR > 1 && $1 >= t { v[n++] = $3 } END {
+        for (i = 0; i + 5 <= n; i++) { s = 0; for (k = i; k < i + 5; k++) s += v[k]; if (s / 5 > m) m = s / 5 }
+        printf "step: highest 1-s window %.3f\n", m; exit !(m <= 0.40 + 0.05 + 0.02) }' "$(series step)" ||
+        fail "step overshot its cap by more than one bucket depth"
+assert_between "$(mean steady 1 4)" 0.285 0.315 "steady before the step"
+assert_between "$(mean steady "$(awk -v t="$t_step" 'BEGIN { print t + 1 }')" 11.8)" 0.285 0.315 "steady after the step"
+echo ok
