@@ -30,6 +30,7 @@ enum {
         CU_STREAM_CAPTURE_STATUS_NONE = 0,
         CU_EVENT_DEFAULT = 0,
         CU_MEM_LOCATION_TYPE_DEVICE = 1,
+        CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT = 5,
 };
 
 /* cuLaunchKernelEx's configuration (cuda.h 12.0+); the attributes are never read. */

@@ -50,7 +50,8 @@ void *shim_real_dlsym(void *handle, const char *name) {
 static const ShimSym called[] = {
         REAL(cuCtxGetCurrent),    REAL(cuCtxGetDevice),  REAL(cuStreamIsCapturing), REAL(cuStreamIsCapturing_ptsz),
         REAL(cuEventCreate),      REAL(cuEventRecord),   REAL(cuEventRecord_ptsz),  REAL(cuEventQuery),
-        REAL(cuEventSynchronize), REAL(cuEventElapsedTime),
+        REAL(cuEventSynchronize), REAL(cuEventElapsedTime), REAL(cuDeviceGetMemPool), REAL(cuMemPoolGetAttribute),
+        REAL(cuMemPoolTrimTo),
 };
 
 static const struct {
@@ -60,6 +61,7 @@ static const struct {
         {shim_launch_syms, &shim_launch_n},
         {shim_memory_syms, &shim_memory_n},
         {shim_lookup_syms, &shim_lookup_n},
+        {shim_pool_syms, &shim_pool_n},
         {called, NULL},
 };
 
@@ -207,6 +209,7 @@ static void atfork_child(void) {
         cached_gpu = -1;
         shim_launch_forget();
         shim_memory_forget();
+        shim_pool_forget();
 }
 
 __attribute__((constructor)) static void shim_constructor(void) {

@@ -63,6 +63,9 @@ typedef struct ShimReal {
         CUresult (*cuEventQuery)(CUevent);
         CUresult (*cuEventSynchronize)(CUevent);
         CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+        CUresult (*cuDeviceGetMemPool)(CUmemoryPool *, CUdevice);
+        CUresult (*cuMemPoolGetAttribute)(CUmemoryPool, int, void *);
+        CUresult (*cuMemPoolTrimTo)(CUmemoryPool, size_t);
 
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
@@ -106,6 +109,22 @@ void *shim_real_dlsym(void *handle, const char *name);
 
 /* Finds NVML's real memory queries once libnvidia-ml.so.1 is loaded (memory.c). */
 void shim_nvml_load(void);
+
+/* memory.c, for pool.c: the job's limit on a GPU (shim_reserve false: refused and
+ * counted), this process's slot, its map of allocations (size 0 with a pool: the pool's
+ * reservation is what counts), the GPU of an allocation now (-1: not accounted). */
+bool shim_reserve(int gpu, uint64_t size);
+void shim_unreserve(int gpu, uint64_t size);
+void shim_slot_add(int gpu, int64_t delta);
+void shim_remember(unsigned long long key, uint64_t size, int gpu, CUmemoryPool pool);
+int shim_alloc_gpu(void);
+/* pool.c: brings the job's charge for a pool (all pools) to what it has reserved now;
+ * false when that is over the limit (nothing more charged). */
+bool shim_pool_settle(CUmemoryPool pool, int gpu);
+void shim_pools_settle(void);
+void shim_pool_forget(void);
+extern const ShimSym shim_pool_syms[];
+extern const size_t shim_pool_n;
 
 /* Forked child: forget the parent's per-process state (launch.c, memory.c). */
 void shim_launch_forget(void);

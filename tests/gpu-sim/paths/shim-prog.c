@@ -63,6 +63,9 @@ CUresult cuMemAllocManaged(CUdeviceptr *, size_t, unsigned);
 CUresult cuMemAllocAsync(CUdeviceptr *, size_t, H);
 CUresult cuMemFreeAsync(CUdeviceptr, H);
 CUresult cuMemAllocFromPoolAsync(CUdeviceptr *, size_t, H, H);
+CUresult cuDeviceGetDefaultMemPool(H *, int);
+CUresult cuMemPoolSetAttribute(H, int, void *);
+CUresult cuMemPoolTrimTo(H, size_t);
 typedef struct {
         int type, handle_types, loc_type, loc_id;
         void *win32;
@@ -286,6 +289,21 @@ static void mem(size_t limit) {
         CK(cuMemGetInfo_v2(&f, &t));
         EXPECT(t == limit && f == limit, "cuMemGetInfo_v2: total %zu free %zu, limit %zu", t, f, limit);
         nvml(limit, 0);
+
+        /* Stream-ordered blocks are charged what their pool reserves (2 MiB pieces in the
+         * simulator), kept after a free up to the pool's release threshold. */
+        H pool;
+        unsigned long long threshold = 4 << 20;
+        CK(cuDeviceGetDefaultMemPool(&pool, 0));
+        CK(cuMemAllocAsync(&c, 1, stream));
+        EXPECT(free_now() == limit - (2 << 20), "an async byte charged %zu, not the pool's 2 MiB", limit - free_now());
+        CK(cuMemPoolSetAttribute(pool, 4 /* RELEASE_THRESHOLD */, &threshold));
+        CK(cuMemFreeAsync(c, stream));
+        EXPECT(free_now() == limit - (2 << 20), "the pool's kept reservation not charged: %zu", limit - free_now());
+        CK(cuMemPoolTrimTo(pool, 0));
+        threshold = 0;
+        CK(cuMemPoolSetAttribute(pool, 4, &threshold));
+        EXPECT(free_now() == limit, "%zu still charged after the pool was trimmed", limit - free_now());
         CK(cuMemAlloc_v2(&a, limit / 2));
         CK(cuMemAlloc_v2(&b, limit - limit / 2));
         EXPECT(free_now() == 0, "free %zu at the limit", free_now());
@@ -293,7 +311,7 @@ static void mem(size_t limit) {
         EXPECT(cuMemAlloc_v2(&x, 1) == 2, "cuMemAlloc_v2 over the limit");
         EXPECT(cuMemAllocManaged(&x, 1, 1) == 2, "cuMemAllocManaged over the limit");
         EXPECT(cuMemAllocAsync(&x, 1, stream) == 2, "cuMemAllocAsync over the limit");
-        EXPECT(cuMemAllocFromPoolAsync(&x, 1, NULL, stream) == 2, "cuMemAllocFromPoolAsync over the limit");
+        EXPECT(cuMemAllocFromPoolAsync(&x, 1, pool, stream) == 2, "cuMemAllocFromPoolAsync over the limit");
         EXPECT(cuMemCreate(&hdl, 1, &prop, 0) == 2, "cuMemCreate over the limit");
         EXPECT(cuMemAllocPitch_v2(&x, &pitch, 4, 1, 4) == 2, "cuMemAllocPitch_v2 over the limit");
         nvml(limit, limit);
@@ -303,7 +321,7 @@ static void mem(size_t limit) {
         EXPECT(free_now() == room, "free %zu after a free, expected %zu", free_now(), room);
         CK(cuMemAllocAsync(&c, room / 4, stream));
         CK(cuMemFreeAsync(c, stream));
-        CK(cuMemAllocFromPoolAsync(&c, room / 4, NULL, stream));
+        CK(cuMemAllocFromPoolAsync(&c, room / 4, pool, stream));
         CK(cuMemFreeAsync(c, stream));
         CK(cuMemAllocManaged(&c, room / 4, 1));
         CK(cuMemFree_v2(c));
