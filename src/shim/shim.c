@@ -74,7 +74,12 @@ static void warn_once(const char *what, const char *why) {
         fprintf(stderr, "corun shim: %s%s%s; GPU limits not applied\n", what, why ? ": " : "", why ? why : "");
 }
 
+/* Set while this thread loads the driver: the driver's own constructor may look itself
+ * up (through our dlsym) or call in, and must get the plain answer, not a second init. */
+static SHIM_TLS bool in_init;
+
 static void init_once_fn(void) {
+        in_init = true;
         DlsymFn ds = real_dlsym();
         /* RTLD_LOCAL: we add nothing to the program's global scope; a program that links or
          * opens the driver itself gets this same handle. */
@@ -107,11 +112,13 @@ static void init_once_fn(void) {
                         shim.region = r;
                 }
         }
+        in_init = false;
         atomic_store_explicit(&shim.ready, true, memory_order_release);
 }
 
 void shim_init_slow(void) {
-        pthread_once(&init_once, init_once_fn);
+        if (!in_init)
+                pthread_once(&init_once, init_once_fn);
 }
 
 uint64_t shim_now_ns(void) {
@@ -164,11 +171,13 @@ SHIM_EXPORT void *dlsym(void *handle, const char *name) {
         void *p = ds(handle, name);
         if (!p || !wrapped_name(name))
                 return p;
+        if (in_init)
+                return p;
+        shim_init();
         /* The driver looking itself up: its own entry points, unwrapped. */
         Dl_info info;
         if (libcuda_base && dladdr(__builtin_return_address(0), &info) && info.dli_fbase == libcuda_base)
                 return p;
-        shim_init();
         if (name[0] == 'n')
                 shim_nvml_load();
         return map_address(p);
