@@ -11,7 +11,8 @@
  *                              PROCS processes (fork) each holding BYTES, launching k1
  *                              back to back for SECS; each prints "pid PID" when going
  *   shim-prog mem LIMIT        the memory paths against a job limit of LIMIT bytes
- * Exits 1 with the failed check on stderr. */
+ * SHIM_PROG_DEVICE=N uses CUDA device N (default 0). Exits 1 with the failed check on
+ * stderr. */
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@ typedef void *H; /* every handle */
 
 CUresult cuInit(unsigned);
 CUresult cuDeviceGet(int *, int);
+CUresult cuDeviceGetUuid_v2(unsigned char *, int);
 CUresult cuDevicePrimaryCtxRetain(H *, int);
 CUresult cuCtxSetCurrent(H);
 CUresult cuCtxSynchronize(void);
@@ -86,6 +88,7 @@ typedef CUresult (*ProcV2Fn)(const char *, void **, int, unsigned long long, int
 
 static const char ptx[] = ".version 8.0\n.target sm_90\n.entry k1 ( )\n{ ret; }\n";
 static H fn, stream;
+static int device;
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...) {
         va_list ap;
@@ -112,8 +115,10 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 static void setup(void) {
         int dev;
         H ctx, mod;
+        const char *d = getenv("SHIM_PROG_DEVICE");
+        device = d ? atoi(d) : 0;
         CK(cuInit(0));
-        CK(cuDeviceGet(&dev, 0));
+        CK(cuDeviceGet(&dev, device));
         CK(cuDevicePrimaryCtxRetain(&ctx, dev));
         CK(cuCtxSetCurrent(ctx));
         CK(cuModuleLoadData(&mod, ptx));
@@ -261,11 +266,17 @@ static void nvml(size_t limit, size_t used) {
         void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW);
         EXPECT(h, "dlopen libnvidia-ml.so.1: %s", dlerror());
         int (*init)(void) = (int (*)(void))sym(h, "nvmlInit_v2");
-        int (*by_index)(unsigned, H *) = (int (*)(unsigned, H *))sym(h, "nvmlDeviceGetHandleByIndex_v2");
+        int (*by_uuid)(const char *, H *) = (int (*)(const char *, H *))sym(h, "nvmlDeviceGetHandleByUUID");
         int (*info)(H, unsigned long long *) = (int (*)(H, unsigned long long *))sym(h, "nvmlDeviceGetMemoryInfo");
         int (*info2)(H, void *) = (int (*)(H, void *))sym(h, "nvmlDeviceGetMemoryInfo_v2");
+        /* NVML numbers devices otherwise than CUDA: the same GPU is found by its UUID. */
+        unsigned char u[16];
+        char uuid[64];
+        CK(cuDeviceGetUuid_v2(u, device));
+        snprintf(uuid, sizeof uuid, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+                 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
         H dev;
-        EXPECT(init() == 0 && by_index(0, &dev) == 0, "nvml init");
+        EXPECT(init() == 0 && by_uuid(uuid, &dev) == 0, "nvml: no device %s", uuid);
         unsigned long long m[3]; /* total, free, used */
         EXPECT(info(dev, m) == 0 && m[0] == limit && m[1] == limit - used && m[2] == used,
                "nvmlDeviceGetMemoryInfo: total %llu free %llu used %llu (limit %zu, used %zu)", m[0], m[1], m[2],
@@ -284,7 +295,7 @@ static void mem(size_t limit) {
         CUdeviceptr a, b, c, x;
         unsigned long long hdl;
         size_t pitch;
-        AllocProp prop = {.type = 1, .loc_type = 1, .loc_id = 0};
+        AllocProp prop = {.type = 1, .loc_type = 1, .loc_id = device};
 
         CK(cuMemGetInfo_v2(&f, &t));
         EXPECT(t == limit && f == limit, "cuMemGetInfo_v2: total %zu free %zu, limit %zu", t, f, limit);
@@ -294,7 +305,7 @@ static void mem(size_t limit) {
          * simulator), kept after a free up to the pool's release threshold. */
         H pool;
         unsigned long long threshold = 4 << 20;
-        CK(cuDeviceGetDefaultMemPool(&pool, 0));
+        CK(cuDeviceGetDefaultMemPool(&pool, device));
         CK(cuMemAllocAsync(&c, 1, stream));
         EXPECT(free_now() == limit - (2 << 20), "an async byte charged %zu, not the pool's 2 MiB", limit - free_now());
         CK(cuMemPoolSetAttribute(pool, 4 /* RELEASE_THRESHOLD */, &threshold));

@@ -20,6 +20,15 @@ for e in $(jq -r 'keys[]' "$WORK/expected.json"); do
 done
 [ "$(counters .gpus[0].charged_ns)" -gt 0 ] || fail "nothing charged at rate 100 %"
 
+# Two GPUs: launches on the second device count on the second entry only.
+rm -f "$REGION"
+"$REGION_CTL" create "$REGION" "$UUID" 0 1000000 100 "$UUID1" 0 1000000 100 || fail "region-ctl create (two GPUs)"
+CUDA_VISIBLE_DEVICES=$UUID,$UUID1 CORUN_GPU_REGION=$REGION LD_PRELOAD=$SHIM SHIM_PROG_DEVICE=1 \
+        sim "$PROG" paths 5 >"$WORK/expected.json" || fail "shim-prog paths on the second GPU failed"
+assert_eq "$(counters '[.gpus[0].launches[]] | add')" 0 "launches counted on the first GPU"
+assert_eq "$(counters '[.gpus[1].launches[]] | add')" "$(jq '[.[]] | add' "$WORK/expected.json")" \
+        "launches counted on the second GPU"
+
 # Captured launches: counted, not charged, no events recorded into the capture.
 region 0 500000 100
 tenant "$PROG" capture 30 || fail "shim-prog capture failed"
