@@ -14,8 +14,10 @@
  * half of the last SAMPLES measurements: a slice that lands inside a bracket inflates
  * that one sample, which falls in the upper half, while a kernel whose time really
  * changes moves the lower half within SAMPLES/2 measurements. Kernels are keyed by
- * function and launch shape (grid and block size), graphs by CUgraphExec. Before the
- * first measurement a launch costs DEFAULT_COST_NS.
+ * function and launch shape (grid and block size), graphs by CUgraphExec. A launch not
+ * measured yet costs what this process's measured launches cost on average (an EWMA over
+ * all of them), DEFAULT_COST_NS before any: a program of many short kernels is not
+ * charged a millisecond for each until each has been measured.
  *
  * Work in flight: each process records a fence event every quarter of inflight_max_ns of
  * charged work and, when its charged-but-not-retired work exceeds inflight_max_ns, waits
@@ -48,6 +50,8 @@ typedef struct Cost {
         _Atomic int64_t sample[SAMPLES]; /* the last ones, a ring */
 } Cost;
 static Cost costs[COSTS];
+static _Atomic int64_t unmeasured_ns = DEFAULT_COST_NS; /* the cost of a launch not measured yet */
+static _Atomic bool measured_any;
 
 /* The bracket a thread has in flight. */
 typedef struct Tracker {
@@ -153,6 +157,10 @@ static void harvest(void) {
         if (ns < 1)
                 ns = 1; /* ran: never "unmeasured" */
         cost_learn(T.key, ns);
+        /* The first measurement replaces the default; later ones move it by 1/8. */
+        int64_t d = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
+        bool any = atomic_exchange_explicit(&measured_any, true, memory_order_relaxed);
+        atomic_store_explicit(&unmeasured_ns, any ? d + (ns - d) / 8 : ns, memory_order_relaxed);
         atomic_fetch_add_explicit(&T.g->measured_ns, (uint64_t)ns, memory_order_relaxed);
         atomic_fetch_add_explicit(&T.g->sampled_ns, (uint64_t)T.charged, memory_order_relaxed);
 }
@@ -253,7 +261,9 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
 
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
-        l->cost = learned ? atomic_load_explicit(&c->ns, memory_order_relaxed) : DEFAULT_COST_NS;
+        l->cost = atomic_load_explicit(learned ? &c->ns : &unmeasured_ns, memory_order_relaxed);
+        if (unlikely(l->cost <= 0))
+                l->cost = 1;
         uint64_t now = shim_now_ns();
         /* Refills are lazy and exact whenever they happen: at high launch rates one per
          * REFILL_EVERY_NS saves two atomic writes per launch, and a launch that finds the
@@ -322,6 +332,7 @@ void shim_launch_forget(void) {
         memset(&T, 0, sizeof T);
         memset(&F, 0, sizeof F);
         pthread_mutex_init(&F.lock, NULL);
+        /* The cost table and the default stay: the child runs the parent's program. */
 }
 
 static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
