@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,11 +165,38 @@ static bool wrapped_name(const char *name) {
                strncmp(name, "nvmlDeviceGetMemoryInfo", 23) == 0;
 }
 
+static void *base_of(const void *addr) {
+        Dl_info info;
+        return addr && dladdr(addr, &info) ? info.dli_fbase : NULL;
+}
+
+/* RTLD_NEXT is relative to the caller, and the libc dlsym would take us for the caller: an
+ * interposer loaded after the shim that looks up its own next malloc would get itself.
+ * So the search is done here, the way the loader does it: the objects after the caller's
+ * in load order, the first that defines the name itself. */
+static void *dlsym_next(const void *caller, const char *name, DlsymFn ds) {
+        void *caller_base = base_of(caller), *main_handle = dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
+        struct link_map *m = NULL;
+        if (!caller_base || !main_handle || dlinfo(main_handle, RTLD_DI_LINKMAP, &m) != 0)
+                return ds(RTLD_NEXT, name);
+        while (m && base_of(m->l_ld) != caller_base)
+                m = m->l_next;
+        for (m = m ? m->l_next : NULL; m; m = m->l_next) {
+                void *h = m->l_name[0] ? dlopen(m->l_name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+                void *p = h ? ds(h, name) : NULL;
+                if (h)
+                        dlclose(h);
+                if (p && base_of(p) == base_of(m->l_ld))
+                        return p;
+        }
+        return NULL;
+}
+
 SHIM_EXPORT void *dlsym(void *handle, const char *name) {
         DlsymFn ds = real_dlsym();
         if (!ds)
                 return NULL;
-        void *p = ds(handle, name);
+        void *p = handle == RTLD_NEXT ? dlsym_next(__builtin_return_address(0), name, ds) : ds(handle, name);
         if (!p || !wrapped_name(name))
                 return p;
         if (in_init)

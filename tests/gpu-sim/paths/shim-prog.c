@@ -148,6 +148,10 @@ static void paths(unsigned n) {
         void *h = driver();
         setup();
         LaunchFn by_dlsym = (LaunchFn)sym(h, "cuLaunchKernel");
+        /* RTLD_NEXT is relative to us, whoever answers dlsym: the next dlsym is the one we
+         * call (the shim's when it is preloaded, libc's otherwise). */
+        EXPECT(dlsym(RTLD_NEXT, "dlsym") == (void *)dlsym, "dlsym(RTLD_NEXT, \"dlsym\") is %p, dlsym %p",
+               dlsym(RTLD_NEXT, "dlsym"), (void *)dlsym);
         void *p4000, *p7000;
         CK(cuGetProcAddress("cuLaunchKernel", &p4000, 4000, 0));
         CK(cuGetProcAddress("cuLaunchKernel", &p7000, 7000, 2 /* PER_THREAD_DEFAULT_STREAM */));
