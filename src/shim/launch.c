@@ -17,7 +17,9 @@
  * function and launch shape (grid and block size), graphs by CUgraphExec. A launch not
  * measured yet costs what this process's measured launches cost on average (an EWMA over
  * all of them), DEFAULT_COST_NS before any: a program of many short kernels is not
- * charged a millisecond for each until each has been measured.
+ * charged a millisecond for each until each has been measured. A graph not measured yet
+ * costs the estimates of the launches captured into it (graph.c), when it was captured
+ * by this process and instantiated through an entry point we follow.
  *
  * Work in flight: each process records a fence event every quarter of inflight_max_ns of
  * charged work and, when its charged-but-not-retired work exceeds inflight_max_ns, waits
@@ -61,6 +63,8 @@ typedef struct Tracker {
         int64_t charged;
         GpuRegionGpu *g;
         uint32_t countdown;
+        int64_t capture_ns; /* estimates of the launches this thread captured since its last
+                               cuStreamEndCapture */
 } Tracker;
 static SHIM_TLS Tracker T;
 
@@ -127,6 +131,18 @@ static void cost_learn(const void *key, int64_t ns) {
         for (unsigned i = 0; i < low; i++)
                 sum += v[i];
         atomic_store_explicit(&c->ns, sum / low > 0 ? sum / low : 1, memory_order_relaxed);
+}
+
+int64_t shim_capture_take(void) {
+        int64_t ns = T.capture_ns;
+        T.capture_ns = 0;
+        return ns;
+}
+
+void shim_cost_seed(const void *key, int64_t ns) {
+        Cost *c = cost_slot(key, true);
+        if (c && ns > 0 && atomic_load_explicit(&c->samples, memory_order_relaxed) == 0)
+                atomic_store_explicit(&c->ns, ns, memory_order_relaxed);
 }
 
 /* A kernel's key: its function and launch shape (the same kernel on another grid is
@@ -254,6 +270,9 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
                                                       : shim.real.cuStreamIsCapturing;
         if (capturing && capturing(stream, &status) == CUDA_SUCCESS && status != CU_STREAM_CAPTURE_STATUS_NONE) {
                 l->captured = true; /* nothing runs now and an event would join the graph */
+                Cost *c = cost_slot(key, false);
+                int64_t est = c ? atomic_load_explicit(&c->ns, memory_order_relaxed) : 0;
+                T.capture_ns += est > 0 ? est : atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
                 return;
         }
         if (atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) == GPU_RATE_UNLIMITED)
@@ -261,7 +280,15 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
 
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
-        l->cost = atomic_load_explicit(learned ? &c->ns : &unmeasured_ns, memory_order_relaxed);
+        if (unlikely(T.pending) && (!learned || T.countdown == 0)) {
+                harvest(); /* before this launch's cost: it may be what was measured */
+                c = cost_slot(key, false);
+                learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
+        }
+        /* Not measured yet: a seed (a graph's captured kernels) or the process's mean. */
+        l->cost = c ? atomic_load_explicit(&c->ns, memory_order_relaxed) : 0;
+        if (!learned && l->cost <= 0)
+                l->cost = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
         if (unlikely(l->cost <= 0))
                 l->cost = 1;
         uint64_t now = shim_now_ns();
@@ -282,8 +309,6 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
         if (unlikely(l->inflight - atomic_load_explicit(&F.retired, memory_order_relaxed) > max))
                 inflight_wait(g, l->inflight - max);
 
-        if (unlikely(T.pending) && (!learned || T.countdown == 0))
-                harvest();
         if (likely(learned && T.countdown > 0)) {
                 T.countdown--;
                 return;

@@ -63,6 +63,7 @@ static const struct {
         {shim_memory_syms, &shim_memory_n},
         {shim_lookup_syms, &shim_lookup_n},
         {shim_pool_syms, &shim_pool_n},
+        {shim_graph_syms, &shim_graph_n},
         {called, NULL},
 };
 
@@ -247,6 +248,7 @@ static void atfork_child(void) {
         shim_launch_forget();
         shim_memory_forget();
         shim_pool_forget();
+        shim_graph_forget();
 }
 
 __attribute__((constructor)) static void shim_constructor(void) {

@@ -67,6 +67,12 @@ typedef struct ShimReal {
         CUresult (*cuMemPoolGetAttribute)(CUmemoryPool, int, void *);
         CUresult (*cuMemPoolTrimTo)(CUmemoryPool, size_t);
 
+        CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+        CUresult (*cuStreamEndCapture_ptsz)(CUstream, CUgraph *);
+        CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph, unsigned long long);
+        CUresult (*cuGraphInstantiateWithParams)(CUgraphExec *, CUgraph, void *);
+        CUresult (*cuGraphInstantiateWithParams_ptsz)(CUgraphExec *, CUgraph, void *);
+
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
         nvmlReturn_t (*nvmlDeviceGetUUID)(nvmlDevice_t, char *, unsigned);
@@ -125,6 +131,14 @@ void shim_pools_settle(void);
 void shim_pool_forget(void);
 extern const ShimSym shim_pool_syms[];
 extern const size_t shim_pool_n;
+
+/* launch.c, for graph.c: the estimates of the launches this thread captured since the
+ * last call; a cost for a key not measured yet. */
+int64_t shim_capture_take(void);
+void shim_cost_seed(const void *key, int64_t ns);
+extern const ShimSym shim_graph_syms[];
+extern const size_t shim_graph_n;
+void shim_graph_forget(void);
 
 /* Forked child: forget the parent's per-process state (launch.c, memory.c). */
 void shim_launch_forget(void);

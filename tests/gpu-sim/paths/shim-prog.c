@@ -6,7 +6,7 @@
  *   shim-prog paths N          N launches through each path; prints the launches each
  *                              entry point must have counted, as JSON
  *   shim-prog capture N        N launches captured into a graph, none run
- *   shim-prog graph N M        a graph of N launches, launched M times
+ *   shim-prog graph N M        5 launches, then a graph of N launches, launched M times
  *   shim-prog busy SECS PROCS BYTES
  *                              PROCS processes (fork) each holding BYTES, launching k1
  *                              back to back for SECS; each prints "pid PID" when going
@@ -225,6 +225,11 @@ static H capture(unsigned n) {
 static void graph(unsigned n, unsigned m) {
         H exec;
         setup();
+        /* Warm-up, as frameworks do before they capture: the kernel is measured first. */
+        for (int i = 0; i < 5; i++) {
+                CK(cuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, stream, NULL, NULL));
+                CK(cuStreamSynchronize(stream));
+        }
         CK(cuGraphInstantiateWithFlags(&exec, capture(n), 0));
         for (unsigned i = 0; i < m; i++) {
                 CK(cuGraphLaunch(exec, stream));
