@@ -48,9 +48,6 @@ static CUresult instantiated(CUresult r, CUgraphExec *exec, CUgraph graph) {
         return r;
 }
 
-#define NOT_LOADED(f)                                                                                              \
-        if (!R.f)                                                                                                  \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *graph) {
         shim_init();
@@ -87,7 +84,6 @@ void shim_graph_forget(void) {
         pthread_mutex_init(&G.lock, NULL);
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_graph_syms[] = {
         WRAP(cuStreamEndCapture),
         WRAP(cuStreamEndCapture_ptsz),

@@ -366,9 +366,6 @@ static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
 }
 
 #define R shim.real
-#define NOT_LOADED(f)                                                                                              \
-        if (unlikely(!R.f))                                                                                        \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                     unsigned bz, unsigned shmem, CUstream s, void **params, void **extra) {
@@ -432,7 +429,6 @@ SHIM_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec x, CUstream s) {
         return launch_end(&l, R.cuGraphLaunch_ptsz(x, s));
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_launch_syms[] = {
         WRAP(cuLaunchKernel),
         WRAP(cuLaunchKernel_ptsz),

@@ -167,9 +167,6 @@ int shim_alloc_gpu(void) {
         })
 
 #define R shim.real
-#define NOT_LOADED(f)                                                                                              \
-        if (!R.f)                                                                                                  \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t size) {
         int g = shim_alloc_gpu();
@@ -380,7 +377,6 @@ void shim_memory_forget(void) {
         pthread_mutex_init(&M.lock, NULL);
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_memory_syms[] = {
         WRAP(cuMemAlloc_v2),
         WRAP(cuMemAllocPitch_v2),

@@ -119,9 +119,6 @@ static CUmemoryPool current_pool(int gpu) {
         return pool;
 }
 
-#define NOT_LOADED(f)                                                                                              \
-        if (!R.f)                                                                                                  \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuMemAllocAsync(CUdeviceptr *ptr, size_t size, CUstream s) {
         int g = shim_alloc_gpu();
@@ -152,7 +149,6 @@ void shim_pool_forget(void) {
         pthread_mutex_init(&PA.lock, NULL);
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_pool_syms[] = {
         WRAP(cuMemAllocAsync),
         WRAP(cuMemAllocAsync_ptsz),

@@ -87,6 +87,11 @@ typedef struct Shim {
 
 extern Shim shim;
 
+/* In a wrapper: the driver lacks the entry point the program called (through us). */
+#define NOT_LOADED(f)                                                                                              \
+        if (unlikely(!shim.real.f))                                                                                \
+        return CUDA_ERROR_NOT_INITIALIZED
+
 /* Loads the real driver and maps the region, once; cheap after the first call. */
 void shim_init_slow(void);
 static inline void shim_init(void) {
@@ -107,6 +112,7 @@ typedef struct ShimSym {
         void **real;
         void *wrapper;
 } ShimSym;
+#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 extern const ShimSym shim_launch_syms[], shim_memory_syms[], shim_lookup_syms[];
 extern const size_t shim_launch_n, shim_memory_n, shim_lookup_n;
 
