@@ -15,6 +15,7 @@ typedef struct CUctx_st *CUcontext;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphExec_st *CUgraphExec;
 typedef struct CUmemPoolHandle_st *CUmemoryPool;
 
@@ -30,6 +31,7 @@ enum {
         CU_STREAM_CAPTURE_STATUS_NONE = 0,
         CU_EVENT_DEFAULT = 0,
         CU_MEM_LOCATION_TYPE_DEVICE = 1,
+        CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT = 5,
 };
 
 /* cuLaunchKernelEx's configuration (cuda.h 12.0+); the attributes are never read. */

@@ -14,8 +14,12 @@
  * half of the last SAMPLES measurements: a slice that lands inside a bracket inflates
  * that one sample, which falls in the upper half, while a kernel whose time really
  * changes moves the lower half within SAMPLES/2 measurements. Kernels are keyed by
- * function and launch shape (grid and block size), graphs by CUgraphExec. Before the
- * first measurement a launch costs DEFAULT_COST_NS.
+ * function and launch shape (grid and block size), graphs by CUgraphExec. A launch not
+ * measured yet costs what this process's measured launches cost on average (an EWMA over
+ * all of them), DEFAULT_COST_NS before any: a program of many short kernels is not
+ * charged a millisecond for each until each has been measured. A graph not measured yet
+ * costs the estimates of the launches captured into it (graph.c), when it was captured
+ * by this process and instantiated through an entry point we follow.
  *
  * Work in flight: each process records a fence event every quarter of inflight_max_ns of
  * charged work and, when its charged-but-not-retired work exceeds inflight_max_ns, waits
@@ -34,6 +38,7 @@
 #define MEASURE_EVERY 64
 #define MIN_SLEEP_NS 200000u
 #define MAX_SLEEP_NS 50000000u /* re-read the controller's rate at least this often */
+#define REFILL_EVERY_NS 20000u
 #define COSTS 4096             /* power of two */
 #define COST_PROBES 16
 #define FENCES 16
@@ -47,6 +52,8 @@ typedef struct Cost {
         _Atomic int64_t sample[SAMPLES]; /* the last ones, a ring */
 } Cost;
 static Cost costs[COSTS];
+static _Atomic int64_t unmeasured_ns = DEFAULT_COST_NS; /* the cost of a launch not measured yet */
+static _Atomic bool measured_any;
 
 /* The bracket a thread has in flight. */
 typedef struct Tracker {
@@ -56,6 +63,8 @@ typedef struct Tracker {
         int64_t charged;
         GpuRegionGpu *g;
         uint32_t countdown;
+        int64_t capture_ns; /* estimates of the launches this thread captured since its last
+                               cuStreamEndCapture */
 } Tracker;
 static SHIM_TLS Tracker T;
 
@@ -124,6 +133,18 @@ static void cost_learn(const void *key, int64_t ns) {
         atomic_store_explicit(&c->ns, sum / low > 0 ? sum / low : 1, memory_order_relaxed);
 }
 
+int64_t shim_capture_take(void) {
+        int64_t ns = T.capture_ns;
+        T.capture_ns = 0;
+        return ns;
+}
+
+void shim_cost_seed(const void *key, int64_t ns) {
+        Cost *c = cost_slot(key, true);
+        if (c && ns > 0 && atomic_load_explicit(&c->samples, memory_order_relaxed) == 0)
+                atomic_store_explicit(&c->ns, ns, memory_order_relaxed);
+}
+
 /* A kernel's key: its function and launch shape (the same kernel on another grid is
  * another cost). Never 0. */
 static const void *kernel_key(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
@@ -148,8 +169,14 @@ static void harvest(void) {
         float ms;
         if (r != CUDA_SUCCESS || shim.real.cuEventElapsedTime(&ms, T.ev[0], T.ev[1]) != CUDA_SUCCESS || ms < 0)
                 return;
-        int64_t ns = (int64_t)((double)ms * 1e6);
+        int64_t ns = (int64_t)((double)ms * 1e6 + 0.5);
+        if (ns < 1)
+                ns = 1; /* ran: never "unmeasured" */
         cost_learn(T.key, ns);
+        /* The first measurement replaces the default; later ones move it by 1/8. */
+        int64_t d = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
+        bool any = atomic_exchange_explicit(&measured_any, true, memory_order_relaxed);
+        atomic_store_explicit(&unmeasured_ns, any ? d + (ns - d) / 8 : ns, memory_order_relaxed);
         atomic_fetch_add_explicit(&T.g->measured_ns, (uint64_t)ns, memory_order_relaxed);
         atomic_fetch_add_explicit(&T.g->sampled_ns, (uint64_t)T.charged, memory_order_relaxed);
 }
@@ -243,6 +270,9 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
                                                       : shim.real.cuStreamIsCapturing;
         if (capturing && capturing(stream, &status) == CUDA_SUCCESS && status != CU_STREAM_CAPTURE_STATUS_NONE) {
                 l->captured = true; /* nothing runs now and an event would join the graph */
+                Cost *c = cost_slot(key, false);
+                int64_t est = c ? atomic_load_explicit(&c->ns, memory_order_relaxed) : 0;
+                T.capture_ns += est > 0 ? est : atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
                 return;
         }
         if (atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) == GPU_RATE_UNLIMITED)
@@ -250,19 +280,35 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
 
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
-        l->cost = learned ? atomic_load_explicit(&c->ns, memory_order_relaxed) : DEFAULT_COST_NS;
+        if (unlikely(T.pending) && (!learned || T.countdown == 0)) {
+                harvest(); /* before this launch's cost: it may be what was measured */
+                c = cost_slot(key, false);
+                learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
+        }
+        /* Not measured yet: a seed (a graph's captured kernels) or the process's mean. */
+        l->cost = c ? atomic_load_explicit(&c->ns, memory_order_relaxed) : 0;
+        if (!learned && l->cost <= 0)
+                l->cost = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
+        if (unlikely(l->cost <= 0))
+                l->cost = 1;
         uint64_t now = shim_now_ns();
-        gpu_bucket_refill(g, now);
+        /* Refills are lazy and exact whenever they happen: at high launch rates one per
+         * REFILL_EVERY_NS saves two atomic writes per launch, and a launch that finds the
+         * bucket short refills before it decides to wait. */
+        if (now - atomic_load_explicit(&g->refill_ns, memory_order_relaxed) >= REFILL_EVERY_NS)
+                gpu_bucket_refill(g, now);
         int64_t balance = gpu_bucket_charge(g, l->cost);
-        if (unlikely(balance < 0))
-                pay(g, balance, now);
+        if (unlikely(balance < 0)) {
+                gpu_bucket_refill(g, now);
+                balance = atomic_load_explicit(&g->tokens_ns, memory_order_relaxed);
+                if (balance < 0)
+                        pay(g, balance, now);
+        }
         l->inflight = atomic_fetch_add_explicit(&F.charged, l->cost, memory_order_relaxed) + l->cost;
         int64_t max = inflight_max(g);
         if (unlikely(l->inflight - atomic_load_explicit(&F.retired, memory_order_relaxed) > max))
                 inflight_wait(g, l->inflight - max);
 
-        if (unlikely(T.pending) && (!learned || T.countdown == 0))
-                harvest();
         if (likely(learned && T.countdown > 0)) {
                 T.countdown--;
                 return;
@@ -311,6 +357,7 @@ void shim_launch_forget(void) {
         memset(&T, 0, sizeof T);
         memset(&F, 0, sizeof F);
         pthread_mutex_init(&F.lock, NULL);
+        /* The cost table and the default stay: the child runs the parent's program. */
 }
 
 static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
@@ -319,9 +366,6 @@ static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
 }
 
 #define R shim.real
-#define NOT_LOADED(f)                                                                                              \
-        if (unlikely(!R.f))                                                                                        \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                     unsigned bz, unsigned shmem, CUstream s, void **params, void **extra) {
@@ -385,7 +429,6 @@ SHIM_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec x, CUstream s) {
         return launch_end(&l, R.cuGraphLaunch_ptsz(x, s));
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_launch_syms[] = {
         WRAP(cuLaunchKernel),
         WRAP(cuLaunchKernel_ptsz),

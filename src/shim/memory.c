@@ -8,7 +8,7 @@
  * dead can take them out of memory_used (SIGKILL leaves nothing held).
  *
  * Sizes: the requested size; pitched allocations pitch × height (the pitch the driver
- * returned); asynchronous allocations (pools) the requested size of each live pointer.
+ * returned); stream-ordered allocations the memory their pool has reserved (pool.c).
  * Managed memory counts on the current device. cuMemGetInfo and NVML's memory queries
  * report the limit as the total and the limit less the job's use (never more than the
  * driver's free) as free. */
@@ -26,8 +26,9 @@
 typedef struct Block {
         struct Block *next;
         unsigned long long key;
-        uint64_t size;
+        uint64_t size; /* 0 for a pool's block: the pool's reservation is charged (pool.c) */
         int gpu;
+        CUmemoryPool pool;
 } Block;
 
 static struct {
@@ -62,8 +63,17 @@ static GpuRegionProc *my_slot(void) {
         return M.slot >= 0 ? &r->proc[M.slot] : NULL;
 }
 
+/* Moves delta bytes in or out of this process's slot (the pools' reservations). */
+void shim_slot_add(int gpu, int64_t delta) {
+        pthread_mutex_lock(&M.lock);
+        GpuRegionProc *p = my_slot();
+        if (p)
+                atomic_fetch_add(&p->memory_bytes[gpu], (uint64_t)delta);
+        pthread_mutex_unlock(&M.lock);
+}
+
 /* Reserves size bytes of the job's limit on gpu. */
-static bool reserve(int gpu, uint64_t size) {
+bool shim_reserve(int gpu, uint64_t size) {
         GpuRegionGpu *g = &shim.region->gpu[gpu];
         uint64_t limit = g->memory_limit;
         for (int pass = 0; pass < 2; pass++) {
@@ -82,19 +92,19 @@ static bool reserve(int gpu, uint64_t size) {
         return false;
 }
 
-static void unreserve(int gpu, uint64_t size) {
+void shim_unreserve(int gpu, uint64_t size) {
         atomic_fetch_sub(&shim.region->gpu[gpu].memory_used, size);
 }
 
-static void remember(unsigned long long key, uint64_t size, int gpu) {
+void shim_remember(unsigned long long key, uint64_t size, int gpu, CUmemoryPool pool) {
         Block *b = malloc(sizeof *b);
         pthread_mutex_lock(&M.lock);
-        GpuRegionProc *p = my_slot();
+        GpuRegionProc *p = size ? my_slot() : NULL;
         if (p)
                 atomic_fetch_add(&p->memory_bytes[gpu], size);
         if (b) {
                 /* Without memory for the map entry the bytes stay charged until exit: safe. */
-                *b = (Block){.next = M.bucket[bucket_of(key)], .key = key, .size = size, .gpu = gpu};
+                *b = (Block){.next = M.bucket[bucket_of(key)], .key = key, .size = size, .gpu = gpu, .pool = pool};
                 M.bucket[bucket_of(key)] = b;
         }
         pthread_mutex_unlock(&M.lock);
@@ -126,12 +136,14 @@ static void release(Block *b) {
         if (p)
                 atomic_fetch_sub(&p->memory_bytes[b->gpu], b->size);
         pthread_mutex_unlock(&M.lock);
-        unreserve(b->gpu, b->size);
+        shim_unreserve(b->gpu, b->size);
+        if (b->pool)
+                shim_pool_settle(b->pool, b->gpu); /* the free may have shrunk it */
         free(b);
 }
 
 /* The GPU the allocation goes to, -1: not accounted (no region, not a job GPU). */
-static int alloc_gpu(void) {
+int shim_alloc_gpu(void) {
         shim_init();
         return shim.region ? shim_current_gpu() : -1;
 }
@@ -145,22 +157,19 @@ static int alloc_gpu(void) {
                 uint64_t _size = (size);                                                                           \
                 if (_g < 0)                                                                                        \
                         _r = (call);                                                                               \
-                else if (!reserve(_g, _size))                                                                      \
+                else if (!shim_reserve(_g, _size))                                                                      \
                         _r = CUDA_ERROR_OUT_OF_MEMORY;                                                             \
                 else if ((_r = (call)) == CUDA_SUCCESS)                                                            \
-                        remember(*(key_ptr), _size, _g);                                                           \
+                        shim_remember(*(key_ptr), _size, _g, NULL);                                                           \
                 else                                                                                               \
-                        unreserve(_g, _size);                                                                      \
+                        shim_unreserve(_g, _size);                                                                      \
                 _r;                                                                                                \
         })
 
 #define R shim.real
-#define NOT_LOADED(f)                                                                                              \
-        if (!R.f)                                                                                                  \
-        return CUDA_ERROR_NOT_INITIALIZED
 
 SHIM_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t size) {
-        int g = alloc_gpu();
+        int g = shim_alloc_gpu();
         NOT_LOADED(cuMemAlloc_v2);
         if (!ptr || size == 0)
                 return R.cuMemAlloc_v2(ptr, size);
@@ -168,7 +177,7 @@ SHIM_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t size) {
 }
 
 SHIM_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *ptr, size_t size, unsigned flags) {
-        int g = alloc_gpu();
+        int g = shim_alloc_gpu();
         NOT_LOADED(cuMemAllocManaged);
         if (!ptr || size == 0)
                 return R.cuMemAllocManaged(ptr, size, flags);
@@ -179,51 +188,19 @@ SHIM_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *ptr, size_t size, unsigned f
  * again when that is over the limit. */
 SHIM_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *ptr, size_t *pitch, size_t width, size_t height,
                                         unsigned elem) {
-        int g = alloc_gpu();
+        int g = shim_alloc_gpu();
         NOT_LOADED(cuMemAllocPitch_v2);
         CUresult r = R.cuMemAllocPitch_v2(ptr, pitch, width, height, elem);
         if (r != CUDA_SUCCESS || g < 0)
                 return r;
         uint64_t size = (uint64_t)*pitch * height;
-        if (!reserve(g, size)) {
+        if (!shim_reserve(g, size)) {
                 if (R.cuMemFree_v2)
                         R.cuMemFree_v2(*ptr);
                 return CUDA_ERROR_OUT_OF_MEMORY;
         }
-        remember(*ptr, size, g);
+        shim_remember(*ptr, size, g, NULL);
         return r;
-}
-
-SHIM_EXPORT CUresult cuMemAllocAsync(CUdeviceptr *ptr, size_t size, CUstream s) {
-        int g = alloc_gpu();
-        NOT_LOADED(cuMemAllocAsync);
-        if (!ptr || size == 0)
-                return R.cuMemAllocAsync(ptr, size, s);
-        return CHECKED_ALLOC(g, size, ptr, R.cuMemAllocAsync(ptr, size, s));
-}
-
-SHIM_EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *ptr, size_t size, CUstream s) {
-        int g = alloc_gpu();
-        NOT_LOADED(cuMemAllocAsync_ptsz);
-        if (!ptr || size == 0)
-                return R.cuMemAllocAsync_ptsz(ptr, size, s);
-        return CHECKED_ALLOC(g, size, ptr, R.cuMemAllocAsync_ptsz(ptr, size, s));
-}
-
-SHIM_EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *ptr, size_t size, CUmemoryPool pool, CUstream s) {
-        int g = alloc_gpu();
-        NOT_LOADED(cuMemAllocFromPoolAsync);
-        if (!ptr || size == 0)
-                return R.cuMemAllocFromPoolAsync(ptr, size, pool, s);
-        return CHECKED_ALLOC(g, size, ptr, R.cuMemAllocFromPoolAsync(ptr, size, pool, s));
-}
-
-SHIM_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *ptr, size_t size, CUmemoryPool pool, CUstream s) {
-        int g = alloc_gpu();
-        NOT_LOADED(cuMemAllocFromPoolAsync_ptsz);
-        if (!ptr || size == 0)
-                return R.cuMemAllocFromPoolAsync_ptsz(ptr, size, pool, s);
-        return CHECKED_ALLOC(g, size, ptr, R.cuMemAllocFromPoolAsync_ptsz(ptr, size, pool, s));
 }
 
 /* Physical memory of the virtual memory API: on the device its properties name. */
@@ -258,6 +235,7 @@ SHIM_EXPORT CUresult cuMemFree_v2(CUdeviceptr ptr) {
         return ACCOUNTED_FREE(ptr, R.cuMemFree_v2(ptr));
 }
 
+/* Stream-ordered frees: the pool's reservation is settled after (release()). */
 SHIM_EXPORT CUresult cuMemFreeAsync(CUdeviceptr ptr, CUstream s) {
         shim_init();
         NOT_LOADED(cuMemFreeAsync);
@@ -292,7 +270,8 @@ static void job_view(int gpu, uint64_t *free_bytes, uint64_t *total) {
 
 /* The job's view of the current device, from the driver's answer. */
 static CUresult meminfo(uint64_t *free_bytes, uint64_t *total) {
-        int g = alloc_gpu();
+        int g = shim_alloc_gpu();
+        shim_pools_settle(); /* a pool may have released memory since */
         NOT_LOADED(cuMemGetInfo_v2);
         size_t f, t;
         CUresult r = R.cuMemGetInfo_v2(&f, &t);
@@ -398,15 +377,10 @@ void shim_memory_forget(void) {
         pthread_mutex_init(&M.lock, NULL);
 }
 
-#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 const ShimSym shim_memory_syms[] = {
         WRAP(cuMemAlloc_v2),
         WRAP(cuMemAllocPitch_v2),
         WRAP(cuMemAllocManaged),
-        WRAP(cuMemAllocAsync),
-        WRAP(cuMemAllocAsync_ptsz),
-        WRAP(cuMemAllocFromPoolAsync),
-        WRAP(cuMemAllocFromPoolAsync_ptsz),
         WRAP(cuMemFree_v2),
         WRAP(cuMemFreeAsync),
         WRAP(cuMemFreeAsync_ptsz),

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ void *shim_real_dlsym(void *handle, const char *name) {
 static const ShimSym called[] = {
         REAL(cuCtxGetCurrent),    REAL(cuCtxGetDevice),  REAL(cuStreamIsCapturing), REAL(cuStreamIsCapturing_ptsz),
         REAL(cuEventCreate),      REAL(cuEventRecord),   REAL(cuEventRecord_ptsz),  REAL(cuEventQuery),
-        REAL(cuEventSynchronize), REAL(cuEventElapsedTime),
+        REAL(cuEventSynchronize), REAL(cuEventElapsedTime), REAL(cuDeviceGetMemPool), REAL(cuMemPoolGetAttribute),
+        REAL(cuMemPoolTrimTo),
 };
 
 static const struct {
@@ -60,6 +62,8 @@ static const struct {
         {shim_launch_syms, &shim_launch_n},
         {shim_memory_syms, &shim_memory_n},
         {shim_lookup_syms, &shim_lookup_n},
+        {shim_pool_syms, &shim_pool_n},
+        {shim_graph_syms, &shim_graph_n},
         {called, NULL},
 };
 
@@ -72,7 +76,12 @@ static void warn_once(const char *what, const char *why) {
         fprintf(stderr, "corun shim: %s%s%s; GPU limits not applied\n", what, why ? ": " : "", why ? why : "");
 }
 
+/* Set while this thread loads the driver: the driver's own constructor may look itself
+ * up (through our dlsym) or call in, and must get the plain answer, not a second init. */
+static SHIM_TLS bool in_init;
+
 static void init_once_fn(void) {
+        in_init = true;
         DlsymFn ds = real_dlsym();
         /* RTLD_LOCAL: we add nothing to the program's global scope; a program that links or
          * opens the driver itself gets this same handle. */
@@ -105,11 +114,13 @@ static void init_once_fn(void) {
                         shim.region = r;
                 }
         }
+        in_init = false;
         atomic_store_explicit(&shim.ready, true, memory_order_release);
 }
 
 void shim_init_slow(void) {
-        pthread_once(&init_once, init_once_fn);
+        if (!in_init)
+                pthread_once(&init_once, init_once_fn);
 }
 
 uint64_t shim_now_ns(void) {
@@ -155,18 +166,47 @@ static bool wrapped_name(const char *name) {
                strncmp(name, "nvmlDeviceGetMemoryInfo", 23) == 0;
 }
 
+static void *base_of(const void *addr) {
+        Dl_info info;
+        return addr && dladdr(addr, &info) ? info.dli_fbase : NULL;
+}
+
+/* RTLD_NEXT is relative to the caller, and the libc dlsym would take us for the caller: an
+ * interposer loaded after the shim that looks up its own next malloc would get itself.
+ * So the search is done here, the way the loader does it: the objects after the caller's
+ * in load order, the first that defines the name itself. */
+static void *dlsym_next(const void *caller, const char *name, DlsymFn ds) {
+        void *caller_base = base_of(caller), *main_handle = dlopen(NULL, RTLD_LAZY | RTLD_NOLOAD);
+        struct link_map *m = NULL;
+        if (!caller_base || !main_handle || dlinfo(main_handle, RTLD_DI_LINKMAP, &m) != 0)
+                return ds(RTLD_NEXT, name);
+        while (m && base_of(m->l_ld) != caller_base)
+                m = m->l_next;
+        for (m = m ? m->l_next : NULL; m; m = m->l_next) {
+                void *h = m->l_name[0] ? dlopen(m->l_name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+                void *p = h ? ds(h, name) : NULL;
+                if (h)
+                        dlclose(h);
+                if (p && base_of(p) == base_of(m->l_ld))
+                        return p;
+        }
+        return NULL;
+}
+
 SHIM_EXPORT void *dlsym(void *handle, const char *name) {
         DlsymFn ds = real_dlsym();
         if (!ds)
                 return NULL;
-        void *p = ds(handle, name);
+        void *p = handle == RTLD_NEXT ? dlsym_next(__builtin_return_address(0), name, ds) : ds(handle, name);
         if (!p || !wrapped_name(name))
                 return p;
+        if (in_init)
+                return p;
+        shim_init();
         /* The driver looking itself up: its own entry points, unwrapped. */
         Dl_info info;
         if (libcuda_base && dladdr(__builtin_return_address(0), &info) && info.dli_fbase == libcuda_base)
                 return p;
-        shim_init();
         if (name[0] == 'n')
                 shim_nvml_load();
         return map_address(p);
@@ -207,6 +247,8 @@ static void atfork_child(void) {
         cached_gpu = -1;
         shim_launch_forget();
         shim_memory_forget();
+        shim_pool_forget();
+        shim_graph_forget();
 }
 
 __attribute__((constructor)) static void shim_constructor(void) {

@@ -63,6 +63,15 @@ typedef struct ShimReal {
         CUresult (*cuEventQuery)(CUevent);
         CUresult (*cuEventSynchronize)(CUevent);
         CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+        CUresult (*cuDeviceGetMemPool)(CUmemoryPool *, CUdevice);
+        CUresult (*cuMemPoolGetAttribute)(CUmemoryPool, int, void *);
+        CUresult (*cuMemPoolTrimTo)(CUmemoryPool, size_t);
+
+        CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+        CUresult (*cuStreamEndCapture_ptsz)(CUstream, CUgraph *);
+        CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph, unsigned long long);
+        CUresult (*cuGraphInstantiateWithParams)(CUgraphExec *, CUgraph, void *);
+        CUresult (*cuGraphInstantiateWithParams_ptsz)(CUgraphExec *, CUgraph, void *);
 
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
         nvmlReturn_t (*nvmlDeviceGetMemoryInfo_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
@@ -77,6 +86,11 @@ typedef struct Shim {
 } Shim;
 
 extern Shim shim;
+
+/* In a wrapper: the driver lacks the entry point the program called (through us). */
+#define NOT_LOADED(f)                                                                                              \
+        if (unlikely(!shim.real.f))                                                                                \
+        return CUDA_ERROR_NOT_INITIALIZED
 
 /* Loads the real driver and maps the region, once; cheap after the first call. */
 void shim_init_slow(void);
@@ -98,6 +112,7 @@ typedef struct ShimSym {
         void **real;
         void *wrapper;
 } ShimSym;
+#define WRAP(name) {#name, (void **)&shim.real.name, (void *)name}
 extern const ShimSym shim_launch_syms[], shim_memory_syms[], shim_lookup_syms[];
 extern const size_t shim_launch_n, shim_memory_n, shim_lookup_n;
 
@@ -106,6 +121,30 @@ void *shim_real_dlsym(void *handle, const char *name);
 
 /* Finds NVML's real memory queries once libnvidia-ml.so.1 is loaded (memory.c). */
 void shim_nvml_load(void);
+
+/* memory.c, for pool.c: the job's limit on a GPU (shim_reserve false: refused and
+ * counted), this process's slot, its map of allocations (size 0 with a pool: the pool's
+ * reservation is what counts), the GPU of an allocation now (-1: not accounted). */
+bool shim_reserve(int gpu, uint64_t size);
+void shim_unreserve(int gpu, uint64_t size);
+void shim_slot_add(int gpu, int64_t delta);
+void shim_remember(unsigned long long key, uint64_t size, int gpu, CUmemoryPool pool);
+int shim_alloc_gpu(void);
+/* pool.c: brings the job's charge for a pool (all pools) to what it has reserved now;
+ * false when that is over the limit (nothing more charged). */
+bool shim_pool_settle(CUmemoryPool pool, int gpu);
+void shim_pools_settle(void);
+void shim_pool_forget(void);
+extern const ShimSym shim_pool_syms[];
+extern const size_t shim_pool_n;
+
+/* launch.c, for graph.c: the estimates of the launches this thread captured since the
+ * last call; a cost for a key not measured yet. */
+int64_t shim_capture_take(void);
+void shim_cost_seed(const void *key, int64_t ns);
+extern const ShimSym shim_graph_syms[];
+extern const size_t shim_graph_n;
+void shim_graph_forget(void);
 
 /* Forked child: forget the parent's per-process state (launch.c, memory.c). */
 void shim_launch_forget(void);

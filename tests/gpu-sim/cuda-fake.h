@@ -82,11 +82,23 @@ typedef struct Stream {
         struct Graph *capture; /* being captured into: launches become nodes */
 } Stream;
 
+#define POOL_MAGIC 0x504f4f4cu
+#define POOL_GRANULE (2u << 20) /* a pool reserves device memory in 2 MiB pieces */
+
+/* A stream-ordered memory pool (one default pool per device): it reserves device memory
+ * in granules and keeps what its freed blocks held, down to its release threshold. */
+typedef struct Pool {
+        unsigned magic;
+        int ordinal;
+        uint64_t used, reserved, threshold;
+} Pool;
+
 typedef struct Alloc {
         struct Alloc *next;
         CUdeviceptr ptr;
         size_t size;
         int dev;
+        Pool *pool; /* from a pool: the pool's memory, not the device's */
 } Alloc;
 
 typedef struct FakeProc {
@@ -97,6 +109,7 @@ typedef struct FakeProc {
         Ctx primary[SIM_MAX_DEVICES]; /* primary contexts */
         Alloc *allocs;
         CUdeviceptr next_ptr;
+        Pool pools[SIM_MAX_DEVICES]; /* default pools */
 } FakeProc;
 extern FakeProc P;
 extern __thread Ctx *current;

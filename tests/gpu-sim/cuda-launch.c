@@ -303,7 +303,6 @@ EXPORT CUresult cuStreamIsCapturing_ptsz(void *stream, int *status) {
         return cuStreamIsCapturing(stream, status);
 }
 
-/* CUDA 12's cuGraphInstantiate is cuGraphInstantiateWithFlags. */
 EXPORT CUresult cuGraphInstantiateWithFlags(GraphExec **ret, Graph *g, unsigned long long flags) {
         if (!ret || !g || g->magic != GRAPH_MAGIC)
                 return CUDA_ERROR_INVALID_VALUE;
@@ -315,8 +314,16 @@ EXPORT CUresult cuGraphInstantiateWithFlags(GraphExec **ret, Graph *g, unsigned 
         return CUDA_SUCCESS;
 }
 
-EXPORT CUresult cuGraphInstantiate(GraphExec **ret, Graph *g, unsigned long long flags) {
-        return cuGraphInstantiateWithFlags(ret, g, flags);
+/* The exported cuGraphInstantiate keeps CUDA 11's ABI (cuda.h 12 maps the name to
+ * cuGraphInstantiateWithFlags): error node, log buffer and its size. */
+EXPORT CUresult cuGraphInstantiate(GraphExec **ret, Graph *g, void **error_node, char *log, size_t log_size) {
+        if (log && log_size)
+                log[0] = '\0';
+        return cuGraphInstantiateWithFlags(ret, g, 0);
+}
+
+EXPORT CUresult cuGraphInstantiate_v2(GraphExec **ret, Graph *g, void **error_node, char *log, size_t log_size) {
+        return cuGraphInstantiate(ret, g, error_node, log, log_size);
 }
 
 EXPORT CUresult cuGraphLaunch(GraphExec *x, void *stream) {

@@ -111,8 +111,10 @@ EXPORT CUresult cuInit(unsigned flags) {
         P.pid = getpid();
         P.next_ptr = 0x7f0000000000ull;
         visible_devices(s);
-        for (int i = 0; i < P.n; i++)
+        for (int i = 0; i < P.n; i++) {
                 P.primary[i] = (Ctx){.magic = CTX_MAGIC, .ordinal = i};
+                P.pools[i] = (Pool){.magic = POOL_MAGIC, .ordinal = i};
+        }
         return P.n > 0 ? CUDA_SUCCESS : CUDA_ERROR_NO_DEVICE;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* region-ctl: makes and reads GPU limit regions (src/gpu/region.h) the way the runner
  * does, for the shim's tests and benchmark:
- *   region-ctl create PATH UUID LIMIT_BYTES RATE_PPM|unlimited DEPTH_MS [UUID ...]
- *                                  one region, one GPU per group of four (mode 0600)
+ *   region-ctl create PATH UUID LIMIT_BYTES RATE_PPM|unlimited DEPTH_MS[/INFLIGHT_MS] [UUID ...]
+ *                                  one region, one GPU per group of four (mode 0600); the
+ *                                  in-flight bound defaults to 2 × depth
  *   region-ctl show PATH           the counters as JSON
  *   region-ctl rate PATH GPU RATE_PPM|unlimited
  *   region-ctl reap PATH           releases dead processes' slots; prints how many */
@@ -14,7 +15,7 @@
 #include "gpu/region.h"
 
 static int usage(void) {
-        fprintf(stderr, "usage: region-ctl create PATH UUID LIMIT RATE|unlimited DEPTH_MS [UUID ...] | show PATH | "
+        fprintf(stderr, "usage: region-ctl create PATH UUID LIMIT RATE|unlimited DEPTH_MS[/INFLIGHT_MS] [UUID ...] | show PATH | "
                         "rate PATH GPU RATE|unlimited | reap PATH\n");
         return 2;
 }
@@ -69,15 +70,21 @@ static int create(int argc, char **argv) {
         GpuRegionGpuSpec specs[GPU_REGION_GPUS];
         unsigned n = 0;
         for (int a = 3; a + 3 < argc + 0 && n < GPU_REGION_GPUS; a += 4, n++) {
-                uint64_t limit, rate, depth_ms;
+                uint64_t limit, rate, depth_ms, inflight_ms = 0;
+                char depth[32];
+                snprintf(depth, sizeof depth, "%s", argv[a + 3]);
+                char *slash = strchr(depth, '/');
+                if (slash)
+                        *slash++ = '\0';
                 if (parse_u64(argv[a + 1], &limit) < 0 || parse_u64(argv[a + 2], &rate) < 0 ||
-                    parse_u64(argv[a + 3], &depth_ms) < 0)
+                    parse_u64(depth, &depth_ms) < 0 || (slash && parse_u64(slash, &inflight_ms) < 0))
                         return usage();
                 specs[n] = (GpuRegionGpuSpec){.uuid = argv[a],
                                               .memory_limit = limit,
                                               .share_ppm = rate == GPU_RATE_UNLIMITED ? 1000000 : (uint32_t)rate,
                                               .rate_ppm = rate,
-                                              .depth_ns = (int64_t)depth_ms * 1000000};
+                                              .depth_ns = (int64_t)depth_ms * 1000000,
+                                              .inflight_max_ns = (int64_t)inflight_ms * 1000000};
         }
         if (n == 0 || (argc - 3) % 4 != 0)
                 return usage();

@@ -6,12 +6,13 @@
  *   shim-prog paths N          N launches through each path; prints the launches each
  *                              entry point must have counted, as JSON
  *   shim-prog capture N        N launches captured into a graph, none run
- *   shim-prog graph N M        a graph of N launches, launched M times
+ *   shim-prog graph N M        5 launches, then a graph of N launches, launched M times
  *   shim-prog busy SECS PROCS BYTES
  *                              PROCS processes (fork) each holding BYTES, launching k1
  *                              back to back for SECS; each prints "pid PID" when going
  *   shim-prog mem LIMIT        the memory paths against a job limit of LIMIT bytes
- * Exits 1 with the failed check on stderr. */
+ * SHIM_PROG_DEVICE=N uses CUDA device N (default 0). Exits 1 with the failed check on
+ * stderr. */
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@ typedef void *H; /* every handle */
 
 CUresult cuInit(unsigned);
 CUresult cuDeviceGet(int *, int);
+CUresult cuDeviceGetUuid_v2(unsigned char *, int);
 CUresult cuDevicePrimaryCtxRetain(H *, int);
 CUresult cuCtxSetCurrent(H);
 CUresult cuCtxSynchronize(void);
@@ -63,6 +65,9 @@ CUresult cuMemAllocManaged(CUdeviceptr *, size_t, unsigned);
 CUresult cuMemAllocAsync(CUdeviceptr *, size_t, H);
 CUresult cuMemFreeAsync(CUdeviceptr, H);
 CUresult cuMemAllocFromPoolAsync(CUdeviceptr *, size_t, H, H);
+CUresult cuDeviceGetDefaultMemPool(H *, int);
+CUresult cuMemPoolSetAttribute(H, int, void *);
+CUresult cuMemPoolTrimTo(H, size_t);
 typedef struct {
         int type, handle_types, loc_type, loc_id;
         void *win32;
@@ -83,6 +88,7 @@ typedef CUresult (*ProcV2Fn)(const char *, void **, int, unsigned long long, int
 
 static const char ptx[] = ".version 8.0\n.target sm_90\n.entry k1 ( )\n{ ret; }\n";
 static H fn, stream;
+static int device;
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...) {
         va_list ap;
@@ -109,8 +115,10 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 static void setup(void) {
         int dev;
         H ctx, mod;
+        const char *d = getenv("SHIM_PROG_DEVICE");
+        device = d ? atoi(d) : 0;
         CK(cuInit(0));
-        CK(cuDeviceGet(&dev, 0));
+        CK(cuDeviceGet(&dev, device));
         CK(cuDevicePrimaryCtxRetain(&ctx, dev));
         CK(cuCtxSetCurrent(ctx));
         CK(cuModuleLoadData(&mod, ptx));
@@ -140,6 +148,10 @@ static void paths(unsigned n) {
         void *h = driver();
         setup();
         LaunchFn by_dlsym = (LaunchFn)sym(h, "cuLaunchKernel");
+        /* RTLD_NEXT is relative to us, whoever answers dlsym: the next dlsym is the one we
+         * call (the shim's when it is preloaded, libc's otherwise). */
+        EXPECT(dlsym(RTLD_NEXT, "dlsym") == (void *)dlsym, "dlsym(RTLD_NEXT, \"dlsym\") is %p, dlsym %p",
+               dlsym(RTLD_NEXT, "dlsym"), (void *)dlsym);
         void *p4000, *p7000;
         CK(cuGetProcAddress("cuLaunchKernel", &p4000, 4000, 0));
         CK(cuGetProcAddress("cuLaunchKernel", &p7000, 7000, 2 /* PER_THREAD_DEFAULT_STREAM */));
@@ -213,6 +225,11 @@ static H capture(unsigned n) {
 static void graph(unsigned n, unsigned m) {
         H exec;
         setup();
+        /* Warm-up, as frameworks do before they capture: the kernel is measured first. */
+        for (int i = 0; i < 5; i++) {
+                CK(cuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, stream, NULL, NULL));
+                CK(cuStreamSynchronize(stream));
+        }
         CK(cuGraphInstantiateWithFlags(&exec, capture(n), 0));
         for (unsigned i = 0; i < m; i++) {
                 CK(cuGraphLaunch(exec, stream));
@@ -258,11 +275,17 @@ static void nvml(size_t limit, size_t used) {
         void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW);
         EXPECT(h, "dlopen libnvidia-ml.so.1: %s", dlerror());
         int (*init)(void) = (int (*)(void))sym(h, "nvmlInit_v2");
-        int (*by_index)(unsigned, H *) = (int (*)(unsigned, H *))sym(h, "nvmlDeviceGetHandleByIndex_v2");
+        int (*by_uuid)(const char *, H *) = (int (*)(const char *, H *))sym(h, "nvmlDeviceGetHandleByUUID");
         int (*info)(H, unsigned long long *) = (int (*)(H, unsigned long long *))sym(h, "nvmlDeviceGetMemoryInfo");
         int (*info2)(H, void *) = (int (*)(H, void *))sym(h, "nvmlDeviceGetMemoryInfo_v2");
+        /* NVML numbers devices otherwise than CUDA: the same GPU is found by its UUID. */
+        unsigned char u[16];
+        char uuid[64];
+        CK(cuDeviceGetUuid_v2(u, device));
+        snprintf(uuid, sizeof uuid, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+                 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
         H dev;
-        EXPECT(init() == 0 && by_index(0, &dev) == 0, "nvml init");
+        EXPECT(init() == 0 && by_uuid(uuid, &dev) == 0, "nvml: no device %s", uuid);
         unsigned long long m[3]; /* total, free, used */
         EXPECT(info(dev, m) == 0 && m[0] == limit && m[1] == limit - used && m[2] == used,
                "nvmlDeviceGetMemoryInfo: total %llu free %llu used %llu (limit %zu, used %zu)", m[0], m[1], m[2],
@@ -281,11 +304,26 @@ static void mem(size_t limit) {
         CUdeviceptr a, b, c, x;
         unsigned long long hdl;
         size_t pitch;
-        AllocProp prop = {.type = 1, .loc_type = 1, .loc_id = 0};
+        AllocProp prop = {.type = 1, .loc_type = 1, .loc_id = device};
 
         CK(cuMemGetInfo_v2(&f, &t));
         EXPECT(t == limit && f == limit, "cuMemGetInfo_v2: total %zu free %zu, limit %zu", t, f, limit);
         nvml(limit, 0);
+
+        /* Stream-ordered blocks are charged what their pool reserves (2 MiB pieces in the
+         * simulator), kept after a free up to the pool's release threshold. */
+        H pool;
+        unsigned long long threshold = 4 << 20;
+        CK(cuDeviceGetDefaultMemPool(&pool, device));
+        CK(cuMemAllocAsync(&c, 1, stream));
+        EXPECT(free_now() == limit - (2 << 20), "an async byte charged %zu, not the pool's 2 MiB", limit - free_now());
+        CK(cuMemPoolSetAttribute(pool, 4 /* RELEASE_THRESHOLD */, &threshold));
+        CK(cuMemFreeAsync(c, stream));
+        EXPECT(free_now() == limit - (2 << 20), "the pool's kept reservation not charged: %zu", limit - free_now());
+        CK(cuMemPoolTrimTo(pool, 0));
+        threshold = 0;
+        CK(cuMemPoolSetAttribute(pool, 4, &threshold));
+        EXPECT(free_now() == limit, "%zu still charged after the pool was trimmed", limit - free_now());
         CK(cuMemAlloc_v2(&a, limit / 2));
         CK(cuMemAlloc_v2(&b, limit - limit / 2));
         EXPECT(free_now() == 0, "free %zu at the limit", free_now());
@@ -293,7 +331,7 @@ static void mem(size_t limit) {
         EXPECT(cuMemAlloc_v2(&x, 1) == 2, "cuMemAlloc_v2 over the limit");
         EXPECT(cuMemAllocManaged(&x, 1, 1) == 2, "cuMemAllocManaged over the limit");
         EXPECT(cuMemAllocAsync(&x, 1, stream) == 2, "cuMemAllocAsync over the limit");
-        EXPECT(cuMemAllocFromPoolAsync(&x, 1, NULL, stream) == 2, "cuMemAllocFromPoolAsync over the limit");
+        EXPECT(cuMemAllocFromPoolAsync(&x, 1, pool, stream) == 2, "cuMemAllocFromPoolAsync over the limit");
         EXPECT(cuMemCreate(&hdl, 1, &prop, 0) == 2, "cuMemCreate over the limit");
         EXPECT(cuMemAllocPitch_v2(&x, &pitch, 4, 1, 4) == 2, "cuMemAllocPitch_v2 over the limit");
         nvml(limit, limit);
@@ -303,7 +341,7 @@ static void mem(size_t limit) {
         EXPECT(free_now() == room, "free %zu after a free, expected %zu", free_now(), room);
         CK(cuMemAllocAsync(&c, room / 4, stream));
         CK(cuMemFreeAsync(c, stream));
-        CK(cuMemAllocFromPoolAsync(&c, room / 4, NULL, stream));
+        CK(cuMemAllocFromPoolAsync(&c, room / 4, pool, stream));
         CK(cuMemFreeAsync(c, stream));
         CK(cuMemAllocManaged(&c, room / 4, 1));
         CK(cuMemFree_v2(c));

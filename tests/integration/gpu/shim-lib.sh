@@ -15,7 +15,8 @@ ctl() { sim "$GPU_SIM_DIR/gpu-sim-ctl" "$@"; }
 REGION_CTL=$GPU_SIM_DIR/region-ctl
 PROG=$GPU_SIM_DIR/shim-prog
 UUID=$(ctl show | sed -n 's/^nvml 0: \(GPU-[0-9a-f-]*\) .*/\1/p')
-[ -n "$UUID" ] || fail "no simulated GPU: $(ctl show)"
+UUID1=$(ctl show | sed -n 's/^nvml 1: \(GPU-[0-9a-f-]*\) .*/\1/p')
+[ -n "$UUID" ] && [ -n "$UUID1" ] || fail "no simulated GPUs: $(ctl show)"
 REGION="$WORK/job.gpu"
 region() {
         rm -f "$REGION"

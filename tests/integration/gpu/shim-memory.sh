@@ -14,4 +14,15 @@ assert_eq "$(counters .gpus[0].memory_peak)" $limit "peak bytes"
 assert_eq "$(counters .gpus[0].memory_refused)" 7 "allocations refused"
 assert_eq "$(counters '.procs | length')" 0 "slots held after exit"
 assert_eq "$(counters .procs_claimed)" 1 "slots claimed"
+
+# Two GPUs, a limit on each: the second device's allocations count on the second entry
+# (the job's CUDA ordinal, found from the current context), never on the first.
+rm -f "$REGION"
+"$REGION_CTL" create "$REGION" "$UUID" $((limit * 2)) unlimited 100 "$UUID1" $limit unlimited 100 ||
+        fail "region-ctl create (two GPUs)"
+CUDA_VISIBLE_DEVICES=$UUID,$UUID1 CORUN_GPU_REGION=$REGION LD_PRELOAD=$SHIM SHIM_PROG_DEVICE=1 \
+        sim "$PROG" mem $limit >"$WORK/out" 2>&1 || fail "shim-prog mem on the second GPU: $(cat "$WORK/out")"
+assert_eq "$(counters .gpus[1].memory_peak)" $limit "peak bytes on the second GPU"
+assert_eq "$(counters .gpus[0].memory_peak)" 0 "peak bytes on the first GPU"
+assert_eq "$(counters .gpus[1].memory_refused)" 7 "allocations refused on the second GPU"
 echo "PASS"

@@ -20,6 +20,15 @@ for e in $(jq -r 'keys[]' "$WORK/expected.json"); do
 done
 [ "$(counters .gpus[0].charged_ns)" -gt 0 ] || fail "nothing charged at rate 100 %"
 
+# Two GPUs: launches on the second device count on the second entry only.
+rm -f "$REGION"
+"$REGION_CTL" create "$REGION" "$UUID" 0 1000000 100 "$UUID1" 0 1000000 100 || fail "region-ctl create (two GPUs)"
+CUDA_VISIBLE_DEVICES=$UUID,$UUID1 CORUN_GPU_REGION=$REGION LD_PRELOAD=$SHIM SHIM_PROG_DEVICE=1 \
+        sim "$PROG" paths 5 >"$WORK/expected.json" || fail "shim-prog paths on the second GPU failed"
+assert_eq "$(counters '[.gpus[0].launches[]] | add')" 0 "launches counted on the first GPU"
+assert_eq "$(counters '[.gpus[1].launches[]] | add')" "$(jq '[.[]] | add' "$WORK/expected.json")" \
+        "launches counted on the second GPU"
+
 # Captured launches: counted, not charged, no events recorded into the capture.
 region 0 500000 100
 tenant "$PROG" capture 30 || fail "shim-prog capture failed"
@@ -27,15 +36,22 @@ assert_eq "$(counters .gpus[0].launches.captured)" 30 "captured launches"
 assert_eq "$(counters '[.gpus[0].launches[]] | add')" 30 "launches other than captured"
 assert_eq "$(counters .gpus[0].charged_ns)" 0 "charged for captured launches"
 
-# A graph of 10 × 50 µs, launched 20 times: charged per launch of the graph, its cost
-# learnt with events (the launches before the first measurement cost the 1 ms default).
+# A graph of 10 × 50 µs, launched 20 times after 5 warm-up launches of its kernel: charged
+# per launch of the graph, at first what its captured kernels were estimated at, then
+# what its launches measure (each bracket also holds the submission, a few µs here).
 region 0 1000000 100
 tenant "$PROG" graph 10 20 || fail "shim-prog graph failed"
 assert_eq "$(counters .gpus[0].launches.cuGraphLaunch)" 20 "graph launches"
 assert_eq "$(counters .gpus[0].launches.captured)" 10 "captured launches"
-charged=$(counters .gpus[0].charged_ns)
-assert_between "$charged" $((18 * 500000 * 9 / 10)) $((2000000 + 20 * 500000 * 11 / 10)) "charged for 20 graph launches (ns)"
+assert_between "$(counters .gpus[0].charged_ns)" $((1000000 + 20 * 500000 * 9 / 10)) \
+        $((1500000 + 20 * 500000 * 12 / 10)) "charged for the warm-up and 20 graph launches (ns)"
 [ "$(counters .gpus[0].measured_ns)" -gt 0 ] || fail "graph launches never measured"
+# One launch of a graph of 40: its first estimate is its 40 kernels' (2 ms), not a
+# kernel's (the process's mean); the warm-up costs 1 ms + 4 × 50 µs.
+region 0 1000000 100
+tenant "$PROG" graph 40 1 || fail "shim-prog graph failed"
+assert_between "$(counters .gpus[0].charged_ns)" $((1200000 + 40 * 50000 * 9 / 10)) \
+        $((1300000 + 40 * 50000 * 12 / 10)) "charged for the warm-up and one graph of 40 (ns)"
 
 # No region: one line, once, and the program runs unchanged.
 CUDA_VISIBLE_DEVICES=$UUID CORUN_GPU_REGION=$WORK/none LD_PRELOAD=$SHIM sim "$PROG" paths 2 >/dev/null 2>"$WORK/err" ||

@@ -29,4 +29,19 @@ assert_between "$one" 0.285 0.315 "GPU share of one process at rate 30 %"
 two=$(share_of 2)
 assert_between "$two" 0.285 0.315 "GPU share of two processes of one job at rate 30 %"
 assert_eq "$(counters .procs_claimed)" 0 "slots claimed without memory"
-echo "PASS one=$one two=$two"
+
+region 0 1000000 100/20
+tenant "$PROG" busy 1.5 1 0 >"$WORK/pids" 2>&1 &
+job=$!
+pid=$(pids_in "$WORK/pids" 1)
+most=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+        q=$(ctl show | awk -v p="pid ${pid% }:" 'index($0, p) { print $6 - $9 }')
+        [ -z "$q" ] || [ "$q" -le "$most" ] || most=$q
+        sleep 0.1
+done
+wait $job || fail "tenant failed: $(cat "$WORK/pids")"
+[ "$most" -gt 0 ] || fail "never saw the tenant's queue"
+assert_between "$most" 0 $((20000000 + 5000000 + 700000)) "most work queued (ns)"
+[ "$(counters .gpus[0].waits)" -gt 0 ] || fail "the in-flight bound never made the job wait"
+echo "PASS one=$one two=$two queued=$most"
