@@ -47,7 +47,7 @@ static int none_prepare_attach(const Cgroup *g, bool cloned_into, CgAttach *ret)
                 ret->set_affinity = true;
                 ret->cpus = l->cpus;
         }
-        ret->rlimit_as = l->memory_max == LIMIT_MAX ? 0 : l->memory_max;
+        ret->rlimit_as = l->memory_max == LIMIT_MAX || l->no_address_space_limit ? 0 : l->memory_max;
         ret->rlimit_nproc = l->pids_max == LIMIT_MAX ? 0 : l->pids_max;
         return 0;
 }

@@ -27,6 +27,9 @@ typedef struct CgLimits {
         uint64_t pids_max;
         uint64_t cpu_weight;  /* 0 = leave */
         uint64_t cpu_max_pct; /* 0 = leave */
+        /* The job uses GPUs: the none backend must not turn memory_max into RLIMIT_AS
+         * (CUDA reserves far more address space than it uses; cuInit fails under it). */
+        bool no_address_space_limit;
 } CgLimits;
 void cg_limits_init(CgLimits *l); /* everything unlimited/inherited, swap 0 */
 

@@ -2,7 +2,7 @@
 /* gpu-limit.c: GPU shares and GPU memory limits (docs/gpu.md "Caps, shares and memory
  * limits", DESIGN §11). A job with a share or a GPU memory limit gets a region
  * (src/gpu/region.h) in the run's /dev/shm/corun-<run-id>/ directory (journalled, 0600,
- * the job's user) and the shim libcorun-cuda.so first in LD_PRELOAD; every sample tick
+ * the job's user) and the shim libcorun-cuda.so last in LD_PRELOAD; every sample tick
  * the controller (src/gpu/limiter.c) reads each job's own measured share of each of its
  * GPUs (the NVML sampler, its pids only) and the shim's counters, and writes the job's
  * refill rate. A job whose NVML-measured GPU memory stays above its limit is ended

@@ -119,8 +119,9 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret, char
         for (size_t i = 0; i < nuser; i++)
                 if (!(set[k++] = strdup(pj->env[i])))
                         return -ENOMEM;
-        /* ...except the shim's place in LD_PRELOAD: first, before the job's own preloads
-         * (env: or inherited), which stay. */
+        /* ...except the shim's place in LD_PRELOAD: after the job's own preloads (env: or
+         * inherited), which stay: nearest the driver, it sees every call that reaches it,
+         * whatever another interposer (a profiler, a hook) does above it. */
         if (in->gpu_shim) {
                 const char *theirs = NULL;
                 for (size_t i = nuser; i-- > 0 && !theirs;)
@@ -129,8 +130,8 @@ static int job_env(const JobSetupInput *in, const JobSetup *s, char ***ret, char
                 for (size_t i = 0; !theirs && in->inherit && in->inherit[i]; i++)
                         if (strneq(in->inherit[i], "LD_PRELOAD=", 11))
                                 theirs = in->inherit[i] + 11;
-                if ((r = xasprintf(&set[k++], "LD_PRELOAD=%s%s%s", in->gpu_shim, !isempty(theirs) ? ":" : "",
-                                   theirs ?: "")) < 0)
+                if ((r = xasprintf(&set[k++], "LD_PRELOAD=%s%s%s", theirs ?: "", !isempty(theirs) ? ":" : "",
+                                   in->gpu_shim)) < 0)
                         return r;
         }
         if (pj->spec && pj->spec->container.image) {

@@ -26,7 +26,7 @@ typedef struct JobSetupInput {
          * CUDA_DEVICE_ORDER=PCI_BUS_ID); NULL leaves both as inherited. */
         const char *gpu_visible;
         /* GPU limits (docs/gpu.md): the job's limit region (CORUN_GPU_REGION) and the shim
-         * put first in LD_PRELOAD (before the job's own or the inherited LD_PRELOAD); MPS's
+         * put last in LD_PRELOAD (after the job's own or the inherited LD_PRELOAD); MPS's
          * active-thread percentage (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE), 0 for none. */
         const char *gpu_region;
         const char *gpu_shim;

@@ -233,6 +233,7 @@ static int job_create(Runner *R, Job *j, CgLimits *lim) {
         protect_job_limits(&j->pj->limits, lim);
         lim->cpus = j->asg.cpus;
         lim->mems = j->asg.mems;
+        lim->no_address_space_limit = j->asg.gpus != 0 || j->pj->limits.gpus.kind == GPUS_ANY;
         r = cg_create(R->cgm, s->cgroup_rel, NULL, &j->cg); /* limits once, below */
         if (r < 0)
                 return error_setf(&R->error, r, "job '%s': cannot create its partition %s: %s", j->pj->name,

@@ -37,7 +37,7 @@
 #define DEFAULT_COST_NS INT64_C(1000000)
 #define MEASURE_EVERY 64
 #define MIN_SLEEP_NS 200000u
-#define MAX_SLEEP_NS 50000000u /* re-read the controller's rate at least this often */
+#define MAX_SLEEP_NS 10000000u /* re-read the controller's rate at least this often (a debt taken at a rate near 0 must not outlive a higher rate: the controller runs every 200 ms) */
 #define REFILL_EVERY_NS 20000u
 #define COSTS 4096             /* power of two */
 #define COST_PROBES 16

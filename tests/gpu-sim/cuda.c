@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +105,18 @@ EXPORT CUresult cuInit(unsigned flags) {
         if (!s) {
                 fprintf(stderr, "gpu-sim: libcuda: %s\n", sim_why());
                 return CUDA_ERROR_NO_DEVICE;
+        }
+        /* The real driver reserves address space for unified memory at init, far more than
+         * the process will ever use (and fails with out of memory under an RLIMIT_AS that
+         * cannot hold it): the simulated one reserves 64 GiB, never touched. */
+        static void *reserved;
+        if (!reserved) {
+                reserved = mmap(NULL, UINT64_C(64) << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                                -1, 0);
+                if (reserved == MAP_FAILED) {
+                        reserved = NULL;
+                        return CUDA_ERROR_OUT_OF_MEMORY;
+                }
         }
         memset(&P, 0, sizeof P);
         current = NULL;

@@ -8,7 +8,7 @@
 # - the backstop: memory the shim cannot see (here a 700 MiB context) above the limit for
 #   2 s ends the job as gpu-oom;
 # - the region: CORUN_GPU_REGION is a 0600 file of the job's in /dev/shm/corun-<run-id>/
-#   (0711), the shim is first in LD_PRELOAD before the job's own; the directory is gone
+#   (0711), the shim is last in LD_PRELOAD, after the job's own; the directory is gone
 #   after the run, and after a kill -9 of corun, `corun cleanup` removes it;
 # - via: mps with an MPS control daemon answering: CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, no
 #   shim, mechanism mps (sm-partition); without one: refused before anything starts;
@@ -37,7 +37,7 @@ out=$(cat "$WORK/r/logs/"*/env.out)
 echo "$out"
 echo "$out" | sed -n 1p | grep -qx '600 root' || fail "the region's mode and owner: $out"
 echo "$out" | sed -n 2p | grep -qx '711' || fail "the region directory's mode: $out"
-echo "$out" | grep -q "^preload=/.*libcorun-cuda.so:/nonexistent/theirs.so$" || fail "LD_PRELOAD: $out"
+echo "$out" | grep -q "^preload=/nonexistent/theirs.so:/.*libcorun-cuda.so$" || fail "LD_PRELOAD: $out"
 [ ! -e "/dev/shm/corun-$(json "$R" .run_id)" ] || fail "the region directory is left after the run"
 
 # The backstop: a context of 700 MiB (CORUN_GPU_SIM_CTX_MEM) the shim never allocated.

@@ -53,4 +53,8 @@ assert_eq "$(head -1 "$series")" "t_s,gpu,sm_share,memory_bytes,share_target,mem
 grep -q "^| default rep 1 | by-index | 0 | " "$WORK/r/summary.md" || fail "summary.md: $(cat "$WORK/r/summary.md")"
 head -1 "$WORK/r/results.csv" | grep -q ",gpus,gpu_sm_share,gpu_memory_peak_bytes" || fail "results.csv header"
 grep -q 'id="gpu"' "$WORK/r/report.html" || fail "report.html has no GPU panel"
+# Backend none: a GPU job's memory: is not turned into RLIMIT_AS (the fake cuInit, like the
+# real one, reserves far more address space than a job's memory limit).
+sim "$CORUN" run -q --backend none -m 256M --gpus 1 -o "$WORK/none" -- "$CORUN" stress gpu --kernel-ms 1 --work 5 \
+        >"$WORK/none.out" 2>&1 || fail "backend none, -m 256M, a GPU job: $(cat "$WORK/none.out")"
 echo ok
