@@ -32,6 +32,20 @@ container_pids() {
         echo "$_p"
         cat /proc/"$_p"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
 }
+# wait_started PID WHAT: waits for $WORK/shared/started, written by the container's
+# command; fails at once, with corun's output, when runner PID ends first (a container
+# that cannot start makes the job exit, and nothing would write the file).
+wait_started() {
+        poll 60 started_or_ended "$1" || fail "timed out waiting for $2: $(eval "$WAIT_DETAIL")"
+        [ -e "$WORK/shared/started" ] || fail "corun ended while waiting for $2: $(cat "$WORK/out")"
+}
+# started_or_ended PID: the file is there, or runner PID is a zombie (our child, not yet
+# waited for) or gone.
+started_or_ended() {
+        [ -e "$WORK/shared/started" ] && return 0
+        _st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+        [ -z "$_st" ] || [ "$_st" = Z ]
+}
 # start_sleeper: starts `corun run` in the background with one job, box, sleeping in the
 # image, and waits for its container; sets pid (the runner), id (its run id), name (the
 # container), cpids (the container's processes), procs (the run's processes).
@@ -41,7 +55,7 @@ start_sleeper() {
                 "touch /w/started; sleep 1000" >"$WORK/out" 2>&1 &
         pid=$!
         WAIT_DETAIL='echo "journal: $(run_journal $pid); containers: $(podman ps -a --format "{{.Names}} {{.Status}}")"; cat "$WORK/out"'
-        wait_for "the container to start" 60 test -e "$WORK/shared/started"
+        wait_started $pid "the container to start"
         id=$(run_id $pid)
         name=$(job_container $pid box)
         [ -n "$id" ] && [ -n "$name" ] || fail "run id '$id' or container '$name' not journalled"
