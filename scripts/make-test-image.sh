@@ -28,11 +28,15 @@ trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/tmp" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/root" "$ROOT/work"
 chmod 1777 "$ROOT/tmp"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
-for applet in $("$ROOT/bin/busybox" --list); do
-        [ -e "$ROOT/bin/$applet" ] || ln -s busybox "$ROOT/bin/$applet"
-done
+# One link per applet, made by busybox's own shell, whose ln runs without an exec: a
+# few times faster, 10 s less in the systemd test VM (qemu TCG), where 270 execs of
+# a dynamically linked ln took 14 s.
+"$ROOT/bin/busybox" sh -c 'cd "$1/bin" && for a in $(./busybox --list); do [ -e "$a" ] || ln -s busybox "$a"; done' sh "$ROOT"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
+# podman prints its progress on stderr; docker's import has no --quiet.
+quiet=
+[ "$ENGINE" = podman ] && quiet=--quiet
 tar -C "$ROOT" --numeric-owner --owner=0 --group=0 -cf - . |
-        "$ENGINE" import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' - "$NAME" >/dev/null
+        "$ENGINE" import $quiet --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' - "$NAME" >/dev/null
 echo "$NAME"

@@ -11,13 +11,14 @@
 #
 # BUILD_DIR (default $BUILD) is a meson build dir: its corun and tests/helpers/ go in.
 # -t bounds the whole VM run, boot included (default 300 s).
-# CMD runs as root in /corun/src (a copy of the source tree's tests/ and examples/) with
-# CORUN, HELPERS, SRCDIR and BUILD pointing inside the VM. Its output streams to stdout;
-# the exit status is CMD's (77 stays a skip for meson). 1 if the VM started but did not
-# report CMD's status (it hung past -t or crashed): a failure. 99 if the VM could not be
-# started at all (no qemu, kernel or busybox, or qemu itself failed): meson shows that as
-# ERROR, not FAIL, and never as a skip: on a machine meant to run the suite it is a
-# broken setup to fix, but it is not the code under test failing.
+# CMD runs as root in /corun/src (a copy of the source tree's tests/, examples/ and
+# scripts/make-test-image.sh) with CORUN, HELPERS, SRCDIR and BUILD pointing inside the
+# VM. Its output streams to stdout; the exit status is CMD's (77 stays a skip for
+# meson). 1 if the VM started but did not report CMD's status (it hung past -t or
+# crashed): a failure. 99 if the VM could not be started at all (no qemu, kernel or
+# busybox, or qemu itself failed): meson shows that as ERROR, not FAIL, and never as a
+# skip: on a machine meant to run the suite it is a broken setup to fix, but it is not
+# the code under test failing.
 #
 # Environment: CORUN (binary to test, default BUILD_DIR/corun), SRCDIR (source tree,
 # default this script's repo), CORUN_VM_KERNEL (a vmlinuz; default fetched by
@@ -182,6 +183,9 @@ printf '127.0.0.1 localhost corun-vm\n' >"$root/etc/hosts"
 
 fi  # the Debian root has its own tools, locale and accounts (corun-user, uid 1000)
 cp -R "$src/tests/integration" "$src/tests/vm" "$root/corun/src/tests/"
+# The container tests make their image with it (the systemd root has podman).
+mkdir -p "$root/corun/src/scripts"
+cp "$src/scripts/make-test-image.sh" "$root/corun/src/scripts/"
 [ -d "$src/examples" ] && cp -R "$src/examples" "$root/corun/src/"
 if [ "$systemd" = 1 ]; then
         # systemd starts the command once the system is up (logind and the system bus
