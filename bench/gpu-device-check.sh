@@ -1,7 +1,8 @@
 #!/bin/sh
 # One pass on a machine with a real NVIDIA GPU (docs/performance.md, "GPUs"): doctor, the
 # stress kernel alone and two at once, the two GPU examples with nvidia-smi pmon beside
-# the shared one, and the NVML monitor's runner CPU. Writes everything under $OUT (or
+# the shared one (uncapped, capped at 20/30/40 %, lending), the NVML monitor's runner CPU,
+# and the caps matrix with the shim's cost. Writes everything under $OUT (or
 # ./gpu-check). Needs build/corun; root for partitions (else --backend none).
 set -u
 OUT=${OUT:-$PWD/gpu-check}
@@ -37,4 +38,10 @@ for m in cost cost-any; do
         echo "$m: runner ticks in 6 s: $((b - a)) (CLK_TCK $(getconf CLK_TCK))" >>"$OUT/cost.txt"
         wait $p
 done
+# Caps (issue 16): 1-3 tenants each capped at 10/30/50 % (at most 100 % in all), kernels of 0.1,
+# 1 and 10 ms: its NVML share and throughput against the cap (bench/run.py gpu-caps), and
+# the shim's cost on a driver stub (bench/shim-launch.sh; the real driver's own cost is
+# the same with and without the shim).
+CORUN_BENCH_REAL_GPU=1 python3 bench/run.py --quick gpu-caps >"$OUT/caps.txt" 2>&1
+sh bench/shim-launch.sh build >"$OUT/shim-launch.txt" 2>&1
 echo done >"$OUT/done"

@@ -305,12 +305,13 @@ def bench_gpu_sampling(tmp, seconds=None):
 
 
 def bench_gpu_caps(tmp, seconds=None):
-    """Caps held (issue 16): a tenant capped at 10, 30 or 50 % of a GPU beside 0, 1 or 2
-    uncapped backlogged co-tenants, with kernels of 0.1, 1 and 10 ms: its share of the
-    GPU's time against its cap (the truth: the simulator's timeline, gpu-sim-ctl busy, for
-    the tenant's own pids; on a real GPU (CORUN_BENCH_REAL_GPU=1) corun's NVML measure),
-    and its wall-clock throughput against the same tenant uncapped and alone, measured in
-    the same script (kernels/s; ideally the cap)."""
+    """Caps held (issue 16): 1, 2 or 3 backlogged tenants on one GPU, each capped at 10, 30
+    or 50 % (3 × 50 is refused: more than the GPU), with kernels of 0.1, 1 and 10 ms: each
+    tenant's share of the GPU's time against its cap (the truth: the simulator's timeline,
+    gpu-sim-ctl busy, for the tenant's own pids; on a real GPU (CORUN_BENCH_REAL_GPU=1)
+    corun's NVML measure), and its wall-clock throughput against the same tenant uncapped
+    and alone, measured in the same script (kernels/s; the share of GPU time a tenant alone
+    gets is below 100 % with short kernels, so this ratio is above the cap there)."""
     seconds = seconds or (6 if QUICK else 10)
     real = os.environ.get("CORUN_BENCH_REAL_GPU") == "1"
     env = dict(os.environ)
@@ -359,23 +360,25 @@ def bench_gpu_caps(tmp, seconds=None):
         alone = run(f"alone-{ms}".replace(".", "_"), [("t", [stress(ms), "cpus: all", "gpus: 1"])])
         base_kps = kps(alone, "t", os.path.join(tmp, f"alone-{ms}".replace(".", "_")))
         for cap in (10, 30, 50):
-            for others in (0, 1, 2):
-                name = f"cap{cap}-n{others + 1}-k{ms}".replace(".", "_")
-                jobs = [("t", [stress(ms), "cpus: all", f"gpus: {{count: 1, share: {cap}}}"])]
-                jobs += [(f"o{i}", [stress(ms), "cpus: all", "gpus: {count: 1, shared: true}"]) for i in range(others)]
-                r = run(name, jobs)
-                share = truth(r, "t")
-                thr = kps(r, "t", os.path.join(tmp, name)) / base_kps if base_kps else float("nan")
-                err = abs(share - cap / 100) * 100
-                errs.append(err)
-                rows.append((ms, cap, others + 1, share, thr, err))
-                print(f"gpu-caps: kernel {ms} ms, cap {cap} %, {others + 1} tenant(s): share {share * 100:.2f} %, "
-                      f"throughput {thr * 100:.1f} % of alone, error {err:.2f} pp")
+            for n in (1, 2, 3):
+                if cap * n > 100:
+                    continue
+                name = f"cap{cap}-n{n}-k{ms}".replace(".", "_")
+                r = run(name, [(f"t{i}", [stress(ms), "cpus: all", f"gpus: {{count: 1, share: {cap}}}"])
+                               for i in range(n)])
+                for i in range(n):
+                    share = truth(r, f"t{i}")
+                    thr = kps(r, f"t{i}", os.path.join(tmp, name)) / base_kps if base_kps else float("nan")
+                    err = abs(share - cap / 100) * 100
+                    errs.append(err)
+                    rows.append((ms, cap, n, i, share, thr, err))
+                    print(f"gpu-caps: kernel {ms} ms, cap {cap} %, {n} tenant(s), t{i}: share {share * 100:.2f} %, "
+                          f"throughput {thr * 100:.1f} % of alone, error {err:.2f} pp")
     mean_err, worst = statistics.mean(errs), max(errs)
     target = 2.0 if real else 1.0
     v = verdict("gpu-caps", "mean |share - cap| over the matrix" + (" (real GPU)" if real else " (simulated GPU)"),
                 f"{mean_err:.2f} pp (worst {worst:.2f})", f"<= {target:g} pp", mean_err <= target)
-    print(f"gpu-caps: mean error {mean_err:.2f} pp, worst {worst:.2f} pp over {len(errs)} runs [target <= {target:g} pp: {v}]")
+    print(f"gpu-caps: mean error {mean_err:.2f} pp, worst {worst:.2f} pp over {len(errs)} tenants [target <= {target:g} pp: {v}]")
     return {"rows": rows, "mean_error_pp": mean_err, "worst_error_pp": worst}
 
 

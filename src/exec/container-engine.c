@@ -153,7 +153,53 @@ static int probe_podman(ContainerEngine *e) {
         /* --log-driver=passthrough came with podman 4.0. */
         if (parse_unsigned(head, &major) < 0 || major < 4)
                 return set_why(e, "podman %s is too old: corun needs podman 4.0 or later", e->version);
+        _cleanup_free_ char *fix = NULL;
+        r = container_hybrid_fix("/sys/fs/cgroup", &fix);
+        if (r < 0)
+                return r;
+        if (fix)
+                return set_why(e, "%s", fix);
         return 0;
+}
+
+int container_hybrid_fix(const char *cgroup_root, char **ret) {
+        _cleanup_free_ char *v2 = NULL, *list = NULL, *ctl = NULL, *unified = NULL;
+        *ret = NULL;
+        if (asprintf(&v2, "%s/cgroup.controllers", cgroup_root) < 0 ||
+            asprintf(&unified, "%s/unified/cgroup.controllers", cgroup_root) < 0)
+                return -ENOMEM;
+        /* A pure cgroup2 host, or no cgroup2 mount beside v1: nothing to say. */
+        if (access(v2, F_OK) == 0 || read_full_file(unified, 4096, &ctl, NULL) < 0)
+                return 0;
+        chomp(ctl);
+        if (isempty(ctl))
+                return 0;
+        _cleanup_free_ char *names = strdup(ctl);
+        if (!names)
+                return -ENOMEM;
+        /* crun, podman's runtime, refuses every container on a v1 host whose cgroup2 mount
+         * holds a controller ("cgroups in hybrid mode not supported, drop all controllers
+         * from cgroupv2"): seen with hugetlb, which no v1 hierarchy had taken. A controller
+         * nothing uses moves to a v1 hierarchy of its own with one mount. */
+        size_t n = 0;
+        for (char *save = NULL, *c = strtok_r(ctl, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+                char *more = NULL;
+                if (asprintf(&more, "%s%smkdir -p %s/%s && mount -t cgroup -o %s cgroup %s/%s", list ?: "",
+                             list ? "; " : "", cgroup_root, c, c, cgroup_root, c) < 0)
+                        return -ENOMEM;
+                free(list);
+                list = more;
+                n++;
+        }
+        chomp(unified);
+        return asprintf(ret,
+                        "crun (podman's runtime) refuses every container on this host: the cgroup2 mount beside "
+                        "the v1 hierarchies (%.*s) holds the %s controller%s ('cgroups in hybrid mode not "
+                        "supported'); give %s a v1 hierarchy of %s own, as root: %s",
+                        (int)(strlen(unified) - strlen("/cgroup.controllers")), unified, names, n == 1 ? "" : "s",
+                        n == 1 ? "it" : "each", n == 1 ? "its" : "their", list) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
 static int probe_docker(ContainerEngine *e) {

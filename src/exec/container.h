@@ -80,6 +80,10 @@ typedef struct ContainerEngine {
  * driver, the runner's groups). Fills *ret also when the engine is missing or
  * unusable (path NULL, why set); < 0 only for out of memory. */
 int container_engine_probe(ContainerEngineKind kind, ContainerEngine *ret);
+/* On a v1 hybrid host whose cgroup2 mount (cgroup_root/unified) holds controllers, which
+ * makes crun refuse every container: what is wrong and the commands that fix it
+ * (malloc'ed); NULL when there is nothing to fix. Negative errno on allocation failure. */
+int container_hybrid_fix(const char *cgroup_root, char **ret);
 void container_engine_done(ContainerEngine *e);
 
 typedef struct ContainerJobPrep {

@@ -3,17 +3,22 @@
  * container's name and journal line, the warning for a command that runs `docker run`
  * itself, and the docker check of the runner's groups. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exec/container.h"
 #include "exec/job-setup.h"
+#include "util/fileio.h"
 #include "util/macros.h"
 
 /* The index of word w in argv, or -1. */
@@ -224,6 +229,52 @@ static void test_cgroup_prefix(void **state) {
         assert_int_equal(container_cgroup_prefix("2:devices:/x\n", &p, NULL), -ENOENT);
 }
 
+/* A v1 hybrid host whose cgroup2 mount holds controllers: crun refuses every container;
+ * the message names them and the commands that give each a v1 hierarchy. A pure v2 host,
+ * and a hybrid one with an empty cgroup2, need nothing. */
+static void put(const char *dir, const char *rel, const char *text) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, rel);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0 && write_all(fd, text, strlen(text)) >= 0);
+}
+
+static void test_hybrid_fix(void **state) {
+        char dir[] = "/tmp/corun-hybrid.XXXXXX", sub[600];
+        char *fix = NULL;
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof sub, "%s/unified", dir);
+        assert_int_equal(mkdir(sub, 0755), 0);
+        /* no controllers on cgroup2: fine */
+        put(dir, "unified/cgroup.controllers", "\n");
+        assert_int_equal(container_hybrid_fix(dir, &fix), 0);
+        assert_null(fix);
+        put(dir, "unified/cgroup.controllers", "hugetlb\n");
+        assert_int_equal(container_hybrid_fix(dir, &fix), 0);
+        assert_non_null(fix);
+        char want[2048];
+        snprintf(want, sizeof want,
+                 "crun (podman's runtime) refuses every container on this host: the cgroup2 mount beside the v1 "
+                 "hierarchies (%s/unified) holds the hugetlb controller ('cgroups in hybrid mode not supported'); "
+                 "give it a v1 hierarchy of its own, as root: mkdir -p %s/hugetlb && mount -t cgroup -o hugetlb "
+                 "cgroup %s/hugetlb",
+                 dir, dir, dir);
+        assert_string_equal(fix, want);
+        free(fix);
+        put(dir, "unified/cgroup.controllers", "hugetlb misc\n");
+        assert_int_equal(container_hybrid_fix(dir, &fix), 0);
+        assert_non_null(strstr(fix, "holds the hugetlb misc controllers"));
+        assert_non_null(strstr(fix, "give each a v1 hierarchy of their own"));
+        assert_non_null(strstr(fix, "; mkdir -p "));
+        assert_non_null(strstr(fix, "-o misc cgroup"));
+        free(fix);
+        /* a pure cgroup2 host: its root has cgroup.controllers */
+        put(dir, "cgroup.controllers", "cpu memory\n");
+        assert_int_equal(container_hybrid_fix(dir, &fix), 0);
+        assert_null(fix);
+        assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_podman_argv),
@@ -231,6 +282,7 @@ int main(void) {
                 cmocka_unit_test(test_name_and_journal),
                 cmocka_unit_test(test_command_runs_engine),
                 cmocka_unit_test(test_cgroup_prefix),
+                cmocka_unit_test(test_hybrid_fix),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
