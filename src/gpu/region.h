@@ -95,6 +95,13 @@ typedef struct GpuRegionGpu {
          * shim times a sample of launches (docs/gpu.md), so measured_ns alone is not the
          * job's GPU time. */
         _Atomic uint64_t sampled_ns;
+
+        /* The runner → the shim: bytes the job holds on this GPU that the shim did not
+         * allocate (its CUDA contexts, libraries' own allocations), as NVML measures them
+         * for the job's pids minus memory_used, refreshed every sample tick. Allocation
+         * checks and cuMemGetInfo count them against the limit too, so a framework that
+         * fills what cuMemGetInfo reports stays under the limit NVML sees. */
+        _Atomic uint64_t memory_untracked;
 } GpuRegionGpu;
 
 typedef struct GpuRegionProc {
