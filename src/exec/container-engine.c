@@ -185,7 +185,7 @@ int container_hybrid_fix(const char *cgroup_root, char **ret) {
         for (char *save = NULL, *c = strtok_r(ctl, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
                 char *more = NULL;
                 if (asprintf(&more, "%s%smkdir -p %s/%s && mount -t cgroup -o %s cgroup %s/%s", list ?: "",
-                             list ? "; " : "", cgroup_root, c, c, cgroup_root, c) < 0)
+                             list ? " && " : "", cgroup_root, c, c, cgroup_root, c) < 0)
                         return -ENOMEM;
                 free(list);
                 list = more;
@@ -195,9 +195,10 @@ int container_hybrid_fix(const char *cgroup_root, char **ret) {
         return asprintf(ret,
                         "crun (podman's runtime) refuses every container on this host: the cgroup2 mount beside "
                         "the v1 hierarchies (%.*s) holds the %s controller%s ('cgroups in hybrid mode not "
-                        "supported'); give %s a v1 hierarchy of %s own, as root: %s",
+                        "supported'); give %s a v1 hierarchy of %s own, as root: %s (where %s is read-only, as "
+                        "systemd leaves it, first: mount -o remount,rw %s)",
                         (int)(strlen(unified) - strlen("/cgroup.controllers")), unified, names, n == 1 ? "" : "s",
-                        n == 1 ? "it" : "each", n == 1 ? "its" : "their", list) < 0
+                        n == 1 ? "it" : "each", n == 1 ? "its" : "their", list, cgroup_root, cgroup_root) < 0
                        ? -ENOMEM
                        : 0;
 }

@@ -30,9 +30,11 @@
 /* The backstop: NVML memory above limit × 1.05 for this long ends the job. */
 #define GPU_OOM_SLACK 1.05
 #define GPU_OOM_AFTER_USEC (2 * USEC_PER_SEC)
+_Static_assert(GPU_LIMITED_MAX == GPU_REGION_GPUS, "spec's bound on a limited job's GPUs is the region's");
 
 struct JobGpuLimit {
         GpuRegion *region;
+        int fd; /* the region file, to check its size before each access (-1: none) */
         char *path;
         unsigned n; /* the job's GPUs, in PCI order: region->gpu[k] */
         bool mps;
@@ -117,7 +119,17 @@ int exec_gpu_limit_check(Runner *R, char **ret_error) {
                 }
         if (!need_shim)
                 return 0;
-        return find_shim(&R->gpu_shim, ret_error);
+        int r = find_shim(&R->gpu_shim, ret_error);
+        if (r < 0)
+                return r;
+        /* The loader splits LD_PRELOAD at blanks and colons: such a path would not load,
+         * and the jobs would run unlimited. */
+        if (strpbrk(R->gpu_shim, " :\t\n"))
+                return error_setf(ret_error, -EINVAL,
+                                  "the GPU shim's path %s has a blank or a colon, which LD_PRELOAD cannot hold; "
+                                  "install corun (or set CORUN_SHIM) where the path has neither",
+                                  R->gpu_shim);
+        return 0;
 }
 
 /* The job's mechanism: NULL region when it has no limit. */
@@ -142,13 +154,26 @@ int exec_gpu_limit_prepare(Runner *R, Job *j, const char **ret_region, const cha
                         return error_setf(&R->error, r, "cannot journal %s: %s", dir, strerror(-r));
                 /* Others may pass through (a job running as another user opens its own
                  * 0600 file in it) but not list it. */
-                if (mkdir(dir, 0711) < 0 && errno != EEXIST)
-                        return error_setf(&R->error, -errno, "cannot create %s: %m", dir);
+                if (mkdir(dir, 0711) < 0) {
+                        struct stat st;
+                        /* Only ours: the run id is guessable, and another user's directory
+                         * there could swap the jobs' regions. */
+                        if (errno != EEXIST || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+                            st.st_uid != geteuid())
+                                return error_setf(&R->error, errno == EEXIST ? -EEXIST : -errno,
+                                                  "cannot create %s: %s", dir,
+                                                  errno == EEXIST ? "it exists and is not corun's" : strerror(errno));
+                }
+                /* The umask may have taken the x bits: a job of another user opens its
+                 * region through this directory. */
+                if (chmod(dir, 0711) < 0)
+                        return error_setf(&R->error, -errno, "cannot set the mode of %s: %m", dir);
                 R->gpu_region_dir = TAKE_PTR(dir);
         }
         j->gpu_limit = calloc(1, sizeof *j->gpu_limit);
         if (!j->gpu_limit)
                 return -ENOMEM;
+        j->gpu_limit->fd = -1;
         j->gpu_limit->mps = mps;
         if (asprintf(&j->gpu_limit->path, "%s/%03zu-%zu.gpu", R->gpu_region_dir, j->run_index, j->index) < 0) {
                 j->gpu_limit->path = NULL;
@@ -190,11 +215,38 @@ int exec_gpu_limit_create(Runner *R, Job *j, uid_t uid, gid_t gid) {
         if (r < 0)
                 return error_setf(&R->error, r, "job '%s': cannot create its GPU limit region %s: %s", j->pj->name,
                                   L->path, strerror(-r));
+        L->fd = open(L->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (L->fd < 0)
+                return error_setf(&R->error, -errno, "job '%s': cannot open its GPU limit region %s: %m",
+                                  j->pj->name, L->path);
         /* The bucket starts empty, not full: a job of a few seconds would otherwise run
          * a whole depth (50 ms) above its cap at its start, 1–2 pp of its mean. */
         for (unsigned k = 0; k < n; k++)
                 atomic_store(&L->region->gpu[k].tokens_ns, 0);
         return 0;
+}
+
+/* The job owns its region file and may truncate it: reading a mapping past a file's end
+ * is SIGBUS, which would end the runner. Checked before every tick's reads (a truncation
+ * in the microseconds between is the remaining window); a region gone wrong stops being
+ * controlled, with one warning. */
+static bool region_ok(Runner *R, Job *j) {
+        JobGpuLimit *L = j->gpu_limit;
+        struct stat st;
+        if (!L || !L->region)
+                return false;
+        if (L->fd >= 0 && fstat(L->fd, &st) == 0 && st.st_size >= (off_t)sizeof(GpuRegion))
+                return true;
+        exec_warn(R, "job '%s': its GPU limit region %s was truncated: its GPU limits are no longer controlled",
+                  j->pj->name, L->path);
+        gpu_region_unmap(L->region);
+        L->region = NULL;
+        return false;
+}
+
+/* b − a of a counter that should only grow; 0 when it did not. */
+static uint64_t grew(uint64_t a, uint64_t b) {
+        return b > a ? b - a : 0;
 }
 
 /* The job's tenant index on GPU position i, or -1. */
@@ -227,7 +279,11 @@ static void backstop(Runner *R, Job *j, uint64_t now) {
 
 void exec_gpu_limit_tick(Runner *R, uint64_t now) {
         unsigned n_gpus = R->gpus ? (unsigned)MIN(R->gpus->n_devices, (size_t)ALLOC_GPUS_MAX) : 0;
+        for (size_t x = 0; x < R->n_jobs; x++)
+                if (R->jobs[x].gpu_limit && R->jobs[x].state == JOB_RUNNING)
+                        (void)region_ok(R, &R->jobs[x]);
         for (unsigned i = 0; i < n_gpus; i++) {
+                double dt_max = 0;
                 GpuLimitTenant t[64];
                 Job *who[64];
                 int slot[64];
@@ -247,9 +303,15 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                                 launches += atomic_load(&rg->launches[e]);
                         double dw = a->weighted_sum - L->prev_weighted[k], dc = a->covered_usec - L->prev_covered[k];
                         L->t[k].measured = dc > 0 ? dw / dc : NAN;
-                        L->t[k].charged = dt > 0 ? (double)(charged - L->prev_charged[k]) / (dt * 1e9) : 0;
-                        L->t[k].backlogged = waits != L->prev_waits[k];
-                        L->t[k].active = launches != L->prev_launches[k];
+                        L->t[k].charged = dt > 0 ? (double)grew(L->prev_charged[k], charged) / (dt * 1e9) : 0;
+                        L->t[k].backlogged = grew(L->prev_waits[k], waits) > 0;
+                        L->t[k].active = grew(L->prev_launches[k], launches) > 0;
+                        dt_max = MAX(dt_max, dt);
+                        /* What the job holds on the GPU beyond what the shim allocated (its
+                         * contexts, libraries' own memory): the shim counts it against the
+                         * limit too (region.h). */
+                        uint64_t used = atomic_load(&rg->memory_used);
+                        atomic_store(&rg->memory_untracked, grew(used, a->memory_last_bytes));
                         L->prev_charged[k] = charged;
                         L->prev_waits[k] = waits;
                         L->prev_launches[k] = launches;
@@ -262,9 +324,9 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                 }
                 if (n == 0)
                         continue;
-                /* dt: the first tenant's period (they tick together) */
-                JobGpuLimit *L0 = who[0]->gpu_limit;
-                double dt = L0->last_usec ? (double)(now - L0->last_usec) / USEC_PER_SEC : 0;
+                /* The period: the tenants tick together; a job that has just started has
+                 * no period of its own yet, which must not hold the others back. */
+                double dt = dt_max;
                 if (dt > 0)
                         gpu_limiter_step(t, n, dt);
                 for (size_t x = 0; x < n; x++) {
@@ -351,6 +413,8 @@ void exec_gpu_limit_free(Runner *R, Job *j) {
                 return;
         if (L->region)
                 gpu_region_unmap(L->region);
+        if (L->fd >= 0)
+                close(L->fd);
         if (L->path)
                 (void)unlink(L->path);
         free(L->path);

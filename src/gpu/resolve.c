@@ -126,12 +126,21 @@ int gpu_shares_check(const AllocRequest *reqs, const GpuRequest *const *g, size_
                 if (i != bad && reqs[i].gpu_share_ppm > 0)
                         k += (size_t)snprintf(others + k, sizeof others - k, "%s%s %g %%", k ? ", " : "",
                                               reqs[i].job ?: "?", reqs[i].gpu_share_ppm / 1e4);
+        char asks[96];
+        if (reqs[bad].gpu_shared)
+                snprintf(asks, sizeof asks, "%g %% of %s", reqs[bad].gpu_share_ppm / 1e4,
+                         reqs[bad].gpu_count > 1 ? "each of its" : "a");
+        else
+                snprintf(asks, sizeof asks, "%s (shared: false, capped at %g %%)",
+                         reqs[bad].gpu_count > 1 ? "GPUs of its own" : "a GPU of its own",
+                         reqs[bad].gpu_share_ppm / 1e4);
         return error_setf(ret_error, -ENOSPC,
-                          "%sjob '%s' asks for %g %% of %s GPU%s, but %s leave%s at most %g %% on any of this "
+                          "%sjob '%s' asks for %s%s, but %s leave%s at most %g %% on any of this "
                           "machine's %u GPU%s; the shares on one GPU add up to at most 100 %% (lower them, or "
                           "run the jobs in separate scenarios)",
-                          where, reqs[bad].job ?: "?", reqs[bad].gpu_share_ppm / 1e4,
-                          reqs[bad].gpu_count > 1 ? "each of its" : "a", reqs[bad].gpu_count > 1 ? "s" : "",
+                          where, reqs[bad].job ?: "?", asks,
+                          reqs[bad].gpu_shared && reqs[bad].gpu_count > 1 ? " GPUs" :
+                          reqs[bad].gpu_shared ? " GPU" : "",
                           *others ? others : "the jobs beside it", *others ? "" : "s", room / 1e4, n_gpus,
                           n_gpus == 1 ? "" : "s");
 }

@@ -264,6 +264,14 @@ int spec_gpus_check(const GpuRequest *g, SpecError *e) {
                 return spec_fail_key(e, pos, KEY_GPUS,
                                      "a GPU share or memory limit needs assigned GPUs (a count or a list), not %s",
                                      g->kind == GPUS_ANY ? "any" : "0");
+        if ((g->kind == GPUS_COUNT || g->kind == GPUS_LIST) && g->count > GPU_LIMITED_MAX)
+                return spec_fail_key(e, &g->pos, KEY_GPUS,
+                                     "a job with a GPU share or memory limit may have at most %d GPUs, not %u",
+                                     GPU_LIMITED_MAX, g->count);
+        if (g->via == GPU_VIA_MPS && g->mode == GPU_MODE_SHARE)
+                return spec_fail_key(e, &g->pos, KEY_GPUS,
+                                     "via: mps cannot lend (MPS's percentage is a fixed part of the SMs): use "
+                                     "mode: cap with via: mps, or mode: share with the shim");
         if (g->via == GPU_VIA_MPS && g->share_ppm == 0)
                 return spec_fail_key(e, &g->pos, KEY_GPUS, "via: mps needs a share, like {share: 30, via: mps}");
         if (g->mode == GPU_MODE_SHARE && g->share_ppm == 0)

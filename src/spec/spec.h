@@ -81,6 +81,7 @@ const char *gpu_request_kind_to_string(GpuRequestKind k);
 
 #define GPU_REQUEST_MAX 64 /* GPUs one job may ask for */
 #define GPU_SHARE_WHOLE 1000000u /* share_ppm of the whole GPU (share: 100) */
+#define GPU_LIMITED_MAX 8        /* GPUs of a job with a share or memory limit (its region's size) */
 
 /* gpus: {mode: ...}: a cap is never exceeded, even on an idle GPU (reproducible numbers);
  * a share is a guarantee, and what idle tenants leave is lent to busy ones. */

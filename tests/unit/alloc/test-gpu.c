@@ -145,11 +145,13 @@ static void test_shares(void **state) {
         AllocRequest rd = rc;
         rd.job = "d";
         rd.gpu_share_ppm = 800000;
-        take_fails(p, rd, -EAGAIN, "job 'd' asks for 1 GPU; 0 are free now");
+        take_fails(p, rd, -EAGAIN,
+                   "job 'd' waits for 1 GPU with 80 % of its time left (the shares on one GPU add up to at most 100 %)");
         alloc_release(p, &b);
         assignment_done(&b);
         /* 40 % back on GPU 0; d's 80 % still fits nowhere, a 40 % fits on GPU 0 */
-        take_fails(p, rd, -EAGAIN, "job 'd' asks for 1 GPU; 0 are free now");
+        take_fails(p, rd, -EAGAIN,
+                   "job 'd' waits for 1 GPU with 80 % of its time left (the shares on one GPU add up to at most 100 %)");
         Assignment e = take_ok(p, rb);
         assert_int_equal(e.gpus, 1);
         /* an explicit list waits for room on its GPU */
@@ -199,6 +201,31 @@ static void test_shares_fit(void **state) {
         x[1].gpu_share_ppm = 100000;
         assert_int_equal(alloc_gpu_shares_fit(x, 2, 1, &bad, &room), 0);
         assert_int_equal(alloc_gpu_shares_fit(x, 2, 2, &bad, &room), 1);
+        /* first-fit decreasing would refuse this; it fits as {50, 30, 20} and {40, 40, 20} */
+        AllocRequest y[6];
+        const uint32_t sh[6] = {500000, 400000, 400000, 300000, 200000, 200000};
+        for (size_t i = 0; i < 6; i++) {
+                y[i] = req_gpus("y", 1, 1, true);
+                y[i].gpu_share_ppm = sh[i];
+        }
+        assert_int_equal(alloc_gpu_shares_fit(y, 6, 2, &bad, &room), 1);
+        y[5].gpu_share_ppm = 210000; /* 210 % in all on two GPUs: no */
+        assert_int_equal(alloc_gpu_shares_fit(y, 6, 2, &bad, &room), 0);
+        /* a job on a GPU of its own is placed by what it needs (the whole GPU), first */
+        AllocRequest z[3] = {req_gpus("a", 1, 1, true), req_gpus("b", 1, 1, true), req_gpus("own", 1, 1, false)};
+        z[0].gpu_share_ppm = 600000;
+        z[1].gpu_share_ppm = 400000;
+        z[2].gpu_share_ppm = 100000;
+        assert_int_equal(alloc_gpu_shares_fit(z, 3, 2, &bad, &room), 1);
+        /* two GPUs each for a job: 60 % on both, then 40 % on both fits, 50 % does not */
+        AllocRequest w[2] = {req_gpus("two", 1, 2, true), req_gpus("more", 1, 2, true)};
+        w[0].gpu_share_ppm = 600000;
+        w[1].gpu_share_ppm = 400000;
+        assert_int_equal(alloc_gpu_shares_fit(w, 2, 2, &bad, &room), 1);
+        w[1].gpu_share_ppm = 500000;
+        assert_int_equal(alloc_gpu_shares_fit(w, 2, 2, &bad, &room), 0);
+        assert_int_equal(bad, 1);
+        assert_int_equal(room, 400000);
         /* share 100 alone is fine */
         x[1].gpu_share_ppm = GPU_SHARE_WHOLE;
         assert_int_equal(alloc_gpu_shares_fit(&x[1], 1, 1, &bad, &room), 1);

@@ -257,15 +257,15 @@ static void test_hybrid_fix(void **state) {
                  "crun (podman's runtime) refuses every container on this host: the cgroup2 mount beside the v1 "
                  "hierarchies (%s/unified) holds the hugetlb controller ('cgroups in hybrid mode not supported'); "
                  "give it a v1 hierarchy of its own, as root: mkdir -p %s/hugetlb && mount -t cgroup -o hugetlb "
-                 "cgroup %s/hugetlb",
-                 dir, dir, dir);
+                 "cgroup %s/hugetlb (where %s is read-only, as systemd leaves it, first: mount -o remount,rw %s)",
+                 dir, dir, dir, dir, dir);
         assert_string_equal(fix, want);
         free(fix);
         put(dir, "unified/cgroup.controllers", "hugetlb misc\n");
         assert_int_equal(container_hybrid_fix(dir, &fix), 0);
         assert_non_null(strstr(fix, "holds the hugetlb misc controllers"));
         assert_non_null(strstr(fix, "give each a v1 hierarchy of their own"));
-        assert_non_null(strstr(fix, "; mkdir -p "));
+        assert_non_null(strstr(fix, " && mkdir -p "));
         assert_non_null(strstr(fix, "-o misc cgroup"));
         free(fix);
         /* a pure cgroup2 host: its root has cgroup.controllers */

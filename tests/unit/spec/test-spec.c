@@ -968,6 +968,11 @@ static void test_gpu_limits(void **state) {
                     "t.yaml:2:25: gpus: mode: share needs a share, like {share: 30, mode: share}");
         check_error("jobs:\n  a: {command: x, gpus: {memory: 1G, via: mps}}\n",
                     "t.yaml:2:25: gpus: via: mps needs a share, like {share: 30, via: mps}");
+        check_error("jobs:\n  a: {command: x, gpus: {count: 9, memory: 1G}}\n",
+                    "t.yaml:2:25: gpus: a job with a GPU share or memory limit may have at most 8 GPUs, not 9");
+        check_error("jobs:\n  a: {command: x, gpus: {share: 30, mode: share, via: mps}}\n",
+                    "t.yaml:2:25: gpus: via: mps cannot lend (MPS's percentage is a fixed part of the SMs): use "
+                    "mode: cap with via: mps, or mode: share with the shim");
         check_error("jobs:\n  a: {command: x, gpus: {memory: 0}}\n",
                     "t.yaml:2:34: memory: expected a GPU memory size like 8G, got 0 (which would stop the job at "
                     "once)");
