@@ -42,6 +42,7 @@ static const char run_usage[] =
         "            --reserve N  --numa local|spread|interleave  --memory-total SIZE\n"
         "            --allowed-cpus LIST  --backend auto|v2|v1|none  --slice NAME.slice\n"
         "GPU:        --gpus N|LIST|any|shared:N (NVML indexes or UUIDs; docs/gpu.md)\n"
+        "            --gpu-share PCT  --gpu-memory SIZE  --gpu-mode cap|share  --gpu-via shim|mps\n"
         "Priority:   --priority high|normal|low  --protector auto|on|off  --protector-threshold P%\n"
         "            --protector-quantum DUR  --protector-max-throttle P%  --protector-interval DUR\n"
         "Limits:     -t/--timeout DUR  --cpu-timeout DUR  --stop-signal SIG  --grace DUR\n"
