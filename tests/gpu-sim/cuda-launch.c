@@ -231,6 +231,7 @@ typedef struct LaunchConfig {
         unsigned n_attrs;
 } LaunchConfig;
 
+#ifndef GPU_SIM_NO_LAUNCH_EX /* old/: a driver before CUDA 12.0 */
 EXPORT CUresult cuLaunchKernelEx(const LaunchConfig *cfg, Function *f, void **params, void **extra) {
         if (!cfg)
                 return CUDA_ERROR_INVALID_VALUE;
@@ -240,6 +241,7 @@ EXPORT CUresult cuLaunchKernelEx(const LaunchConfig *cfg, Function *f, void **pa
 EXPORT CUresult cuLaunchKernelEx_ptsz(const LaunchConfig *cfg, Function *f, void **params, void **extra) {
         return cuLaunchKernelEx(cfg, f, params, extra);
 }
+#endif
 
 EXPORT CUresult cuLaunchCooperativeKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                                           unsigned by, unsigned bz, unsigned shmem, void *stream, void **params) {

@@ -15,6 +15,7 @@
  *                              the limit with BYTES the runner measured beside the
  *                              shim's (memory_untracked): queries and allocations
  *   shim-prog two SECS         one process launching k1 on devices 0 and 1 in turn
+ *   shim-prog noex             100 cuLaunchKernelEx refused by a driver without it
  * SHIM_PROG_DEVICE=N uses CUDA device N (default 0). Exits 1 with the failed check on
  * stderr. */
 #include <dlfcn.h>
@@ -422,6 +423,18 @@ static void untracked(size_t limit, size_t other) {
         printf("ok\n");
 }
 
+/* Under a driver without cuLaunchKernelEx (tests/gpu-sim/old), through the shim's
+ * export: refused, and (the test checks) nothing charged. */
+static void noex(void) {
+        setup();
+        CUresult (*ex)(const LaunchConfig *, H, void **, void **) =
+                (CUresult(*)(const LaunchConfig *, H, void **, void **))dlsym(RTLD_DEFAULT, "cuLaunchKernelEx");
+        EXPECT(ex, "no cuLaunchKernelEx at all (the shim is not preloaded)");
+        for (int i = 0; i < 100; i++)
+                EXPECT(ex(config(), fn, NULL, NULL) == 3, "cuLaunchKernelEx without the driver's: not refused");
+        printf("ok\n");
+}
+
 int main(int argc, char **argv) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc == 3 && strcmp(argv[1], "paths") == 0)
@@ -437,11 +450,13 @@ int main(int argc, char **argv) {
                 mem((size_t)strtoull(argv[2], NULL, 10));
         else if (argc == 4 && strcmp(argv[1], "untracked") == 0)
                 untracked((size_t)strtoull(argv[2], NULL, 10), (size_t)strtoull(argv[3], NULL, 10));
+        else if (argc == 2 && strcmp(argv[1], "noex") == 0)
+                noex();
         else if (argc == 3 && strcmp(argv[1], "two") == 0)
                 two(atof(argv[2]));
         else {
                 fprintf(stderr, "usage: shim-prog paths N | capture N | graph N M | busy SECS PROCS BYTES | "
-                                "mem LIMIT | untracked LIMIT BYTES | two SECS\n");
+                                "mem LIMIT | untracked LIMIT BYTES | two SECS | noex\n");
                 return 2;
         }
         return 0;
