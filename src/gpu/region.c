@@ -103,10 +103,8 @@ unsigned gpu_region_reap(GpuRegion *r) {
         for (unsigned k = 0; k < GPU_REGION_PROCS; k++) {
                 GpuRegionProc *p = &r->proc[k];
                 int32_t pid = atomic_load_explicit(&p->pid, memory_order_acquire);
-                if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
-                        gpu_region_release_proc(r, p, pid);
+                if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH && gpu_region_release_proc(r, p, pid))
                         n++;
-                }
         }
         return n;
 }

@@ -21,10 +21,12 @@
  *   shim, allocations:         memory_used, proc[k]
  *   shim, first CUDA call:     claims a proc slot (CAS on pid 0 → getpid())
  *   either:                    a proc slot of a dead process is released by whoever sees it
- *                              dead (CAS pid → 0, after moving its bytes out of memory_used)
+ *                              dead (CAS pid → -1, bytes moved out of memory_used, pid → 0)
+ *   runner, every sample tick: gpu[i].memory_untracked (NVML's bytes for the job − memory_used)
  *
- * GPU index i is the CUDA ordinal inside the job: the i-th UUID of the job's
- * CUDA_VISIBLE_DEVICES (PCI order). Tokens are GPU time in nanoseconds. */
+ * GPU index i is the i-th UUID of the job's CUDA_VISIBLE_DEVICES (PCI order); the shim
+ * finds a device's entry by its UUID, never by its CUDA ordinal, since a process may
+ * narrow CUDA_VISIBLE_DEVICES itself. Tokens are GPU time in nanoseconds. */
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -79,7 +81,8 @@ typedef struct GpuRegionGpu {
         _Atomic uint64_t refill_ns; /* CLOCK_MONOTONIC ns up to which tokens were refilled */
 
         /* Counters, cumulative, written by the shim, read by the runner. */
-        _Atomic uint64_t charged_ns;   /* estimated GPU time charged to the bucket */
+        _Atomic uint64_t charged_ns;   /* estimated GPU time charged to the bucket; never
+                                          decreases (a refused launch's refund is in tokens only) */
         _Atomic uint64_t measured_ns;  /* GPU time the shim measured with events (0 if none) */
         _Atomic uint64_t throttled_ns; /* wall time the job's processes waited (tokens or in flight) */
         _Atomic uint64_t waits;        /* how many times a launch waited: the job is backlogged */
@@ -104,8 +107,11 @@ typedef struct GpuRegionGpu {
         _Atomic uint64_t memory_untracked;
 } GpuRegionGpu;
 
+/* GpuRegionProc.pid while one reaper moves a dead process's bytes out (never claimed). */
+#define GPU_REGION_REAPING (-1)
+
 typedef struct GpuRegionProc {
-        _Atomic int32_t pid; /* 0: free */
+        _Atomic int32_t pid; /* 0: free; GPU_REGION_REAPING: being released */
         uint32_t pad0;
         _Atomic uint64_t memory_bytes[GPU_REGION_GPUS]; /* what this process holds of memory_used */
 } GpuRegionProc;
@@ -136,8 +142,11 @@ static inline void gpu_bucket_refill(GpuRegionGpu *g, uint64_t now) {
                                                      memory_order_relaxed))
                 return; /* another process refilled this interval */
         uint64_t dt = now - last;
-        /* dt · rate / 10^6 without overflow for dt up to ~5 h at rate 10^6 (2^64 / 10^6 ns). */
-        int64_t add = (int64_t)(dt > UINT64_C(18000000000000) ? INT64_MAX / 2 : dt * rate / GPU_RATE_ONE);
+        /* dt · rate / 10^6, or "a lot" (the cap below takes it to depth) where the product
+         * would overflow: the controller may write rates far above 10^6 (up to ~10^8 when
+         * its learnt scale is high), so no fixed bound on dt is safe. */
+        uint64_t add_u = rate && dt > UINT64_MAX / rate ? (uint64_t)INT64_MAX : dt * rate / GPU_RATE_ONE;
+        int64_t add = (int64_t)(add_u > (uint64_t)INT64_MAX / 4 ? (uint64_t)INT64_MAX / 4 : add_u);
         int64_t before = atomic_fetch_add_explicit(&g->tokens_ns, add, memory_order_relaxed);
         if (before + add > g->depth_ns) {
                 /* Cap at depth: take back the excess (never below what was there before). */
@@ -147,10 +156,17 @@ static inline void gpu_bucket_refill(GpuRegionGpu *g, uint64_t now) {
 }
 
 /* Charges cost_ns and returns the balance after it: negative means the caller owes and
- * must wait gpu_bucket_wait_ns() before the launch (or before its next one). */
+ * must wait gpu_bucket_wait_ns() before the launch (or before its next one). charged_ns
+ * only ever grows (the runner takes its differences): a launch that failed gets its
+ * tokens back (gpu_bucket_refund) but stays in charged_ns. */
 static inline int64_t gpu_bucket_charge(GpuRegionGpu *g, int64_t cost_ns) {
         atomic_fetch_add_explicit(&g->charged_ns, (uint64_t)cost_ns, memory_order_relaxed);
         return atomic_fetch_sub_explicit(&g->tokens_ns, cost_ns, memory_order_relaxed) - cost_ns;
+}
+
+/* A charged launch the driver refused: its tokens go back; charged_ns keeps it. */
+static inline void gpu_bucket_refund(GpuRegionGpu *g, int64_t cost_ns) {
+        atomic_fetch_add_explicit(&g->tokens_ns, cost_ns, memory_order_relaxed);
 }
 
 /* How long (wall ns) until a balance of `balance` (< 0) is paid off at the current rate;
@@ -167,16 +183,23 @@ static inline uint64_t gpu_bucket_wait_ns(const GpuRegionGpu *g, int64_t balance
         return owed > UINT64_MAX / GPU_RATE_ONE ? UINT64_MAX : owed * GPU_RATE_ONE / rate;
 }
 
-/* Releases the slot of a process known to be dead: its bytes are moved out of
- * memory_used exactly once (an exchange to 0 per GPU, so two reapers never subtract
- * twice), then the slot is freed if it still names that pid. Lock-free. */
-static inline void gpu_region_release_proc(GpuRegion *r, GpuRegionProc *p, int32_t pid) {
+/* Releases the slot of a process known to be dead. Two reapers may both see pid dead:
+ * the slot is first claimed for reaping (CAS pid → GPU_REGION_REAPING), so exactly one
+ * moves its bytes out of memory_used, and only then is the slot freed (pid 0). A
+ * claimer takes only pid 0, so a second reaper can never touch the bytes of a process
+ * that claimed the slot after the first reaper freed it. Lock-free; false when another
+ * reaper (or the owner) got there first. */
+static inline bool gpu_region_release_proc(GpuRegion *r, GpuRegionProc *p, int32_t pid) {
+        if (!atomic_compare_exchange_strong_explicit(&p->pid, &pid, GPU_REGION_REAPING, memory_order_acquire,
+                                                     memory_order_relaxed))
+                return false;
         for (unsigned i = 0; i < GPU_REGION_GPUS; i++) {
                 uint64_t b = atomic_exchange_explicit(&p->memory_bytes[i], 0, memory_order_relaxed);
                 if (b)
                         atomic_fetch_sub_explicit(&r->gpu[i].memory_used, b, memory_order_relaxed);
         }
-        atomic_compare_exchange_strong_explicit(&p->pid, &pid, 0, memory_order_release, memory_order_relaxed);
+        atomic_store_explicit(&p->pid, 0, memory_order_release);
+        return true;
 }
 
 /* ---- The region file (src/gpu/region.c: system calls; the runner and test tools). ---- */

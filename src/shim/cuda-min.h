@@ -18,6 +18,9 @@ typedef struct CUevent_st *CUevent;
 typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphExec_st *CUgraphExec;
 typedef struct CUmemPoolHandle_st *CUmemoryPool;
+typedef struct CUuuid {
+        unsigned char bytes[16];
+} CUuuid;
 
 enum {
         CUDA_SUCCESS = 0,

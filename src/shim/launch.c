@@ -26,6 +26,11 @@
  * for the oldest fences (counted as throttled time): tokens alone would let a job queue
  * seconds of work while it holds them.
  *
+ * One process may drive several of the job's GPUs: the fences, the in-flight sums and
+ * each thread's bracket are kept per region GPU, and their events are created while a
+ * context of that GPU is current (an event is recorded only on a stream of its own
+ * context).
+ *
  * Fast path (no measurement due, no debt): a TLS read, one cost-table probe, a vDSO
  * clock read and a handful of relaxed atomics on the region; no system call, no lock. */
 #include <pthread.h>
@@ -55,7 +60,7 @@ static Cost costs[COSTS];
 static _Atomic int64_t unmeasured_ns = DEFAULT_COST_NS; /* the cost of a launch not measured yet */
 static _Atomic bool measured_any;
 
-/* The bracket a thread has in flight. */
+/* The bracket a thread has in flight on one GPU. */
 typedef struct Tracker {
         CUevent ev[2];
         bool have_events, pending;
@@ -63,12 +68,13 @@ typedef struct Tracker {
         int64_t charged;
         GpuRegionGpu *g;
         uint32_t countdown;
-        int64_t capture_ns; /* estimates of the launches this thread captured since its last
-                               cuStreamEndCapture */
 } Tracker;
-static SHIM_TLS Tracker T;
+static SHIM_TLS Tracker T[GPU_REGION_GPUS];
+/* Estimates of the launches this thread captured since its last cuStreamEndCapture. */
+static SHIM_TLS int64_t capture_ns;
 
-static struct {
+/* This process's work in flight on one GPU. */
+typedef struct Fences {
         _Atomic int64_t charged, retired, next_fence;
         pthread_mutex_t lock;
         struct {
@@ -78,10 +84,12 @@ static struct {
         CUevent pool[FENCES];
         unsigned head, n;
         bool pool_made;
-} F = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} Fences;
+static Fences F[GPU_REGION_GPUS] = {[0 ... GPU_REGION_GPUS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 typedef struct Launch {
         GpuRegionGpu *g; /* NULL: pass through, count nothing */
+        int gi;          /* its index in the region */
         const void *key;
         CUstream stream;
         int64_t cost;     /* charged; 0 when not charged */
@@ -134,8 +142,8 @@ static void cost_learn(const void *key, int64_t ns) {
 }
 
 int64_t shim_capture_take(void) {
-        int64_t ns = T.capture_ns;
-        T.capture_ns = 0;
+        int64_t ns = capture_ns;
+        capture_ns = 0;
         return ns;
 }
 
@@ -160,25 +168,25 @@ static CUresult record(CUevent ev, CUstream s, bool ptsz) {
         return rec ? rec(ev, s) : CUDA_ERROR_NOT_INITIALIZED;
 }
 
-/* Takes the thread's bracket if it completed. */
-static void harvest(void) {
-        CUresult r = shim.real.cuEventQuery(T.ev[1]);
+/* Takes the thread's bracket on t's GPU if it completed. */
+static void harvest(Tracker *t) {
+        CUresult r = shim.real.cuEventQuery(t->ev[1]);
         if (r == CUDA_ERROR_NOT_READY)
                 return;
-        T.pending = false;
+        t->pending = false;
         float ms;
-        if (r != CUDA_SUCCESS || shim.real.cuEventElapsedTime(&ms, T.ev[0], T.ev[1]) != CUDA_SUCCESS || ms < 0)
+        if (r != CUDA_SUCCESS || shim.real.cuEventElapsedTime(&ms, t->ev[0], t->ev[1]) != CUDA_SUCCESS || ms < 0)
                 return;
         int64_t ns = (int64_t)((double)ms * 1e6 + 0.5);
         if (ns < 1)
                 ns = 1; /* ran: never "unmeasured" */
-        cost_learn(T.key, ns);
+        cost_learn(t->key, ns);
         /* The first measurement replaces the default; later ones move it by 1/8. */
         int64_t d = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
         bool any = atomic_exchange_explicit(&measured_any, true, memory_order_relaxed);
         atomic_store_explicit(&unmeasured_ns, any ? d + (ns - d) / 8 : ns, memory_order_relaxed);
-        atomic_fetch_add_explicit(&T.g->measured_ns, (uint64_t)ns, memory_order_relaxed);
-        atomic_fetch_add_explicit(&T.g->sampled_ns, (uint64_t)T.charged, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->g->measured_ns, (uint64_t)ns, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->g->sampled_ns, (uint64_t)t->charged, memory_order_relaxed);
 }
 
 static void sleep_ns(uint64_t ns) {
@@ -187,10 +195,10 @@ static void sleep_ns(uint64_t ns) {
 }
 
 /* Waits until the bucket's balance is paid off (the debt is shared by the job). */
-static void pay(GpuRegionGpu *g, int64_t balance, uint64_t start) {
+static void pay(GpuRegionGpu *g, Tracker *t, int64_t balance, uint64_t start) {
         uint64_t now = start;
-        if (T.pending)
-                harvest(); /* waiting anyway: learn as early as possible */
+        if (t->pending)
+                harvest(t); /* waiting anyway: learn as early as possible */
         while (balance < 0 && atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) != GPU_RATE_UNLIMITED) {
                 uint64_t w = gpu_bucket_wait_ns(g, balance);
                 sleep_ns(w < MIN_SLEEP_NS ? MIN_SLEEP_NS : w > MAX_SLEEP_NS ? MAX_SLEEP_NS : w);
@@ -208,55 +216,58 @@ static int64_t inflight_max(const GpuRegionGpu *g) {
 
 /* Retires completed fences from the oldest; with wait, blocks on them until `need` is
  * retired. Lock held. */
-static void fences_retire(int64_t need, bool wait) {
-        while (F.n > 0) {
-                CUevent ev = F.fence[F.head].ev;
+static void fences_retire(Fences *f, int64_t need, bool wait) {
+        while (f->n > 0) {
+                CUevent ev = f->fence[f->head].ev;
                 CUresult r = shim.real.cuEventQuery(ev);
                 if (r == CUDA_ERROR_NOT_READY) {
-                        if (!wait || atomic_load(&F.retired) >= need)
+                        if (!wait || atomic_load(&f->retired) >= need)
                                 return;
                         r = shim.real.cuEventSynchronize(ev);
                 }
-                atomic_store(&F.retired, F.fence[F.head].upto);
-                F.head = (F.head + 1) % FENCES;
-                F.n--;
+                atomic_store(&f->retired, f->fence[f->head].upto);
+                f->head = (f->head + 1) % FENCES;
+                f->n--;
         }
 }
 
-static void inflight_wait(GpuRegionGpu *g, int64_t need) {
+static void inflight_wait(GpuRegionGpu *g, Fences *f, int64_t need) {
         uint64_t start = shim_now_ns();
-        pthread_mutex_lock(&F.lock);
-        fences_retire(need, true);
-        pthread_mutex_unlock(&F.lock);
+        pthread_mutex_lock(&f->lock);
+        fences_retire(f, need, true);
+        pthread_mutex_unlock(&f->lock);
         atomic_fetch_add_explicit(&g->throttled_ns, shim_now_ns() - start, memory_order_relaxed);
         atomic_fetch_add_explicit(&g->waits, 1, memory_order_relaxed);
 }
 
-/* After a charged launch: a fence every quarter of the bound. */
+/* After a charged launch: a fence every quarter of the bound. The pool is made at the
+ * first, in the context current then: one of l's GPU. */
 static void inflight_fence(const Launch *l) {
+        Fences *f = &F[l->gi];
         int64_t max = inflight_max(l->g);
-        if (l->inflight < atomic_load_explicit(&F.next_fence, memory_order_relaxed))
+        if (l->inflight < atomic_load_explicit(&f->next_fence, memory_order_relaxed))
                 return;
-        pthread_mutex_lock(&F.lock);
-        if (!F.pool_made) {
-                F.pool_made = true;
+        pthread_mutex_lock(&f->lock);
+        if (!f->pool_made) {
+                f->pool_made = true;
                 for (unsigned i = 0; i < FENCES; i++)
-                        if (shim.real.cuEventCreate(&F.pool[i], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
-                                F.pool[i] = NULL;
+                        if (shim.real.cuEventCreate(&f->pool[i], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
+                                f->pool[i] = NULL;
         }
-        fences_retire(0, false);
-        unsigned k = (F.head + F.n) % FENCES;
-        if (F.n < FENCES && F.pool[k] && record(F.pool[k], l->stream, l->ptsz) == CUDA_SUCCESS) {
-                F.fence[k].ev = F.pool[k];
-                F.fence[k].upto = l->inflight;
-                F.n++;
+        fences_retire(f, 0, false);
+        unsigned k = (f->head + f->n) % FENCES;
+        if (f->n < FENCES && f->pool[k] && record(f->pool[k], l->stream, l->ptsz) == CUDA_SUCCESS) {
+                f->fence[k].ev = f->pool[k];
+                f->fence[k].upto = l->inflight;
+                f->n++;
         }
-        atomic_store(&F.next_fence, l->inflight + max / 4);
-        pthread_mutex_unlock(&F.lock);
+        atomic_store(&f->next_fence, l->inflight + max / 4);
+        pthread_mutex_unlock(&f->lock);
 }
 
+/* shim_init() has run and the real entry point exists (NOT_LOADED before): nothing is
+ * charged for a launch that cannot be made. */
 static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream stream, bool ptsz) {
-        shim_init();
         *l = (Launch){.key = key, .stream = stream, .entry = entry, .ptsz = ptsz};
         if (unlikely(!shim.region))
                 return;
@@ -264,6 +275,9 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
         if (unlikely(gi < 0))
                 return;
         GpuRegionGpu *g = l->g = &shim.region->gpu[gi];
+        l->gi = gi;
+        Tracker *t = &T[gi];
+        Fences *f = &F[gi];
 
         int status = CU_STREAM_CAPTURE_STATUS_NONE;
         CUresult (*capturing)(CUstream, int *) = ptsz ? shim.real.cuStreamIsCapturing_ptsz
@@ -272,7 +286,7 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
                 l->captured = true; /* nothing runs now and an event would join the graph */
                 Cost *c = cost_slot(key, false);
                 int64_t est = c ? atomic_load_explicit(&c->ns, memory_order_relaxed) : 0;
-                T.capture_ns += est > 0 ? est : atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
+                capture_ns += est > 0 ? est : atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
                 return;
         }
         if (atomic_load_explicit(&g->rate_ppm, memory_order_relaxed) == GPU_RATE_UNLIMITED)
@@ -280,8 +294,8 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
 
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
-        if (unlikely(T.pending) && (!learned || T.countdown == 0)) {
-                harvest(); /* before this launch's cost: it may be what was measured */
+        if (unlikely(t->pending) && (!learned || t->countdown == 0)) {
+                harvest(t); /* before this launch's cost: it may be what was measured */
                 c = cost_slot(key, false);
                 learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
         }
@@ -302,27 +316,28 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
                 gpu_bucket_refill(g, now);
                 balance = atomic_load_explicit(&g->tokens_ns, memory_order_relaxed);
                 if (balance < 0)
-                        pay(g, balance, now);
+                        pay(g, t, balance, now);
         }
-        l->inflight = atomic_fetch_add_explicit(&F.charged, l->cost, memory_order_relaxed) + l->cost;
+        l->inflight = atomic_fetch_add_explicit(&f->charged, l->cost, memory_order_relaxed) + l->cost;
         int64_t max = inflight_max(g);
-        if (unlikely(l->inflight - atomic_load_explicit(&F.retired, memory_order_relaxed) > max))
-                inflight_wait(g, l->inflight - max);
+        if (unlikely(l->inflight - atomic_load_explicit(&f->retired, memory_order_relaxed) > max))
+                inflight_wait(g, f, l->inflight - max);
 
-        if (likely(learned && T.countdown > 0)) {
-                T.countdown--;
+        if (likely(learned && t->countdown > 0)) {
+                t->countdown--;
                 return;
         }
-        if (T.pending)
+        if (t->pending)
                 return;
-        if (!T.have_events) {
-                if (shim.real.cuEventCreate(&T.ev[0], CU_EVENT_DEFAULT) != CUDA_SUCCESS ||
-                    shim.real.cuEventCreate(&T.ev[1], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
+        if (!t->have_events) {
+                /* In the current context: one of this GPU's, like the stream's. */
+                if (shim.real.cuEventCreate(&t->ev[0], CU_EVENT_DEFAULT) != CUDA_SUCCESS ||
+                    shim.real.cuEventCreate(&t->ev[1], CU_EVENT_DEFAULT) != CUDA_SUCCESS)
                         return;
-                T.have_events = true;
+                t->have_events = true;
         }
         /* Last thing before the launch: nothing but the launch lies inside the bracket. */
-        l->measure = record(T.ev[0], stream, ptsz) == CUDA_SUCCESS;
+        l->measure = record(t->ev[0], stream, ptsz) == CUDA_SUCCESS;
 }
 
 static CUresult launch_end(Launch *l, CUresult r) {
@@ -331,21 +346,22 @@ static CUresult launch_end(Launch *l, CUresult r) {
                 return r;
         if (r != CUDA_SUCCESS) {
                 if (l->cost) {
-                        /* Not run: the tokens go back. */
-                        atomic_fetch_add_explicit(&g->tokens_ns, l->cost, memory_order_relaxed);
-                        atomic_fetch_sub_explicit(&g->charged_ns, (uint64_t)l->cost, memory_order_relaxed);
-                        atomic_fetch_sub_explicit(&F.charged, l->cost, memory_order_relaxed);
+                        /* Not run: the tokens go back (charged_ns keeps it: it never
+                         * decreases), and it is not in flight. */
+                        gpu_bucket_refund(g, l->cost);
+                        atomic_fetch_sub_explicit(&F[l->gi].charged, l->cost, memory_order_relaxed);
                 }
                 return r;
         }
         atomic_fetch_add_explicit(&g->launches[l->captured ? GPU_ENTRY_CAPTURED : l->entry], 1,
                                   memory_order_relaxed);
-        if (l->measure && record(T.ev[1], l->stream, l->ptsz) == CUDA_SUCCESS) {
-                T.pending = true;
-                T.key = l->key;
-                T.charged = l->cost;
-                T.g = g;
-                T.countdown = MEASURE_EVERY;
+        Tracker *t = &T[l->gi];
+        if (l->measure && record(t->ev[1], l->stream, l->ptsz) == CUDA_SUCCESS) {
+                t->pending = true;
+                t->key = l->key;
+                t->charged = l->cost;
+                t->g = g;
+                t->countdown = MEASURE_EVERY;
         }
         if (l->cost)
                 inflight_fence(l);
@@ -354,9 +370,11 @@ static CUresult launch_end(Launch *l, CUresult r) {
 
 void shim_launch_forget(void) {
         /* The parent's events and work in flight are not the child's. */
-        memset(&T, 0, sizeof T);
-        memset(&F, 0, sizeof F);
-        pthread_mutex_init(&F.lock, NULL);
+        memset(T, 0, sizeof T);
+        capture_ns = 0;
+        memset(F, 0, sizeof F);
+        for (unsigned i = 0; i < GPU_REGION_GPUS; i++)
+                pthread_mutex_init(&F[i].lock, NULL);
         /* The cost table and the default stay: the child runs the parent's program. */
 }
 
@@ -370,8 +388,9 @@ static const void *ex_key(const CUlaunchConfig *c, CUfunction f) {
 SHIM_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                     unsigned bz, unsigned shmem, CUstream s, void **params, void **extra) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_LAUNCH, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
+        shim_init();
         NOT_LOADED(cuLaunchKernel);
+        launch_begin(&l, GPU_ENTRY_LAUNCH, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
         return launch_end(&l, R.cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shmem, s, params, extra));
 }
 
@@ -379,30 +398,34 @@ SHIM_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction f, unsigned gx, unsigned gy,
                                          unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params,
                                          void **extra) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_LAUNCH_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
+        shim_init();
         NOT_LOADED(cuLaunchKernel_ptsz);
+        launch_begin(&l, GPU_ENTRY_LAUNCH_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
         return launch_end(&l, R.cuLaunchKernel_ptsz(f, gx, gy, gz, bx, by, bz, shmem, s, params, extra));
 }
 
 SHIM_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *cfg, CUfunction f, void **params, void **extra) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_LAUNCH_EX, ex_key(cfg, f), cfg ? cfg->hStream : NULL, false);
+        shim_init();
         NOT_LOADED(cuLaunchKernelEx);
+        launch_begin(&l, GPU_ENTRY_LAUNCH_EX, ex_key(cfg, f), cfg ? cfg->hStream : NULL, false);
         return launch_end(&l, R.cuLaunchKernelEx(cfg, f, params, extra));
 }
 
 SHIM_EXPORT CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *cfg, CUfunction f, void **params, void **extra) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_LAUNCH_EX_PTSZ, ex_key(cfg, f), cfg ? cfg->hStream : NULL, true);
+        shim_init();
         NOT_LOADED(cuLaunchKernelEx_ptsz);
+        launch_begin(&l, GPU_ENTRY_LAUNCH_EX_PTSZ, ex_key(cfg, f), cfg ? cfg->hStream : NULL, true);
         return launch_end(&l, R.cuLaunchKernelEx_ptsz(cfg, f, params, extra));
 }
 
 SHIM_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                                                unsigned by, unsigned bz, unsigned shmem, CUstream s, void **params) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_COOPERATIVE, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
+        shim_init();
         NOT_LOADED(cuLaunchCooperativeKernel);
+        launch_begin(&l, GPU_ENTRY_COOPERATIVE, kernel_key(f, gx, gy, gz, bx, by, bz), s, false);
         return launch_end(&l, R.cuLaunchCooperativeKernel(f, gx, gy, gz, bx, by, bz, shmem, s, params));
 }
 
@@ -410,22 +433,25 @@ SHIM_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(CUfunction f, unsigned gx, u
                                                     unsigned bx, unsigned by, unsigned bz, unsigned shmem,
                                                     CUstream s, void **params) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_COOPERATIVE_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
+        shim_init();
         NOT_LOADED(cuLaunchCooperativeKernel_ptsz);
+        launch_begin(&l, GPU_ENTRY_COOPERATIVE_PTSZ, kernel_key(f, gx, gy, gz, bx, by, bz), s, true);
         return launch_end(&l, R.cuLaunchCooperativeKernel_ptsz(f, gx, gy, gz, bx, by, bz, shmem, s, params));
 }
 
 SHIM_EXPORT CUresult cuGraphLaunch(CUgraphExec x, CUstream s) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_GRAPH, x, s, false);
+        shim_init();
         NOT_LOADED(cuGraphLaunch);
+        launch_begin(&l, GPU_ENTRY_GRAPH, x, s, false);
         return launch_end(&l, R.cuGraphLaunch(x, s));
 }
 
 SHIM_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec x, CUstream s) {
         Launch l;
-        launch_begin(&l, GPU_ENTRY_GRAPH_PTSZ, x, s, true);
+        shim_init();
         NOT_LOADED(cuGraphLaunch_ptsz);
+        launch_begin(&l, GPU_ENTRY_GRAPH_PTSZ, x, s, true);
         return launch_end(&l, R.cuGraphLaunch_ptsz(x, s));
 }
 

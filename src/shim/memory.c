@@ -9,9 +9,10 @@
  *
  * Sizes: the requested size; pitched allocations pitch × height (the pitch the driver
  * returned); stream-ordered allocations the memory their pool has reserved (pool.c).
- * Managed memory counts on the current device. cuMemGetInfo and NVML's memory queries
- * report the limit as the total and the limit less the job's use (never more than the
- * driver's free) as free. */
+ * Managed memory counts on the current device. The runner's memory_untracked (what NVML
+ * sees the job hold beyond memory_used) counts against the limit too. cuMemGetInfo and
+ * NVML's memory queries report the limit as the total and the limit less the job's use
+ * and untracked bytes (never more than the driver's free) as free. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -72,13 +73,16 @@ void shim_slot_add(int gpu, int64_t delta) {
         pthread_mutex_unlock(&M.lock);
 }
 
-/* Reserves size bytes of the job's limit on gpu. */
+/* Reserves size bytes of the job's limit on gpu: what the shim accounted plus what the
+ * runner measured beside it (memory_untracked: contexts, libraries) must stay within
+ * the limit. */
 bool shim_reserve(int gpu, uint64_t size) {
         GpuRegionGpu *g = &shim.region->gpu[gpu];
         uint64_t limit = g->memory_limit;
         for (int pass = 0; pass < 2; pass++) {
                 uint64_t before = atomic_fetch_add(&g->memory_used, size);
-                if (limit == 0 || before + size <= limit) {
+                uint64_t untracked = atomic_load_explicit(&g->memory_untracked, memory_order_relaxed);
+                if (limit == 0 || (before + size <= limit && untracked <= limit - before - size)) {
                         uint64_t peak = atomic_load(&g->memory_peak);
                         while (before + size > peak && !atomic_compare_exchange_weak(&g->memory_peak, &peak, before + size))
                                 ;
@@ -209,9 +213,8 @@ SHIM_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t size, c
         shim_init();
         NOT_LOADED(cuMemCreate);
         int g = -1;
-        if (shim.region && h && prop && size > 0 && prop->location_type == CU_MEM_LOCATION_TYPE_DEVICE &&
-            prop->location_id >= 0 && (unsigned)prop->location_id < shim.n_gpus)
-                g = prop->location_id;
+        if (shim.region && h && prop && size > 0 && prop->location_type == CU_MEM_LOCATION_TYPE_DEVICE)
+                g = shim_device_gpu(prop->location_id);
         return CHECKED_ALLOC(g, size, h, R.cuMemCreate(h, size, prop, flags));
 }
 
@@ -254,7 +257,8 @@ SHIM_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle h) {
         return ACCOUNTED_FREE(h, R.cuMemRelease(h));
 }
 
-/* The job's view of gpu: total = limit, free = limit − used, at most the real free. */
+/* The job's view of gpu: total = limit, free = limit − used − untracked (never below 0),
+ * at most the real free. */
 static void job_view(int gpu, uint64_t *free_bytes, uint64_t *total) {
         if (gpu < 0)
                 return;
@@ -262,7 +266,9 @@ static void job_view(int gpu, uint64_t *free_bytes, uint64_t *total) {
         if (g->memory_limit == 0)
                 return;
         uint64_t used = atomic_load(&g->memory_used);
+        uint64_t untracked = atomic_load_explicit(&g->memory_untracked, memory_order_relaxed);
         uint64_t f = used < g->memory_limit ? g->memory_limit - used : 0;
+        f = untracked < f ? f - untracked : 0;
         *total = g->memory_limit;
         if (f < *free_bytes)
                 *free_bytes = f;

@@ -111,10 +111,13 @@ static CUresult pooled(CUresult r, int gpu, CUmemoryPool pool, CUdeviceptr *ptr,
         return r;
 }
 
-/* The pool cuMemAllocAsync draws from: the device's current one. */
+/* The pool cuMemAllocAsync draws from: the current device's current one (asked by the
+ * device's CUDA ordinal, which need not be its region index). */
 static CUmemoryPool current_pool(int gpu) {
         CUmemoryPool pool = NULL;
-        if (gpu < 0 || !R.cuDeviceGetMemPool || R.cuDeviceGetMemPool(&pool, gpu) != CUDA_SUCCESS)
+        CUdevice d;
+        if (gpu < 0 || !R.cuDeviceGetMemPool || !R.cuCtxGetDevice || R.cuCtxGetDevice(&d) != CUDA_SUCCESS ||
+            R.cuDeviceGetMemPool(&pool, d) != CUDA_SUCCESS)
                 return NULL;
         return pool;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ static const ShimSym called[] = {
         REAL(cuCtxGetCurrent),    REAL(cuCtxGetDevice),  REAL(cuStreamIsCapturing), REAL(cuStreamIsCapturing_ptsz),
         REAL(cuEventCreate),      REAL(cuEventRecord),   REAL(cuEventRecord_ptsz),  REAL(cuEventQuery),
         REAL(cuEventSynchronize), REAL(cuEventElapsedTime), REAL(cuDeviceGetMemPool), REAL(cuMemPoolGetAttribute),
-        REAL(cuMemPoolTrimTo),
+        REAL(cuMemPoolTrimTo),    REAL(cuDeviceGetUuid), REAL(cuDeviceGetUuid_v2),
 };
 
 static const struct {
@@ -129,6 +130,46 @@ uint64_t shim_now_ns(void) {
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Region index of each CUDA ordinal: -2 not looked up yet. Ordinals are the process's
+ * own (its CUDA_VISIBLE_DEVICES), fixed once the driver is initialised. */
+#define ORDINALS 64
+static _Atomic int ordinal_gpu[ORDINALS] = {[0 ... ORDINALS - 1] = -2};
+
+static int lookup_gpu(CUdevice d) {
+        CUuuid u;
+        CUresult (*get)(CUuuid *, CUdevice) = shim.real.cuDeviceGetUuid_v2 ? shim.real.cuDeviceGetUuid_v2
+                                                                           : shim.real.cuDeviceGetUuid;
+        if (get && get(&u, d) == CUDA_SUCCESS) {
+                char uuid[48];
+                const unsigned char *b = u.bytes;
+                snprintf(uuid, sizeof uuid,
+                         "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                         b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+                for (unsigned i = 0; i < shim.n_gpus; i++)
+                        if (strncasecmp(uuid, shim.region->gpu[i].uuid, sizeof uuid) == 0)
+                                return (int)i;
+        }
+        /* No UUID to compare (no such entry point, or the region names a MIG instance,
+         * whose UUID the driver does not give as bytes): the ordinal, as the runner
+         * ordered them. A GPU-... entry that matches nothing is not the job's. */
+        if (d >= 0 && (unsigned)d < shim.n_gpus && strncmp(shim.region->gpu[d].uuid, "GPU-", 4) != 0)
+                return d;
+        return -1;
+}
+
+int shim_device_gpu(CUdevice d) {
+        if (!shim.region || d < 0)
+                return -1;
+        if (d >= ORDINALS)
+                return lookup_gpu(d);
+        int gi = atomic_load_explicit(&ordinal_gpu[d], memory_order_relaxed);
+        if (gi == -2) {
+                gi = lookup_gpu(d);
+                atomic_store_explicit(&ordinal_gpu[d], gi, memory_order_relaxed);
+        }
+        return gi;
+}
+
 static SHIM_TLS CUcontext cached_ctx;
 static SHIM_TLS int cached_gpu = -1;
 
@@ -144,7 +185,7 @@ int shim_current_gpu(void) {
         if (!shim.real.cuCtxGetDevice || shim.real.cuCtxGetDevice(&d) != CUDA_SUCCESS)
                 return -1;
         cached_ctx = c;
-        cached_gpu = d >= 0 && (unsigned)d < shim.n_gpus ? d : -1;
+        cached_gpu = shim_device_gpu(d);
         return cached_gpu;
 }
 
@@ -245,6 +286,9 @@ const size_t shim_lookup_n = sizeof shim_lookup_syms / sizeof shim_lookup_syms[0
 static void atfork_child(void) {
         cached_ctx = NULL;
         cached_gpu = -1;
+        /* The child initialises CUDA anew, maybe under its own CUDA_VISIBLE_DEVICES. */
+        for (unsigned d = 0; d < ORDINALS; d++)
+                atomic_store_explicit(&ordinal_gpu[d], -2, memory_order_relaxed);
         shim_launch_forget();
         shim_memory_forget();
         shim_pool_forget();

@@ -55,6 +55,8 @@ typedef struct ShimReal {
         /* Called, never wrapped. */
         CUresult (*cuCtxGetCurrent)(CUcontext *);
         CUresult (*cuCtxGetDevice)(CUdevice *);
+        CUresult (*cuDeviceGetUuid)(CUuuid *, CUdevice);
+        CUresult (*cuDeviceGetUuid_v2)(CUuuid *, CUdevice);
         CUresult (*cuStreamIsCapturing)(CUstream, int *);
         CUresult (*cuStreamIsCapturing_ptsz)(CUstream, int *);
         CUresult (*cuEventCreate)(CUevent *, unsigned);
@@ -100,8 +102,12 @@ static inline void shim_init(void) {
 }
 
 /* The job's GPU index of the current context's device (per-thread cache), -1 when it
- * is not one of the region's. */
+ * is not one of the region's. Devices are matched to region entries by UUID, not by
+ * ordinal: a process may narrow CUDA_VISIBLE_DEVICES itself (rank k sees only the
+ * job's k-th GPU, as its ordinal 0). */
 int shim_current_gpu(void);
+/* The job's GPU index of CUDA device ordinal d (cached per ordinal), -1 none. */
+int shim_device_gpu(CUdevice d);
 
 uint64_t shim_now_ns(void);
 

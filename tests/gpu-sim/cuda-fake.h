@@ -120,7 +120,8 @@ extern __thread Ctx *current;
  * when that was (an event on an idle context completes when it is recorded). */
 typedef struct Event {
         unsigned magic;
-        Ctx *ctx; /* NULL: never recorded */
+        Ctx *home; /* the context current at its creation (NULL: none) */
+        Ctx *ctx;  /* where it was last recorded; NULL: never recorded */
         uint64_t target;
         uint64_t recorded_ns;
         uint64_t done_at; /* CLOCK_MONOTONIC ns it completed; 0 not yet known */

@@ -3,6 +3,7 @@
  * capture and graphs. Events carry the simulated time their work completed, so
  * cuEventElapsedTime gives the GPU time between two of them as the simulated device ran
  * it (time slices of other processes included, as on a real time-sliced GPU). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ EXPORT CUresult cuEventCreate(Event **ret, unsigned flags) {
         if (!e)
                 return CUDA_ERROR_OUT_OF_MEMORY;
         e->magic = EVENT_MAGIC;
+        e->home = ctx_valid(current) ? current : NULL;
         *ret = e;
         return CUDA_SUCCESS;
 }
@@ -63,6 +65,16 @@ EXPORT CUresult cuEventRecord(Event *e, void *stream) {
         Ctx *c = stream_ctx(stream);
         if (!c)
                 return stream ? CUDA_ERROR_INVALID_HANDLE : CUDA_ERROR_INVALID_CONTEXT;
+        if (e->home && e->home != c) {
+                /* The real driver refuses an event of another context; say so once, for
+                 * the tests (a shim must never do it). */
+                static bool told;
+                if (!told)
+                        fprintf(stderr, "gpu-sim: cuEventRecord: the event and the stream are in "
+                                        "different contexts\n");
+                told = true;
+                return CUDA_ERROR_INVALID_HANDLE;
+        }
         if (capturing(stream))
                 return CUDA_SUCCESS; /* a capture dependency, not modelled: nothing runs now */
         e->ctx = c;
@@ -219,6 +231,7 @@ typedef struct LaunchConfig {
         unsigned n_attrs;
 } LaunchConfig;
 
+#ifndef GPU_SIM_NO_LAUNCH_EX /* old/: a driver before CUDA 12.0 */
 EXPORT CUresult cuLaunchKernelEx(const LaunchConfig *cfg, Function *f, void **params, void **extra) {
         if (!cfg)
                 return CUDA_ERROR_INVALID_VALUE;
@@ -228,6 +241,7 @@ EXPORT CUresult cuLaunchKernelEx(const LaunchConfig *cfg, Function *f, void **pa
 EXPORT CUresult cuLaunchKernelEx_ptsz(const LaunchConfig *cfg, Function *f, void **params, void **extra) {
         return cuLaunchKernelEx(cfg, f, params, extra);
 }
+#endif
 
 EXPORT CUresult cuLaunchCooperativeKernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                                           unsigned by, unsigned bz, unsigned shmem, void *stream, void **params) {

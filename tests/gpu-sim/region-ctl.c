@@ -6,6 +6,8 @@
  *                                  in-flight bound defaults to 2 × depth
  *   region-ctl show PATH           the counters as JSON
  *   region-ctl rate PATH GPU RATE_PPM|unlimited
+ *   region-ctl untracked PATH GPU BYTES
+ *                                  memory_untracked, as the runner writes it
  *   region-ctl reap PATH           releases dead processes' slots; prints how many */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 
 static int usage(void) {
         fprintf(stderr, "usage: region-ctl create PATH UUID LIMIT RATE|unlimited DEPTH_MS[/INFLIGHT_MS] [UUID ...] | show PATH | "
-                        "rate PATH GPU RATE|unlimited | reap PATH\n");
+                        "rate PATH GPU RATE|unlimited | untracked PATH GPU BYTES | reap PATH\n");
         return 2;
 }
 
@@ -54,11 +56,12 @@ static void show(const GpuRegion *r) {
                        ", \"charged_ns\": %" PRIu64 ", \"measured_ns\": %" PRIu64 ", \"sampled_ns\": %" PRIu64
                        ", \"throttled_ns\": %" PRIu64 ", \"waits\": %" PRIu64 ", \"memory_limit\": %" PRIu64
                        ", \"memory_used\": %" PRIu64 ", \"memory_peak\": %" PRIu64 ", \"memory_refused\": %" PRIu64
-                       ", \"launches\": {",
+                       ", \"memory_untracked\": %" PRIu64 ", \"launches\": {",
                        i ? ", " : "", g->uuid, atomic_load(&g->rate_ppm), atomic_load(&g->tokens_ns),
                        atomic_load(&g->charged_ns), atomic_load(&g->measured_ns), atomic_load(&g->sampled_ns),
                        atomic_load(&g->throttled_ns), atomic_load(&g->waits), g->memory_limit,
-                       atomic_load(&g->memory_used), atomic_load(&g->memory_peak), atomic_load(&g->memory_refused));
+                       atomic_load(&g->memory_used), atomic_load(&g->memory_peak), atomic_load(&g->memory_refused),
+                       atomic_load(&g->memory_untracked));
                 for (int e = 0; e < _GPU_ENTRY_MAX; e++)
                         printf("%s\"%s\": %" PRIu64, e ? ", " : "", names[e], atomic_load(&g->launches[e]));
                 printf("}}");
@@ -118,6 +121,9 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[1], "rate") == 0 && argc == 5 && parse_u64(argv[3], &gpu) == 0 &&
                  parse_u64(argv[4], &rate) == 0 && gpu < r->n_gpus)
                 atomic_store(&r->gpu[gpu].rate_ppm, rate);
+        else if (strcmp(argv[1], "untracked") == 0 && argc == 5 && parse_u64(argv[3], &gpu) == 0 &&
+                 parse_u64(argv[4], &rate) == 0 && gpu < r->n_gpus && rate != GPU_RATE_UNLIMITED)
+                atomic_store(&r->gpu[gpu].memory_untracked, rate);
         else
                 ret = usage();
         gpu_region_unmap(r);

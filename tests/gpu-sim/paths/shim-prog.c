@@ -11,6 +11,11 @@
  *                              PROCS processes (fork) each holding BYTES, launching k1
  *                              back to back for SECS; each prints "pid PID" when going
  *   shim-prog mem LIMIT        the memory paths against a job limit of LIMIT bytes
+ *   shim-prog untracked LIMIT BYTES
+ *                              the limit with BYTES the runner measured beside the
+ *                              shim's (memory_untracked): queries and allocations
+ *   shim-prog two SECS         one process launching k1 on devices 0 and 1 in turn
+ *   shim-prog noex             100 cuLaunchKernelEx refused by a driver without it
  * SHIM_PROG_DEVICE=N uses CUDA device N (default 0). Exits 1 with the failed check on
  * stderr. */
 #include <dlfcn.h>
@@ -112,18 +117,24 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
                         die(__VA_ARGS__);                                                                          \
         } while (0)
 
-static void setup(void) {
+/* Device ordinal d's primary context made current, k1 loaded in it, a stream of it. */
+static void open_device(int ordinal, H *ctx, H *f, H *st) {
         int dev;
-        H ctx, mod;
+        H mod;
+        CK(cuDeviceGet(&dev, ordinal));
+        CK(cuDevicePrimaryCtxRetain(ctx, dev));
+        CK(cuCtxSetCurrent(*ctx));
+        CK(cuModuleLoadData(&mod, ptx));
+        CK(cuModuleGetFunction(f, mod, "k1"));
+        CK(cuStreamCreate(st, 0));
+}
+
+static void setup(void) {
+        H ctx;
         const char *d = getenv("SHIM_PROG_DEVICE");
         device = d ? atoi(d) : 0;
         CK(cuInit(0));
-        CK(cuDeviceGet(&dev, device));
-        CK(cuDevicePrimaryCtxRetain(&ctx, dev));
-        CK(cuCtxSetCurrent(ctx));
-        CK(cuModuleLoadData(&mod, ptx));
-        CK(cuModuleGetFunction(&fn, mod, "k1"));
-        CK(cuStreamCreate(&stream, 0));
+        open_device(device, &ctx, &fn, &stream);
 }
 
 static const LaunchConfig *config(void) {
@@ -265,6 +276,25 @@ static void busy(double secs, unsigned procs, size_t bytes) {
                 ;
 }
 
+/* One process driving two GPUs (devices 0 and 1), switching contexts between launches
+ * the way a single-process multi-GPU program does, for SECS. */
+static void two(double secs) {
+        H ctx[2], f[2], st[2];
+        CK(cuInit(0));
+        for (int d = 0; d < 2; d++)
+                open_device(d, &ctx[d], &f[d], &st[d]);
+        uint64_t end = now_ns() + (uint64_t)(secs * 1e9);
+        for (unsigned i = 0; now_ns() < end; i++) {
+                CK(cuCtxSetCurrent(ctx[i % 2]));
+                CK(cuLaunchKernel(f[i % 2], 1, 1, 1, 32, 1, 1, 0, st[i % 2], NULL, NULL));
+        }
+        for (int d = 0; d < 2; d++) {
+                CK(cuCtxSetCurrent(ctx[d]));
+                CK(cuCtxSynchronize());
+        }
+        printf("ok\n");
+}
+
 static size_t free_now(void) {
         size_t f, t;
         CK(cuMemGetInfo_v2(&f, &t));
@@ -375,6 +405,36 @@ static void mem(size_t limit) {
         printf("ok\n");
 }
 
+/* The runner measured UNTRACKED bytes beside the shim's (memory_untracked): they count
+ * against the limit in the queries and in every allocation. */
+static void untracked(size_t limit, size_t other) {
+        setup();
+        CUdeviceptr a, x;
+        size_t f, t;
+        CK(cuMemGetInfo_v2(&f, &t));
+        EXPECT(t == limit && f == limit - other, "cuMemGetInfo_v2: total %zu free %zu, limit %zu untracked %zu",
+               t, f, limit, other);
+        nvml(limit, other);
+        EXPECT(cuMemAlloc_v2(&x, f + 1) == 2, "one byte more than free allowed");
+        CK(cuMemAlloc_v2(&a, f));
+        EXPECT(free_now() == 0, "free %zu at the limit", free_now());
+        EXPECT(cuMemAlloc_v2(&x, 1) == 2, "one byte over the limit allowed");
+        CK(cuMemFree_v2(a));
+        printf("ok\n");
+}
+
+/* Under a driver without cuLaunchKernelEx (tests/gpu-sim/old), through the shim's
+ * export: refused, and (the test checks) nothing charged. */
+static void noex(void) {
+        setup();
+        CUresult (*ex)(const LaunchConfig *, H, void **, void **) =
+                (CUresult(*)(const LaunchConfig *, H, void **, void **))dlsym(RTLD_DEFAULT, "cuLaunchKernelEx");
+        EXPECT(ex, "no cuLaunchKernelEx at all (the shim is not preloaded)");
+        for (int i = 0; i < 100; i++)
+                EXPECT(ex(config(), fn, NULL, NULL) == 3, "cuLaunchKernelEx without the driver's: not refused");
+        printf("ok\n");
+}
+
 int main(int argc, char **argv) {
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc == 3 && strcmp(argv[1], "paths") == 0)
@@ -388,8 +448,15 @@ int main(int argc, char **argv) {
                 busy(atof(argv[2]), (unsigned)atoi(argv[3]), (size_t)strtoull(argv[4], NULL, 10));
         else if (argc == 3 && strcmp(argv[1], "mem") == 0)
                 mem((size_t)strtoull(argv[2], NULL, 10));
+        else if (argc == 4 && strcmp(argv[1], "untracked") == 0)
+                untracked((size_t)strtoull(argv[2], NULL, 10), (size_t)strtoull(argv[3], NULL, 10));
+        else if (argc == 2 && strcmp(argv[1], "noex") == 0)
+                noex();
+        else if (argc == 3 && strcmp(argv[1], "two") == 0)
+                two(atof(argv[2]));
         else {
-                fprintf(stderr, "usage: shim-prog paths N | capture N | graph N M | busy SECS PROCS BYTES | mem LIMIT\n");
+                fprintf(stderr, "usage: shim-prog paths N | capture N | graph N M | busy SECS PROCS BYTES | "
+                                "mem LIMIT | untracked LIMIT BYTES | two SECS | noex\n");
                 return 2;
         }
         return 0;

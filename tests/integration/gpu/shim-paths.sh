@@ -53,6 +53,14 @@ tenant "$PROG" graph 40 1 || fail "shim-prog graph failed"
 assert_between "$(counters .gpus[0].charged_ns)" $((1200000 + 40 * 50000 * 9 / 10)) \
         $((1300000 + 40 * 50000 * 12 / 10)) "charged for the warm-up and one graph of 40 (ns)"
 
+# A driver without cuLaunchKernelEx (before CUDA 12.0): the shim's wrapper refuses the
+# call and charges nothing (no tokens taken, no wait), 100 times at a 1 % rate.
+region 0 10000 50
+CUDA_VISIBLE_DEVICES=$UUID CORUN_GPU_REGION=$REGION LD_PRELOAD=$SHIM LD_LIBRARY_PATH="$GPU_SIM_DIR/old:$GPU_SIM_DIR" \
+        "$PROG" noex >"$WORK/out" 2>&1 || fail "shim-prog noex: $(cat "$WORK/out")"
+assert_eq "$(counters .gpus[0].charged_ns)" 0 "charged for launches the driver lacks"
+assert_eq "$(counters .gpus[0].waits)" 0 "waits for launches the driver lacks"
+
 # No region: one line, once, and the program runs unchanged.
 CUDA_VISIBLE_DEVICES=$UUID CORUN_GPU_REGION=$WORK/none LD_PRELOAD=$SHIM sim "$PROG" paths 2 >/dev/null 2>"$WORK/err" ||
         fail "shim-prog without a region failed: $(cat "$WORK/err")"

@@ -44,4 +44,21 @@ wait $job || fail "tenant failed: $(cat "$WORK/pids")"
 [ "$most" -gt 0 ] || fail "never saw the tenant's queue"
 assert_between "$most" 0 $((20000000 + 5000000 + 700000)) "most work queued (ns)"
 [ "$(counters .gpus[0].waits)" -gt 0 ] || fail "the in-flight bound never made the job wait"
+# One process driving both GPUs of a two-GPU job, each capped at 30 %: its fences and
+# brackets are per GPU, their events made in that GPU's context (the simulator refuses a
+# record across contexts, as the driver does), so both GPUs are timed and the in-flight
+# bound waits only now and then, not at every launch.
+rm -f "$REGION"
+"$REGION_CTL" create "$REGION" "$UUID" 0 300000 50 "$UUID1" 0 300000 50 || fail "region-ctl create (two GPUs)"
+CUDA_VISIBLE_DEVICES=$UUID,$UUID1 CORUN_GPU_REGION=$REGION LD_PRELOAD=$SHIM sim "$PROG" two 1 >"$WORK/out" 2>&1 ||
+        fail "shim-prog two: $(cat "$WORK/out")"
+grep -q "different contexts" "$WORK/out" && fail "an event recorded in another context: $(cat "$WORK/out")"
+for i in 0 1; do
+        [ "$(counters .gpus[$i].measured_ns)" -gt 0 ] || fail "GPU $i never timed: $(cat "$WORK/counters.json")"
+        n=$(counters .gpus[$i].launches.cuLaunchKernel)
+        w=$(counters .gpus[$i].waits)
+        [ "$n" -gt 100 ] || fail "GPU $i: only $n launches"
+        # Backlogged at 30 %: about one token wait per launch, and in-flight waits rare.
+        [ "$w" -le $((n + n / 4)) ] || fail "GPU $i: $w waits for $n launches"
+done
 echo "PASS one=$one two=$two queued=$most"

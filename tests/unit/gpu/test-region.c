@@ -102,6 +102,41 @@ static void test_reap(void **state) {
         unlink(path);
 }
 
+/* Two reapers see the same dead pid: A releases the slot, a new process Q claims it and
+ * allocates, then B (late) releases "the dead pid" again. B must find the slot no longer
+ * the dead pid's and leave Q's bytes alone. */
+static void test_reap_race(void **state) {
+        GpuRegion *r;
+        assert_int_equal(gpu_region_create(path, (uid_t)-1, (gid_t)-1, &spec, 1, &r), 0);
+        const int32_t dead = 999999, q = 4242;
+        GpuRegionProc *p = &r->proc[0];
+        atomic_store(&p->pid, dead);
+        atomic_store(&p->memory_bytes[0], 300);
+        atomic_store(&r->gpu[0].memory_used, 300);
+        /* A and B both read pid == dead; A wins. */
+        assert_true(gpu_region_release_proc(r, p, dead));
+        assert_int_equal(atomic_load(&p->pid), 0);
+        assert_int_equal(atomic_load(&r->gpu[0].memory_used), 0);
+        /* Q claims the free slot (the shim's CAS 0 → pid) and allocates 100 bytes. */
+        int32_t zero = 0;
+        assert_true(atomic_compare_exchange_strong(&p->pid, &zero, q));
+        atomic_store(&p->memory_bytes[0], 100);
+        atomic_store(&r->gpu[0].memory_used, 100);
+        /* B, late, with the pid it saw dead. */
+        assert_false(gpu_region_release_proc(r, p, dead));
+        assert_int_equal(atomic_load(&p->pid), q);
+        assert_int_equal(atomic_load(&p->memory_bytes[0]), 100);
+        assert_int_equal(atomic_load(&r->gpu[0].memory_used), 100);
+        /* A slot being reaped is neither claimed nor reaped again. */
+        atomic_store(&p->pid, GPU_REGION_REAPING);
+        zero = 0;
+        assert_false(atomic_compare_exchange_strong(&p->pid, &zero, q));
+        assert_int_equal(gpu_region_reap(r), 0);
+        assert_int_equal(atomic_load(&r->gpu[0].memory_used), 100);
+        gpu_region_unmap(r);
+        unlink(path);
+}
+
 static void test_bucket(void **state) {
         GpuRegionGpu g = {.depth_ns = 50000000};
         atomic_store(&g.rate_ppm, 300000);
@@ -127,11 +162,46 @@ static void test_bucket(void **state) {
         assert_int_equal(gpu_bucket_wait_ns(&g, -1), 0);
 }
 
+/* A rate of 100 GPUs (the controller's scale can ask that much) and a 184 s gap: dt · rate
+ * is just over 2^64, which wrapped to a 90 ns refill. The bucket must come back full. */
+static void test_bucket_high_rate(void **state) {
+        GpuRegionGpu g = {.depth_ns = 50000000};
+        atomic_store(&g.rate_ppm, 100 * GPU_RATE_ONE);
+        atomic_store(&g.tokens_ns, 0);
+        atomic_store(&g.refill_ns, 1000000000);
+        gpu_bucket_refill(&g, 1000000000 + UINT64_C(184467440738));
+        assert_int_equal(atomic_load(&g.tokens_ns), 50000000);
+        /* And from a debt: full, never past depth. */
+        atomic_store(&g.tokens_ns, -20000000);
+        gpu_bucket_refill(&g, 1000000000 + 2 * UINT64_C(184467440738));
+        assert_int_equal(atomic_load(&g.tokens_ns), 50000000);
+        /* A short gap at that rate is exact: 100 µs at 100 GPUs is 10 ms. */
+        atomic_store(&g.tokens_ns, 0);
+        uint64_t t = atomic_load(&g.refill_ns);
+        gpu_bucket_refill(&g, t + 100000);
+        assert_int_equal(atomic_load(&g.tokens_ns), 10000000);
+}
+
+/* A refunded launch gives its tokens back; charged_ns never decreases (the runner takes
+ * differences of it). */
+static void test_bucket_refund(void **state) {
+        GpuRegionGpu g = {.depth_ns = 50000000};
+        atomic_store(&g.rate_ppm, 300000);
+        atomic_store(&g.tokens_ns, 10000000);
+        assert_int_equal(gpu_bucket_charge(&g, 4000000), 6000000);
+        gpu_bucket_refund(&g, 4000000);
+        assert_int_equal(atomic_load(&g.tokens_ns), 10000000);
+        assert_int_equal(atomic_load(&g.charged_ns), 4000000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_create_map),
                 cmocka_unit_test(test_reap),
                 cmocka_unit_test(test_bucket),
+                cmocka_unit_test(test_bucket_high_rate),
+                cmocka_unit_test(test_bucket_refund),
+                cmocka_unit_test(test_reap_race),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
