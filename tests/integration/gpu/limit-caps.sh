@@ -16,7 +16,7 @@ export CORUN_GPU_SIM_DEVICES="sm=20,bus=3b;sm=80,bus=5e;sm=188,bus=86"
 g0=$(uuid_of 0)
 g1=$(uuid_of 1)
 g2=$(uuid_of 2)
-stress="$CORUN stress gpu --kernel-ms 1 --seconds 10"
+stress="$CORUN stress gpu --kernel-ms 1 --seconds 8"
 cat >"$WORK/s.yaml" <<YAML
 name: caps
 defaults: {cpus: all}

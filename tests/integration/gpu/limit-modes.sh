@@ -7,8 +7,8 @@
 # lent share is taken back, and while both run each gets at least its guarantee.
 # GPU 1, mode cap: `steady` (cap 30) runs throughout; `step` (cap 40) starts 4 s in: it
 # settles at its cap (±1.5 pp over its second half), no 1-s window of it goes over its
-# cap by more than one bucket depth (50 ms of GPU time per second; the simulator's count),
-# and `steady` is undisturbed. Shares per tick come from each job's samples/*.gpu.csv.
+# cap by more than the bucket and the work in flight allow (the simulator's count), and
+# `steady` is undisturbed. Shares per tick come from each job's samples/*.gpu.csv.
 . "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 g0=$(uuid_of 1) # PCI order: NVML 1 is first
 g1=$(uuid_of 0)
@@ -68,11 +68,14 @@ t_step=$(first step)
 [ -n "$t_step" ] || fail "step never ran"
 assert_between "$(mean step "$(awk -v t="$t_step" 'BEGIN { print t + 4 }')" 11.8)" 0.385 0.415 "step's share once settled"
 # Overshoot: in no 1-s window (from the simulator's own count of the step's GPU time)
-# does it run more than its cap's 400 ms plus one bucket depth (50 ms) and a kernel.
+# does it run more than the shim guarantees (research note §5.4): its cap's 400 ms, plus
+# one bucket depth (50 ms), plus the work it may have in flight at the window's start (the
+# in-flight bound, 2 depths), plus a kernel. Measured 27–36 ms over the cap on a quiet
+# machine, up to 135 ms with the machine's two cores busy (a full make test beside it).
 awk '{ t[n] = $1; d[n++] = $2 } END {
         for (i = 0; i < n; i++) for (k = i + 1; k < n; k++) if (t[k] - t[i] >= 1e9) {
                 g = (d[k] - d[i]) / (t[k] - t[i]); if (g > m) m = g; break }
-        printf "step: highest 1-s window %.3f of the GPU\n", m; exit !(n > 20 && m <= 0.40 + 0.05 + 0.002) }' \
+        printf "step: highest 1-s window %.3f of the GPU\n", m; exit !(n > 20 && m <= 0.40 + 0.05 + 0.10 + 0.002) }' \
         "$WORK/step-done" || fail "step overshot its cap by more than one bucket depth"
 assert_between "$(mean steady 1 4)" 0.285 0.315 "steady before the step"
 assert_between "$(mean steady "$(awk -v t="$t_step" 'BEGIN { print t + 1 }')" 11.8)" 0.285 0.315 "steady after the step"
