@@ -82,8 +82,10 @@ assert_eq "$(job "$f" hog .reason)" oom "hog reason"
 assert_eq "$(job "$f" hog .applied.memory_bytes)" 67108864 "hog applied limit"
 [ "$(job "$f" hog .memory.events.oom_kill)" -ge 1 ] || fail "oom_kill not counted"
 # Memory measured is the container's: the allocation filled the group up to its limit
-# (the engine's client and monitor alone peak near 20 MiB).
-assert_between "$(job "$f" hog .memory.peak_bytes)" 62914560 67108864 "hog memory peak (60-64 MiB)"
+# (the engine's client and monitor alone peak near 20 MiB). The kernel may charge a page
+# or so beyond the limit on its way to the OOM kill (67 112 960 bytes seen on v1: 64 MiB
+# and one page), so the bound is the limit plus 256 KiB.
+assert_between "$(job "$f" hog .memory.peak_bytes)" 62914560 67371008 "hog memory peak (60-64 MiB and a few pages)"
 # Whichever process the OOM killer picked (the payload, or the engine's client), the
 # container's processes are not counted as processes the job left running.
 assert_eq "$(job "$f" hog .leftovers_killed)" 0 "hog leftovers"

@@ -27,3 +27,10 @@ truth() {
         done
         awk -v b="$_busy" -v w="$(job "$1" "$2" .wall_s)" 'BEGIN { printf "%.4f", b / 1e9 / w }'
 }
+# steady RESULT_DIR JOB FROM: the job's mean SM share over its series' ticks from FROM s
+# on (samples/*.gpu.csv): its share once the controller has settled, without CUDA's start.
+steady() {
+        _f="$1/$(job "$1/result.json" "$2" .gpu_samples)"
+        awk -F, -v a="$3" 'NR > 1 && $1 >= a { s += $3; n++ } END { if (!n) exit 1; printf "%.4f", s / n }' "$_f" ||
+                fail "$2: no GPU samples after $3 s in $_f"
+}

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # GPU caps hold (issue 16), end to end through corun run on the simulated GPU: three
 # backlogged tenants capped at 20, 30 and 40 % of one GPU each get their own cap, within
-# 1.5 percentage points of what the simulator really ran for their own pids over their
-# wall time (gpu-sim-ctl busy: the truth), and the three are clearly distinct (the
+# 1.5 percentage points once settled (from 2 s on), what corun measures for each within
+# 1 pp of what the simulator really ran for its pids (gpu-sim-ctl busy: the truth), and
+# the three are clearly distinct (the
 # summing bug of HAMi-core gives them all the same). On a second and a third GPU of 80
 # and 188 SMs (the first has 20), a job capped at 30 beside an uncapped one converges
 # the same way: the controller does not depend on the SM count (HAMi-core #274/#314:
@@ -16,7 +17,7 @@ export CORUN_GPU_SIM_DEVICES="sm=20,bus=3b;sm=80,bus=5e;sm=188,bus=86"
 g0=$(uuid_of 0)
 g1=$(uuid_of 1)
 g2=$(uuid_of 2)
-stress="$CORUN stress gpu --kernel-ms 1 --seconds 8"
+stress="$CORUN stress gpu --kernel-ms 1 --seconds 10"
 cat >"$WORK/s.yaml" <<YAML
 name: caps
 defaults: {cpus: all}
@@ -33,19 +34,29 @@ sim "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 || fail "run: 
 R=$WORK/r/result.json
 sed -n '/GPU use/,$p' "$WORK/r/summary.md"
 
-near() { # JOB CAP: the truth within 1.5 pp of the cap
+# near JOB CAP [TOL]: once settled (from 2 s on), the job's share within TOL (1.5 pp) of its
+# cap; and what corun measured over its whole run within 1 pp of the simulator's truth.
+near() {
         _t=$(truth "$R" "$1")
-        echo "$1: truth $_t, measured $(job "$R" "$1" '.gpus[0].sm_share_mean'), cap $2"
-        assert_between "$_t" "$(awk -v c="$2" 'BEGIN { print c - 0.015 }')" "$(awk -v c="$2" 'BEGIN { print c + 0.015 }')" \
-                "$1's share of the GPU (cap $2)"
+        _m=$(job "$R" "$1" '.gpus[0].sm_share_mean')
+        _s=$(steady "$WORK/r" "$1" 2)
+        _tol=${3:-0.015}
+        echo "$1: settled $_s, whole run: measured $_m, truth $_t; cap $2"
+        assert_between "$_s" "$(awk -v c="$2" -v t="$_tol" 'BEGIN { print c - t }')" \
+                "$(awk -v c="$2" -v t="$_tol" 'BEGIN { print c + t }')" "$1's share of the GPU once settled (cap $2)"
+        assert_between "$_m" "$(awk -v t="$_t" 'BEGIN { print t - 0.01 }')" "$(awk -v t="$_t" 'BEGIN { print t + 0.01 }')" \
+                "$1's measured share against the simulator's truth"
 }
 near c20 0.20
 near c30 0.30
 near c40 0.40
-near m30 0.30
-near l30 0.30
+# Beside an uncapped backlogged tenant the capped one swings by a few points over
+# seconds (each of its kernels waits behind the other's 2 ms slices, and the controller
+# chases that): its settled mean within 2.5 pp (docs/gpu.md, "How a share is enforced").
+near m30 0.30 0.025
+near l30 0.30 0.025
 # Distinct: each at least 8 pp from the next.
-awk -v a="$(truth "$R" c20)" -v b="$(truth "$R" c30)" -v c="$(truth "$R" c40)" 'BEGIN { exit !(b - a > 0.08 && c - b > 0.08) }' ||
+awk -v a="$(steady "$WORK/r" c20 2)" -v b="$(steady "$WORK/r" c30 2)" -v c="$(steady "$WORK/r" c40 2)" 'BEGIN { exit !(b - a > 0.08 && c - b > 0.08) }' ||
         fail "the three caps are not distinct"
 # The uncapped ones take what is left (the 30 % job leaves ~70 %, less the switches).
 assert_between "$(truth "$R" hog80)" 0.55 0.72 "share 100 beside a cap of 30"
