@@ -14,16 +14,18 @@ sc() { json "$R" "[.runs[] | select(.scenario == \"$1\" and (.solo | not)) | .jo
 for t in tenant-a tenant-b tenant-c; do
         assert_between "$(sc uncapped $t .gpus[0].sm_share_mean)" 0.25 0.42 "$t's share of the shared GPU"
 done
-# Capped: each tenant's share within 2 pp of its cap once settled (from 1.5 s on, while it
-# runs; the exact bound is tests/integration/gpu/limit-caps.sh's).
-st() { # JOB: its settled share in the capped scenario
-        _f="$WORK/share/$(sc capped "$1" .gpu_samples)"
-        awk -F, 'NR > 1 && $1 >= 1.5 { s += $3; n++ } END { if (!n) exit 1; printf "%.4f", s / n }' "$_f" ||
-                fail "$1: no GPU samples after 1.5 s"
-}
-assert_between "$(st tenant-a)" 0.18 0.22 "tenant-a capped at 20"
-assert_between "$(st tenant-b)" 0.28 0.32 "tenant-b capped at 30"
-assert_between "$(st tenant-c)" 0.38 0.42 "tenant-c capped at 40"
+# Capped: the three in order, each within 6 pp of its cap over its run. Loose on purpose:
+# with fixed work the tenants end at different times, and when one starts or leaves the
+# others' controllers take a second or more to settle (several points over or under the
+# cap meanwhile: a known weakness, issue 16's note); the bound that holds while the
+# tenants run together is limit-caps.sh's (1.5 pp).
+a=$(sc capped tenant-a .gpus[0].sm_share_mean) b=$(sc capped tenant-b .gpus[0].sm_share_mean)
+c=$(sc capped tenant-c .gpus[0].sm_share_mean)
+echo "capped: tenant-a $a, tenant-b $b, tenant-c $c"
+assert_between "$a" 0.14 0.26 "tenant-a capped at 20"
+assert_between "$b" 0.24 0.36 "tenant-b capped at 30"
+assert_between "$c" 0.34 0.46 "tenant-c capped at 40"
+awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { exit !(a < b && b < c) }' || fail "capped shares out of order"
 assert_eq "$(sc capped tenant-b .gpus[0].limit.memory_limit_bytes)" 1073741824 "tenant-b's GPU memory limit"
 # Lending: never below the guarantee, and the one that runs longest gets more than its share.
 assert_between "$(sc lending lend-a .gpus[0].sm_share_mean)" 0.25 1.0 "lend-a (20 % guaranteed, lent the rest)"
