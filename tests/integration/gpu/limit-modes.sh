@@ -21,12 +21,12 @@ jobs:
   steady: {command: "exec $CORUN stress gpu --kernel-ms 1 --seconds 12", gpus: {devices: "$g1", share: 30}}
   step: {command: "sleep 4; exec $CORUN stress gpu --kernel-ms 1 --seconds 8", gpus: {devices: "$g1", share: 40}}
 YAML
-sim "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 &
-runner=$!
+"$SRCDIR/scripts/gpu-sim.sh" "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 &
+runner=$! # gpu-sim.sh execs corun: the job's process is a child of this pid
 # The step's GPU time as it runs, from the simulator (the truth): its stress process's
 # cumulative GPU ns every 100 ms (gpu-sim-ctl done), for the overshoot check below.
-step_pid() { pgrep -f -- "stress gpu --kernel-ms 1 --seconds 8" | head -1; }
-wait_for "the step's stress process" 20 sh -c "pgrep -f -- 'stress gpu --kernel-ms 1 --seconds 8' >/dev/null"
+step_pid() { pgrep -P "$runner" -f -- "stress gpu --kernel-ms 1 --seconds 8" | head -1; }
+wait_for "the step's stress process" 20 sh -c "pgrep -P $runner -f -- 'stress gpu --kernel-ms 1 --seconds 8' >/dev/null"
 sp=$(step_pid)
 idx=$(ctl show | sed -n "s/^nvml \([0-9]*\): $g1 .*/\1/p")
 while kill -0 "$sp" 2>/dev/null; do
@@ -51,8 +51,11 @@ t_late=$(first late)
 [ -n "$t_late" ] || fail "late never ran"
 # Reclaimed within one control period or so after late starts (NVML's 1/6 s period, the
 # 200 ms tick and one bucket depth): from t_late + 1 s on, the lender is back near 30 %
-# plus its part of the spare 18 % — never again above 50 %.
-awk -F, -v t="$t_late" 'NR > 1 && $1 >= t + 1.0 && $1 < t + 6 && $3 > 0.5 { print "lender at " $1 " s: " $3; bad = 1 } END { exit bad }' \
+# plus its part of the spare 18 %: no 1-s window of it (5 ticks) above 50 % until late
+# nears its end.
+awk -F, -v t="$t_late" 'NR > 1 && $1 >= t + 1.0 && $1 < t + 5 { v[n++] = $3 } END {
+        for (i = 0; i + 5 <= n; i++) { s = 0; for (k = i; k < i + 5; k++) s += v[k]; if (s / 5 > m) m = s / 5 }
+        printf "lender: highest 1-s window after the reclaim %.3f\n", m; exit !(n >= 10 && m <= 0.5) }' \
         "$(series lender)" || fail "the lent share was not taken back within a second of late's start"
 m_l=$(mean lender "$(awk -v t="$t_late" 'BEGIN { print t + 1.5 }')" 11.5)
 m_t=$(mean late "$(awk -v t="$t_late" 'BEGIN { print t + 1.5 }')" 11.5)
