@@ -314,7 +314,8 @@ static int stress_output_main(int argc, char **argv) {
 static const char usage_gpu[] =
         "Usage: corun stress gpu [--kernel-ms MS] [--work N | --seconds DURATION] [--duty F]\n"
         "                        [--mem SIZE] [--device N]\n"
-        "Runs a busy-loop kernel of MS milliseconds (default 1) on the GPU, back to back:\n"
+        "Runs a busy-loop kernel of MS milliseconds of GPU time (default 1; time slices of\n"
+        "other processes on a shared GPU are not counted) on the GPU, back to back:\n"
         "N kernels (--work, default 1000) or for DURATION (--seconds). --duty F (0 < F <= 1)\n"
         "paces the kernels to take F of the GPU's time; --mem holds SIZE of device memory;\n"
         "--device picks the Nth CUDA device the job sees (default 0). Needs an NVIDIA driver\n"

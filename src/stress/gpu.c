@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* corun stress gpu: a busy-loop kernel in PTX, loaded with cuModuleLoadData through the
  * dlopen'ed driver (the driver compiles PTX itself, so no CUDA toolkit is needed), then
- * launched back to back. Each thread spins on %globaltimer until the requested time has
- * passed, so a kernel takes the same GPU time whatever the GPU. */
+ * launched back to back. Each thread spins on %globaltimer until it has run for the
+ * requested time, so a kernel takes the same GPU time whatever the GPU and its tenants. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,22 +14,31 @@
 #include "util/parse.h"
 #include "util/time-util.h"
 
-/* PTX ISA 6.0 for sm_50: any driver since CUDA 9 compiles it for its GPU. */
+/* PTX ISA 6.0 for sm_50: any driver since CUDA 9 compiles it for its GPU. Each thread
+ * spins until it has *run* for corun_busy_ns: it adds up the steps of %globaltimer between
+ * two of its reads, leaving out steps over 20 µs, which are time slices of other contexts
+ * (a time-sliced GPU stops the whole context: 2.09 ms slices and 150 µs switches on an
+ * H200). So a kernel takes the same GPU time however the GPU is shared, and kernels/s
+ * times the kernel's length is the GPU time the process got. */
 static const char busy_ptx[] = ".version 6.0\n"
                                ".target sm_50\n"
                                ".address_size 64\n"
                                "\n"
                                ".visible .entry corun_busy(.param .u64 corun_busy_ns)\n"
                                "{\n"
-                               "        .reg .pred %p;\n"
-                               "        .reg .b64 %rd<4>;\n"
+                               "        .reg .pred %p, %q;\n"
+                               "        .reg .b64 %rd<6>;\n"
                                "\n"
                                "        ld.param.u64 %rd0, [corun_busy_ns];\n"
                                "        mov.u64 %rd1, %globaltimer;\n"
-                               "        add.u64 %rd2, %rd1, %rd0;\n"
+                               "        mov.u64 %rd4, 0;\n"
                                "$Lspin:\n"
                                "        mov.u64 %rd3, %globaltimer;\n"
-                               "        setp.lt.u64 %p, %rd3, %rd2;\n"
+                               "        sub.u64 %rd5, %rd3, %rd1;\n"
+                               "        mov.u64 %rd1, %rd3;\n"
+                               "        setp.lt.u64 %q, %rd5, 20000;\n"
+                               "        @%q add.u64 %rd4, %rd4, %rd5;\n"
+                               "        setp.lt.u64 %p, %rd4, %rd0;\n"
                                "        @%p bra $Lspin;\n"
                                "        ret;\n"
                                "}\n";
