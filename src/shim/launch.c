@@ -6,14 +6,17 @@
  *
  * The estimate (GPU ns) is per CUfunction (per CUgraphExec for graphs), learnt with
  * events: the first launch of each and then one in MEASURE_EVERY of a thread's launches
- * is bracketed by two events recorded on its stream just before and just after it (after
- * any throttling wait, so a wait is never inside the bracket; work queued before the
- * bracket only delays its start event). The elapsed time between them is the launch's
- * GPU time, plus the time slices of other contexts that ran in between (a time-sliced
- * GPU does not stop the clock for them). The estimate is therefore the mean of the lower
- * half of the last SAMPLES measurements: a slice that lands inside a bracket inflates
- * that one sample, which falls in the upper half, while a kernel whose time really
- * changes moves the lower half within SAMPLES/2 measurements. Kernels are keyed by
+ * (but at most one a millisecond, MEASURE_GAP_NS, and at least one in 50 ms,
+ * MEASURE_MAX_GAP_NS) is bracketed by two events recorded on its stream just before and
+ * just after it (after any throttling wait, so a wait is never inside the bracket; work
+ * queued before the bracket only delays its start event). The elapsed time between them
+ * is the launch's GPU time, plus the time slices of other contexts that ran in between (a
+ * time-sliced GPU does not stop the clock for them). The estimate is therefore the mean
+ * of the lower quarter of the last SAMPLES measurements: a slice that lands inside a
+ * bracket inflates that sample, which falls in the upper three quarters (beside a tenant
+ * that is always busy, about half of the brackets of a 1 ms kernel hold one of its 2 ms
+ * slices), while a kernel whose time really changes moves the lower quarter within
+ * 3·SAMPLES/4 measurements. Kernels are keyed by
  * function and launch shape (grid and block size), graphs by CUgraphExec. A launch not
  * measured yet costs what this process's measured launches cost on average (an EWMA over
  * all of them), DEFAULT_COST_NS before any: a program of many short kernels is not
@@ -41,6 +44,16 @@
 
 #define DEFAULT_COST_NS INT64_C(1000000)
 #define MEASURE_EVERY 64
+/* ...and no sooner than MEASURE_GAP_NS after the thread's last bracket on that GPU: two
+ * cuEventRecord calls and the query cost the real driver about 10-20 µs (an H200, driver
+ * 580: 1 in 64 of 4.5-µs launches added 280 ns to each), so a thread launching tiny
+ * kernels back to back is measured about a thousand times a second, not once per 64. */
+#define MEASURE_GAP_NS 1000000u
+/* ...and no later than MEASURE_MAX_GAP_NS after it, however few launches there were: a
+ * job of 10 ms kernels capped at 30 % launches 30 a second, and one in 64 would measure it
+ * every two seconds, its estimate resting on the first bracket (taken while every tenant
+ * starts at once, its kernels sliced by theirs) for most of a run. */
+#define MEASURE_MAX_GAP_NS 50000000u
 #define MIN_SLEEP_NS 200000u
 #define MAX_SLEEP_NS 10000000u /* re-read the controller's rate at least this often (a debt taken at a rate near 0 must not outlive a higher rate: the controller runs every 200 ms) */
 #define REFILL_EVERY_NS 20000u
@@ -68,6 +81,7 @@ typedef struct Tracker {
         int64_t charged;
         GpuRegionGpu *g;
         uint32_t countdown;
+        uint64_t measure_after; /* no bracket before this (shim_now_ns) */
 } Tracker;
 static SHIM_TLS Tracker T[GPU_REGION_GPUS];
 /* Estimates of the launches this thread captured since its last cuStreamEndCapture. */
@@ -94,6 +108,7 @@ typedef struct Launch {
         CUstream stream;
         int64_t cost;     /* charged; 0 when not charged */
         int64_t inflight; /* this process's charged work after this launch */
+        uint64_t now;
         GpuEntry entry;
         bool ptsz, captured, measure;
 } Launch;
@@ -134,7 +149,7 @@ static void cost_learn(const void *key, int64_t ns) {
                         v[j] = v[j - 1];
                 v[j] = x;
         }
-        unsigned low = (have + 1) / 2;
+        unsigned low = (have + 3) / 4;
         int64_t sum = 0;
         for (unsigned i = 0; i < low; i++)
                 sum += v[i];
@@ -294,8 +309,12 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
 
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
-        if (unlikely(t->pending) && (!learned || t->countdown == 0)) {
+        uint64_t now = shim_now_ns();
+        bool overdue = now >= t->measure_after + (MEASURE_MAX_GAP_NS - MEASURE_GAP_NS);
+        if (unlikely(t->pending) && (!learned || t->countdown == 0 || overdue)) {
                 harvest(t); /* before this launch's cost: it may be what was measured */
+                if (t->pending && overdue) /* still queued: ask again in a millisecond, not at every launch */
+                        t->measure_after = now + MEASURE_GAP_NS - (MEASURE_MAX_GAP_NS - MEASURE_GAP_NS);
                 c = cost_slot(key, false);
                 learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
         }
@@ -305,12 +324,12 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
                 l->cost = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
         if (unlikely(l->cost <= 0))
                 l->cost = 1;
-        uint64_t now = shim_now_ns();
         /* Refills are lazy and exact whenever they happen: at high launch rates one per
          * REFILL_EVERY_NS saves two atomic writes per launch, and a launch that finds the
          * bucket short refills before it decides to wait. */
         if (now - atomic_load_explicit(&g->refill_ns, memory_order_relaxed) >= REFILL_EVERY_NS)
                 gpu_bucket_refill(g, now);
+        l->now = now;
         int64_t balance = gpu_bucket_charge(g, l->cost);
         if (unlikely(balance < 0)) {
                 gpu_bucket_refill(g, now);
@@ -323,8 +342,9 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
         if (unlikely(l->inflight - atomic_load_explicit(&f->retired, memory_order_relaxed) > max))
                 inflight_wait(g, f, l->inflight - max);
 
-        if (likely(learned && t->countdown > 0)) {
-                t->countdown--;
+        if (likely(learned && (t->countdown > 0 || now < t->measure_after) && !overdue)) {
+                if (t->countdown > 0)
+                        t->countdown--;
                 return;
         }
         if (t->pending)
@@ -362,6 +382,7 @@ static CUresult launch_end(Launch *l, CUresult r) {
                 t->charged = l->cost;
                 t->g = g;
                 t->countdown = MEASURE_EVERY;
+                t->measure_after = l->now + MEASURE_GAP_NS;
         }
         if (l->cost)
                 inflight_fence(l);
