@@ -28,6 +28,7 @@
 #include "exec/job-setup.h"
 #include "exec/spawn.h"
 #include "gpu/gpu.h"
+#include "gpu/limiter.h"
 #include "measure/markers.h"
 #include "measure/proc.h"
 #include "protect/protect.h"
@@ -186,6 +187,7 @@ struct Runner {
         bool gpu_poll_warned;
         char *gpu_region_dir; /* /dev/shm/corun-<run-id>, made (and journalled) for the first limited job */
         char *gpu_shim;       /* libcorun-cuda.so's path, when a job needs it */
+        GpuLimitAttribution gpu_attribution[ALLOC_GPUS_MAX]; /* per GPU position: NVML's samples per process? */
 };
 
 /* exec.c */

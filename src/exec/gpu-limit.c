@@ -288,10 +288,14 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                 Job *who[64];
                 int slot[64];
                 size_t n = 0;
+                bool others = false; /* a running job on this GPU that is not a tenant */
                 for (size_t x = 0; x < R->n_jobs && n < ELEMENTSOF(t); x++) {
                         Job *j = &R->jobs[x];
                         JobGpuLimit *L = j->gpu_limit;
                         int k = tenant_of(R, j, i);
+                        if (j->state == JOB_RUNNING && (k >= 0 || j->pj->limits.gpus.kind == GPUS_ANY) &&
+                            (!L || !L->region || (unsigned)k >= L->n || (unsigned)k >= j->n_gpu_acc))
+                                others = true;
                         if (!L || !L->region || k < 0 || (unsigned)k >= L->n || j->state != JOB_RUNNING ||
                             (unsigned)k >= j->n_gpu_acc)
                                 continue;
@@ -327,8 +331,10 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                 /* The period: the tenants tick together; a job that has just started has
                  * no period of its own yet, which must not hold the others back. */
                 double dt = dt_max;
-                if (dt > 0)
+                if (dt > 0) {
+                        (void)gpu_limiter_attribution(&R->gpu_attribution[i], t, n, others, dt);
                         gpu_limiter_step(t, n, dt);
+                }
                 for (size_t x = 0; x < n; x++) {
                         JobGpuLimit *L = who[x]->gpu_limit;
                         int k = slot[x];
@@ -398,6 +404,7 @@ void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {
         x->throttled_s = (double)atomic_load(&rg->throttled_ns) / 1e9;
         x->memory_refused = atomic_load(&rg->memory_refused);
         x->uncontrollable = L->t[k].uncontrollable;
+        x->open_loop = L->t[k].open_loop;
         for (unsigned e = 0; e < _GPU_ENTRY_MAX && e < ELEMENTSOF(x->launches); e++) {
                 x->launches[e] = atomic_load(&rg->launches[e]);
                 x->launches_seen |= x->launches[e] > 0;

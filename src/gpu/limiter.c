@@ -159,7 +159,8 @@ static void step_one(GpuLimitTenant *t, double lent, bool gpu_full, double dt_s)
         bool fresh = isfinite(t->measured);
         double m = fresh ? clamp(t->measured, 0, 1) : NAN;
         double target = share + lent;
-        learn_scale(t, fresh, m, target, dt_s);
+        if (!t->open_loop) /* else the scale is gpu_limiter_attribution's */
+                learn_scale(t, fresh, m, target, dt_s);
         /* Before the first estimate the shim's costs are taken at face value. */
         double scale = t->scale > 0 ? t->scale : 1.0;
         double integral_max = INTEGRAL_TERM_MAX / KI;
@@ -241,4 +242,64 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
                         lent = spare * t[i].share / weights;
                 step_one(&t[i], lent, busy >= GPU_FULL, dt_s);
         }
+}
+
+/* A share NVML rounds to a percent: below this a process got no sample. */
+#define SAMPLE_MIN 0.005
+#define WHOLE_PERIODS 3
+#define WHOLE_OVER_SPLIT 4
+/* The common scale: τ = 2 s (each tick's sample goes to one tenant, so the sum over the
+ * tenants is right per tick, but its timing against the charges is not), bounded to
+ * estimates 5× off either way. */
+#define COMMON_TAU_S 2.0
+#define COMMON_SCALE_MIN 0.2
+#define COMMON_SCALE_MAX 5.0
+
+bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s) {
+        if (!a->whole_samples) {
+                unsigned running = 0, sampled = 0;
+                for (size_t i = 0; i < n; i++)
+                        if ((t[i].active || t[i].backlogged) && isfinite(t[i].measured)) {
+                                running++;
+                                sampled += t[i].measured >= SAMPLE_MIN;
+                        }
+                if (running >= 2 && sampled == 1)
+                        a->whole++;
+                else if (running >= 2 && sampled >= 2)
+                        a->split++;
+                a->whole_samples = a->whole >= WHOLE_PERIODS && a->whole >= WHOLE_OVER_SPLIT * a->split;
+                if (a->whole_samples)
+                        /* What was learnt from those samples goes: the scale back to the
+                         * shim's face value, no integral, no error history. */
+                        for (size_t i = 0; i < n; i++) {
+                                t[i].scale = t[i].integral = t[i].charged_sum = t[i].measured_sum = 0;
+                                t[i].error_avg = t[i].error_since_s = 0;
+                        }
+        }
+        if (!a->whole_samples)
+                return false;
+
+        bool common = !others && dt_s > 0;
+        double c = 0, m = 0;
+        for (size_t i = 0; i < n; i++) {
+                common &= !is_unlimited(&t[i]);
+                if (isfinite(t[i].charged) && t[i].charged > 0)
+                        c += t[i].charged;
+                if (isfinite(t[i].measured))
+                        m += clamp(t[i].measured, 0, 1);
+        }
+        if (common) {
+                double decay = exp(-dt_s / COMMON_TAU_S);
+                a->charged_sum = a->charged_sum * decay + c * dt_s;
+                a->measured_sum = a->measured_sum * decay + m * dt_s;
+                if (a->measured_sum >= MEASURE_MIN_S && a->charged_sum > 0)
+                        a->scale =
+                                clamp(a->charged_sum / a->measured_sum, COMMON_SCALE_MIN, COMMON_SCALE_MAX);
+        }
+        for (size_t i = 0; i < n; i++) {
+                t[i].open_loop = true;
+                t[i].measured = NAN;
+                t[i].scale = common && a->scale > 0 ? a->scale : 0;
+        }
+        return true;
 }

@@ -44,7 +44,35 @@ typedef struct GpuLimitTenant {
         double lent;           /* extra share lent to this tenant in the last period (mode share) */
         bool started;
         bool uncontrollable;   /* |error_avg| > 5 pp for 3 windows while backlogged: kernels too long */
+        bool open_loop;        /* NVML's samples are not per-process on this GPU (gpu_limiter_attribution):
+                                * the rate is share × scale with no correction from the measurement */
 } GpuLimitTenant;
+
+/* Whether NVML's per-process samples split a GPU's time between the processes that share it.
+ * On an NVIDIA H200 (driver 580) they do not while contexts time-slice: each sample period's
+ * whole utilisation goes to one process and the others get nothing (per 200 ms tick:
+ * 0.99 / 0 / 0, the winner changing from tick to tick, not in proportion to the time each
+ * got), so a per-process share measured over seconds is noise of tens of points, and a
+ * controller correcting on it drives caps of 10 % to 3 % and 23 % (measured on the H200).
+ * Alone on a GPU the samples are right. Per GPU, zero-initialised, kept for the run. */
+typedef struct GpuLimitAttribution {
+        unsigned whole; /* periods with at least two tenants running: one got a sample, the others none */
+        unsigned split; /* periods with at least two tenants running that several got samples in */
+        bool whole_samples; /* decided (it stays): the samples are the GPU's, not the processes' */
+        /* While every process on the GPU is a limited tenant, the samples still add up to
+         * what they ran together: one scale for all of them, from Σ charged over Σ measured
+         * (decaying sums, τ = 2 s). 0: none yet (the shim's estimates at face value). */
+        double charged_sum, measured_sum, scale;
+} GpuLimitAttribution;
+
+/* Called before each gpu_limiter_step of dt_s with the same tenants (their measured,
+ * charged, active and backlogged filled in); others: a process on the GPU that is not one
+ * of them ran in the period (a job without a limit). Counts the period, and once the GPU is
+ * seen to give whole samples (3 such periods, at least 4 times as many as split ones) marks
+ * every tenant open_loop and takes its measurement away (NAN: no sample), so the step runs
+ * feed-forward: share × the common scale above, or × 1 (the shim's estimates at face value)
+ * while an unlimited tenant or another process shares the GPU. Returns whole_samples. */
+bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s);
 
 /* One control period of dt_s seconds for the n tenants of one GPU: reads the inputs,
  * updates the state and writes each tenant's rate. */

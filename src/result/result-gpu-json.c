@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gpu/region.h"
 #include "result/json-writer.h"
@@ -45,6 +47,8 @@ static json_t *limit_to_json(const JobGpuResult *g) {
         e |= jw_put(o, "semantics", jw_str(g->semantics));
         e |= jw_put(o, "throttled_s", jw_dbl(g->throttled_s));
         e |= jw_put(o, "uncontrollable", json_boolean(g->uncontrollable));
+        bool shim = g->mechanism && strcmp(g->mechanism, "shim") == 0;
+        e |= jw_put(o, "feedback", shim ? jw_str(g->open_loop ? "estimates" : "nvml") : json_null());
         e |= jw_put(o, "launches", launches_to_json(g));
         e |= jw_put(o, "memory_limit_bytes",
                     g->memory_limit_bytes ? jw_u64(g->memory_limit_bytes) : json_null());
@@ -132,6 +136,12 @@ static int limit_from_json(Reader *rd, json_t *o, void *userdata) {
         if (k == 0 && !(g->throttled_s >= 0))
                 k = rd_fail(rd, "throttled_s", "expected seconds (0 or more)");
         k = k ?: rd_bool(rd, o, "uncontrollable", &g->uncontrollable);
+        char *feedback = NULL;
+        k = k ?: rd_str(rd, o, "feedback", &feedback);
+        if (k == 0 && feedback && strcmp(feedback, "nvml") != 0 && strcmp(feedback, "estimates") != 0)
+                k = rd_fail(rd, "feedback", "expected \"nvml\" or \"estimates\"");
+        g->open_loop = feedback && strcmp(feedback, "estimates") == 0;
+        free(feedback);
         k = k ?: rd_section(rd, o, "launches", false, launches_from_json, g);
         k = k ?: rd_u64(rd, o, "memory_limit_bytes", &mem);
         k = k ?: rd_u64(rd, o, "memory_refused", &g->memory_refused);

@@ -81,6 +81,9 @@ typedef struct JobGpuResult {
         uint64_t memory_limit_bytes;  /* 0: none */
         uint64_t memory_refused;      /* allocations refused with CUDA_ERROR_OUT_OF_MEMORY */
         bool uncontrollable;          /* the share could not be held (kernels longer than the window) */
+        bool open_loop;               /* "feedback": "estimates": NVML's samples were not per process on the
+                                       * GPU (whole samples, limiter.h), so the shim's estimates alone set
+                                       * the rate; false: "nvml" corrected them */
 } JobGpuResult;
 /* A job that ran in a container image (docs/containers.md). */
 typedef struct ContainerResult {

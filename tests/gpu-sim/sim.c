@@ -205,12 +205,15 @@ static int device_configure(SimDevice *d, char *spec) {
                                       : strcmp(val, "off") == 0 || strcmp(val, "0") == 0 ? 0
                                       : strcmp(val, "unsupported") == 0                  ? -1
                                                                                          : (r = -1);
+                else if (strcmp(key, "putil") == 0 && strcmp(val, "whole") == 0)
+                        d->process_util = SIM_PUTIL_WHOLE;
                 else if (strcmp(key, "putil") == 0 && (r = parse_uint(val, 10, 1, &v)) == 0)
                         d->process_util = (uint32_t)v;
                 else if (strcmp(key, "name") && strcmp(key, "uuid") && strcmp(key, "bus") &&
                          strcmp(key, "sm") && strcmp(key, "putil")) {
                         snprintf(detail, sizeof detail,
-                                 "unknown key '%s' (expected name, uuid, bus, sm, mem, numa, mig, putil)",
+                                 "unknown key '%s' (expected name, uuid, bus, sm, mem, numa, mig, "
+                                 "putil=0|1|whole)",
                                  key);
                         return -1;
                 }
@@ -609,6 +612,19 @@ static void period_range(const SimState *s, uint64_t now, uint64_t from_usec, un
         *ret_end = end;
 }
 
+/* One NVML sample of busy_ns in period k for pid, unless it rounds to 0 % (NVML keeps
+ * samples of busy processes only). */
+static void sample_add(const SimState *s, uint64_t k, int32_t pid, uint64_t busy_ns, SimSample *out,
+                       unsigned cap, unsigned *n) {
+        unsigned util = (unsigned)((busy_ns * 100 + s->period_ns / 2) / s->period_ns);
+        if (util == 0)
+                return;
+        if (out && *n < cap)
+                out[*n] = (SimSample){
+                        .pid = pid, .ts_usec = sim_period_ts_usec(s, k), .sm_util = util > 100 ? 100 : util};
+        (*n)++;
+}
+
 unsigned sim_samples(const SimState *s, const SimDevice *d, uint64_t now, uint64_t last_seen_usec,
                      unsigned history, SimSample *out, unsigned cap) {
         uint64_t first, end;
@@ -621,17 +637,22 @@ unsigned sim_samples(const SimState *s, const SimDevice *d, uint64_t now, uint64
                 const SimPeriod *p = &d->periods[k % SIM_PERIODS];
                 if (p->k_plus1 != k + 1)
                         continue;
-                for (unsigned i = 0; i < p->n; i++) {
-                        unsigned util = (unsigned)((p->busy_ns[i] * 100 + s->period_ns / 2) / s->period_ns);
-                        /* Like NVML: one sample per process that was busy in the period. */
-                        if (util == 0)
-                                continue;
-                        if (out && n < cap)
-                                out[n] = (SimSample){.pid = p->pid[i],
-                                                     .ts_usec = sim_period_ts_usec(s, k),
-                                                     .sm_util = util > 100 ? 100 : util};
-                        n++;
+                if (d->process_util == SIM_PUTIL_WHOLE && p->n > 0) {
+                        /* Like the H200's NVML while contexts time-slice: the period's whole
+                         * utilisation goes to one process (here the one that ran longest). */
+                        uint64_t total = 0;
+                        unsigned top = 0;
+                        for (unsigned i = 0; i < p->n; i++) {
+                                total += p->busy_ns[i];
+                                if (p->busy_ns[i] > p->busy_ns[top])
+                                        top = i;
+                        }
+                        sample_add(s, k, p->pid[top], total, out, cap, &n);
+                        continue;
                 }
+                /* Like NVML: one sample per process that was busy in the period. */
+                for (unsigned i = 0; i < p->n; i++)
+                        sample_add(s, k, p->pid[i], p->busy_ns[i], out, cap, &n);
         }
         return n;
 }

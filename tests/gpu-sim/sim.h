@@ -64,7 +64,8 @@ typedef struct SimDevice {
         unsigned sm_count;
         int numa_node;
         int mig_mode;          /* 0, 1; -1: not supported */
-        uint32_t process_util; /* nvmlDeviceGetProcessUtilization supported */
+        uint32_t process_util; /* nvmlDeviceGetProcessUtilization supported; SIM_PUTIL_WHOLE: each period's
+                                * samples go to one process (the H200's NVML with time-sliced contexts) */
         uint32_t lost;         /* fell off the bus: NVML and CUDA calls fail */
         uint64_t mem_total;
 
@@ -77,6 +78,8 @@ typedef struct SimDevice {
 
         SimPeriod periods[SIM_PERIODS];
 } SimDevice;
+
+#define SIM_PUTIL_WHOLE 2
 
 typedef struct SimState {
         uint64_t magic;

@@ -379,6 +379,70 @@ static void test_flag_and_gaps(void **state) {
         assert_true(isinf(u[0].rate) && isinf(u[1].rate));
 }
 
+/* NVML's samples on a time-sliced GPU (gpu_limiter_attribution): a GPU whose samples go
+ * whole to one process is found, its tenants go open-loop with their measurement taken
+ * away, and one scale for them all comes from the sum of the samples, only while nothing
+ * but limited tenants run there. */
+static void tick(GpuLimitTenant *t, const double *measured, const double *charged, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                t[i].measured = measured[i];
+                t[i].charged = charged[i];
+                t[i].active = charged[i] > 0;
+                t[i].backlogged = charged[i] > 0;
+        }
+}
+
+static void test_attribution(void **state) {
+        GpuLimitTenant t[2] = {{.share = 0.3}, {.share = 0.6}};
+        GpuLimitAttribution a = {0};
+        const double both[] = {0.25, 0.55}, busy[] = {0.45, 0.45}, idle_one[] = {0.3, 0};
+
+        /* Samples split between the processes: nothing changes. */
+        for (int k = 0; k < 20; k++) {
+                tick(t, both, busy, 2);
+                assert_false(gpu_limiter_attribution(&a, t, 2, false, 0.2));
+                assert_true(t[0].measured == 0.25 && !t[0].open_loop);
+        }
+        /* One tenant running alone gets the only sample: that says nothing either. */
+        GpuLimitAttribution b = {0};
+        for (int k = 0; k < 20; k++) {
+                tick(t, (const double[]){0.3, 0}, idle_one, 2);
+                assert_false(gpu_limiter_attribution(&b, t, 2, false, 0.2));
+        }
+        /* Both running, one sample per period, to either: whole samples from the third. */
+        GpuLimitAttribution c = {0};
+        t[0].scale = 2.5;
+        t[0].integral = 0.05;
+        for (int k = 0; k < 3; k++) {
+                tick(t, k % 2 ? (const double[]){0, 0.6} : (const double[]){0.6, 0}, busy, 2);
+                assert_int_equal(gpu_limiter_attribution(&c, t, 2, false, 0.2), k == 2);
+        }
+        assert_true(t[0].open_loop && t[1].open_loop);
+        assert_true(isnan(t[0].measured) && isnan(t[1].measured));
+        assert_true(t[0].integral == 0);
+        /* The tenants charged 0.9 of the GPU a period, the samples say they ran 0.6 together:
+         * their common scale is 1.5, the same for both, and the step holds it. */
+        for (int k = 0; k < 100; k++) {
+                tick(t, k % 2 ? (const double[]){0, 0.6} : (const double[]){0.6, 0}, busy, 2);
+                assert_true(gpu_limiter_attribution(&c, t, 2, false, 0.2));
+                gpu_limiter_step(t, 2, 0.2);
+        }
+        assert_true(fabs(c.scale - 1.5) < 0.02);
+        assert_true(fabs(t[0].scale - 1.5) < 0.02 && fabs(t[1].scale - 1.5) < 0.02);
+        assert_true(fabs(t[0].rate - 0.3 * 1.5) < 0.01 && fabs(t[1].rate - 0.6 * 1.5) < 0.02);
+        /* Another process on the GPU (its samples are in no tenant's): face value. */
+        tick(t, both, busy, 2);
+        assert_true(gpu_limiter_attribution(&c, t, 2, true, 0.2));
+        gpu_limiter_step(t, 2, 0.2);
+        assert_true(t[0].scale == 0 && fabs(t[0].rate - 0.3) < 1e-9);
+        /* An unlimited tenant (share 100: not charged) among them: face value too. */
+        GpuLimitTenant u[2] = {{.share = 0.3}, {.share = 1.0}};
+        tick(u, both, busy, 2);
+        assert_true(gpu_limiter_attribution(&c, u, 2, false, 0.2));
+        assert_true(u[0].scale == 0);
+        (void)state;
+}
+
 int main(void) {
         bench = getenv("CORUN_GPU_LIMITER_BENCH") != NULL;
         const struct CMUnitTest tests[] = {
@@ -391,6 +455,7 @@ int main(void) {
                 cmocka_unit_test(test_share_mode),
                 cmocka_unit_test(test_noise_and_gaps),
                 cmocka_unit_test(test_flag_and_gaps),
+                cmocka_unit_test(test_attribution),
         };
         if (bench)
                 setvbuf(stdout, NULL, _IOLBF, 0); /* in order with cmocka's lines */

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# GPU caps when NVML's per-process samples are not per process (issue 16): on an H200
+# (driver 580) each sample period's whole utilisation goes to one of the processes that
+# time-slice, so a measured per-job share is noise. The simulated GPU does the same with
+# putil=whole, and its slice and switch cost are the H200's (2.09 ms, 150 µs: bench/
+# gpu-timeslice.py). corun must notice (result.json: feedback "estimates") and hold the
+# caps on the shim's own estimates, scaled together by what the samples add up to:
+# caps 10/20/30 on one GPU each within 2.5 pp below and 1.5 pp above its cap over the
+# whole run (CUDA's start-up included), in order. A 30 % cap beside a share-100 tenant
+# that is always busy (its time is charged to no one: the estimates at face value) gets
+# less than its cap: about half of its timings hold one of the other's slices, and the
+# simulated GPU inflates them more than the H200 does (there 30.2 % with 1 ms kernels,
+# 17.4 % with 10 ms ones: docs/performance.md); never more than its cap. On a GPU whose
+# samples do split, the same run keeps "nvml".
+. "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+export CORUN_GPU_SIM_DEVICES="putil=whole;putil=whole;sm=20"
+export CORUN_GPU_SIM_SLICE=2090us CORUN_GPU_SIM_SWITCH=150us
+g0=$(uuid_of 0)
+g1=$(uuid_of 1)
+g2=$(uuid_of 2)
+stress="$CORUN stress gpu --kernel-ms 1 --seconds 8"
+cat >"$WORK/s.yaml" <<YAML
+name: whole
+defaults: {cpus: all}
+jobs:
+  c10: {command: "exec $stress", gpus: {devices: "$g0", share: 10}}
+  c20: {command: "exec $stress", gpus: {devices: "$g0", share: 20}}
+  c30: {command: "exec $stress", gpus: {devices: "$g0", share: 30}}
+  h30: {command: "exec $stress", gpus: {devices: "$g1", share: 30}}
+  hog: {command: "exec $stress", gpus: {devices: "$g1", share: 100}}
+  s20: {command: "exec $stress", gpus: {devices: "$g2", share: 20}}
+  s30: {command: "exec $stress", gpus: {devices: "$g2", share: 30}}
+YAML
+sim "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 || fail "run: $(cat "$WORK/out")"
+R=$WORK/r/result.json
+# within JOB CAP BELOW ABOVE: the simulator's truth over the job's whole run.
+within() {
+        _t=$(truth "$R" "$1")
+        echo "$1: truth $_t, cap $2 (feedback $(job "$R" "$1" '.gpus[0].limit.feedback'))"
+        assert_between "$_t" "$(awk -v c="$2" -v t="$3" 'BEGIN { print c - t }')" \
+                "$(awk -v c="$2" -v t="$4" 'BEGIN { print c + t }')" "$1's share of the GPU (cap $2)"
+}
+for j in c10 c20 c30 h30; do
+        assert_eq "$(job "$R" $j '.gpus[0].limit.feedback')" estimates "$j: NVML's whole samples noticed"
+done
+assert_eq "$(job "$R" s30 '.gpus[0].limit.feedback')" nvml "s30: samples per process are used"
+within c10 0.10 0.025 0.015
+within c20 0.20 0.025 0.015
+within c30 0.30 0.025 0.015
+within h30 0.30 0.12 0.015
+within s20 0.20 0.025 0.015
+within s30 0.30 0.025 0.015
+awk -v a="$(truth "$R" c10)" -v b="$(truth "$R" c20)" -v c="$(truth "$R" c30)" 'BEGIN { exit !(a < b && b < c) }' ||
+        fail "the caps are not in order"
+echo ok
