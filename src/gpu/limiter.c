@@ -246,7 +246,7 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
 
 /* A share NVML rounds to a percent: below this a process got no sample. */
 #define SAMPLE_MIN 0.005
-#define WHOLE_PERIODS 3
+#define WHOLE_PERIODS 5
 #define WHOLE_OVER_SPLIT 4
 /* The common scale: τ = 2 s (each tick's sample goes to one tenant, so the sum over the
  * tenants is right per tick, but its timing against the charges is not), bounded to
@@ -258,8 +258,10 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
 bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s) {
         if (!a->whole_samples) {
                 unsigned running = 0, sampled = 0;
+                /* A tenant in its first period is left out: its first samples come a period
+                 * after its first launches on any GPU. */
                 for (size_t i = 0; i < n; i++)
-                        if ((t[i].active || t[i].backlogged) && isfinite(t[i].measured)) {
+                        if (t[i].started && (t[i].active || t[i].backlogged) && isfinite(t[i].measured)) {
                                 running++;
                                 sampled += t[i].measured >= SAMPLE_MIN;
                         }

@@ -66,12 +66,13 @@ typedef struct GpuLimitAttribution {
 } GpuLimitAttribution;
 
 /* Called before each gpu_limiter_step of dt_s with the same tenants (their measured,
- * charged, active and backlogged filled in); others: a process on the GPU that is not one
- * of them ran in the period (a job without a limit). Counts the period, and once the GPU is
- * seen to give whole samples (3 such periods, at least 4 times as many as split ones) marks
- * every tenant open_loop and takes its measurement away (NAN: no sample), so the step runs
- * feed-forward: share × the common scale above, or × 1 (the shim's estimates at face value)
- * while an unlimited tenant or another process shares the GPU. Returns whole_samples. */
+ * charged, active and backlogged filled in); others: a job without a limit runs on the
+ * GPU too. Counts the period, and once the GPU is seen to give whole samples (5 such
+ * periods, a tenant's first one left out, and at least 4 times as many as split ones)
+ * marks every tenant open_loop and takes its measurement away (NAN: no sample), so the
+ * step runs feed-forward: share × the common scale above, or × 1 (the shim's estimates at
+ * face value) while an unlimited tenant or another job shares the GPU. Returns
+ * whole_samples. */
 bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s);
 
 /* One control period of dt_s seconds for the n tenants of one GPU: reads the inputs,

@@ -389,6 +389,7 @@ static void tick(GpuLimitTenant *t, const double *measured, const double *charge
                 t[i].charged = charged[i];
                 t[i].active = charged[i] > 0;
                 t[i].backlogged = charged[i] > 0;
+                t[i].started = true; /* not its first period */
         }
 }
 
@@ -409,13 +410,18 @@ static void test_attribution(void **state) {
                 tick(t, (const double[]){0.3, 0}, idle_one, 2);
                 assert_false(gpu_limiter_attribution(&b, t, 2, false, 0.2));
         }
-        /* Both running, one sample per period, to either: whole samples from the third. */
+        /* Both running, one sample per period, to either: whole samples from the fifth. A
+         * tenant in its first period does not count. */
         GpuLimitAttribution c = {0};
         t[0].scale = 2.5;
         t[0].integral = 0.05;
-        for (int k = 0; k < 3; k++) {
+        tick(t, (const double[]){0.6, 0}, busy, 2);
+        t[1].started = false;
+        assert_false(gpu_limiter_attribution(&c, t, 2, false, 0.2));
+        assert_int_equal(c.whole, 0);
+        for (int k = 0; k < 5; k++) {
                 tick(t, k % 2 ? (const double[]){0, 0.6} : (const double[]){0.6, 0}, busy, 2);
-                assert_int_equal(gpu_limiter_attribution(&c, t, 2, false, 0.2), k == 2);
+                assert_int_equal(gpu_limiter_attribution(&c, t, 2, false, 0.2), k == 4);
         }
         assert_true(t[0].open_loop && t[1].open_loop);
         assert_true(isnan(t[0].measured) && isnan(t[1].measured));
