@@ -93,7 +93,8 @@ EXPORT CUresult cuEventRecordWithFlags(Event *e, void *stream, unsigned flags) {
 }
 
 /* Whether e has completed, noting when. An event on work that had already run when it
- * was recorded completes at its recording. */
+ * was recorded completes at its recording, or, if another context held the GPU then, when
+ * its own context next ran. */
 static CUresult event_poll(Event *e) {
         if (!inited())
                 return CUDA_ERROR_NOT_INITIALIZED;
@@ -109,6 +110,10 @@ static CUresult event_poll(Event *e) {
         bool done = !sc || sc->done_ns >= e->target;
         if (done)
                 at = sc && e->target > 0 ? sim_done_at(sc, e->target) : e->recorded_ns;
+        /* Recorded on a stream with nothing left to run: like a real GPU, the event is
+         * processed when its context next holds the GPU, not while another's slice runs. */
+        if (done && sc && at <= e->recorded_ns)
+                at = sim_resident_after(d, sc, e->recorded_ns);
         sim_unlock(P.s);
         if (!done)
                 return CUDA_ERROR_NOT_READY;

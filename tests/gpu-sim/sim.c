@@ -518,6 +518,28 @@ uint64_t sim_done_at(const SimCtx *c, uint64_t target) {
         return 0;
 }
 
+uint64_t sim_resident_after(const SimDevice *d, const SimCtx *c, uint64_t t) {
+        bool other = false;
+        for (unsigned k = 0; k < SIM_MAX_CTX && !other; k++) {
+                const SimCtx *o = &d->ctx[k];
+                if (o == c || o->pid == 0)
+                        continue;
+                for (unsigned i = 0; i < SIM_SEGS && !other; i++) {
+                        const SimSeg *g = &o->seg[i];
+                        other = g->done_hi > g->done_lo && g->at <= t && t < g->at + (g->done_hi - g->done_lo);
+                }
+        }
+        if (!other)
+                return t;
+        uint64_t next = 0;
+        for (unsigned i = 0; i < SIM_SEGS; i++) {
+                const SimSeg *g = &c->seg[i];
+                if (g->done_hi > g->done_lo && g->at >= t && (next == 0 || g->at < next))
+                        next = g->at;
+        }
+        return next ? next : t;
+}
+
 void sim_advance(SimState *s, SimDevice *d, uint64_t now) {
         Sched c;
         int32_t slot;

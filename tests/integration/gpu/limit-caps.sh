@@ -50,11 +50,10 @@ near() {
 near c20 0.20
 near c30 0.30
 near c40 0.40
-# Beside an uncapped backlogged tenant the capped one swings by a few points over
-# seconds (each of its kernels waits behind the other's 2 ms slices, and the controller
-# chases that): its settled mean within 2.5 pp (docs/gpu.md, "How a share is enforced").
-near m30 0.30 0.025
-near l30 0.30 0.025
+# Beside an uncapped backlogged tenant too (it swung by a few points while the simulated
+# GPU stamped an event on an idle stream during the other's slice: fixed, issue 16).
+near m30 0.30
+near l30 0.30
 # Distinct: each at least 7 pp from the next (10 pp apart, each within 1.5 pp of its cap).
 awk -v a="$(steady "$WORK/r" c20 2)" -v b="$(steady "$WORK/r" c30 2)" -v c="$(steady "$WORK/r" c40 2)" 'BEGIN { exit !(b - a > 0.07 && c - b > 0.07) }' ||
         fail "the three caps are not distinct"

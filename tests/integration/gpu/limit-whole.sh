@@ -8,11 +8,10 @@
 # caps on the shim's own estimates, scaled together by what the samples add up to:
 # caps 10/20/30 on one GPU each within 2.5 pp below and 1.5 pp above its cap over the
 # whole run (CUDA's start-up included), in order. A 30 % cap beside a share-100 tenant
-# that is always busy (its time is charged to no one: the estimates at face value) gets
-# less than its cap: about half of its timings hold one of the other's slices, and the
-# simulated GPU inflates them more than the H200 does (there 30.2 % with 1 ms kernels,
-# 17.4 % with 10 ms ones: docs/performance.md); never more than its cap. On a GPU whose
-# samples do split, the same run keeps "nvml".
+# that is always busy (its time is charged to no one: the estimates at face value) within
+# 3 pp below and 1.5 pp above (30.0 % here, 30.2 % on the H200 with 1 ms kernels; with
+# 10 ms kernels, every one sliced by the other, the H200 gave 17.4 %: docs/performance.md).
+# On a GPU whose samples do split, the same run keeps "nvml".
 . "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 export CORUN_GPU_SIM_DEVICES="putil=whole;putil=whole;sm=20"
 export CORUN_GPU_SIM_SLICE=2090us CORUN_GPU_SIM_SWITCH=150us
@@ -48,7 +47,7 @@ assert_eq "$(job "$R" s30 '.gpus[0].limit.feedback')" nvml "s30: samples per pro
 within c10 0.10 0.025 0.015
 within c20 0.20 0.025 0.015
 within c30 0.30 0.025 0.015
-within h30 0.30 0.12 0.015
+within h30 0.30 0.03 0.015
 within s20 0.20 0.025 0.015
 within s30 0.30 0.025 0.015
 awk -v a="$(truth "$R" c10)" -v b="$(truth "$R" c20)" -v c="$(truth "$R" c30)" 'BEGIN { exit !(a < b && b < c) }' ||
