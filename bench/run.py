@@ -349,31 +349,31 @@ def bench_gpu_caps(tmp, seconds=None):
             # time-slice (docs/gpu.md): the truth is the stress kernel's own count of the
             # GPU time it ran (kernels x kernel_ms, each kernel runs kernel_ms of GPU time)
             # over its own wall time.
-            with open(os.path.join(tmp, r["_name"], j["logs"]["stdout"])) as f:
-                for line in f:
-                    if line.startswith("stress gpu: kernels="):
-                        kv = dict(x.split("=", 1) for x in line.split()[2:])
-                        return float(kv["kernels"]) * float(kv["kernel_ms"]) / 1000 / float(kv["wall_s"])
-            return float("nan")
+            kv = stress_end(r, name)
+            return float(kv["kernels"]) * float(kv["kernel_ms"]) / 1000 / float(kv["wall_s"]) if kv else float("nan")
         busy = 0
         for pid in g["pids"]:
             busy += int(subprocess.run(wrap + [ctl, "busy", str(g["index"]), str(pid), "0", str(2**64 - 1)],
                                        env=env, capture_output=True, text=True, check=True).stdout)
         return busy / 1e9 / j["wall_s"]
 
-    def kps(r, name, tmp_dir):
-        j = job(r, name)
-        with open(os.path.join(tmp_dir, j["logs"]["stdout"])) as f:
+    def stress_end(r, name):
+        """The fields of the job's 'stress gpu: kernels=...' line (None when it has none)."""
+        with open(os.path.join(tmp, r["_name"], job(r, name)["logs"]["stdout"])) as f:
             for line in f:
                 if line.startswith("stress gpu: kernels="):
-                    return float(line.split("kernels_per_s=")[1].split()[0])
-        return float("nan")
+                    return dict(x.split("=", 1) for x in line.split()[2:])
+        return None
+
+    def kps(r, name):
+        kv = stress_end(r, name)
+        return float(kv["kernels_per_s"]) if kv else float("nan")
 
     stress = lambda ms: f"command: [{CORUN}, stress, gpu, --kernel-ms, '{ms}', --seconds, '{seconds}']"
     rows, errs = [], []
     for ms in os.environ.get("CORUN_BENCH_CAPS_KERNELS", "0.1,1,10").split(","):
         alone = run(f"alone-{ms}".replace(".", "_"), [("t", [stress(ms), "cpus: all", "gpus: 1"])])
-        base_kps = kps(alone, "t", os.path.join(tmp, f"alone-{ms}".replace(".", "_")))
+        base_kps = kps(alone, "t")
         for cap in (10, 30, 50):
             for n in (1, 2, 3):
                 if cap * n > 100:
@@ -383,7 +383,7 @@ def bench_gpu_caps(tmp, seconds=None):
                                for i in range(n)])
                 for i in range(n):
                     share = truth(r, f"t{i}")
-                    thr = kps(r, f"t{i}", os.path.join(tmp, name)) / base_kps if base_kps else float("nan")
+                    thr = kps(r, f"t{i}") / base_kps if base_kps else float("nan")
                     err = abs(share - cap / 100) * 100
                     errs.append(err)
                     rows.append((ms, cap, n, i, share, thr, err))

@@ -293,12 +293,12 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                         Job *j = &R->jobs[x];
                         JobGpuLimit *L = j->gpu_limit;
                         int k = tenant_of(R, j, i);
-                        if (j->state == JOB_RUNNING && (k >= 0 || j->pj->limits.gpus.kind == GPUS_ANY) &&
-                            (!L || !L->region || (unsigned)k >= L->n || (unsigned)k >= j->n_gpu_acc))
-                                others = true;
-                        if (!L || !L->region || k < 0 || (unsigned)k >= L->n || j->state != JOB_RUNNING ||
-                            (unsigned)k >= j->n_gpu_acc)
+                        if (j->state != JOB_RUNNING)
                                 continue;
+                        if (!L || !L->region || k < 0 || (unsigned)k >= L->n || (unsigned)k >= j->n_gpu_acc) {
+                                others |= k >= 0 || j->pj->limits.gpus.kind == GPUS_ANY;
+                                continue;
+                        }
                         GpuRegionGpu *rg = &L->region->gpu[k];
                         const GpuShareAccum *a = &j->gpu_acc[k];
                         double dt = L->last_usec ? (double)(now - L->last_usec) / USEC_PER_SEC : 0;

@@ -81,7 +81,8 @@ typedef struct Tracker {
         int64_t charged;
         GpuRegionGpu *g;
         uint32_t countdown;
-        uint64_t measure_after; /* no bracket before this (shim_now_ns) */
+        uint64_t last_bracket;  /* shim_now_ns of the last bracket taken (0: none yet) */
+        uint64_t query_after;   /* an overdue bracket still queued is not asked again before this */
 } Tracker;
 static SHIM_TLS Tracker T[GPU_REGION_GPUS];
 /* Estimates of the launches this thread captured since its last cuStreamEndCapture. */
@@ -310,11 +311,12 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
         Cost *c = cost_slot(key, false);
         bool learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
         uint64_t now = shim_now_ns();
-        bool overdue = now >= t->measure_after + (MEASURE_MAX_GAP_NS - MEASURE_GAP_NS);
-        if (unlikely(t->pending) && (!learned || t->countdown == 0 || overdue)) {
+        uint64_t since = now - t->last_bracket;
+        bool overdue = since >= MEASURE_MAX_GAP_NS;
+        if (unlikely(t->pending) && (!learned || t->countdown == 0 || (overdue && now >= t->query_after))) {
                 harvest(t); /* before this launch's cost: it may be what was measured */
                 if (t->pending && overdue) /* still queued: ask again in a millisecond, not at every launch */
-                        t->measure_after = now + MEASURE_GAP_NS - (MEASURE_MAX_GAP_NS - MEASURE_GAP_NS);
+                        t->query_after = now + MEASURE_GAP_NS;
                 c = cost_slot(key, false);
                 learned = c && atomic_load_explicit(&c->samples, memory_order_relaxed) > 0;
         }
@@ -342,7 +344,7 @@ static void launch_begin(Launch *l, GpuEntry entry, const void *key, CUstream st
         if (unlikely(l->inflight - atomic_load_explicit(&f->retired, memory_order_relaxed) > max))
                 inflight_wait(g, f, l->inflight - max);
 
-        if (likely(learned && (t->countdown > 0 || now < t->measure_after) && !overdue)) {
+        if (likely(learned && (t->countdown > 0 || since < MEASURE_GAP_NS) && !overdue)) {
                 if (t->countdown > 0)
                         t->countdown--;
                 return;
@@ -382,7 +384,7 @@ static CUresult launch_end(Launch *l, CUresult r) {
                 t->charged = l->cost;
                 t->g = g;
                 t->countdown = MEASURE_EVERY;
-                t->measure_after = l->now + MEASURE_GAP_NS;
+                t->last_bracket = l->now;
         }
         if (l->cost)
                 inflight_fence(l);
