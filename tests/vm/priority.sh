@@ -14,8 +14,10 @@
 # 1 GiB the tenants' 600 MiB plus the in-memory root file system brought global
 # reclaim, which slowed whichever tenants it hit (19 s against 11 s), not a class. A
 # 50 MiB/s rate keeps the tenants from filling the VM's two vCPUs, so they contend for
-# memory, not CPU. TCG's timing still wanders by a second or two per run: two
-# repetitions, and the checks compare medians.
+# memory, not CPU. TCG's timing still wanders by a second or two per run (baseline
+# slowdowns of HIGH against LOW seen from 0.86 to 1.23 of the 0.75-1.25 band): one
+# repetition, about 110 s, and a verdict that fails is measured again (Retry, below);
+# two repetitions every time took 200 s of the suite's 20 minutes.
 #
 # Retry: TCG's timing is noisy by itself (the VM's vCPUs are host threads on a shared
 # 2-core host, and the solo runs are minutes apart from the shared ones), so a timing
@@ -44,7 +46,7 @@ scenarios:
   baseline:  {jobs: [high, low1, low2], priority: normal, memory_total: 700M}
   protected: {jobs: [high, low1, low2], memory_total: 700M}
 solo: true
-repeat: 2
+repeat: 1
 Y
 # experiment DIR: one run of the experiment; its result in DIR/result.json.
 experiment() {

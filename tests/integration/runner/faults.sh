@@ -18,12 +18,12 @@ mkdir -p "$WORK/tmp" "$WORK/pids"
 cat >"$WORK/six.yaml" <<YAML
 name: six
 jobs:
-  a: {command: [sh, -c, 'echo \$\$ >$WORK/pids/a.\$CORUN_FAULT_AT; exec sleep 1'], cpus: 1, memory: 64M}
+  a: {command: [sh, -c, 'echo \$\$ >$WORK/pids/a.\$CORUN_FAULT_AT; exec sleep 0.3'], cpus: 1, memory: 64M}
   b: {command: [sh, -c, 'echo hi; sleep 0.2'], cpus: 1, memory: 64M}
   c: {command: [sleep, '0.1'], cpus: 1}
   d: {command: ['true'], memory: 32M}
   e: {command: [sh, -c, 'echo x >&2']}
-  f: {command: [sh, -c, 'echo \$\$ >$WORK/pids/f.\$CORUN_FAULT_AT; exec sleep 1'], cpus: 1, memory: 64M}
+  f: {command: [sh, -c, 'echo \$\$ >$WORK/pids/f.\$CORUN_FAULT_AT; exec sleep 0.3'], cpus: 1, memory: 64M}
 YAML
 
 # How many points a whole run passes.
