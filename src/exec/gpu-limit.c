@@ -41,7 +41,6 @@ struct JobGpuLimit {
         GpuLimitTenant t[GPU_REGION_GPUS];
         /* the previous step's counters, per GPU */
         uint64_t prev_charged[GPU_REGION_GPUS], prev_waits[GPU_REGION_GPUS], prev_launches[GPU_REGION_GPUS];
-        double prev_weighted[GPU_REGION_GPUS], prev_covered[GPU_REGION_GPUS];
         double target[GPU_REGION_GPUS]; /* the share aimed at in the last period */
         double applied_sum[GPU_REGION_GPUS], applied_time[GPU_REGION_GPUS];
         uint64_t last_usec;
@@ -288,7 +287,8 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                 Job *who[64];
                 int slot[64];
                 size_t n = 0;
-                bool others = false; /* a running job on this GPU that is not a tenant */
+                bool others = false;         /* a running job on this GPU that is not a tenant */
+                double others_measured = 0; /* their measured shares in the period */
                 for (size_t x = 0; x < R->n_jobs && n < ELEMENTSOF(t); x++) {
                         Job *j = &R->jobs[x];
                         JobGpuLimit *L = j->gpu_limit;
@@ -297,16 +297,19 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                                 continue;
                         if (!L || !L->region || k < 0 || (unsigned)k >= L->n || (unsigned)k >= j->n_gpu_acc) {
                                 others |= k >= 0 || j->pj->limits.gpus.kind == GPUS_ANY;
+                                if (k >= 0 && (unsigned)k < j->n_gpu_acc) {
+                                        double m = gpu_share_accum_period(&j->gpu_acc[k]);
+                                        others_measured += isfinite(m) ? m : 0;
+                                }
                                 continue;
                         }
                         GpuRegionGpu *rg = &L->region->gpu[k];
-                        const GpuShareAccum *a = &j->gpu_acc[k];
+                        GpuShareAccum *a = &j->gpu_acc[k];
                         double dt = L->last_usec ? (double)(now - L->last_usec) / USEC_PER_SEC : 0;
                         uint64_t charged = atomic_load(&rg->charged_ns), waits = atomic_load(&rg->waits), launches = 0;
                         for (unsigned e = 0; e < _GPU_ENTRY_MAX; e++)
                                 launches += atomic_load(&rg->launches[e]);
-                        double dw = a->weighted_sum - L->prev_weighted[k], dc = a->covered_usec - L->prev_covered[k];
-                        L->t[k].measured = dc > 0 ? dw / dc : NAN;
+                        L->t[k].measured = gpu_share_accum_period(a);
                         L->t[k].charged = dt > 0 ? (double)grew(L->prev_charged[k], charged) / (dt * 1e9) : 0;
                         L->t[k].backlogged = grew(L->prev_waits[k], waits) > 0;
                         L->t[k].active = grew(L->prev_launches[k], launches) > 0;
@@ -319,8 +322,6 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                         L->prev_charged[k] = charged;
                         L->prev_waits[k] = waits;
                         L->prev_launches[k] = launches;
-                        L->prev_weighted[k] = a->weighted_sum;
-                        L->prev_covered[k] = a->covered_usec;
                         t[n] = L->t[k];
                         who[n] = j;
                         slot[n] = k;
@@ -332,7 +333,7 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                  * no period of its own yet, which must not hold the others back. */
                 double dt = dt_max;
                 if (dt > 0) {
-                        (void)gpu_limiter_attribution(&R->gpu_attribution[i], t, n, others, dt);
+                        (void)gpu_limiter_attribution(&R->gpu_attribution[i], t, n, others, others_measured, dt);
                         gpu_limiter_step(t, n, dt);
                 }
                 for (size_t x = 0; x < n; x++) {
@@ -344,6 +345,8 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                                 uint64_t ppm = isfinite(t[x].rate) ? (uint64_t)(MAX(t[x].rate, 0.0) * GPU_RATE_ONE)
                                                                    : GPU_RATE_UNLIMITED;
                                 atomic_store(&rg->rate_ppm, ppm);
+                                atomic_store(&rg->others_busy_ppm,
+                                             (uint32_t)(R->gpu_attribution[i].others_busy * GPU_RATE_ONE + 0.5));
                         }
                         /* What the mechanism aims at: the share, plus what is lent (share mode). */
                         L->target[k] = t[x].share < 1.0 ? t[x].share + (t[x].work_conserving ? t[x].lent : 0) : 1.0;

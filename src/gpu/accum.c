@@ -6,6 +6,8 @@
  * period is the sum over its own pids, never over the other tenants'. */
 #include <string.h>
 
+#include <math.h>
+
 #include "gpu/gpu.h"
 #include "util/macros.h"
 
@@ -77,6 +79,13 @@ void gpu_share_accum_add(GpuShareAccum *a, const GpuProcSample *samples, size_t 
 
 double gpu_share_accum_mean(const GpuShareAccum *a) {
         return a->covered_usec > 0 ? a->weighted_sum / a->covered_usec : 0;
+}
+
+double gpu_share_accum_period(GpuShareAccum *a) {
+        double dw = a->weighted_sum - a->period_weighted, dc = a->covered_usec - a->period_covered;
+        a->period_weighted = a->weighted_sum;
+        a->period_covered = a->covered_usec;
+        return dc > 0 ? dw / dc : NAN;
 }
 
 void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,

@@ -90,6 +90,7 @@ typedef struct GpuShareAccum {
         double last_share;   /* share in the newest counted sample period, 0–1 */
         pid_t pids_seen[16]; /* pids of the job that used the GPU (first 16) */
         unsigned n_pids_seen;
+        double period_weighted, period_covered; /* the sums at the last gpu_share_accum_period */
 } GpuShareAccum;
 
 typedef struct GpuProcSample {
@@ -118,6 +119,9 @@ void gpu_share_accum_add(GpuShareAccum *a, const GpuProcSample *samples, size_t 
                          const pid_t *job_pids, size_t n_job_pids, uint64_t sample_period_usec);
 /* Time-weighted mean share 0–1 (0 when nothing was covered). */
 double gpu_share_accum_mean(const GpuShareAccum *a);
+/* The time-weighted share over what was counted since the last call (the runner's control
+ * period), NAN when no new sample was. */
+double gpu_share_accum_period(GpuShareAccum *a);
 /* Pure. The job's memory on the GPU now: Σ used bytes of its pids; updates last/peak. */
 void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
                             size_t n_procs, const pid_t *job_pids, size_t n_job_pids);

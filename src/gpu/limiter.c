@@ -255,7 +255,38 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
 #define COMMON_SCALE_MIN 0.2
 #define COMMON_SCALE_MAX 5.0
 
-bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s) {
+/* others_busy: over the GPU time the limited tenants leave, at least this much... */
+#define OTHERS_FREE_MIN 0.05
+#define OTHERS_TAU_S 0.2
+
+/* a->others_busy (limiter.h), on any GPU: samples that split add up right too. */
+static void others_busy(GpuLimitAttribution *a, const GpuLimitTenant *t, size_t n, bool others, double others_measured,
+                        double dt_s) {
+        bool any = others, fresh = isfinite(others_measured) && others_measured > 0;
+        double c = 0, m = fresh ? clamp(others_measured, 0, 1) : 0;
+        for (size_t i = 0; i < n; i++) {
+                any |= is_unlimited(&t[i]);
+                if (isfinite(t[i].charged) && t[i].charged > 0 && !is_unlimited(&t[i]))
+                        c += t[i].charged;
+                if (isfinite(t[i].measured)) {
+                        m += clamp(t[i].measured, 0, 1);
+                        fresh = true;
+                }
+        }
+        if (!any || !(dt_s > 0))
+                a->others_busy = 0;
+        else if (fresh) {
+                /* The GPU was busy m of the period, the limited tenants ran about what they
+                 * charged (c, their shims' estimates), the rest was the others', out of the
+                 * 1 − c the tenants left. */
+                double k = clamp((m - c) / fmax(OTHERS_FREE_MIN, 1 - c), 0, 1);
+                a->others_busy += (1 - exp(-dt_s / OTHERS_TAU_S)) * (k - a->others_busy);
+        }
+}
+
+bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double others_measured,
+                             double dt_s) {
+        others_busy(a, t, n, others, others_measured, dt_s);
         if (!a->whole_samples) {
                 unsigned running = 0, sampled = 0;
                 /* A tenant in its first period is left out: its first samples come a period

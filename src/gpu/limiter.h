@@ -63,17 +63,27 @@ typedef struct GpuLimitAttribution {
          * what they ran together: one scale for all of them, from Σ charged over Σ measured
          * (decaying sums, τ = 2 s). 0: none yet (the shim's estimates at face value). */
         double charged_sum, measured_sum, scale;
+        /* While anything else shares the GPU (an unlimited tenant, a job without a limit):
+         * how likely it has work queued while the limited tenants run, 0–1 (an EWMA over
+         * τ = 0.2 s): the GPU's busy time (the samples add up right per period, whole or
+         * not) less what the limited tenants charged, over the time they left. Kept from
+         * the first period, on any GPU. The runner hands it to their shims (region.h,
+         * others_busy_ppm), which take the others' slices out of the timings of kernels
+         * longer than a slice. 0 otherwise. */
+        double others_busy;
 } GpuLimitAttribution;
 
 /* Called before each gpu_limiter_step of dt_s with the same tenants (their measured,
  * charged, active and backlogged filled in); others: a job without a limit runs on the
- * GPU too. Counts the period, and once the GPU is seen to give whole samples (5 such
+ * GPU too, others_measured: the measured shares of such jobs in the period, summed (0
+ * when none was sampled). Counts the period, and once the GPU is seen to give whole samples (5 such
  * periods, a tenant's first one left out, and at least 4 times as many as split ones)
  * marks every tenant open_loop and takes its measurement away (NAN: no sample), so the
  * step runs feed-forward: share × the common scale above, or × 1 (the shim's estimates at
  * face value) while an unlimited tenant or another job shares the GPU. Returns
  * whole_samples. */
-bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double dt_s);
+bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double others_measured,
+                             double dt_s);
 
 /* One control period of dt_s seconds for the n tenants of one GPU: reads the inputs,
  * updates the state and writes each tenant's rate. */

@@ -23,6 +23,7 @@
  *   either:                    a proc slot of a dead process is released by whoever sees it
  *                              dead (CAS pid → -1, bytes moved out of memory_used, pid → 0)
  *   runner, every sample tick: gpu[i].memory_untracked (NVML's bytes for the job − memory_used)
+ *   runner, every control period: gpu[i].others_busy_ppm
  *
  * GPU index i is the i-th UUID of the job's CUDA_VISIBLE_DEVICES (PCI order); the shim
  * finds a device's entry by its UUID, never by its CUDA ordinal, since a process may
@@ -34,7 +35,7 @@
 
 #define GPU_REGION_ENV "CORUN_GPU_REGION"
 #define GPU_REGION_MAGIC UINT64_C(0x5550476e75726f63) /* "corunGPU" */
-#define GPU_REGION_VERSION 1u
+#define GPU_REGION_VERSION 2u
 #define GPU_REGION_GPUS 8    /* GPUs of one job */
 #define GPU_REGION_PROCS 128 /* processes of one job that used CUDA at once */
 
@@ -105,7 +106,35 @@ typedef struct GpuRegionGpu {
          * checks and cuMemGetInfo count them against the limit too, so a framework that
          * fills what cuMemGetInfo reports stays under the limit NVML sees. */
         _Atomic uint64_t memory_untracked;
+        /* The runner → the shim (limiter.h, GpuLimitAttribution.others_busy; 0 while only
+         * limited tenants use the GPU): how likely another context has work queued while
+         * this job's kernels run (10^6 = always: an uncapped job that never idles). A
+         * kernel longer than a time slice then runs in slices between the others', and
+         * its timing holds theirs too: the shim takes them out (gpu_timeslice_own_ns). */
+        _Atomic uint32_t others_busy_ppm;
+        uint32_t pad1;
 } GpuRegionGpu;
+
+/* How long a context runs before the GPU switches to another that has work, and the
+ * switch itself, as measured on an NVIDIA H200 (driver 580; bench/gpu-timeslice.py,
+ * docs/performance.md): 2.09 ms slices, 153 us idle per switch. */
+#define GPU_TIMESLICE_NS INT64_C(2090000)
+#define GPU_TIMESLICE_SWITCH_NS INT64_C(153000)
+
+/* The GPU time of a kernel whose timing (its events' elapsed time) was `wall_ns` while one
+ * other context had work queued throughout: the GPU then ran it in slices of `slice_ns`,
+ * and each time it was switched out the other ran a slice, with a switch before and after
+ * (away = slice + 2 switches). A kernel of m·slice or more is switched out about m times
+ * (its first slice may have begun before it did: m or m−1 times), so the number of
+ * switches is wall / (slice + away), rounded. Pure; 1 at least. */
+static inline int64_t gpu_timeslice_own_ns(int64_t wall_ns, int64_t slice_ns, int64_t switch_ns) {
+        int64_t away = slice_ns + 2 * switch_ns;
+        if (wall_ns <= slice_ns || slice_ns <= 0)
+                return wall_ns > 0 ? wall_ns : 1;
+        int64_t m = (wall_ns + (slice_ns + away) / 2) / (slice_ns + away);
+        int64_t own = wall_ns - m * away;
+        return own > 0 ? own : 1;
+}
 
 /* GpuRegionProc.pid while one reaper moves a dead process's bytes out (never claimed). */
 #define GPU_REGION_REAPING (-1)

@@ -134,7 +134,15 @@ static Cost *cost_slot(const void *key, bool create) {
         return NULL;
 }
 
-static void cost_learn(const void *key, int64_t ns) {
+/* ...but beside contexts that are busy most of the time (the runner's others_busy_ppm at
+ * least this), a kernel longer than a time slice is cut by their slices in nearly every
+ * timing, and the lower quarter is no cleaner than the rest: there the estimate is the
+ * own GPU time of the median timing, the others' slices taken out (gpu_timeslice_own_ns):
+ * the median, since a timing without them (a moment the others idled) would read far
+ * too low once corrected. */
+#define OTHERS_BUSY_PPM 750000u
+
+static void cost_learn(const void *key, int64_t ns, const GpuRegionGpu *g) {
         Cost *c = cost_slot(key, true);
         if (!c || ns <= 0)
                 return;
@@ -154,7 +162,13 @@ static void cost_learn(const void *key, int64_t ns) {
         int64_t sum = 0;
         for (unsigned i = 0; i < low; i++)
                 sum += v[i];
-        atomic_store_explicit(&c->ns, sum / low > 0 ? sum / low : 1, memory_order_relaxed);
+        int64_t est = sum / low;
+        if (est > GPU_TIMESLICE_NS &&
+            atomic_load_explicit(&g->others_busy_ppm, memory_order_relaxed) >= OTHERS_BUSY_PPM)
+                /* The own time of the median timing. */
+                est = gpu_timeslice_own_ns(have % 2 ? v[have / 2] : (v[have / 2 - 1] + v[have / 2]) / 2,
+                                           GPU_TIMESLICE_NS, GPU_TIMESLICE_SWITCH_NS);
+        atomic_store_explicit(&c->ns, est > 0 ? est : 1, memory_order_relaxed);
 }
 
 int64_t shim_capture_take(void) {
@@ -196,7 +210,7 @@ static void harvest(Tracker *t) {
         int64_t ns = (int64_t)((double)ms * 1e6 + 0.5);
         if (ns < 1)
                 ns = 1; /* ran: never "unmeasured" */
-        cost_learn(t->key, ns);
+        cost_learn(t->key, ns, t->g);
         /* The first measurement replaces the default; later ones move it by 1/8. */
         int64_t d = atomic_load_explicit(&unmeasured_ns, memory_order_relaxed);
         bool any = atomic_exchange_explicit(&measured_any, true, memory_order_relaxed);

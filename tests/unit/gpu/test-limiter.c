@@ -401,14 +401,14 @@ static void test_attribution(void **state) {
         /* Samples split between the processes: nothing changes. */
         for (int k = 0; k < 20; k++) {
                 tick(t, both, busy, 2);
-                assert_false(gpu_limiter_attribution(&a, t, 2, false, 0.2));
+                assert_false(gpu_limiter_attribution(&a, t, 2, false, 0, 0.2));
                 assert_true(t[0].measured == 0.25 && !t[0].open_loop);
         }
         /* One tenant running alone gets the only sample: that says nothing either. */
         GpuLimitAttribution b = {0};
         for (int k = 0; k < 20; k++) {
                 tick(t, (const double[]){0.3, 0}, idle_one, 2);
-                assert_false(gpu_limiter_attribution(&b, t, 2, false, 0.2));
+                assert_false(gpu_limiter_attribution(&b, t, 2, false, 0, 0.2));
         }
         /* Both running, one sample per period, to either: whole samples from the fifth. A
          * tenant in its first period does not count. */
@@ -417,11 +417,11 @@ static void test_attribution(void **state) {
         t[0].integral = 0.05;
         tick(t, (const double[]){0.6, 0}, busy, 2);
         t[1].started = false;
-        assert_false(gpu_limiter_attribution(&c, t, 2, false, 0.2));
+        assert_false(gpu_limiter_attribution(&c, t, 2, false, 0, 0.2));
         assert_int_equal(c.whole, 0);
         for (int k = 0; k < 5; k++) {
                 tick(t, k % 2 ? (const double[]){0, 0.6} : (const double[]){0.6, 0}, busy, 2);
-                assert_int_equal(gpu_limiter_attribution(&c, t, 2, false, 0.2), k == 4);
+                assert_int_equal(gpu_limiter_attribution(&c, t, 2, false, 0, 0.2), k == 4);
         }
         assert_true(t[0].open_loop && t[1].open_loop);
         assert_true(isnan(t[0].measured) && isnan(t[1].measured));
@@ -430,22 +430,69 @@ static void test_attribution(void **state) {
          * their common scale is 1.5, the same for both, and the step holds it. */
         for (int k = 0; k < 100; k++) {
                 tick(t, k % 2 ? (const double[]){0, 0.6} : (const double[]){0.6, 0}, busy, 2);
-                assert_true(gpu_limiter_attribution(&c, t, 2, false, 0.2));
+                assert_true(gpu_limiter_attribution(&c, t, 2, false, 0, 0.2));
                 gpu_limiter_step(t, 2, 0.2);
         }
         assert_true(fabs(c.scale - 1.5) < 0.02);
         assert_true(fabs(t[0].scale - 1.5) < 0.02 && fabs(t[1].scale - 1.5) < 0.02);
         assert_true(fabs(t[0].rate - 0.3 * 1.5) < 0.01 && fabs(t[1].rate - 0.6 * 1.5) < 0.02);
+        assert_true(c.others_busy == 0);
         /* Another process on the GPU (its samples are in no tenant's): face value. */
         tick(t, both, busy, 2);
-        assert_true(gpu_limiter_attribution(&c, t, 2, true, 0.2));
+        assert_true(gpu_limiter_attribution(&c, t, 2, true, 0, 0.2));
         gpu_limiter_step(t, 2, 0.2);
         assert_true(t[0].scale == 0 && fabs(t[0].rate - 0.3) < 1e-9);
-        /* An unlimited tenant (share 100: not charged) among them: face value too. */
+        /* An unlimited tenant (share 100: not charged) among them: face value too. It keeps
+         * the GPU busy (whole samples: 0.99 to one of the two each period) while the capped
+         * one charges 0.3: it had work queued all the time the capped one left, and the
+         * shims are told so within a few periods (EWMA, τ = 1 s). */
         GpuLimitTenant u[2] = {{.share = 0.3}, {.share = 1.0}};
-        tick(u, both, busy, 2);
-        assert_true(gpu_limiter_attribution(&c, u, 2, false, 0.2));
-        assert_true(u[0].scale == 0);
+        GpuLimitAttribution d = {.whole_samples = true};
+        for (int k = 0; k < 25; k++) {
+                tick(u, k % 3 ? (const double[]){0, 0.99} : (const double[]){0.99, 0}, (const double[]){0.3, 0}, 2);
+                assert_true(gpu_limiter_attribution(&d, u, 2, false, 0, 0.2));
+                assert_true(u[0].scale == 0);
+        }
+        assert_true(d.others_busy > 0.9 && d.others_busy <= 1);
+        /* A job without a limit that uses a fifth of the GPU, sampled as others_measured:
+         * it had work queued a fifth of the 0.7 left, 0.29. */
+        GpuLimitAttribution e = {.whole_samples = true};
+        for (int k = 0; k < 50; k++) {
+                tick(t, k % 2 ? (const double[]){0, 0.3} : (const double[]){0.3, 0}, (const double[]){0.15, 0.15}, 2);
+                assert_true(gpu_limiter_attribution(&e, t, 2, true, 0.2, 0.2));
+        }
+        assert_true(fabs(e.others_busy - 0.2 / 0.7) < 0.01);
+        /* It leaves: back towards 0. */
+        for (int k = 0; k < 50; k++) {
+                tick(t, k % 2 ? (const double[]){0, 0.3} : (const double[]){0.3, 0}, (const double[]){0.15, 0.15}, 2);
+                assert_true(gpu_limiter_attribution(&e, t, 2, true, 0, 0.2));
+        }
+        assert_true(e.others_busy < 0.02);
+        (void)state;
+}
+
+/* A kernel's own GPU time from a timing cut by another context's slices (region.h,
+ * gpu_timeslice_own_ns), on the H200's 2.09 ms slices and 153 us switches: a 10 ms kernel
+ * that began with a whole slice of its own was switched out 4 times (19.58 ms), one that
+ * began 1.5 ms into its slice 5 times (21.98 ms); a 1 ms kernel switched out once
+ * (3.40 ms); within a slice, the timing is the kernel's. */
+static void test_timeslice_own(void **state) {
+        const int64_t s = GPU_TIMESLICE_NS, w = GPU_TIMESLICE_SWITCH_NS, away = s + 2 * w;
+        struct {
+                int64_t wall, own;
+        } cases[] = {
+                {10000000 + 4 * away, 10000000}, {10000000 + 5 * away, 10000000}, {1000000 + away, 1000000},
+                {3000000 + away, 3000000},       {3000000 + 2 * away, 3000000},   {1500000, 1500000},
+                {s, s},                          {0, 1},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                assert_int_equal(gpu_timeslice_own_ns(cases[i].wall, s, w), cases[i].own);
+        /* Monotonic enough: never above the timing, never below a slice's worth less per
+         * switch. */
+        for (int64_t wall = 1; wall < 100000000; wall += 99991) {
+                int64_t own = gpu_timeslice_own_ns(wall, s, w);
+                assert_true(own >= 1 && own <= wall);
+        }
         (void)state;
 }
 
@@ -462,6 +509,7 @@ int main(void) {
                 cmocka_unit_test(test_noise_and_gaps),
                 cmocka_unit_test(test_flag_and_gaps),
                 cmocka_unit_test(test_attribution),
+                cmocka_unit_test(test_timeslice_own),
         };
         if (bench)
                 setvbuf(stdout, NULL, _IOLBF, 0); /* in order with cmocka's lines */
