@@ -4,9 +4,8 @@
  * which nobody was busy gives no sample at all. So the time grid comes from every
  * process's samples on the GPU (the caller passes them all), and the job's share in a
  * period is the sum over its own pids, never over the other tenants'. */
-#include <string.h>
-
 #include <math.h>
+#include <string.h>
 
 #include "gpu/gpu.h"
 #include "util/macros.h"

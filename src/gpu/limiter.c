@@ -255,7 +255,8 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
 #define COMMON_SCALE_MIN 0.2
 #define COMMON_SCALE_MAX 5.0
 
-/* others_busy: over the GPU time the limited tenants leave, at least this much... */
+/* others_busy: the GPU time the limited tenants leave is taken as at least this, so that
+ * tenants that charge (nearly) all of it do not divide by (nearly) 0. */
 #define OTHERS_FREE_MIN 0.05
 #define OTHERS_TAU_S 0.2
 
