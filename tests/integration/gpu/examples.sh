@@ -21,7 +21,14 @@ done
 # 40 % tenant (2 ms kernels, one time slice) overshoots for about a second while the
 # controller learns its scale (seen 0.8–6.8 pp, in four runs of ten over 4 pp; with the
 # code before the others_busy change too: 2.4 and 4.0 pp in two runs), which the earlier
-# bound of 4 pp failed on. With fixed work the tenants end at different times, and the
+# bound of 4 pp failed on. The cause, seen in the controller's inputs: when the job's
+# first sample lands after the first control tick, the first period that has both a
+# charge (0.40) and a sample holds the job's start (0.30), so its first scale is 1.33 and
+# its rate 0.53: 48 % for a second, the scale decaying back with its sums (τ = 1 s). Run
+# alone, the first sample comes before the first tick and nothing of it shows. Leaving
+# that period out, or letting the first scale rise only 5 % a period from 1, each broke
+# the controller's plant tests (tests/unit/gpu: estimates 3x off, a tenant starting
+# mid-run), so it stays. With fixed work the tenants end at different times, and the
 # others hold their caps while tenants start together and when one leaves (issue 16: the
 # simulated GPU stamped events on an idle stream while another context held the GPU,
 # which made them swing by 15 pp for seconds; fixed).
