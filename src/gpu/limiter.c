@@ -260,13 +260,14 @@ void gpu_limiter_step(GpuLimitTenant *t, size_t n, double dt_s) {
 #define OTHERS_FREE_MIN 0.05
 #define OTHERS_TAU_S 0.2
 
-/* a->others_busy (limiter.h), on any GPU: samples that split add up right too. */
-static void others_busy(GpuLimitAttribution *a, const GpuLimitTenant *t, size_t n, bool others, double others_measured,
-                        double dt_s) {
-        bool any = others, fresh = isfinite(others_measured) && others_measured > 0;
-        double c = 0, m = fresh ? clamp(others_measured, 0, 1) : 0;
+bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double others_measured,
+                             double dt_s) {
+        /* What the limited tenants charged and what the GPU's samples add up to in the
+         * period (whole or not, the sum is right), for others_busy and the common scale. */
+        bool unlimited = false, fresh = isfinite(others_measured) && others_measured > 0;
+        double c = 0, m = 0;
         for (size_t i = 0; i < n; i++) {
-                any |= is_unlimited(&t[i]);
+                unlimited |= is_unlimited(&t[i]);
                 if (isfinite(t[i].charged) && t[i].charged > 0 && !is_unlimited(&t[i]))
                         c += t[i].charged;
                 if (isfinite(t[i].measured)) {
@@ -274,20 +275,18 @@ static void others_busy(GpuLimitAttribution *a, const GpuLimitTenant *t, size_t 
                         fresh = true;
                 }
         }
-        if (!any || !(dt_s > 0))
+        /* a->others_busy (limiter.h), on any GPU. */
+        if (!(others || unlimited) || !(dt_s > 0))
                 a->others_busy = 0;
         else if (fresh) {
-                /* The GPU was busy m of the period, the limited tenants ran about what they
-                 * charged (c, their shims' estimates), the rest was the others', out of the
-                 * 1 − c the tenants left. */
-                double k = clamp((m - c) / fmax(OTHERS_FREE_MIN, 1 - c), 0, 1);
+                /* The GPU was busy (m + the others' samples) of the period, the limited
+                 * tenants ran about what they charged (c, their shims' estimates), the rest
+                 * was the others', out of the 1 − c the tenants left. */
+                double busy = m + (isfinite(others_measured) ? clamp(others_measured, 0, 1) : 0);
+                double k = clamp((busy - c) / fmax(OTHERS_FREE_MIN, 1 - c), 0, 1);
                 a->others_busy += (1 - exp(-dt_s / OTHERS_TAU_S)) * (k - a->others_busy);
         }
-}
 
-bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n, bool others, double others_measured,
-                             double dt_s) {
-        others_busy(a, t, n, others, others_measured, dt_s);
         if (!a->whole_samples) {
                 unsigned running = 0, sampled = 0;
                 /* A tenant in its first period is left out: its first samples come a period
@@ -313,15 +312,8 @@ bool gpu_limiter_attribution(GpuLimitAttribution *a, GpuLimitTenant *t, size_t n
         if (!a->whole_samples)
                 return false;
 
-        bool common = !others && dt_s > 0;
-        double c = 0, m = 0;
-        for (size_t i = 0; i < n; i++) {
-                common &= !is_unlimited(&t[i]);
-                if (isfinite(t[i].charged) && t[i].charged > 0)
-                        c += t[i].charged;
-                if (isfinite(t[i].measured))
-                        m += clamp(t[i].measured, 0, 1);
-        }
+        /* While nothing but limited tenants uses the GPU, its samples are theirs. */
+        bool common = !others && !unlimited && dt_s > 0;
         if (common) {
                 double decay = exp(-dt_s / COMMON_TAU_S);
                 a->charged_sum = a->charged_sum * decay + c * dt_s;
