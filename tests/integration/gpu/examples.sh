@@ -14,24 +14,16 @@ sc() { json "$R" "[.runs[] | select(.scenario == \"$1\" and (.solo | not)) | .jo
 for t in tenant-a tenant-b tenant-c; do
         assert_between "$(sc uncapped $t .gpus[0].sm_share_mean)" 0.25 0.42 "$t's share of the shared GPU"
 done
-# Capped: the three in order, each within 2 pp of its cap over its run. Every 1 s window (5
-# ticks of 200 ms) from 2 s on within 2 pp and every tick within 5 pp (seen over eight runs:
-# 0.6 and 2 pp; NVML's integer percent, periods of 1/6 s read at 1/5 s ticks). From 0.4 s
-# on (CUDA's start and the first burst left out) every window within 8 pp: in some runs the
-# 40 % tenant (2 ms kernels, one time slice) overshoots for about a second while the
-# controller learns its scale (seen 0.8–6.8 pp, in four runs of ten over 4 pp; with the
-# code before the others_busy change too: 2.4 and 4.0 pp in two runs), which the earlier
-# bound of 4 pp failed on. The cause, seen in the controller's inputs: when the job's
-# first sample lands after the first control tick, the first period that has both a
-# charge (0.40) and a sample holds the job's start (0.30), so its first scale is 1.33 and
-# its rate 0.53: 48 % for a second, the scale decaying back with its sums (τ = 1 s). Run
-# alone, the first sample comes before the first tick and nothing of it shows. Leaving
-# that period out, or letting the first scale rise only 5 % a period from 1, each broke
-# the controller's plant tests (tests/unit/gpu: estimates 3x off, a tenant starting
-# mid-run), so it stays. With fixed work the tenants end at different times, and the
-# others hold their caps while tenants start together and when one leaves (issue 16: the
-# simulated GPU stamped events on an idle stream while another context held the GPU,
-# which made them swing by 15 pp for seconds; fixed).
+# Capped: the three in order, each within 2 pp of its cap over its run; from 0.4 s on
+# (CUDA's start and the first burst left out) every 1 s window (5 ticks of 200 ms) within
+# 2 pp and every tick within 5 pp (five runs: 0.4 and 1 pp at worst; NVML's integer
+# percent, periods of 1/6 s read at 1/5 s ticks). With fixed work the tenants end at
+# different times, and the others hold their caps while tenants start together and when
+# one leaves. Two causes of swings found here (issue 16): the simulated GPU stamped events
+# on an idle stream while another context held the GPU (15 pp for seconds; fixed in the
+# simulator), and the controller learnt its first scale from a period whose sample held
+# the job's start (the 40 % tenant at 48 % for a second after the solo runs, 4 runs in 10
+# over 4 pp; fixed in the runner, src/exec/gpu-limit.c).
 a=$(sc capped tenant-a .gpus[0].sm_share_mean) b=$(sc capped tenant-b .gpus[0].sm_share_mean)
 c=$(sc capped tenant-c .gpus[0].sm_share_mean)
 echo "capped: tenant-a $a, tenant-b $b, tenant-c $c"
@@ -48,11 +40,10 @@ worst() {
 }
 for tc in tenant-a:0.20 tenant-b:0.30 tenant-c:0.40; do
         f="$WORK/share/$(sc capped "${tc%:*}" .gpu_samples)"
-        w=$(worst "$f" "${tc#*:}" 2) w0=$(worst "$f" "${tc#*:}" 0.4)
-        echo "${tc%:*}: worst 1 s window and worst tick off its cap by $w from 2 s on, by $w0 from 0.4 s on"
-        assert_between "${w% *}" 0 0.02 "${tc%:*}'s worst 1 s window from 2 s on against its cap"
-        assert_between "${w#* }" 0 0.05 "${tc%:*}'s worst 200 ms tick from 2 s on against its cap"
-        assert_between "${w0% *}" 0 0.08 "${tc%:*}'s worst 1 s window from 0.4 s on against its cap"
+        w=$(worst "$f" "${tc#*:}" 0.4)
+        echo "${tc%:*}: from 0.4 s on, worst 1 s window and worst tick off its cap by $w"
+        assert_between "${w% *}" 0 0.02 "${tc%:*}'s worst 1 s window against its cap"
+        assert_between "${w#* }" 0 0.05 "${tc%:*}'s worst 200 ms tick against its cap"
 done
 awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { exit !(a < b && b < c) }' || fail "capped shares out of order"
 assert_eq "$(sc capped tenant-b .gpus[0].limit.memory_limit_bytes)" 1073741824 "tenant-b's GPU memory limit"
