@@ -275,7 +275,7 @@ int exec_gpu_limit_prepare(Runner *R, Job *j, const char **ret_region, const cha
                            unsigned *ret_mps_pct);
 int exec_gpu_limit_create(Runner *R, Job *j, uid_t uid, gid_t gid);
 void exec_gpu_limit_tick(Runner *R, uint64_t now);
-void exec_gpu_limit_columns(const Job *j, unsigned k, char *buf, size_t size);
+void exec_gpu_limit_columns(const Runner *R, const Job *j, unsigned i, unsigned k, char *buf, size_t size);
 void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x);
 void exec_gpu_limit_free(Runner *R, Job *j);
 void exec_gpu_limit_teardown(Runner *R);

@@ -249,6 +249,12 @@ static uint64_t grew(uint64_t a, uint64_t b) {
         return b > a ? b - a : 0;
 }
 
+/* The job's shim enforces a share on this GPU (not MPS, not a share of 100 that is only
+ * measured): the controller's rate goes to its region. */
+static bool shim_caps(const JobGpuLimit *L, const GpuRegionGpu *rg) {
+        return !L->mps && rg->share_ppm > 0 && rg->share_ppm < GPU_SHARE_WHOLE;
+}
+
 /* The job's tenant index on GPU position i, or -1. */
 static int tenant_of(const Runner *R, const Job *j, unsigned i) {
         if (!(j->asg.gpus & (UINT64_C(1) << i)))
@@ -353,7 +359,7 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
                         int k = slot[x];
                         L->t[k] = t[x];
                         GpuRegionGpu *rg = &L->region->gpu[k];
-                        if (dt > 0 && !L->mps && rg->share_ppm > 0 && rg->share_ppm < GPU_SHARE_WHOLE) {
+                        if (dt > 0 && shim_caps(L, rg)) {
                                 uint64_t ppm = isfinite(t[x].rate) ? (uint64_t)(MAX(t[x].rate, 0.0) * GPU_RATE_ONE)
                                                                    : GPU_RATE_UNLIMITED;
                                 atomic_store(&rg->rate_ppm, ppm);
@@ -378,20 +384,37 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now) {
 }
 
 /* The gpu.csv columns of one GPU: share_target, memory_limit_bytes, throttled_s. */
-void exec_gpu_limit_columns(const Job *j, unsigned k, char *buf, size_t size) {
+/* A fraction for the series, or an empty field (`ok` false, or not finite). */
+static void put_fraction(char *buf, size_t size, bool ok, double x) {
+        if (ok && isfinite(x))
+                snprintf(buf, size, "%.4f", x);
+        else
+                buf[0] = 0;
+}
+
+void exec_gpu_limit_columns(const Runner *R, const Job *j, unsigned i, unsigned k, char *buf, size_t size) {
         const JobGpuLimit *L = j->gpu_limit;
         const GpuRequest *g = &j->pj->limits.gpus;
         if (!L || k >= L->n || !L->region) {
-                snprintf(buf, size, ",,");
+                snprintf(buf, size, ",,,,,,");
                 return;
         }
-        char share[32] = "", mem[32] = "";
+        /* The controller's view of the period (docs/result-schema.md): only for a share the
+         * shim enforces. */
+        const GpuLimitTenant *t = &L->t[k];
+        bool shim = shim_caps(L, &L->region->gpu[k]);
+        char share[32] = "", mem[32] = "", charged[32], rate[32], scale[32], others[32];
         if (g->share_ppm)
                 snprintf(share, sizeof share, "%.4f", L->target[k]);
         if (g->memory_limit)
                 snprintf(mem, sizeof mem, "%" PRIu64, g->memory_limit);
-        snprintf(buf, size, "%s,%s,%.3f", share, mem,
-                 (double)atomic_load(&L->region->gpu[k].throttled_ns) / 1e9);
+        put_fraction(charged, sizeof charged, shim && t->started, t->charged);
+        put_fraction(rate, sizeof rate, shim && t->started, t->rate);
+        put_fraction(scale, sizeof scale, shim && t->scale > 0, t->scale);
+        put_fraction(others, sizeof others, shim && i < ELEMENTSOF(R->gpu_attribution),
+                     i < ELEMENTSOF(R->gpu_attribution) ? R->gpu_attribution[i].others_busy : NAN);
+        snprintf(buf, size, "%s,%s,%.3f,%s,%s,%s,%s", share, mem,
+                 (double)atomic_load(&L->region->gpu[k].throttled_ns) / 1e9, charged, rate, scale, others);
 }
 
 void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {

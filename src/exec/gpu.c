@@ -173,7 +173,8 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
                 if (j->gpu_samples_failed || asprintf(&path, "%s/%s", R->o->results_dir, j->gpu_samples_rel) < 0)
                         return;
                 j->gpu_samples = fopen(path, "we");
-                if (!j->gpu_samples || fputs("t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n", j->gpu_samples) == EOF) {
+                if (!j->gpu_samples || fputs("t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,"
+                                                   "charged_share,rate,scale,others_busy\n", j->gpu_samples) == EOF) {
                         j->gpu_samples_failed = true;
                         exec_write_failed(R);
                         return;
@@ -183,8 +184,8 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
         for (unsigned i = 0, k = 0; i < n_usable(R) && k < j->n_gpu_acc; i++) {
                 if (!(j->asg.gpus & (UINT64_C(1) << i)))
                         continue;
-                char limit[96];
-                exec_gpu_limit_columns(j, k, limit, sizeof limit);
+                char limit[192];
+                exec_gpu_limit_columns(R, j, i, k, limit, sizeof limit);
                 const GpuShareAccum *a = &j->gpu_acc[k++];
                 fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 ",%s\n", t, R->gpus->devices[i].nvml_index,
                         a->last_share, a->memory_last_bytes, limit);

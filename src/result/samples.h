@@ -34,8 +34,10 @@ int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n);
 
 /* The per-job GPU series (samples/<...>.gpu.csv, path in result.json jobs[].gpu_samples),
  * written by the runner (src/exec/gpu.c), one row per NVML sampling tick and GPU:
- *   t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s
- * Files of corun before GPU limits have the first four columns only. */
+ *   t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,
+ *   charged_share,rate,scale,others_busy
+ * Files of corun before GPU limits have the first four columns only, before the
+ * controller's columns (the last four, not read here) the first seven. */
 typedef struct GpuSampleRow {
         double t_s;                  /* since the job started */
         uint64_t gpu;                /* NVML index */

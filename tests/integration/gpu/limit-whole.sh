@@ -14,6 +14,7 @@
 # slices too (the H200 gave 17.4 %, the simulated GPU 15.6 % before the shim took them
 # out on the runner's word that the other is always busy: docs/gpu.md), within 3 pp
 # below and 2 pp above. On a GPU whose samples do split, the same run keeps "nvml".
+# The series carry what the runner told the shims (below).
 . "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
 export CORUN_GPU_SIM_DEVICES="putil=whole;putil=whole;sm=20;putil=whole"
 export CORUN_GPU_SIM_SLICE=2090us CORUN_GPU_SIM_SWITCH=150us
@@ -57,6 +58,24 @@ within h30 0.30 0.03 0.015
 within l30 0.30 0.03 0.02
 within s20 0.20 0.025 0.015
 within s30 0.30 0.025 0.015
+# The controller's columns of the series (samples/*.gpu.csv, docs/result-schema.md): what
+# the runner told l30's shim of its neighbour, from 1 s on (after its first periods): at
+# least the 0.75 at which the shim takes the neighbour's slices out (the hog never idles);
+# on c10's GPU only capped tenants run: 0 throughout. l30 runs on its estimates at face
+# value beside an unlimited tenant: rate = cap. The hog is measured only: nothing there.
+col() { # JOB COLUMN FROM: the column's mean over the ticks from FROM s on
+        _f="$WORK/r/$(job "$R" "$1" .gpu_samples)"
+        awk -F, -v c="$2" -v a="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+                k && $1 >= a && $k != "" { s += $k; n++ } END { if (!n) exit 1; printf "%.4f", s / n }' "$_f" ||
+                fail "$1: no $2 in $_f after $3 s: $(head -3 "$_f")"
+}
+echo "l30: others_busy $(col l30 others_busy 1), rate $(col l30 rate 1); c10: others_busy $(col c10 others_busy 0)"
+assert_between "$(col l30 others_busy 1)" 0.75 1 "l30's neighbour's busy time, told to its shim"
+assert_eq "$(col c10 others_busy 0)" 0.0000 "c10's GPU has no uncapped neighbour"
+assert_eq "$(col l30 rate 1)" 0.3000 "l30's rate beside an unlimited tenant (the estimates at face value)"
+hog_series="$WORK/r/$(job "$R" hog .gpu_samples)"
+awk -F, 'NR > 1 && ($8 $9 $10 $11) != "" { exit 1 }' "$hog_series" ||
+        fail "the share-100 hog has controller columns: $(sed -n 2p "$hog_series")"
 awk -v a="$(truth "$R" c10)" -v b="$(truth "$R" c20)" -v c="$(truth "$R" c30)" 'BEGIN { exit !(a < b && b < c) }' ||
         fail "the caps are not in order"
 echo ok

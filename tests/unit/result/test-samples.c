@@ -183,6 +183,18 @@ static void test_gpu_old_and_new(void **state) {
         assert_true(fabs(got[2].share_target - 0.55) < 1e-9);
         free(got);
 
+        /* The controller's columns (charged_share, rate, scale, others_busy) are for people
+         * and scripts, not the report: read past, empty or not. */
+        write_text(t->path, "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,"
+                            "charged_share,rate,scale,others_busy\n"
+                            "0.100,0,0.2900,8000,0.3000,,0.050,0.2993,0.3000,,0.9109\n"
+                            "0.200,0,0.9100,8000,1.0000,,0.000,,,,\n");
+        assert_int_equal(gpu_samples_read(t->path, &got, &n), 0);
+        assert_int_equal(n, 2);
+        assert_true(fabs(got[0].throttled_s - 0.05) < 1e-9);
+        assert_true(fabs(got[1].sm_share - 0.91) < 1e-9);
+        free(got);
+
         /* A memory samples file is not a GPU series. */
         write_text(t->path, "t_s,memory_current_bytes\n1,2\n");
         assert_int_equal(gpu_samples_read(t->path, &got, &n), -EBADMSG);
