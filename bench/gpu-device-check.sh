@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # One pass on a machine with a real NVIDIA GPU (docs/performance.md, "GPUs" and "GPU caps
-# and memory limits"), about 7 minutes. Needs build/ (make build); root. Everything goes
+# and memory limits"), about 8 minutes. Needs build/ (make build); root. Everything goes
 # under $OUT/check (or ./gpu-check/check) and into $OUT/check.tgz.
 #   machine, doctor             the GPU as corun sees it
 #   launch-*                    the shim's cost on the real driver (bench/shim-real.c): an
@@ -10,13 +10,18 @@
 #   torch-*                     PyTorch under the shim (bench/gpu-torch-cap.py): memory
 #                               limit seen and enforced, caps 30 + 50 on matmuls
 #   timeslice.txt               the GPU's time slice and switch cost (bench/gpu-timeslice.py)
-#   hog-*                       a 30 % cap beside an uncapped tenant (1 and 10 ms kernels)
+#   hog-*                       a 30 % cap beside an uncapped tenant (1 and 10 ms kernels);
+#                               samples/*.gpu.csv hold what the controller worked with
+#   neighbours.txt              a 30 % cap beside 1-3 uncapped tenants (bench/run.py
+#                               gpu-neighbours), 1 and 10 ms kernels
 #   example                     examples/gpu-share.yaml's capped and lending scenarios, twice
 #   caps.txt                    caps {10,30,50} x {1,2,3} tenants x {0.1,1,10} ms kernels
-#   mps-*                       via: mps, if nvidia-cuda-mps-control is installed
+#   mps-*                       via: mps, if nvidia-cuda-mps-control is installed (and the
+#                               daemon's own logs and server list, when it does not answer)
 #   stress-*                    corun stress gpu alone and two at once (each kernel is GPU
 #                               time: two at once get about half each)
-# Arguments name the steps to run (launch torch timeslice hog example caps mps stress);
+# Arguments name the steps to run (launch torch timeslice hog neighbours example caps mps
+# stress);
 # none: all of them. CHECK_ISSUE15=1 adds part 1's figures (the exclusive example, the
 # NVML monitor's runner CPU). CORUN_BENCH_CAPS_KERNELS=1,10 narrows the caps matrix.
 set -u
@@ -26,7 +31,7 @@ mkdir -p "$R"
 ROOT=$PWD
 export PATH="$ROOT/build:$PATH" PYTHONUNBUFFERED=1
 export CORUN_SHIM="$ROOT/build/src/shim/libcorun-cuda.so"
-STEPS=${*:-launch torch timeslice hog example caps mps stress}
+STEPS=${*:-launch torch timeslice hog neighbours example caps mps stress}
 want() { case " $STEPS " in *" $1 "*) step "$1" ;; *) return 1 ;; esac; }
 step() { echo "== $(date +%T) $*" | tee -a "$R/progress.txt"; }
 finish() { step done; tar -C "$OUT" -czf "$OUT/check.tgz" check; }
@@ -92,6 +97,10 @@ Y
         done
 fi
 
+if want neighbours; then
+        timeout 120 env CORUN_BENCH_REAL_GPU=1 python3 bench/run.py --quick gpu-neighbours >"$R/neighbours.txt" 2>&1
+fi
+
 if want example; then
         sed '/^  uncapped:/,/solo: true/d' examples/gpu-share.yaml >"$R/example.yaml"
         [ -n "$B" ] && sed -i "s/^name: gpu-share/name: gpu-share\nbackend: $B/" "$R/example.yaml"
@@ -106,6 +115,11 @@ if command -v nvidia-cuda-mps-control >/dev/null && want mps; then
         export CUDA_MPS_PIPE_DIRECTORY=/tmp/corun-mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/corun-mps-log
         mkdir -p $CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY
         nvidia-cuda-mps-control -d >"$R/mps-daemon.txt" 2>&1
+        echo "started: $?" >>"$R/mps-daemon.txt"
+        ls -la $CUDA_MPS_PIPE_DIRECTORY >>"$R/mps-daemon.txt" 2>&1
+        echo get_server_list | timeout 10 nvidia-cuda-mps-control >>"$R/mps-daemon.txt" 2>&1
+        echo "get_server_list: $?" >>"$R/mps-daemon.txt"
+        corun doctor >"$R/mps-doctor.txt" 2>&1
         cat >"$R/mps.yaml" <<Y
 name: mps
 $BY
@@ -115,7 +129,9 @@ jobs:
   m60: {command: [corun, stress, gpu, --kernel-ms, "1", --seconds, "6"], gpus: {count: 1, share: 60, via: mps}}
 Y
         timeout 50 corun run -o "$R/mps" "$R/mps.yaml" >"$R/mps.txt" 2>&1
+        echo get_server_list | timeout 10 nvidia-cuda-mps-control >>"$R/mps-daemon.txt" 2>&1
         echo quit | timeout 10 nvidia-cuda-mps-control >>"$R/mps-daemon.txt" 2>&1
+        for f in $CUDA_MPS_LOG_DIRECTORY/*.log; do [ -f "$f" ] && cp "$f" "$R/mps-${f##*/}"; done
 fi
 
 if want stress; then

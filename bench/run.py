@@ -4,12 +4,13 @@ the target it is held to and a verdict (PASS / MISS), and a table of verdicts at
 
 Usage: bench/run.py [--build DIR] [--quick] [--only NAME]... [NAME ...]
   Cost (issue 12): process overhead shuf scale sampling plan benchexec
-  Others: timeout cpulimit peak queue alloc isolation priority gpu-sampling gpu-caps
+  Others: timeout cpulimit peak queue alloc isolation priority gpu-sampling gpu-caps gpu-neighbours
   Default: the cost benches. --quick: fewer repetitions, 200 vs 2,000 jobs for `scale`,
   a 10 s sampling window. Needs root (real cgroups). Record the output in
   docs/performance.md with the command line.
 """
 import argparse
+import csv
 import json
 import os
 import resource
@@ -304,97 +305,142 @@ def bench_gpu_sampling(tmp, seconds=None):
             "per_job_ms_per_s": per_job_ms}
 
 
-def bench_gpu_caps(tmp, seconds=None):
-    """Caps held (issue 16): 1, 2 or 3 backlogged tenants on one GPU, each capped at 10, 30
-    or 50 % (3 × 50 is refused: more than the GPU), with kernels of 0.1, 1 and 10 ms: each
-    tenant's share of the GPU's time against its cap (the truth: the simulator's timeline,
-    gpu-sim-ctl busy, for the tenant's own pids; on a real GPU (CORUN_BENCH_REAL_GPU=1)
-    corun's NVML measure), and its wall-clock throughput against the same tenant uncapped
-    and alone, measured in the same script (kernels/s; the share of GPU time a tenant alone
-    gets is below 100 % with short kernels, so this ratio is above the cap there)."""
-    seconds = seconds or (6 if QUICK else 10)
-    real = os.environ.get("CORUN_BENCH_REAL_GPU") == "1"
-    env = dict(os.environ)
-    wrap = []
-    if not real:
-        env["CORUN_GPU_SIM_LIBDIR"] = os.path.join(BUILD, "tests", "gpu-sim")
-        wrap = [os.path.join(ROOT, "scripts", "gpu-sim.sh")]
-    ctl = os.path.join(BUILD, "tests", "gpu-sim", "gpu-sim-ctl")
+class GpuBench:
+    """Runs scenarios of `corun stress gpu` jobs on the simulated GPU, or on a real one with
+    CORUN_BENCH_REAL_GPU=1, and reads what each job got. The truth of a job's share of the
+    GPU's time: on the simulated GPU its timeline (gpu-sim-ctl busy, for the job's own pids);
+    on a real GPU the stress kernel's own count of the GPU time it ran (kernels x kernel_ms
+    over its wall time), since NVML's per-process samples are not per process while
+    contexts time-slice (docs/gpu.md)."""
 
-    # CORUN_BENCH_BACKEND=none where cgroups cannot be used (a VM whose cgroup holds other
-    # processes, as on the device machine).
-    backend = os.environ.get("CORUN_BENCH_BACKEND")
+    def __init__(self, tmp, bench):
+        self.tmp, self.bench = tmp, bench
+        self.real = os.environ.get("CORUN_BENCH_REAL_GPU") == "1"
+        self.env = dict(os.environ)
+        self.wrap = []
+        if not self.real:
+            self.env["CORUN_GPU_SIM_LIBDIR"] = os.path.join(BUILD, "tests", "gpu-sim")
+            self.wrap = [os.path.join(ROOT, "scripts", "gpu-sim.sh")]
+        self.ctl = os.path.join(BUILD, "tests", "gpu-sim", "gpu-sim-ctl")
+        # CORUN_BENCH_BACKEND=none where cgroups cannot be used (a VM whose cgroup holds
+        # other processes, as on the device machine).
+        self.backend = os.environ.get("CORUN_BENCH_BACKEND")
 
-    def run(name, jobs):
-        y = os.path.join(tmp, f"{name}.yaml")
-        write_yaml(y, jobs, f"name: {name}\n" + (f"backend: {backend}\n" if backend else ""))
-        out = os.path.join(tmp, name)
-        if not real:
-            env["CORUN_GPU_SIM_STATE"] = os.path.join(tmp, f"{name}.state")
-        p = subprocess.run(wrap + [CORUN, "run", "-q", "-o", out, y], env=env, capture_output=True, text=True)
+    def run(self, name, jobs):
+        y = os.path.join(self.tmp, f"{name}.yaml")
+        write_yaml(y, jobs, f"name: {name}\n" + (f"backend: {self.backend}\n" if self.backend else ""))
+        out = os.path.join(self.tmp, name)
+        if not self.real:
+            self.env["CORUN_GPU_SIM_STATE"] = os.path.join(self.tmp, f"{name}.state")
+        p = subprocess.run(self.wrap + [CORUN, "run", "-q", "-o", out, y], env=self.env, capture_output=True,
+                           text=True)
         if p.returncode != 0:
-            sys.exit(f"gpu-caps: {name} failed: {p.stderr[-2000:]}")
+            sys.exit(f"{self.bench}: {name} failed: {p.stderr[-2000:]}")
         r = corun_json(out)
         r["_name"] = name
         return r
 
+    @staticmethod
     def job(r, name):
         return [j for j in r["runs"][0]["jobs"] if j["name"] == name][0]
 
-    def truth(r, name):
-        j = job(r, name)
-        g = j["gpus"][0]
-        if real:
-            # On a real GPU NVML's per-process samples are not per process while contexts
-            # time-slice (docs/gpu.md): the truth is the stress kernel's own count of the
-            # GPU time it ran (kernels x kernel_ms, each kernel runs kernel_ms of GPU time)
-            # over its own wall time.
-            kv = stress_end(r, name)
+    def truth(self, r, name):
+        if self.real:
+            kv = self.stress_end(r, name)
             return float(kv["kernels"]) * float(kv["kernel_ms"]) / 1000 / float(kv["wall_s"]) if kv else float("nan")
+        j = self.job(r, name)
+        g = j["gpus"][0]
         busy = 0
         for pid in g["pids"]:
-            busy += int(subprocess.run(wrap + [ctl, "busy", str(g["index"]), str(pid), "0", str(2**64 - 1)],
-                                       env=env, capture_output=True, text=True, check=True).stdout)
+            busy += int(subprocess.run(self.wrap + [self.ctl, "busy", str(g["index"]), str(pid), "0", str(2**64 - 1)],
+                                       env=self.env, capture_output=True, text=True, check=True).stdout)
         return busy / 1e9 / j["wall_s"]
 
-    def stress_end(r, name):
+    def stress_end(self, r, name):
         """The fields of the job's 'stress gpu: kernels=...' line (None when it has none)."""
-        with open(os.path.join(tmp, r["_name"], job(r, name)["logs"]["stdout"])) as f:
+        with open(os.path.join(self.tmp, r["_name"], self.job(r, name)["logs"]["stdout"])) as f:
             for line in f:
                 if line.startswith("stress gpu: kernels="):
                     return dict(x.split("=", 1) for x in line.split()[2:])
         return None
 
-    def kps(r, name):
-        kv = stress_end(r, name)
+    def kps(self, r, name):
+        kv = self.stress_end(r, name)
         return float(kv["kernels_per_s"]) if kv else float("nan")
 
-    stress = lambda ms: f"command: [{CORUN}, stress, gpu, --kernel-ms, '{ms}', --seconds, '{seconds}']"
+    @staticmethod
+    def stress(ms, seconds):
+        return f"command: [{CORUN}, stress, gpu, --kernel-ms, '{ms}', --seconds, '{seconds}']"
+
+
+def bench_gpu_caps(tmp, seconds=None):
+    """Caps held (issue 16): 1, 2 or 3 backlogged tenants on one GPU, each capped at 10, 30
+    or 50 % (3 × 50 is refused: more than the GPU), with kernels of 0.1, 1 and 10 ms: each
+    tenant's share of the GPU's time against its cap (GpuBench's truth), and its wall-clock
+    throughput against the same tenant uncapped and alone, measured in the same script
+    (kernels/s; the share of GPU time a tenant alone gets is below 100 % with short kernels,
+    so this ratio is above the cap there)."""
+    seconds = seconds or (6 if QUICK else 10)
+    g = GpuBench(tmp, "gpu-caps")
     rows, errs = [], []
     for ms in os.environ.get("CORUN_BENCH_CAPS_KERNELS", "0.1,1,10").split(","):
-        alone = run(f"alone-{ms}".replace(".", "_"), [("t", [stress(ms), "cpus: all", "gpus: 1"])])
-        base_kps = kps(alone, "t")
+        alone = g.run(f"alone-{ms}".replace(".", "_"), [("t", [g.stress(ms, seconds), "cpus: all", "gpus: 1"])])
+        base_kps = g.kps(alone, "t")
         for cap in (10, 30, 50):
             for n in (1, 2, 3):
                 if cap * n > 100:
                     continue
                 name = f"cap{cap}-n{n}-k{ms}".replace(".", "_")
-                r = run(name, [(f"t{i}", [stress(ms), "cpus: all", f"gpus: {{count: 1, share: {cap}}}"])
-                               for i in range(n)])
+                r = g.run(name, [(f"t{i}", [g.stress(ms, seconds), "cpus: all", f"gpus: {{count: 1, share: {cap}}}"])
+                                 for i in range(n)])
                 for i in range(n):
-                    share = truth(r, f"t{i}")
-                    thr = kps(r, f"t{i}") / base_kps if base_kps else float("nan")
+                    share = g.truth(r, f"t{i}")
+                    thr = g.kps(r, f"t{i}") / base_kps if base_kps else float("nan")
                     err = abs(share - cap / 100) * 100
                     errs.append(err)
                     rows.append((ms, cap, n, i, share, thr, err))
                     print(f"gpu-caps: kernel {ms} ms, cap {cap} %, {n} tenant(s), t{i}: share {share * 100:.2f} %, "
                           f"throughput {thr * 100:.1f} % of alone, error {err:.2f} pp")
     mean_err, worst = statistics.mean(errs), max(errs)
-    target = 2.0 if real else 1.0
-    v = verdict("gpu-caps", "mean |share - cap| over the matrix" + (" (real GPU)" if real else " (simulated GPU)"),
+    target = 2.0 if g.real else 1.0
+    v = verdict("gpu-caps", "mean |share - cap| over the matrix" + (" (real GPU)" if g.real else " (simulated GPU)"),
                 f"{mean_err:.2f} pp (worst {worst:.2f})", f"<= {target:g} pp", mean_err <= target)
     print(f"gpu-caps: mean error {mean_err:.2f} pp, worst {worst:.2f} pp over {len(errs)} tenants [target <= {target:g} pp: {v}]")
     return {"rows": rows, "mean_error_pp": mean_err, "worst_error_pp": worst}
+
+
+def bench_gpu_neighbours(tmp, seconds=None):
+    """A 30 % cap beside 1, 2 or 3 uncapped tenants (share: 100) that always have work
+    queued, with kernels of 1 and 10 ms (CORUN_BENCH_CAPS_KERNELS): the capped tenant's
+    share of the GPU's time (GpuBench's truth) and what the runner told its shim of its
+    neighbours (others_busy, the mean of its GPU series from 1 s on). On the simulated GPU
+    with putil=whole and the H200's slices and switches (docs/gpu-sim.md), as the
+    gpu-limit-whole test does. Kernels longer than a slice beside two or more busy
+    neighbours are what the shim does not correct for (docs/gpu.md): there the cap is
+    under-used; the figures say by how much."""
+    seconds = seconds or (6 if QUICK else 8)
+    g = GpuBench(tmp, "gpu-neighbours")
+    if not g.real:
+        g.env.update(CORUN_GPU_SIM_DEVICES="putil=whole", CORUN_GPU_SIM_SLICE="2090us", CORUN_GPU_SIM_SWITCH="150us")
+    rows = []
+    for ms in os.environ.get("CORUN_BENCH_CAPS_KERNELS", "1,10").split(","):
+        for n in (1, 2, 3):
+            name = f"hogs{n}-k{ms}".replace(".", "_")
+            jobs = [("c30", [g.stress(ms, seconds), "cpus: all", "gpus: {count: 1, shared: true, share: 30}"])]
+            jobs += [(f"hog{i}", [g.stress(ms, seconds), "cpus: all", "gpus: {count: 1, shared: true, share: 100}"])
+                     for i in range(n)]
+            r = g.run(name, jobs)
+            share = g.truth(r, "c30")
+            busy = []
+            with open(os.path.join(tmp, name, g.job(r, "c30")["gpu_samples"])) as f:
+                rd = csv.DictReader(f)
+                busy = [float(x["others_busy"]) for x in rd if float(x["t_s"]) >= 1 and x.get("others_busy")]
+            ob = statistics.mean(busy) if busy else float("nan")
+            hogs = ", ".join(f"{g.truth(r, f'hog{i}') * 100:.1f}" for i in range(n))
+            rows.append((ms, n, share, ob))
+            print(f"gpu-neighbours: kernel {ms} ms, cap 30 % beside {n} uncapped: share {share * 100:.2f} % "
+                  f"(the uncapped {hogs} %), others_busy {ob:.2f}")
+    return {"rows": rows}
 
 
 def children_of(pid):
@@ -681,7 +727,7 @@ def bench_benchexec(tmp):
 
 
 BENCHES = {"overhead": bench_overhead, "process": bench_process, "timeout": bench_timeout,
-           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "gpu-sampling": bench_gpu_sampling, "gpu-caps": bench_gpu_caps, "queue": bench_queue,
+           "cpulimit": bench_cpulimit, "peak": bench_peak, "sampling": bench_sampling, "gpu-sampling": bench_gpu_sampling, "gpu-caps": bench_gpu_caps, "gpu-neighbours": bench_gpu_neighbours, "queue": bench_queue,
            "alloc": bench_alloc, "isolation": bench_isolation, "priority": bench_priority,
            "shuf": bench_shuf, "scale": bench_scale, "plan": bench_plan, "benchexec": bench_benchexec}
 COST = ["process", "overhead", "shuf", "scale", "sampling", "plan", "benchexec"]
