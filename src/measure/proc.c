@@ -87,21 +87,12 @@ static bool find_field(char *buf, const char *key, char **ret_value, size_t *ret
         return false;
 }
 
-static int parse_span_u64(const char *v, size_t n, uint64_t *ret) {
-        char tmp[32];
-        if (n == 0 || n >= sizeof tmp)
-                return -EINVAL;
-        memcpy(tmp, v, n);
-        tmp[n] = '\0';
-        return parse_u64(tmp, ret);
-}
-
 static int field_u64(char *buf, const char *key, uint64_t *ret) {
         char *v;
         size_t n;
         if (!find_field(buf, key, &v, &n))
                 return -EBADMSG;
-        return parse_span_u64(v, n, ret) < 0 ? -EBADMSG : 0;
+        return parse_u64_span(v, n, ret) < 0 ? -EBADMSG : 0;
 }
 
 /* smaps values are always "<n> kB" (kibibytes, whatever the unit says). */
@@ -116,7 +107,7 @@ static int field_kb(char *buf, const char *key, uint64_t *ret) {
         n -= 3;
         while (n > 0 && v[n - 1] == ' ')
                 n--;
-        if (parse_span_u64(v, n, &kb) < 0 || kb > UINT64_MAX / 1024)
+        if (parse_u64_span(v, n, &kb) < 0 || kb > UINT64_MAX / 1024)
                 return -EBADMSG;
         *ret = kb * 1024;
         return 0;
@@ -234,7 +225,7 @@ int proc_read_stat_starttime(int proc_fd, pid_t pid, uint64_t *ret) {
                 if (n == 0)
                         return -EBADMSG;
                 if (field == 22) {
-                        if (parse_span_u64(p, n, &v) < 0)
+                        if (parse_u64_span(p, n, &v) < 0)
                                 return -EBADMSG;
                         *ret = v;
                         return 0;
@@ -391,7 +382,7 @@ static int task_children(int proc_fd, pid_t pid, pid_t tid, void *userdata) {
                         if (n == 0 || (!p[n] && !eof))
                                 break;
                         uint64_t child;
-                        if (parse_span_u64(p, n, &child) < 0 || child > INT32_MAX)
+                        if (parse_u64_span(p, n, &child) < 0 || child > INT32_MAX)
                                 return -EBADMSG;
                         int r = pid_list_add(l, (pid_t)child);
                         if (r < 0)

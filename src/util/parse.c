@@ -31,6 +31,27 @@ int parse_u64(const char *s, uint64_t *ret) {
         return 0;
 }
 
+/* The n bytes at s as a string of their own; -EINVAL when empty or too long for a number. */
+static int span_copy(const char *s, size_t n, char tmp[static 32]) {
+        if (n == 0 || n >= 32)
+                return -EINVAL;
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        return 0;
+}
+
+int parse_u64_span(const char *s, size_t n, uint64_t *ret) {
+        char tmp[32];
+        int r = span_copy(s, n, tmp);
+        return r < 0 ? r : parse_u64(tmp, ret);
+}
+
+int parse_i64_span(const char *s, size_t n, int64_t *ret) {
+        char tmp[32];
+        int r = span_copy(s, n, tmp);
+        return r < 0 ? r : parse_i64(tmp, ret);
+}
+
 int parse_i64(const char *s, int64_t *ret) {
         char *end;
         if (!s || !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))

@@ -12,6 +12,9 @@ int parse_u64(const char *s, uint64_t *ret);
 int parse_i64(const char *s, int64_t *ret);
 int parse_unsigned(const char *s, unsigned *ret);
 int parse_double(const char *s, double *ret);
+/* The same for the n bytes at s (a field inside a longer line), at most 31 of them. */
+int parse_u64_span(const char *s, size_t n, uint64_t *ret);
+int parse_i64_span(const char *s, size_t n, int64_t *ret);
 
 /* Sizes: "512", "512B", "4K", "4k", "4KB", "4KiB", "1.5G", "195G", "2T". Binary
  * multiples (K = 1024) as docker, systemd and the kernel read them; "max"/"infinity"
