@@ -4,6 +4,7 @@
 # and memory limits"), about 8 minutes. Needs build/ (make build); root. Everything goes
 # under $OUT/check (or ./gpu-check/check) and into $OUT/check.tgz.
 #   machine, doctor             the GPU as corun sees it
+#   doctor-timeslice            its time slice, measured by corun doctor --gpu-timeslice
 #   launch-*                    the shim's cost on the real driver (bench/shim-real.c): an
 #                               empty kernel's cuLaunchKernel without the shim, with it
 #                               counting (share 100) and capped (share 99)
@@ -44,6 +45,8 @@ step machine
         corun --version; python3 --version
 } >"$R/machine.txt" 2>&1
 corun doctor >"$R/doctor.txt" 2>&1
+# The GPU's time slice as corun measures it (against timeslice.txt's), kept for the runs below.
+corun doctor --gpu-timeslice >"$R/doctor-timeslice.txt" 2>&1
 # A VM whose cgroup holds other processes cannot give corun partitions: backend none.
 B=""
 corun run -q -o "$R/probe" -- true >"$R/probe.txt" 2>&1 || B=none

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* corun doctor: is this machine ready for corun, and what to fix. One line per check
- * (ok / warn / FAIL, with what to do), or --json. Read-only unless --write-test. */
+ * (ok / warn / FAIL, with what to do), or --json. Read-only unless --write-test or
+ * --gpu-timeslice. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -11,6 +12,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
+#include "cli/doctor.h"
 #include "exec/container.h"
 #include "exec/exec.h"
 #include "gpu/gpu.h"
@@ -19,38 +21,24 @@
 #include "util/parse.h"
 
 static const char doctor_usage[] =
-        "Usage: corun doctor [--json] [--write-test]\n"
+        "Usage: corun doctor [--json] [--write-test] [--gpu-timeslice]\n"
         "\n"
         "Checks whether this machine is ready for corun and says what to fix: cgroup version\n"
         "and the backend corun would use, controllers, delegation, swap, SMT, CPU frequency\n"
         "governor and turbo, isolated CPUs, the CPUs corun may use, PSI, memcg BPF struct_ops\n"
-        "and the GPUs (through NVML). Changes nothing unless --write-test.\n"
+        "and the GPUs (through NVML). Changes nothing unless --write-test or --gpu-timeslice.\n"
         "\n"
-        "      --json        the checks as JSON\n"
-        "      --write-test  also create a partition with a memory limit, and remove it\n"
-        "  -h, --help        this text\n"
+        "      --json           the checks as JSON\n"
+        "      --write-test     also create a partition with a memory limit, and remove it\n"
+        "      --gpu-timeslice  also measure each GPU's time slice beside a busy context it\n"
+        "                       starts (a few seconds per GPU; run it with the GPUs idle), and\n"
+        "                       keep it for corun run's GPU caps until reboot\n"
+        "  -h, --help           this text\n"
         "\n"
         "Exit status: 0 ready (warnings are advice), 1 problems that weaken measurements,\n"
         "2 corun cannot partition jobs here.\n";
 
-/* FATAL prints as FAIL; it is what makes the machine "not usable" (exit 2). */
-typedef enum Level { LEVEL_OK, LEVEL_WARN, LEVEL_FAIL, LEVEL_FATAL } Level;
-
-typedef struct Check {
-        char name[24];
-        Level level;
-        char *message, *fix;
-} Check;
-
-#define MAX_CHECKS 48
-typedef struct Doctor {
-        Check checks[MAX_CHECKS];
-        size_t n;
-} Doctor;
-
-static void check_add(Doctor *d, const char *name, Level level, const char *fix, const char *fmt, ...)
-        _printf_(5, 6);
-static void check_add(Doctor *d, const char *name, Level level, const char *fix, const char *fmt, ...) {
+void check_add(Doctor *d, const char *name, Level level, const char *fix, const char *fmt, ...) {
         if (d->n >= MAX_CHECKS)
                 return;
         Check *c = &d->checks[d->n++];
@@ -313,60 +301,6 @@ static void check_features(Doctor *d, const CgProbe *p) {
                           bpf < 0 ? " (no /sys/kernel/btf/vmlinux)" : "");
 }
 
-/* One line for the GPUs as a whole, then one per GPU in PCI bus order (the order of
- * CUDA_DEVICE_ORDER=PCI_BUS_ID), each with NVML's index, which may differ. */
-static void check_gpus(Doctor *d, const GpuHost *g) {
-        if (!g) {
-                check_add(d, "gpu", LEVEL_OK, NULL, "none: out of memory while looking");
-                return;
-        }
-        if (g->n_devices == 0) {
-                check_add(d, "gpu", LEVEL_OK, NULL, "none: %s", g->why_none ? g->why_none : "?");
-                return;
-        }
-        char cuda[32] = "";
-        if (g->cuda_driver_version > 0)
-                snprintf(cuda, sizeof cuda, ", CUDA %d.%d", g->cuda_driver_version / 1000,
-                         g->cuda_driver_version % 1000 / 10);
-        if (g->nvml_count > g->n_devices)
-                check_add(d, "gpu", LEVEL_WARN, "nvidia-smi -q shows what is wrong with it",
-                          "%zu GPU(s) usable, but NVML counts %u (driver %s%s): the others do not answer",
-                          g->n_devices, g->nvml_count, *g->driver_version ? g->driver_version : "?", cuda);
-        else
-                check_add(d, "gpu", LEVEL_OK, NULL, "%zu GPU(s), driver %s%s; MPS daemon %s", g->n_devices,
-                          *g->driver_version ? g->driver_version : "?", cuda,
-                          g->mps_running ? "running" : "not running");
-        for (size_t i = 0; i < g->n_devices; i++) {
-                const GpuDevice *v = &g->devices[i];
-                char name[16], mem[FORMAT_SIZE_MAX], numa[24], sms[24];
-                snprintf(name, sizeof name, "gpu %u", v->nvml_index);
-                format_size(mem, sizeof mem, v->memory_total);
-                if (v->numa_node >= 0)
-                        snprintf(numa, sizeof numa, "NUMA node %d", v->numa_node);
-                else
-                        snprintf(numa, sizeof numa, "NUMA node unknown");
-                if (v->sm_count > 0)
-                        snprintf(sms, sizeof sms, "%u SMs", v->sm_count);
-                else
-                        snprintf(sms, sizeof sms, "SMs unknown");
-                Level level = v->process_util_supported && v->mig_mode != 1 ? LEVEL_OK : LEVEL_WARN;
-                const char *fix = !v->process_util_supported
-                                          ? "a GPU and driver with per-process accounting "
-                                            "(Maxwell or newer)"
-                                  : v->mig_mode == 1 ? "nvidia-smi -i <index> -mig 0"
-                                                     : NULL;
-                check_add(d, name, level, fix,
-                          "%s, %s, %s, PCI %s, %s, %s, MIG %s, per-process utilisation %s", v->uuid, v->name,
-                          mem, v->pci_bus_id, numa, sms,
-                          v->mig_mode == 1
-                                  ? "on (corun assigns whole GPUs: MIG instances are not supported yet)"
-                          : v->mig_mode == 0 ? "off"
-                                             : "not supported",
-                          v->process_util_supported ? "sampling works"
-                                                    : "not available (jobs' SM shares cannot be measured)");
-        }
-}
-
 /* Jobs in images (docs/containers.md): which engines are here and whether each can run
  * a container inside a job's group. Information only: a machine without engines is
  * ready for every job that has no image:. */
@@ -446,23 +380,6 @@ static void check_write(Doctor *d) {
                 journal_free(j);
 }
 
-static json_t *gpus_json(const GpuHost *g) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && g && i < g->n_devices; i++) {
-                const GpuDevice *v = &g->devices[i];
-                json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:s, s:i, s:s, s:i, s:b}", "index",
-                                                   (int)v->nvml_index, "uuid", v->uuid, "name", v->name,
-                                                   "memory_bytes", (json_int_t)v->memory_total, "pci_bus_id",
-                                                   v->pci_bus_id, "numa_node", v->numa_node, "mig",
-                                                   v->mig_mode == 1   ? "on"
-                                                   : v->mig_mode == 0 ? "off"
-                                                                      : "unsupported",
-                                                   "sm_count", (int)v->sm_count, "process_utilization",
-                                                   v->process_util_supported));
-        }
-        return a;
-}
-
 static int print_json(const Doctor *d, const CgProbe *p, const GpuHost *g, int status) {
         json_t *o = json_object(), *a = json_array();
         if (!o || !a)
@@ -495,10 +412,11 @@ int cmd_doctor(int argc, char **argv) {
         static const struct option options[] = {
                 {"json", no_argument, NULL, 'j'},
                 {"write-test", no_argument, NULL, 'w'},
+                {"gpu-timeslice", no_argument, NULL, 't'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        bool json = false, write_test = false;
+        bool json = false, write_test = false, timeslice = false;
         int c;
 
         optind = 0;
@@ -509,6 +427,9 @@ int cmd_doctor(int argc, char **argv) {
                         break;
                 case 'w':
                         write_test = true;
+                        break;
+                case 't':
+                        timeslice = true;
                         break;
                 case 'h':
                         fputs(doctor_usage, stdout);
@@ -573,6 +494,8 @@ int cmd_doctor(int argc, char **argv) {
         GpuHost *gpus = NULL;
         if (gpu_host_discover(&gpus) < 0)
                 gpus = NULL;
+        if (timeslice)
+                check_gpu_timeslices(&d, gpus);
         check_gpus(&d, gpus);
         check_engines(&d);
         if (write_test)

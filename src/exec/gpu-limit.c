@@ -204,6 +204,8 @@ int exec_gpu_limit_create(Runner *R, Job *j, uid_t uid, gid_t gid) {
                         .share_ppm = g->share_ppm,
                         .rate_ppm = charge ? (uint64_t)(share * GPU_RATE_ONE) : GPU_RATE_UNLIMITED,
                         .depth_ns = GPU_LIMIT_DEPTH_NS,
+                        .timeslice_ns = R->gpus->devices[i].timeslice.slice_ns,
+                        .timeslice_switch_ns = R->gpus->devices[i].timeslice.switch_ns,
                 };
                 L->t[n] = (GpuLimitTenant){.share = charge ? share : 1.0, .work_conserving = g->mode == GPU_MODE_SHARE};
                 L->target[n] = share;

@@ -64,6 +64,8 @@ int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error) {
                 x->memory_bytes = d->memory_total;
                 x->numa_node = d->numa_node;
                 x->sm_count = d->sm_count;
+                x->timeslice_ns = (uint64_t)d->timeslice.slice_ns;
+                x->timeslice_switch_ns = d->timeslice.slice_ns > 0 ? (uint64_t)d->timeslice.switch_ns : 0;
                 if (i < n)
                         R->gpu_numa[i] = d->numa_node;
         }

@@ -13,6 +13,7 @@
 
 #include "gpu/gpu-dl.h"
 #include "gpu/gpu.h"
+#include "gpu/timeslice.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/parse.h"
@@ -97,6 +98,9 @@ static int device_read(const GpuNvml *n, unsigned index, GpuDevice *ret) {
         if (n->device_get_mig_mode && n->device_get_mig_mode(d, &cur, &pending) == NVML_SUCCESS)
                 g.mig_mode = cur ? 1 : 0;
         g.process_util_supported = process_util_works(n, d);
+        /* Measured by `corun doctor --gpu-timeslice` this boot, or not known (0). */
+        if (gpu_timeslice_load(NULL, g.uuid, &g.timeslice) < 0)
+                g.timeslice = (GpuTimeslice){0};
         *ret = g;
         return 0;
 }

@@ -148,6 +148,7 @@ static void load_cuda(void) {
                 .event_record = sym(dl, "cuEventRecord", NULL),
                 .event_synchronize = sym(dl, "cuEventSynchronize", NULL),
                 .event_destroy = sym(dl, "cuEventDestroy_v2", "cuEventDestroy"),
+                .event_elapsed_time = sym(dl, "cuEventElapsedTime_v2", "cuEventElapsedTime"),
                 .mem_alloc = sym(dl, "cuMemAlloc_v2", NULL),
                 .mem_free = sym(dl, "cuMemFree_v2", NULL),
                 .get_error_string = sym(dl, "cuGetErrorString", NULL),

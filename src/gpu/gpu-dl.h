@@ -107,6 +107,7 @@ typedef struct GpuCuda {
         int (*event_record)(CuEvent e, CuStream s);
         int (*event_synchronize)(CuEvent e);
         int (*event_destroy)(CuEvent e);
+        int (*event_elapsed_time)(float *ms, CuEvent start, CuEvent end);
         int (*mem_alloc)(CuDevicePtr *ret, size_t bytes);
         int (*mem_free)(CuDevicePtr p);
         int (*get_error_string)(int r, const char **ret);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "alloc/alloc.h"
+#include "gpu/timeslice.h"
 #include "spec/spec.h"
 #include "util/macros.h"
 
@@ -31,6 +32,7 @@ typedef struct GpuDevice {
         int mig_mode;                /* 1 on, 0 off, -1 unknown / not supported */
         bool process_util_supported; /* nvmlDeviceGetProcessUtilization works on it */
         unsigned sm_count;           /* from the CUDA driver; 0 unknown */
+        GpuTimeslice timeslice;      /* measured this boot (gpu/timeslice.h); slice_ns 0: not known */
 } GpuDevice;
 
 typedef struct GpuHost {

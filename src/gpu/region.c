@@ -58,6 +58,8 @@ int gpu_region_create(const char *path, uid_t uid, gid_t gid, const GpuRegionGpu
                 x->inflight_max_ns = gpus[i].inflight_max_ns ? gpus[i].inflight_max_ns
                                                              : inflight_default(gpus[i].depth_ns);
                 x->share_ppm = gpus[i].share_ppm;
+                x->timeslice_ns = gpus[i].timeslice_ns > 0 ? gpus[i].timeslice_ns : 0;
+                x->timeslice_switch_ns = x->timeslice_ns ? MAX(gpus[i].timeslice_switch_ns, 0) : 0;
                 atomic_store(&x->rate_ppm, gpus[i].rate_ppm);
                 atomic_store(&x->tokens_ns, gpus[i].depth_ns);
                 atomic_store(&x->refill_ns, now);

@@ -15,7 +15,7 @@
  *
  * Who writes what:
  *   runner, at creation:       header, gpu[i].uuid/memory_limit/depth_ns/inflight_max_ns/
- *                              mode, gpu[i].tokens_ns = depth, refill_ns = now
+ *                              mode/timeslice, gpu[i].tokens_ns = depth, refill_ns = now
  *   runner, every control period: gpu[i].rate_ppm (the controller's refill rate)
  *   shim, every launch:        tokens_ns, refill_ns (lazy refill), counters
  *   shim, allocations:         memory_used, proc[k]
@@ -35,7 +35,7 @@
 
 #define GPU_REGION_ENV "CORUN_GPU_REGION"
 #define GPU_REGION_MAGIC UINT64_C(0x5550476e75726f63) /* "corunGPU" */
-#define GPU_REGION_VERSION 2u
+#define GPU_REGION_VERSION 3u
 #define GPU_REGION_GPUS 8    /* GPUs of one job */
 #define GPU_REGION_PROCS 128 /* processes of one job that used CUDA at once */
 
@@ -72,6 +72,11 @@ typedef struct GpuRegionGpu {
         int64_t inflight_max_ns; /* most estimated GPU work in flight per process before it waits */
         uint32_t share_ppm;      /* the requested share (cap or guarantee), 10^6 = 100 % */
         uint32_t pad0;
+        /* The GPU's time slice and switch as measured this boot (gpu/timeslice.h, `corun
+         * doctor --gpu-timeslice`); 0: not measured, the shim takes GPU_TIMESLICE_NS and
+         * GPU_TIMESLICE_SWITCH_NS. */
+        int64_t timeslice_ns;
+        int64_t timeslice_switch_ns;
 
         /* The controller (runner) → the shim. */
         _Atomic uint64_t rate_ppm; /* refill rate; GPU_RATE_UNLIMITED: no charging */
@@ -242,6 +247,7 @@ typedef struct GpuRegionGpuSpec {
         uint64_t rate_ppm;       /* initial refill rate (the feed-forward share), or GPU_RATE_UNLIMITED */
         int64_t depth_ns;        /* bucket depth; the bucket starts full */
         int64_t inflight_max_ns; /* 0: the shim's default (2 × depth) */
+        int64_t timeslice_ns, timeslice_switch_ns; /* measured this boot; 0: not */
 } GpuRegionGpuSpec;
 
 /* Creates the region file at path (O_CREAT|O_EXCL, mode 0600; owned by uid:gid when uid

@@ -167,6 +167,9 @@ typedef struct HostGpu {
         uint64_t memory_bytes;
         int numa_node; /* -1 unknown */
         unsigned sm_count;
+        /* The GPU's time slice and switch, measured this boot (corun doctor --gpu-timeslice);
+         * 0: not measured. */
+        uint64_t timeslice_ns, timeslice_switch_ns;
 } HostGpu;
 
 typedef struct HostInfo {

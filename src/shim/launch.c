@@ -163,11 +163,14 @@ static void cost_learn(const void *key, int64_t ns, const GpuRegionGpu *g) {
         for (unsigned i = 0; i < low; i++)
                 sum += v[i];
         int64_t est = sum / low;
-        if (est > GPU_TIMESLICE_NS &&
+        /* The slice measured this boot (corun doctor --gpu-timeslice), else the H200's. */
+        int64_t slice = g->timeslice_ns ? g->timeslice_ns : GPU_TIMESLICE_NS;
+        if (est > slice &&
             atomic_load_explicit(&g->others_busy_ppm, memory_order_relaxed) >= OTHERS_BUSY_PPM)
                 /* The own time of the median timing. */
-                est = gpu_timeslice_own_ns(have % 2 ? v[have / 2] : (v[have / 2 - 1] + v[have / 2]) / 2,
-                                           GPU_TIMESLICE_NS, GPU_TIMESLICE_SWITCH_NS);
+                est = gpu_timeslice_own_ns(
+                        have % 2 ? v[have / 2] : (v[have / 2 - 1] + v[have / 2]) / 2, slice,
+                        g->timeslice_ns ? g->timeslice_switch_ns : GPU_TIMESLICE_SWITCH_NS);
         atomic_store_explicit(&c->ns, est > 0 ? est : 1, memory_order_relaxed);
 }
 

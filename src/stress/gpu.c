@@ -3,6 +3,7 @@
  * dlopen'ed driver (the driver compiles PTX itself, so no CUDA toolkit is needed), then
  * launched back to back. Each thread spins on %globaltimer until it has run for the
  * requested time, so a kernel takes the same GPU time whatever the GPU and its tenants. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,7 @@ typedef struct Run {
         CuFunction fn;
         CuEvent done[IN_FLIGHT];
         CuDevicePtr mem;
+        int sms; /* 0: not asked yet */
 } Run;
 
 static int cu_fail(const GpuCuda *cu, char **ret_error, int r, const char *what) {
@@ -111,17 +113,23 @@ static void run_teardown(Run *run) {
                 (void)cu->primary_ctx_release(run->dev);
 }
 
+/* Launches one busy kernel of ns on the current stream: one block of one warp per SM, so
+ * the whole GPU is busy while it runs. */
+static int launch_busy(Run *run, uint64_t ns) {
+        const GpuCuda *cu = run->cu;
+        unsigned long long arg = ns;
+        void *params[] = {&arg};
+        if (!run->sms && (cu->device_get_attribute(&run->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                                                   run->dev) != CUDA_SUCCESS ||
+                          run->sms < 1))
+                run->sms = 1;
+        return cu->launch_kernel(run->fn, (unsigned)run->sms, 1, 1, 32, 1, 1, 0, NULL, params, NULL);
+}
+
 static int launch_all(Run *run, const StressGpu *o, FILE *out, StressGpuResult *res, char **ret_error) {
         const GpuCuda *cu = run->cu;
-        unsigned long long ns = o->kernel_ns;
-        void *params[] = {&ns};
-        int sms = 1, r;
+        int r;
 
-        /* One block of one warp per SM: the whole GPU is busy while the kernel runs. */
-        if (cu->device_get_attribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, run->dev) !=
-                    CUDA_SUCCESS ||
-            sms < 1)
-                sms = 1;
         /* Kernel i starts no earlier than t0 + i·kernel/duty: the GPU time asked for is
          * `duty` of the wall time, however the kernels are delayed by other tenants. */
         double spacing_usec = (double)o->kernel_ns / 1000.0 / o->duty;
@@ -140,7 +148,7 @@ static int launch_all(Run *run, const StressGpu *o, FILE *out, StressGpuResult *
                                 break;
                         (void)stress_sleep_until(at);
                 }
-                r = cu->launch_kernel(run->fn, (unsigned)sms, 1, 1, 32, 1, 1, 0, NULL, params, NULL);
+                r = launch_busy(run, o->kernel_ns);
                 if (r != CUDA_SUCCESS)
                         return cu_fail(cu, ret_error, r, "cuLaunchKernel");
                 if ((r = cu->event_record(ev, NULL)) != CUDA_SUCCESS)
@@ -174,4 +182,67 @@ int stress_gpu(const StressGpu *o, FILE *out, StressGpuResult *ret, char **ret_e
                 return r;
         *ret = res;
         return 0;
+}
+
+/* The time slice probe (timeslice.h): the busy kernel itself, timed with two events,
+ * since it takes exactly the GPU time it is asked for however it is cut. */
+static int measure_one(void *userdata, int64_t work_ns, int64_t *ret_wall_ns) {
+        Run *run = userdata;
+        const GpuCuda *cu = run->cu;
+        float ms = 0;
+        if (cu->event_record(run->done[0], NULL) != CUDA_SUCCESS ||
+            launch_busy(run, (uint64_t)work_ns) != CUDA_SUCCESS ||
+            cu->event_record(run->done[1], NULL) != CUDA_SUCCESS ||
+            cu->event_synchronize(run->done[1]) != CUDA_SUCCESS ||
+            cu->event_elapsed_time(&ms, run->done[0], run->done[1]) != CUDA_SUCCESS)
+                return -EIO;
+        *ret_wall_ns = (int64_t)((double)ms * 1e6);
+        return 0;
+}
+
+int stress_gpu_timeslice(const char *uuid, GpuTimeslice *ret, char **ret_error) {
+        _cleanup_free_ char *why = NULL;
+        StressGpuResult res = {0};
+        Run run = {0};
+        run.cu = gpu_cuda(&why);
+        if (!run.cu)
+                return error_setf(ret_error, -ENODEV, "%s", why ? why : "no CUDA driver");
+        if (!run.cu->event_elapsed_time)
+                return error_setf(ret_error, -ENOSYS, "libcuda.so.1 has no cuEventElapsedTime");
+        /* The CUDA ordinal of the GPU with this UUID, among those this process sees. */
+        int n = 0;
+        StressGpu o = {.device = UINT_MAX};
+        if (run.cu->device_get_count(&n) == CUDA_SUCCESS)
+                for (int i = 0; i < n && o.device == UINT_MAX; i++) {
+                        CuDevice d;
+                        unsigned char u[16];
+                        char s[96];
+                        if (run.cu->device_get(&d, i) != CUDA_SUCCESS ||
+                            run.cu->device_get_uuid(u, d) != CUDA_SUCCESS)
+                                continue;
+                        gpu_uuid_format(u, s, sizeof s);
+                        if (streq(s, uuid))
+                                o.device = (unsigned)i;
+                }
+        if (o.device == UINT_MAX)
+                return error_setf(ret_error, -ENODEV, "no CUDA device %s among the %d this process sees",
+                                  uuid, n);
+        int r = run_setup(&run, &o, &res, ret_error);
+        if (r >= 0) {
+                r = gpu_timeslice_probe(measure_one, &run, ret);
+                if (r == -EIO)
+                        r = error_setf(ret_error, r, "a CUDA call failed while timing the busy kernel");
+                else if (r == -ENOMSG)
+                        r = error_setf(
+                                ret_error, r,
+                                "no kernel up to %.0f ms was cut by another context's time slice "
+                                "(the GPU does not time-slice them: MPS, or the other context was not busy)",
+                                GPU_TIMESLICE_PROBE_MAX_NS / 1e6);
+                else if (r == -ERANGE)
+                        r = error_setf(ret_error, r,
+                                       "even a %.1f ms kernel was cut by another context's time slice",
+                                       GPU_TIMESLICE_PROBE_MIN_NS / 1e6);
+        }
+        run_teardown(&run);
+        return r;
 }

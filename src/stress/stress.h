@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gpu/timeslice.h"
+
 /* One unit of --work: a million iterations of the burn loop. */
 #define STRESS_WORK_UNIT UINT64_C(1000000)
 #define STRESS_THREADS_MAX 1024
@@ -86,6 +88,12 @@ typedef struct StressGpuResult {
  * GPU's time. Markers: phase kernels. Negative errno and *ret_error (malloc'ed) saying
  * what failed: no driver, no device, a driver call. */
 int stress_gpu(const StressGpu *o, FILE *out, StressGpuResult *ret, char **ret_error);
+
+/* Measures the time slice of the GPU with this UUID (gpu/timeslice.h) with the same busy
+ * kernel, while another context keeps the GPU busy (the caller starts it: `corun stress
+ * gpu` on the same GPU); about a second. Negative errno and *ret_error: no driver, no such
+ * GPU, a driver call, nothing cut (-ENOMSG) or everything cut (-ERANGE). */
+int stress_gpu_timeslice(const char *uuid, GpuTimeslice *ret, char **ret_error);
 
 /* The burn loop: iters dependent multiply-adds that the compiler cannot shorten.
  * Returns the final value (feed it back in as the next seed). */

@@ -113,7 +113,7 @@ static CUresult event_poll(Event *e) {
         /* Recorded on a stream with nothing left to run: like a real GPU, the event is
          * processed when its context next holds the GPU, not while another's slice runs. */
         if (done && sc && at <= e->recorded_ns)
-                at = sim_resident_after(d, sc, e->recorded_ns);
+                at = sim_resident_after(P.s, d, sc, e->recorded_ns);
         sim_unlock(P.s);
         if (!done)
                 return CUDA_ERROR_NOT_READY;

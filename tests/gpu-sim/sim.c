@@ -518,15 +518,19 @@ uint64_t sim_done_at(const SimCtx *c, uint64_t target) {
         return 0;
 }
 
-uint64_t sim_resident_after(const SimDevice *d, const SimCtx *c, uint64_t t) {
+uint64_t sim_resident_after(const SimState *s, const SimDevice *d, const SimCtx *c, uint64_t t) {
         bool other = false;
+        /* A switch to another context counts as its time: an event recorded then waits for
+         * this context's next slice too (recorded right after this context's last kernel
+         * ended, as a launch-and-wait loop does, it falls in the switch away). */
+        uint64_t gap = s->switch_ns;
         for (unsigned k = 0; k < SIM_MAX_CTX && !other; k++) {
                 const SimCtx *o = &d->ctx[k];
                 if (o == c || o->pid == 0)
                         continue;
                 for (unsigned i = 0; i < SIM_SEGS && !other; i++) {
                         const SimSeg *g = &o->seg[i];
-                        other = g->done_hi > g->done_lo && g->at <= t && t < g->at + (g->done_hi - g->done_lo);
+                        other = g->done_hi > g->done_lo && g->at <= t + gap && t < g->at + (g->done_hi - g->done_lo);
                 }
         }
         if (!other)

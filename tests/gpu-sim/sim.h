@@ -132,7 +132,7 @@ uint64_t sim_done_at(const SimCtx *c, uint64_t target);
  * unless another context of d was running then; then the start of c's next run after t
  * (the stream is served only while its context holds the GPU), or t when c has not run
  * since. Lock held, d advanced. */
-uint64_t sim_resident_after(const SimDevice *d, const SimCtx *c, uint64_t t);
+uint64_t sim_resident_after(const SimState *s, const SimDevice *d, const SimCtx *c, uint64_t t);
 /* Bytes in use on d (allocations and contexts). Lock held. */
 uint64_t sim_mem_used(const SimState *s, const SimDevice *d);
 

@@ -19,8 +19,10 @@ grep -q "^ok    gpu          none: libnvidia-ml.so.1 not found (no NVIDIA driver
 assert_eq "$(json "$WORK/none.json" '.gpus | length')" 0 "GPUs in JSON without a driver"
 json "$WORK/none.json" .gpus_why_none | grep -q "libnvidia-ml.so.1 not found" || fail "gpus_why_none"
 
-# Two simulated GPUs; NVML's order is the reverse of PCI order.
-export CORUN_GPU_SIM_STATE="$WORK/state"
+# Two simulated GPUs; NVML's order is the reverse of PCI order. Their time slices are not
+# measured (tests/integration/gpu/timeslice.sh measures them).
+export CORUN_GPU_SIM_STATE="$WORK/state" CORUN_GPU_TIMESLICE_FILE="$WORK/timeslice"
+nots="time slice not measured (caps take an H200's 2.09 ms; corun doctor --gpu-timeslice)"
 sim "$GPU_SIM_DIR/gpu-sim-ctl" show >"$WORK/show"
 uuid0=$(sed -n 's/^nvml 0: \(GPU-[0-9a-f-]*\) .*/\1/p' "$WORK/show")
 uuid1=$(sed -n 's/^nvml 1: \(GPU-[0-9a-f-]*\) .*/\1/p' "$WORK/show")
@@ -29,12 +31,12 @@ sim "$CORUN" doctor >"$WORK/text" 2>&1 || true
 grep -q "^ok    gpu          2 GPU(s), driver 550.54.15, CUDA 12.4; MPS daemon not running$" "$WORK/text" ||
         fail "summary line: $(grep gpu "$WORK/text")"
 assert_eq "$(grep '^ok    gpu [0-9]' "$WORK/text")" \
-"ok    gpu 1        $uuid1, corun simulated GPU, 80.0 GiB, PCI 00000000:10:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works
-ok    gpu 0        $uuid0, corun simulated GPU, 80.0 GiB, PCI 00000000:20:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works" \
+"ok    gpu 1        $uuid1, corun simulated GPU, 80.0 GiB, PCI 00000000:10:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works, $nots
+ok    gpu 0        $uuid0, corun simulated GPU, 80.0 GiB, PCI 00000000:20:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works, $nots" \
         "one line per GPU, PCI order"
 sim "$CORUN" doctor --json >"$WORK/json" 2>/dev/null || true
-assert_eq "$(json "$WORK/json" '[.gpus[] | "\(.index) \(.uuid) \(.pci_bus_id) \(.memory_bytes) \(.sm_count) \(.mig) \(.process_utilization)"] | join(";")')" \
-        "1 $uuid1 00000000:10:00.0 85899345920 132 off true;0 $uuid0 00000000:20:00.0 85899345920 132 off true" \
+assert_eq "$(json "$WORK/json" '[.gpus[] | "\(.index) \(.uuid) \(.pci_bus_id) \(.memory_bytes) \(.sm_count) \(.mig) \(.process_utilization) \(.timeslice_ns)"] | join(";")')" \
+        "1 $uuid1 00000000:10:00.0 85899345920 132 off true null;0 $uuid0 00000000:20:00.0 85899345920 132 off true null" \
         "GPUs in JSON"
 assert_eq "$(json "$WORK/json" .gpu_driver)" 550.54.15 "driver in JSON"
 
@@ -44,9 +46,9 @@ assert_eq "$(json "$WORK/json" .gpu_driver)" 550.54.15 "driver in JSON"
 export CORUN_GPU_SIM_STATE="$WORK/state2"
 export CORUN_GPU_SIM_DEVICES="name=Small,sm=20,mem=16G,bus=81,numa=1,mig=on;name=Big,sm=144,mem=141G,bus=3b,putil=0,mig=unsupported"
 sim "$CORUN" doctor >"$WORK/text2" 2>&1 || true
-grep -q "^warn  gpu 1        GPU-.*, Big, 141 GiB, PCI 00000000:3B:00.0, NUMA node 0, 144 SMs, MIG not supported, per-process utilisation not available (jobs' SM shares cannot be measured); to fix: " "$WORK/text2" ||
+grep -q "^warn  gpu 1        GPU-.*, Big, 141 GiB, PCI 00000000:3B:00.0, NUMA node 0, 144 SMs, MIG not supported, per-process utilisation not available (jobs' SM shares cannot be measured), $nots; to fix: " "$WORK/text2" ||
         fail "gpu 1 line: $(grep gpu "$WORK/text2")"
-grep -q "^warn  gpu 0        GPU-.*, Small, 16.0 GiB, PCI 00000000:81:00.0, NUMA node 1, 20 SMs, MIG on (corun assigns whole GPUs: MIG instances are not supported yet), per-process utilisation sampling works; to fix: nvidia-smi -i <index> -mig 0" "$WORK/text2" ||
+grep -q "^warn  gpu 0        GPU-.*, Small, 16.0 GiB, PCI 00000000:81:00.0, NUMA node 1, 20 SMs, MIG on (corun assigns whole GPUs: MIG instances are not supported yet), per-process utilisation sampling works, $nots; to fix: nvidia-smi -i <index> -mig 0" "$WORK/text2" ||
         fail "gpu 0 line: $(grep gpu "$WORK/text2")"
 # A bad simulator configuration is refused with the reason.
 CORUN_GPU_SIM_STATE="$WORK/state3" CORUN_GPU_SIM_DEVICES="sm=x" sim true 2>"$WORK/bad" && fail "bad configuration accepted"

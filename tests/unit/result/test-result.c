@@ -345,6 +345,35 @@ static void test_roundtrip(void **state) {
         result_free(r);
 }
 
+/* The host's GPUs: a time slice measured (numbers) or not (null, read back as 0). */
+static void test_host_gpu_timeslice(void **state) {
+        Result *r = fixture_full();
+        /* One at a time: adding may move the array. */
+        HostGpu *a = host_info_add_gpu(&r->host);
+        assert_non_null(a);
+        *a = (HostGpu){.index = 1,
+                       .uuid = strdup("GPU-a"),
+                       .name = strdup("H200"),
+                       .numa_node = 0,
+                       .timeslice_ns = 2090000,
+                       .timeslice_switch_ns = 153000};
+        HostGpu *b = host_info_add_gpu(&r->host);
+        assert_non_null(b);
+        *b = (HostGpu){.index = 0, .uuid = strdup("GPU-b"), .name = strdup("H200"), .numa_node = -1};
+        Result *back = write_and_read(r);
+        assert_int_equal(back->host.n_gpus, 2);
+        assert_int_equal(back->host.gpus[0].timeslice_ns, 2090000);
+        assert_int_equal(back->host.gpus[0].timeslice_switch_ns, 153000);
+        assert_int_equal(back->host.gpus[1].timeslice_ns, 0);
+        assert_int_equal(back->host.gpus[1].timeslice_switch_ns, 0);
+        _cleanup_free_ char *p = NULL, *text = NULL;
+        assert_true(asprintf(&p, "%s/result.json", tmpdir) > 0);
+        text = read_all(p, NULL);
+        assert_non_null(strstr(text, "\"timeslice_ns\": null"));
+        result_free(back);
+        result_free(r);
+}
+
 static void test_golden(void **state) {
         Result *r = fixture_full();
         _cleanup_free_ char *p = NULL, *text = NULL;
@@ -647,6 +676,7 @@ int main(void) {
                 cmocka_unit_test(test_reason_table),
                 cmocka_unit_test(test_growth_and_init),
                 cmocka_unit_test_setup_teardown(test_roundtrip, setup_tmpdir, teardown_tmpdir),
+                cmocka_unit_test_setup_teardown(test_host_gpu_timeslice, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_golden, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_json_encodings, setup_tmpdir, teardown_tmpdir),
                 cmocka_unit_test_setup_teardown(test_invalid_utf8, setup_tmpdir, teardown_tmpdir),
