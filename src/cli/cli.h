@@ -24,7 +24,8 @@ int cmd_run_slurm(int argc, char **argv);
 bool run_slurm_dispatch(int argc, char **argv, int *ret_status);
 struct SlurmExportOptions;
 int slurm_cli_write_script(const char *file, const struct SlurmExportOptions *base, const char *path);
-char *slurm_cli_self_path(void);
+/* This corun binary's absolute path (readlink /proc/self/exe; "corun" when unknown), malloc'ed. */
+char *cli_self_path(void);
 
 /* Messages: "corun: ..." to stderr, colour only on a TTY without NO_COLOR. */
 void log_error(const char *fmt, ...) _printf_(1, 2);

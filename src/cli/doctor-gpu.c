@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/doctor.h"
 #include "gpu/region.h"
 #include "gpu/timeslice.h"
@@ -143,8 +144,10 @@ static int neighbour_start(const char *uuid, pid_t *ret_pid, int *ret_fd) {
         r = posix_spawn_file_actions_adddup2(&fa, wfd, STDOUT_FILENO);
         if (r == 0)
                 r = posix_spawn_file_actions_adddup2(&fa, wfd, STDERR_FILENO);
+        /* This binary, by its path (spawning /proc/self/exe runs valgrind's under valgrind). */
+        _cleanup_free_ char *self = cli_self_path();
         if (r == 0)
-                r = posix_spawn(ret_pid, "/proc/self/exe", &fa, NULL, argv, env);
+                r = self ? posix_spawn(ret_pid, self, &fa, NULL, argv, env) : ENOMEM;
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
                 return -r;

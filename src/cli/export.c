@@ -34,7 +34,7 @@ static const char export_usage[] =
         "After the job: `corun collect DIR` writes DIR/result.json. See docs/slurm.md.\n";
 
 /* The binary the script should run: this one, wherever it is installed. */
-char *slurm_cli_self_path(void) {
+char *cli_self_path(void) {
         char buf[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
         if (n <= 0)
@@ -76,7 +76,7 @@ static int export_fill_fd(int fd, void *userdata) {
 
 /* Writes the script for file/mode to path ("-" or NULL: stdout); warnings go to the log. */
 int slurm_cli_write_script(const char *file, const SlurmExportOptions *base, const char *path) {
-        _cleanup_free_ char *err = NULL, *abs = realpath(file, NULL), *self = slurm_cli_self_path(),
+        _cleanup_free_ char *err = NULL, *abs = realpath(file, NULL), *self = cli_self_path(),
                             *cwd = NULL;
         Spec *spec = NULL;
         Plan *plan = NULL;

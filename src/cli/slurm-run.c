@@ -276,7 +276,7 @@ int cmd_run_slurm(int argc, char **argv) {
                 log_error("%s", err);
                 goto out;
         }
-        self = slurm_cli_self_path();
+        self = cli_self_path();
         r = slurm_write_manifest(dir, eo.mode, abs, job_id, self ? self : "corun");
         if (r < 0)
                 log_warning("cannot write %s/slurm.json: %s", dir, strerror(-r));
