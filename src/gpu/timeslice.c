@@ -67,6 +67,18 @@ int gpu_timeslice_probe(GpuTimesliceMeasure measure, void *userdata, GpuTimeslic
         /* The step's height, half-way up the first step: one other slice, two switches. */
         if ((r = excess(measure, userdata, slice + slice / 2, &e)) < 0)
                 return r;
+        /* The neighbour's slice is as long as ours, and a switch takes far less: a step of
+         * another height is not a time slice (a neighbour that idles, a GPU that does not
+         * start a context's slice when it gets work), and neither is a second step, half-way
+         * up it, that is not twice the first. Figures from such timings would mislead the
+         * shims: nothing is better. */
+        int64_t e2, tolerance = slice / 10 + STEP_MIN_NS / 2;
+        if (e < slice - tolerance || e > slice + slice / 2)
+                return -EPROTO;
+        if ((r = excess(measure, userdata, 2 * slice + slice / 2, &e2)) < 0)
+                return r;
+        if (e2 < 2 * e - tolerance || e2 > 2 * e + tolerance)
+                return -EPROTO;
         *ret = (GpuTimeslice){.slice_ns = slice, .switch_ns = e > slice ? (e - slice) / 2 : 0};
         return 0;
 }

@@ -32,9 +32,11 @@ typedef int (*GpuTimesliceMeasure)(void *userdata, int64_t work_ns, int64_t *ret
 #define GPU_TIMESLICE_PROBE_MAX_NS INT64_C(40000000) /* 40 ms */
 
 /* Finds the slice by bisection on the staircase's first step (to 1/4096 of the range) and
- * the switch from its height; about a second of GPU time on a 2 ms slice. -ENOMSG when no
- * step shows below GPU_TIMESLICE_PROBE_MAX_NS (the GPU does not time-slice these contexts:
- * MPS, or the neighbour is not running), -ERANGE when even the shortest kernel is cut. */
+ * the switch from its height, and checks that the timings step as time slices do (the
+ * step about a slice high, the second one twice the first); about a second of GPU time on
+ * a 2 ms slice. -ENOMSG when no step shows below GPU_TIMESLICE_PROBE_MAX_NS (the GPU does
+ * not time-slice these contexts: MPS, or the neighbour is not running), -ERANGE when even
+ * the shortest kernel is cut, -EPROTO when the steps are not those of time slices. */
 int gpu_timeslice_probe(GpuTimesliceMeasure measure, void *userdata, GpuTimeslice *ret);
 
 /* The per-boot file of measured slices: path NULL = $CORUN_GPU_TIMESLICE_FILE, else

@@ -238,6 +238,10 @@ int stress_gpu_timeslice(const char *uuid, GpuTimeslice *ret, char **ret_error) 
                                 "no kernel up to %.0f ms was cut by another context's time slice "
                                 "(the GPU does not time-slice them: MPS, or the other context was not busy)",
                                 GPU_TIMESLICE_PROBE_MAX_NS / 1e6);
+                else if (r == -EPROTO)
+                        r = error_setf(ret_error, r,
+                                       "the timings do not step as time slices do (something else runs on "
+                                       "the GPU, or it does not time-slice contexts as corun expects)");
                 else if (r == -ERANGE)
                         r = error_setf(ret_error, r,
                                        "even a %.1f ms kernel was cut by another context's time slice",

@@ -92,7 +92,8 @@ int stress_gpu(const StressGpu *o, FILE *out, StressGpuResult *ret, char **ret_e
 /* Measures the time slice of the GPU with this UUID (gpu/timeslice.h) with the same busy
  * kernel, while another context keeps the GPU busy (the caller starts it: `corun stress
  * gpu` on the same GPU); about a second. Negative errno and *ret_error: no driver, no such
- * GPU, a driver call, nothing cut (-ENOMSG) or everything cut (-ERANGE). */
+ * GPU, a driver call, nothing cut (-ENOMSG), everything cut (-ERANGE), cuts that are not
+ * time slices (-EPROTO). */
 int stress_gpu_timeslice(const char *uuid, GpuTimeslice *ret, char **ret_error);
 
 /* The burn loop: iters dependent multiply-adds that the compiler cannot shorten.

@@ -24,6 +24,8 @@
  * switches. Every `outlier_every`-th timing is 3 ms longer (something else on the GPU). */
 typedef struct Model {
         int64_t slice, sw, launch;
+        int64_t other; /* the neighbour's time per cut (0: its slice, as on a real GPU) */
+        bool once;     /* cut at most once whatever the length (not time slices) */
         bool sliced;
         unsigned outlier_every, calls;
         int64_t longest; /* the longest kernel asked for */
@@ -33,8 +35,10 @@ static int measure(void *userdata, int64_t w, int64_t *ret) {
         Model *m = userdata;
         m->calls++;
         m->longest = MAX(m->longest, w);
-        int64_t run = w + m->launch;
-        int64_t wall = run + (m->sliced ? run / m->slice * (m->slice + 2 * m->sw) : 0);
+        int64_t run = w + m->launch, cuts = m->sliced ? run / m->slice : 0;
+        if (m->once && cuts > 1)
+                cuts = 1;
+        int64_t wall = run + cuts * ((m->other ? m->other : m->slice) + 2 * m->sw);
         if (m->outlier_every && m->calls % m->outlier_every == 0)
                 wall += 3000000;
         *ret = wall;
@@ -50,9 +54,10 @@ static void probe_finds(int64_t slice, int64_t sw, unsigned outlier_every) {
         if (llabs(t.slice_ns - (slice - m.launch)) > step || llabs(t.switch_ns - (sw + m.launch / 2)) > step)
                 fail_msg("slice %lld / switch %lld: probed %lld / %lld", (long long)slice, (long long)sw,
                          (long long)t.slice_ns, (long long)t.switch_ns);
-        /* About a second of GPU time on a 2 ms slice: 14 lengths, 3 timings each. */
-        assert_true(m.calls <= 3 * 15);
-        assert_true(m.longest <= GPU_TIMESLICE_PROBE_MAX_NS);
+        /* About a second of GPU time on a 2 ms slice: 16 lengths, 3 timings each. */
+        assert_true(m.calls <= 3 * 16);
+        /* The longest kernel: the search's, or the check's, two and a half slices. */
+        assert_true(m.longest <= MAX(GPU_TIMESLICE_PROBE_MAX_NS, t.slice_ns * 5 / 2));
 }
 
 static void test_probe(void **state) {
@@ -72,6 +77,12 @@ static void test_probe_nothing_to_find(void **state) {
         /* Slices shorter than the shortest kernel tried. */
         Model tiny = {.slice = 50000, .sw = 1000, .launch = 4000, .sliced = true};
         assert_int_equal(gpu_timeslice_probe(measure, &tiny, &t), -ERANGE);
+        /* Steps that are not time slices: the neighbour runs a quarter of a slice per cut
+         * (it idles), or a kernel is cut once whatever its length. */
+        Model idle = {.slice = 2000000, .sw = 100000, .launch = 4000, .sliced = true, .other = 500000};
+        assert_int_equal(gpu_timeslice_probe(measure, &idle, &t), -EPROTO);
+        Model once = {.slice = 2000000, .sw = 100000, .launch = 4000, .sliced = true, .once = true};
+        assert_int_equal(gpu_timeslice_probe(measure, &once, &t), -EPROTO);
         assert_int_equal(t.slice_ns, 7);
 }
 
