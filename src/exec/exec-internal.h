@@ -185,6 +185,7 @@ struct Runner {
         GpuSampler *gpu_sampler; /* NULL unless the plan has GPU jobs */
         uint64_t gpu_keys;
         bool gpu_poll_warned;
+        bool gpu_timeslice_warned; /* told that a GPU's time slice was not measured */
         char *gpu_region_dir; /* /dev/shm/corun-<run-id>, made (and journalled) for the first limited job */
         char *gpu_shim;       /* libcorun-cuda.so's path, when a job needs it */
         GpuLimitAttribution gpu_attribution[ALLOC_GPUS_MAX]; /* per GPU position: NVML's samples per process? */
@@ -278,6 +279,8 @@ void exec_gpu_limit_tick(Runner *R, uint64_t now);
 void exec_gpu_limit_columns(const Runner *R, const Job *j, unsigned i, unsigned k, char *buf, size_t size);
 void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x);
 void exec_gpu_limit_free(Runner *R, Job *j);
+/* At a job's end: whether its shims corrected timings with a slice not measured on that GPU. */
+void exec_gpu_limit_ended(Runner *R, const Job *j);
 void exec_gpu_limit_teardown(Runner *R);
 /* job-container.c: a job in an image. Its engine command line (journalled under its
  * container's name) in place of its command; after its end, its container removed

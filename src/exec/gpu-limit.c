@@ -445,6 +445,7 @@ void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {
         x->memory_refused = atomic_load(&rg->memory_refused);
         x->uncontrollable = L->t[k].uncontrollable;
         x->open_loop = L->t[k].open_loop;
+        x->sliced_estimates = atomic_load(&rg->sliced_estimates);
         for (unsigned e = 0; e < _GPU_ENTRY_MAX && e < ELEMENTSOF(x->launches); e++) {
                 x->launches[e] = atomic_load(&rg->launches[e]);
                 x->launches_seen |= x->launches[e] > 0;
@@ -452,6 +453,28 @@ void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {
         /* A region no process of the job ever claimed: the shim never ran (a static binary,
          * no CUDA at all). The counts are still true: zero. */
         x->launches_seen |= atomic_load(&L->region->procs_claimed) > 0;
+}
+
+void exec_gpu_limit_ended(Runner *R, const Job *j) {
+        const JobGpuLimit *L = j->gpu_limit;
+        if (!L || !L->region || R->gpu_timeslice_warned)
+                return;
+        for (unsigned i = 0, k = 0; i < R->gpus->n_devices && i < ALLOC_GPUS_MAX && k < L->n; i++) {
+                if (!(j->asg.gpus & (UINT64_C(1) << i)))
+                        continue;
+                const GpuDevice *d = &R->gpus->devices[i];
+                if (atomic_load(&L->region->gpu[k++].sliced_estimates) == 0 || d->timeslice.slice_ns > 0)
+                        continue;
+                /* A longer slice than the one assumed takes out too much: the cap is exceeded. */
+                R->gpu_timeslice_warned = true;
+                exec_warn(R,
+                          "job '%s': its kernels on GPU %u are longer than a time slice and ran beside a busy job; "
+                          "their timings were corrected for that job's slices taken as an H200's %.2f ms, since this "
+                          "GPU's were not measured: its cap holds only if they are about that long. Measure them "
+                          "once per boot: corun doctor --gpu-timeslice",
+                          j->pj->name, d->nvml_index, GPU_TIMESLICE_NS / 1e6);
+                return;
+        }
 }
 
 void exec_gpu_limit_free(Runner *R, Job *j) {

@@ -222,6 +222,7 @@ void exec_gpu_poll(Runner *R, uint64_t now) {
 }
 
 void exec_gpu_job_ended(Runner *R, Job *j) {
+        exec_gpu_limit_ended(R, j);
         if (!R->gpu_sampler || !j->gpu_key)
                 return;
         /* The samples NVML holds up to now are this job's last. */

@@ -118,6 +118,9 @@ typedef struct GpuRegionGpu {
          * its timing holds theirs too: the shim takes them out (gpu_timeslice_own_ns). */
         _Atomic uint32_t others_busy_ppm;
         uint32_t pad1;
+        /* The shim → the runner: cost estimates it took from timings with a busy
+         * neighbour's slices taken out (gpu_timeslice_own_ns), cumulative. */
+        _Atomic uint64_t sliced_estimates;
 } GpuRegionGpu;
 
 /* How long a context runs before the GPU switches to another that has work, and the

@@ -49,6 +49,7 @@ static json_t *limit_to_json(const JobGpuResult *g) {
         e |= jw_put(o, "uncontrollable", json_boolean(g->uncontrollable));
         bool shim = g->mechanism && strcmp(g->mechanism, "shim") == 0;
         e |= jw_put(o, "feedback", shim ? jw_str(g->open_loop ? "estimates" : "nvml") : json_null());
+        e |= jw_put(o, "sliced_estimates", shim ? jw_u64(g->sliced_estimates) : json_null());
         e |= jw_put(o, "launches", launches_to_json(g));
         e |= jw_put(o, "memory_limit_bytes",
                     g->memory_limit_bytes ? jw_u64(g->memory_limit_bytes) : json_null());
@@ -142,6 +143,9 @@ static int limit_from_json(Reader *rd, json_t *o, void *userdata) {
                 k = rd_fail(rd, "feedback", "expected \"nvml\" or \"estimates\"");
         g->open_loop = feedback && strcmp(feedback, "estimates") == 0;
         free(feedback);
+        k = k ?: rd_u64(rd, o, "sliced_estimates", &g->sliced_estimates);
+        if (g->sliced_estimates == UINT64_MAX) /* null: no shim */
+                g->sliced_estimates = 0;
         k = k ?: rd_section(rd, o, "launches", false, launches_from_json, g);
         k = k ?: rd_u64(rd, o, "memory_limit_bytes", &mem);
         k = k ?: rd_u64(rd, o, "memory_refused", &g->memory_refused);

@@ -84,6 +84,9 @@ typedef struct JobGpuResult {
         bool open_loop;               /* "feedback": "estimates": NVML's samples were not per process on the
                                        * GPU (whole samples, limiter.h), so the shim's estimates alone set
                                        * the rate; false: "nvml" corrected them */
+        /* Cost estimates the shim took from timings with a busy neighbour's time slices
+         * taken out (kernels longer than a slice; docs/gpu.md). */
+        uint64_t sliced_estimates;
 } JobGpuResult;
 /* A job that ran in a container image (docs/containers.md). */
 typedef struct ContainerResult {

@@ -142,7 +142,7 @@ static Cost *cost_slot(const void *key, bool create) {
  * too low once corrected. */
 #define OTHERS_BUSY_PPM 750000u
 
-static void cost_learn(const void *key, int64_t ns, const GpuRegionGpu *g) {
+static void cost_learn(const void *key, int64_t ns, GpuRegionGpu *g) {
         Cost *c = cost_slot(key, true);
         if (!c || ns <= 0)
                 return;
@@ -166,11 +166,13 @@ static void cost_learn(const void *key, int64_t ns, const GpuRegionGpu *g) {
         /* The slice measured this boot (corun doctor --gpu-timeslice), else the H200's. */
         int64_t slice = g->timeslice_ns ? g->timeslice_ns : GPU_TIMESLICE_NS;
         if (est > slice &&
-            atomic_load_explicit(&g->others_busy_ppm, memory_order_relaxed) >= OTHERS_BUSY_PPM)
+            atomic_load_explicit(&g->others_busy_ppm, memory_order_relaxed) >= OTHERS_BUSY_PPM) {
                 /* The own time of the median timing. */
                 est = gpu_timeslice_own_ns(
                         have % 2 ? v[have / 2] : (v[have / 2 - 1] + v[have / 2]) / 2, slice,
                         g->timeslice_ns ? g->timeslice_switch_ns : GPU_TIMESLICE_SWITCH_NS);
+                atomic_fetch_add_explicit(&g->sliced_estimates, 1, memory_order_relaxed);
+        }
         atomic_store_explicit(&c->ns, est > 0 ? est : 1, memory_order_relaxed);
 }
 

@@ -73,6 +73,16 @@ echo "l30: others_busy $(col l30 others_busy 1), rate $(col l30 rate 1); c10: ot
 assert_between "$(col l30 others_busy 1)" 0.75 1 "l30's neighbour's busy time, told to its shim"
 assert_eq "$(col c10 others_busy 0)" 0.0000 "c10's GPU has no uncapped neighbour"
 assert_eq "$(col l30 rate 1)" 0.3000 "l30's rate beside an unlimited tenant (the estimates at face value)"
+# l30's shim corrected its timings for the hog's slices (result.json counts the estimates),
+# c30's 1 ms kernels never needed it; the simulated GPU's slice was not measured, so the
+# run said once that the correction took an H200's slices.
+sliced=$(job "$R" l30 '.gpus[0].limit.sliced_estimates')
+echo "l30: $sliced estimates with the neighbour's slices taken out"
+[ "$sliced" -gt 0 ] || fail "l30: no estimate corrected for the neighbour's slices"
+assert_eq "$(job "$R" c30 '.gpus[0].limit.sliced_estimates')" 0 "c30's 1 ms kernels: nothing to correct"
+assert_eq "$(grep -c "job 'l30': its kernels on GPU 3 are longer than a time slice" "$WORK/out")" 1 \
+        "the warning that the slice was not measured: $(cat "$WORK/out")"
+grep -q "corun doctor --gpu-timeslice" "$WORK/out" || fail "the warning says how to measure it"
 hog_series="$WORK/r/$(job "$R" hog .gpu_samples)"
 awk -F, 'NR > 1 && ($8 $9 $10 $11) != "" { exit 1 }' "$hog_series" ||
         fail "the share-100 hog has controller columns: $(sed -n 2p "$hog_series")"

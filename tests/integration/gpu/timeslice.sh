@@ -62,6 +62,8 @@ sim "$CORUN" run -q -o "$WORK/r" "$WORK/s.yaml" >"$WORK/out" 2>&1 || fail "run: 
 R=$WORK/r/result.json
 assert_eq "$(json "$R" '.host.gpus[0].timeslice_ns')" "$(json "$WORK/long.json" '.gpus[0].timeslice_ns')" \
         "result.json: the slice the run used"
+[ "$(job "$R" l30 '.gpus[0].limit.sliced_estimates')" -gt 0 ] || fail "l30: no estimate corrected"
+! grep -q "longer than a time slice" "$WORK/out" || fail "warned of a slice that was measured: $(cat "$WORK/out")"
 t=$(truth "$R" l30)
 echo "l30 on 5 ms slices: truth $t"
 assert_between "$t" 0.27 0.315 "l30's share of the GPU (cap 30 %) on 5 ms slices, measured"

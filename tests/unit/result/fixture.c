@@ -252,6 +252,7 @@ Result *fixture_full(void) {
         g->launches_seen = true;
         g->memory_limit_bytes = UINT64_C(8) << 30;
         g->memory_refused = 2;
+        g->sliced_estimates = 17;
 
         j = add_job(run, "trainer", "trainer", 7);
         j->reason = REASON_GPU_OOM;

@@ -103,6 +103,8 @@ static void assert_gpu_same(const JobGpuResult *a, const JobGpuResult *b) {
         assert_int_equal(a->memory_limit_bytes, b->memory_limit_bytes);
         assert_int_equal(a->memory_refused, b->memory_refused);
         assert_int_equal(a->uncontrollable, b->uncontrollable);
+        assert_int_equal(a->open_loop, b->open_loop);
+        assert_int_equal(a->sliced_estimates, b->sliced_estimates);
 }
 
 static void assert_job_same(const JobResult *a, const JobResult *b) {
