@@ -112,7 +112,8 @@ json_t *gpus_json(const GpuHost *g) {
 }
 
 /* The neighbour: `corun stress gpu` on this GPU alone (CUDA_VISIBLE_DEVICES=uuid), 5 ms
- * kernels, two always queued, for longer than the probe takes; its stdout and stderr on a
+ * kernels, two always queued, for 30 s, far longer than the probe takes (a few seconds)
+ * and not for long should corun be killed before it kills the neighbour; its stdout and stderr on a
  * pipe, so that its "phase kernels start" says when it is busy. */
 #define NEIGHBOUR_START_USEC (30 * USEC_PER_SEC)
 static const char marker[] = "stress gpu: phase kernels start\n";
@@ -131,7 +132,7 @@ static int neighbour_start(const char *uuid, pid_t *ret_pid, int *ret_fd) {
         env[k++] = cvd;
         env[k] = NULL;
         char *argv[] = {(char *)"corun", (char *)"stress",    (char *)"gpu", (char *)"--kernel-ms",
-                        (char *)"5",     (char *)"--seconds", (char *)"120", NULL};
+                        (char *)"5",     (char *)"--seconds", (char *)"30",  NULL};
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
@@ -147,7 +148,9 @@ static int neighbour_start(const char *uuid, pid_t *ret_pid, int *ret_fd) {
         /* This binary, by its path (spawning /proc/self/exe runs valgrind's under valgrind). */
         _cleanup_free_ char *self = cli_self_path();
         if (r == 0)
-                r = self ? posix_spawn(ret_pid, self, &fa, NULL, argv, env) : ENOMEM;
+                r = !self            ? ENOMEM
+                    : self[0] != '/' ? ENOENT
+                                     : posix_spawn(ret_pid, self, &fa, NULL, argv, env);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
                 return -r;
@@ -173,8 +176,10 @@ static int neighbour_busy(int fd, char *out, size_t size) {
                         return -errno;
                 if (r <= 0)
                         continue;
-                if (len + 1 >= size) /* keep the last half: the marker comes after CUDA's set-up */
-                        len = (size_t)(stpcpy(out, out + size / 2) - out);
+                if (len + 1 >= size) { /* keep the last half: the marker comes after CUDA's set-up */
+                        memmove(out, out + size / 2, len - size / 2 + 1);
+                        len -= size / 2;
+                }
                 ssize_t k = read(fd, out + len, size - 1 - len);
                 if (k < 0 && errno != EINTR)
                         return -errno;

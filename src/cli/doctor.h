@@ -19,7 +19,7 @@ typedef struct Check {
         char *message, *fix;
 } Check;
 
-#define MAX_CHECKS 48
+#define MAX_CHECKS 96 /* about 20, and two per GPU with --gpu-timeslice */
 typedef struct Doctor {
         Check checks[MAX_CHECKS];
         size_t n;

@@ -280,7 +280,7 @@ void exec_gpu_limit_columns(const Runner *R, const Job *j, unsigned i, unsigned 
 void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x);
 void exec_gpu_limit_free(Runner *R, Job *j);
 /* At a job's end: whether its shims corrected timings with a slice not measured on that GPU. */
-void exec_gpu_limit_ended(Runner *R, const Job *j);
+void exec_gpu_limit_ended(Runner *R, Job *j);
 void exec_gpu_limit_teardown(Runner *R);
 /* job-container.c: a job in an image. Its engine command line (journalled under its
  * container's name) in place of its command; after its end, its container removed

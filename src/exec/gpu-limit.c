@@ -455,9 +455,9 @@ void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {
         x->launches_seen |= atomic_load(&L->region->procs_claimed) > 0;
 }
 
-void exec_gpu_limit_ended(Runner *R, const Job *j) {
+void exec_gpu_limit_ended(Runner *R, Job *j) {
         const JobGpuLimit *L = j->gpu_limit;
-        if (!L || !L->region || R->gpu_timeslice_warned)
+        if (!L || !L->region || R->gpu_timeslice_warned || !region_ok(R, j))
                 return;
         for (unsigned i = 0, k = 0; i < R->gpus->n_devices && i < ALLOC_GPUS_MAX && k < L->n; i++) {
                 if (!(j->asg.gpus & (UINT64_C(1) << i)))

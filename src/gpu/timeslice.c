@@ -21,6 +21,9 @@
  * else on the GPU (a third context, the neighbour's start) does not move the search. */
 #define REPEAT 3
 #define BISECTIONS 12
+#define WARMUP 4
+/* Two switches take at most this more than a slice (an H200: 2 × 153 µs). */
+#define SWITCHES_MAX_NS INT64_C(1000000)
 
 static int cmp_i64(const void *a, const void *b) {
         int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -43,16 +46,19 @@ static int excess(GpuTimesliceMeasure measure, void *userdata, int64_t work_ns, 
 }
 
 int gpu_timeslice_probe(GpuTimesliceMeasure measure, void *userdata, GpuTimeslice *ret) {
-        int64_t lo = GPU_TIMESLICE_PROBE_MIN_NS, hi = GPU_TIMESLICE_PROBE_MAX_NS, e;
-        int r = excess(measure, userdata, lo, &e);
-        if (r < 0)
+        int64_t lo = GPU_TIMESLICE_PROBE_MIN_NS, hi = GPU_TIMESLICE_PROBE_MAX_NS, e = 0;
+        int r;
+        /* The longest kernel first, a few times: the neighbour may have said it started a
+         * moment before its first kernels reach the GPU. */
+        for (int i = 0; i < WARMUP && e <= STEP_MIN_NS; i++)
+                if ((r = excess(measure, userdata, hi, &e)) < 0)
+                        return r;
+        if (e <= STEP_MIN_NS)
+                return -ENOMSG;
+        if ((r = excess(measure, userdata, lo, &e)) < 0)
                 return r;
         if (e > STEP_MIN_NS)
                 return -ERANGE;
-        if ((r = excess(measure, userdata, hi, &e)) < 0)
-                return r;
-        if (e <= STEP_MIN_NS)
-                return -ENOMSG;
         /* The first step lies in (lo, hi]. */
         for (int i = 0; i < BISECTIONS; i++) {
                 int64_t mid = lo + (hi - lo) / 2;
@@ -73,7 +79,7 @@ int gpu_timeslice_probe(GpuTimesliceMeasure measure, void *userdata, GpuTimeslic
          * up it, that is not twice the first. Figures from such timings would mislead the
          * shims: nothing is better. */
         int64_t e2, tolerance = slice / 10 + STEP_MIN_NS / 2;
-        if (e < slice - tolerance || e > slice + slice / 2)
+        if (e < slice - tolerance || e > slice + slice / 2 + SWITCHES_MAX_NS)
                 return -EPROTO;
         if ((r = excess(measure, userdata, 2 * slice + slice / 2, &e2)) < 0)
                 return r;
@@ -88,6 +94,7 @@ int gpu_timeslice_probe(GpuTimesliceMeasure measure, void *userdata, GpuTimeslic
 #define MAGIC "corun-gpu-timeslice 1"
 #define FILE_MAX (64u << 10)
 #define DEFAULT_PATH "/run/corun/gpu-timeslice"
+#define UUID_MAX 200
 
 const char *gpu_timeslice_path(const char *path) {
         if (path)
@@ -132,7 +139,7 @@ static int parse_line(const char *line, size_t len, GpuTimeslice *ret) {
         const char *a = memchr(line, ' ', len);
         const char *b = a ? memchr(a + 1, ' ', (size_t)(end - a - 1)) : NULL;
         GpuTimeslice t;
-        if (!a || a == line || a - line > 200 || !b ||
+        if (!a || a == line || a - line > UUID_MAX || !b ||
             parse_i64_span(a + 1, (size_t)(b - a - 1), &t.slice_ns) < 0 ||
             parse_i64_span(b + 1, (size_t)(end - b - 1), &t.switch_ns) < 0 || t.slice_ns <= 0 ||
             t.switch_ns < 0)
@@ -144,7 +151,10 @@ static int parse_line(const char *line, size_t len, GpuTimeslice *ret) {
 int gpu_timeslice_load(const char *path, const char *uuid, GpuTimeslice *ret) {
         _cleanup_free_ char *text = NULL;
         const char *p;
-        int r = read_body(gpu_timeslice_path(path), &text, &p);
+        path = gpu_timeslice_path(path);
+        if (!path_is_normalized_absolute(path))
+                return -EINVAL;
+        int r = read_body(path, &text, &p);
         if (r < 0)
                 return r;
         size_t ul = strlen(uuid);
@@ -191,7 +201,8 @@ int gpu_timeslice_store(const char *path, const char *uuid, const GpuTimeslice *
         int r = boot_id(boot);
         if (r < 0)
                 return r;
-        if (strchr(uuid, ' ') || strchr(uuid, '\n') || !*uuid || t->slice_ns <= 0 || t->switch_ns < 0)
+        if (strchr(uuid, ' ') || strchr(uuid, '\n') || !*uuid || strlen(uuid) > UUID_MAX ||
+            t->slice_ns <= 0 || t->switch_ns < 0 || !path_is_normalized_absolute(path))
                 return -EINVAL;
         _cleanup_free_ char *text = NULL, *d = strdup(path), *b = strdup(path);
         if (!d || !b)
