@@ -167,6 +167,10 @@ static void load_cuda(void) {
                               c.module_load_data,
                               c.module_get_function,
                               c.launch_kernel,
+                              c.event_create,
+                              c.event_record,
+                              c.event_synchronize,
+                              c.event_destroy,
                               c.mem_alloc,
                               c.mem_free};
         for (size_t i = 0; i < ELEMENTSOF(need); i++)
