@@ -3,6 +3,7 @@
  * driver adds each device's SM count. The two are matched by UUID, never by index: NVML
  * numbers devices its own way, CUDA by CUDA_DEVICE_ORDER and CUDA_VISIBLE_DEVICES. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +145,19 @@ static bool mps_running(void) {
         if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/control", dir) >= sizeof sa.sun_path ||
             stat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
                 return false;
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        /* The daemon's socket type is its own business: a connect of the wrong type fails
+         * with EPROTOTYPE, one to a socket nobody listens on with ECONNREFUSED. */
+        static const int types[] = {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                _cleanup_close_ int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        continue;
+                if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+                        return true;
+                if (errno != EPROTOTYPE)
+                        return false;
+        }
+        return false;
 }
 
 int gpu_host_discover(GpuHost **ret) {
