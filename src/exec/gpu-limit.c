@@ -413,8 +413,8 @@ void exec_gpu_limit_columns(const Runner *R, const Job *j, unsigned i, unsigned 
         put_fraction(charged, sizeof charged, shim && t->started, t->charged);
         put_fraction(rate, sizeof rate, shim && t->started, t->rate);
         put_fraction(scale, sizeof scale, shim && t->scale > 0, t->scale);
-        put_fraction(others, sizeof others, shim && i < ELEMENTSOF(R->gpu_attribution),
-                     i < ELEMENTSOF(R->gpu_attribution) ? R->gpu_attribution[i].others_busy : NAN);
+        bool known = i < ELEMENTSOF(R->gpu_attribution);
+        put_fraction(others, sizeof others, shim && known, known ? R->gpu_attribution[i].others_busy : NAN);
         snprintf(buf, size, "%s,%s,%.3f,%s,%s,%s,%s", share, mem,
                  (double)atomic_load(&L->region->gpu[k].throttled_ns) / 1e9, charged, rate, scale, others);
 }
@@ -459,11 +459,11 @@ void exec_gpu_limit_ended(Runner *R, Job *j) {
         const JobGpuLimit *L = j->gpu_limit;
         if (!L || !L->region || R->gpu_timeslice_warned || !region_ok(R, j))
                 return;
-        for (unsigned i = 0, k = 0; i < R->gpus->n_devices && i < ALLOC_GPUS_MAX && k < L->n; i++) {
-                if (!(j->asg.gpus & (UINT64_C(1) << i)))
-                        continue;
+        for (unsigned i = 0; i < R->gpus->n_devices && i < ALLOC_GPUS_MAX; i++) {
+                int k = tenant_of(R, j, i);
                 const GpuDevice *d = &R->gpus->devices[i];
-                if (atomic_load(&L->region->gpu[k++].sliced_estimates) == 0 || d->timeslice.slice_ns > 0)
+                if (k < 0 || (unsigned)k >= L->n || atomic_load(&L->region->gpu[k].sliced_estimates) == 0 ||
+                    d->timeslice.slice_ns > 0)
                         continue;
                 /* A longer slice than the one assumed takes out too much: the cap is exceeded. */
                 R->gpu_timeslice_warned = true;
