@@ -23,6 +23,8 @@ _prio_med='sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length /
 # solo runs made for it; pj JOB FILTER: a field of the job in `protected`.
 _t() { json "$_f" "[.runs[] | select(.solo | not) | select(.scenario == \"$1\") | .jobs[] | select(.name == \"$2\") | .wall_s] | $_prio_med"; }
 _ts() { json "$_f" "[.runs[] | select(.solo and .solo_for == \"$1\") | .jobs[] | select(.name == \"$2\") | .wall_s] | $_prio_med"; }
+# _tm SCENARIO JOB FILTER: a field of the job in the scenario's shared runs, one per run.
+_tm() { json "$_f" "[.runs[] | select(.solo | not) | select(.scenario == \"$1\") | .jobs[] | select(.name == \"$2\") | $3] | map(tostring) | join(\",\")"; }
 pj() { json "$_f" "[.runs[] | select(.scenario == \"protected\") | .jobs[] | select(.name == \"$1\") | $2][0]"; }
 
 # check_priority_knobs RESULT_JSON HIGH_MEMORY_LOW LOW_MEMORY_HIGH: everything but time.
@@ -47,7 +49,9 @@ priority_times() {
         prio_why=
         for _sc in baseline protected; do
                 for _j in high low1 low2; do
-                        echo "$_sc $_j: $(_t $_sc $_j) s shared, $(_ts $_sc $_j) s solo"
+                        echo "$_sc $_j: $(_t $_sc $_j) s shared, $(_ts $_sc $_j) s solo;" \
+                                "shared: $(_tm $_sc $_j '.memory.events.high') times over memory.high," \
+                                "peak $(_tm $_sc $_j '(.memory.peak_bytes // 0) / 1048576 | floor') MiB"
                 done
         done
         ph=$(_t protected high) phs=$(_ts protected high) pl1=$(_t protected low1) pl2=$(_t protected low2)
