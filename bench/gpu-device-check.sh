@@ -9,7 +9,8 @@
 #                               empty kernel's cuLaunchKernel without the shim, with it
 #                               counting (share 100) and capped (share 99)
 #   torch-*                     PyTorch under the shim (bench/gpu-torch-cap.py): memory
-#                               limit seen and enforced, caps 30 + 50 on matmuls
+#                               limit seen and enforced, caps 30 + 50 on matmuls, and
+#                               the SM clocks each job ran at
 #   timeslice.txt               the GPU's time slice and switch cost (bench/gpu-timeslice.py)
 #   hog-*                       a 30 % cap beside an uncapped tenant (1 and 10 ms kernels);
 #                               samples/*.gpu.csv hold what the controller worked with
@@ -80,6 +81,13 @@ scenarios:
 Y
         timeout 150 corun run -o "$R/torch" "$R/torch.yaml" >"$R/torch.txt" 2>&1
         grep -h "torch-cap:" "$R"/torch/logs/*/*.out >>"$R/torch.txt" 2>/dev/null
+        # The SM clocks each job ran at (docs/gpu.md, "Clocks"): whether the capped jobs'
+        # products ran at higher clocks than the one alone.
+        python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["runs"]:
+    for j in r["jobs"]:
+        print("clocks", r["scenario"], j["name"], json.dumps((j.get("gpus") or [{}])[0].get("clocks")))' \
+                "$R/torch/result.json" >>"$R/torch.txt" 2>&1
 fi
 
 if want timeslice; then

@@ -49,7 +49,7 @@ void check_gpus(Doctor *d, const GpuHost *g) {
                           g->mps_running ? "running" : "not running");
         for (size_t i = 0; i < g->n_devices; i++) {
                 const GpuDevice *v = &g->devices[i];
-                char name[16], mem[FORMAT_SIZE_MAX], numa[24], sms[24];
+                char name[24], mem[FORMAT_SIZE_MAX], numa[24], sms[64];
                 snprintf(name, sizeof name, "gpu %u", v->nvml_index);
                 format_size(mem, sizeof mem, v->memory_total);
                 if (v->numa_node >= 0)
@@ -60,6 +60,9 @@ void check_gpus(Doctor *d, const GpuHost *g) {
                         snprintf(sms, sizeof sms, "%u SMs", v->sm_count);
                 else
                         snprintf(sms, sizeof sms, "SMs unknown");
+                if (v->sm_clock_max_mhz > 0)
+                        snprintf(sms + strlen(sms), sizeof sms - strlen(sms), " at up to %u MHz",
+                                 v->sm_clock_max_mhz);
                 Level level = v->process_util_supported && v->mig_mode != 1 ? LEVEL_OK : LEVEL_WARN;
                 const char *fix = !v->process_util_supported
                                           ? "a GPU and driver with per-process accounting "
@@ -86,6 +89,18 @@ void check_gpus(Doctor *d, const GpuHost *g) {
                           v->process_util_supported ? "sampling works"
                                                     : "not available (jobs' SM shares cannot be measured)",
                           slice);
+                /* Hot or at its power limit now: what is measured now runs slower. */
+                uint64_t slow = v->clock_events & GPU_CLOCK_EVENT_SLOWDOWNS;
+                if (slow) {
+                        char names[256];
+                        snprintf(name, sizeof name, "gpu %u clock", v->nvml_index);
+                        check_add(d, name, LEVEL_WARN,
+                                  "let it cool or lighten its load before measuring; "
+                                  "nvidia-smi -q -d PERFORMANCE says more",
+                                  "GPU %u is lowering its clocks now (%s): "
+                                  "work measured on it now runs slower than at full clock",
+                                  v->nvml_index, gpu_clock_event_list(slow, ',', names, sizeof names));
+                }
         }
 }
 
@@ -94,19 +109,20 @@ json_t *gpus_json(const GpuHost *g) {
         for (size_t i = 0; a && g && i < g->n_devices; i++) {
                 const GpuDevice *v = &g->devices[i];
                 bool ts = v->timeslice.slice_ns > 0;
-                json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I, s:s, s:i, s:s, s:i, s:b, s:o, s:o}",
-                                                   "index", (int)v->nvml_index, "uuid", v->uuid, "name",
-                                                   v->name, "memory_bytes", (json_int_t)v->memory_total,
-                                                   "pci_bus_id", v->pci_bus_id, "numa_node", v->numa_node,
-                                                   "mig",
-                                                   v->mig_mode == 1   ? "on"
-                                                   : v->mig_mode == 0 ? "off"
-                                                                      : "unsupported",
-                                                   "sm_count", (int)v->sm_count, "process_utilization",
-                                                   v->process_util_supported, "timeslice_ns",
-                                                   ts ? json_integer(v->timeslice.slice_ns) : json_null(),
-                                                   "timeslice_switch_ns",
-                                                   ts ? json_integer(v->timeslice.switch_ns) : json_null()));
+                json_array_append_new(
+                        a, json_pack("{s:i, s:s, s:s, s:I, s:s, s:i, s:s, s:i, s:o, s:b, s:o, s:o}", "index",
+                                     (int)v->nvml_index, "uuid", v->uuid, "name", v->name, "memory_bytes",
+                                     (json_int_t)v->memory_total, "pci_bus_id", v->pci_bus_id, "numa_node",
+                                     v->numa_node, "mig",
+                                     v->mig_mode == 1   ? "on"
+                                     : v->mig_mode == 0 ? "off"
+                                                        : "unsupported",
+                                     "sm_count", (int)v->sm_count, "sm_clock_max_mhz",
+                                     v->sm_clock_max_mhz ? json_integer(v->sm_clock_max_mhz) : json_null(),
+                                     "process_utilization", v->process_util_supported, "timeslice_ns",
+                                     ts ? json_integer(v->timeslice.slice_ns) : json_null(),
+                                     "timeslice_switch_ns",
+                                     ts ? json_integer(v->timeslice.switch_ns) : json_null()));
         }
         return a;
 }

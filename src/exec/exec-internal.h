@@ -185,6 +185,7 @@ struct Runner {
         GpuSampler *gpu_sampler; /* NULL unless the plan has GPU jobs */
         uint64_t gpu_keys;
         bool gpu_poll_warned;
+        uint64_t gpu_clock_warned; /* bit i: GPU i's lowered clocks were warned about */
         bool gpu_timeslice_warned; /* told that a GPU's time slice was not measured */
         char *gpu_region_dir; /* /dev/shm/corun-<run-id>, made (and journalled) for the first limited job */
         char *gpu_shim;       /* libcorun-cuda.so's path, when a job needs it */

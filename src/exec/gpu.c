@@ -64,6 +64,7 @@ int exec_gpu_setup(Runner *R, AllocOptions *ao, char **ret_error) {
                 x->memory_bytes = d->memory_total;
                 x->numa_node = d->numa_node;
                 x->sm_count = d->sm_count;
+                x->sm_clock_max_mhz = d->sm_clock_max_mhz;
                 x->timeslice_ns = (uint64_t)d->timeslice.slice_ns;
                 x->timeslice_switch_ns = d->timeslice.slice_ns > 0 ? (uint64_t)d->timeslice.switch_ns : 0;
                 if (i < n)
@@ -175,8 +176,10 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
                 if (j->gpu_samples_failed || asprintf(&path, "%s/%s", R->o->results_dir, j->gpu_samples_rel) < 0)
                         return;
                 j->gpu_samples = fopen(path, "we");
-                if (!j->gpu_samples || fputs("t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,"
-                                                   "charged_share,rate,scale,others_busy\n", j->gpu_samples) == EOF) {
+                if (!j->gpu_samples ||
+                    fputs("t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,"
+                          "charged_share,rate,scale,others_busy,sm_clock_mhz,clock_events\n",
+                          j->gpu_samples) == EOF) {
                         j->gpu_samples_failed = true;
                         exec_write_failed(R);
                         return;
@@ -189,8 +192,12 @@ static void write_series(Runner *R, Job *j, uint64_t now) {
                 char limit[192];
                 exec_gpu_limit_columns(R, j, i, k, limit, sizeof limit);
                 const GpuShareAccum *a = &j->gpu_acc[k++];
-                fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 ",%s\n", t, R->gpus->devices[i].nvml_index,
-                        a->last_share, a->memory_last_bytes, limit);
+                char clock[16] = "", events[256];
+                if (a->clock_last_mhz)
+                        snprintf(clock, sizeof clock, "%u", a->clock_last_mhz);
+                fprintf(j->gpu_samples, "%.3f,%u,%.4f,%" PRIu64 ",%s,%s,%s\n", t,
+                        R->gpus->devices[i].nvml_index, a->last_share, a->memory_last_bytes, limit, clock,
+                        gpu_clock_event_list(a->clock_last_events, '|', events, sizeof events));
         }
         /* One write per tick: whoever follows the run (tail -f) sees the series as it grows. */
         if (fflush(j->gpu_samples) != 0 && !j->gpu_samples_failed) {
@@ -221,6 +228,34 @@ void exec_gpu_poll(Runner *R, uint64_t now) {
                         write_series(R, &R->jobs[i], now);
 }
 
+/* A GPU that lowered its clocks for power or heat while the job ran: said once per GPU
+ * and run, since every job on it ran slower than it would on a cool GPU. */
+static void warn_clocks(Runner *R, const Job *j) {
+        for (unsigned i = 0, k = 0; i < n_usable(R) && k < j->n_gpu_acc; i++) {
+                if (!(j->asg.gpus & (UINT64_C(1) << i)))
+                        continue;
+                const GpuShareAccum *a = &j->gpu_acc[k++];
+                uint64_t slow = a->clock_events & GPU_CLOCK_EVENT_SLOWDOWNS;
+                if (!slow || (R->gpu_clock_warned & (UINT64_C(1) << i)))
+                        continue;
+                R->gpu_clock_warned |= UINT64_C(1) << i;
+                char names[256], range[64] = "";
+                const GpuDevice *d = &R->gpus->devices[i];
+                if (a->clock_polls && d->sm_clock_max_mhz)
+                        snprintf(range, sizeof range, "; SM clock %u-%u MHz of at most %u", a->clock_min_mhz,
+                                 a->clock_max_mhz, d->sm_clock_max_mhz);
+                else if (a->clock_polls)
+                        snprintf(range, sizeof range, "; SM clock %u-%u MHz", a->clock_min_mhz,
+                                 a->clock_max_mhz);
+                exec_warn(R,
+                          "GPU %u lowered its clocks while job '%s' ran (%s%s): work on it ran slower "
+                          "than at full clock and may not compare with runs at other clocks; "
+                          "each job's clocks are in result.json (gpus[].clocks)",
+                          d->nvml_index, j->pj->name, gpu_clock_event_list(slow, ',', names, sizeof names),
+                          range);
+        }
+}
+
 void exec_gpu_job_ended(Runner *R, Job *j) {
         exec_gpu_limit_ended(R, j);
         if (!R->gpu_sampler || !j->gpu_key)
@@ -230,6 +265,7 @@ void exec_gpu_job_ended(Runner *R, Job *j) {
         (void)gpu_sampler_poll(R->gpu_sampler, pids_of, R, &warning);
         if (warning)
                 exec_warn(R, "%s", warning);
+        warn_clocks(R, j);
         gpu_sampler_remove_job(R->gpu_sampler, j->gpu_key);
         j->gpu_key = 0;
         if (j->gpu_samples && fclose(j->gpu_samples) != 0)
@@ -277,6 +313,12 @@ void exec_gpu_record(Runner *R, const Job *j, JobResult *res) {
                 x->sm_share_peak = a->peak;
                 x->memory_peak_bytes = a->memory_peak_bytes;
                 x->samples = a->samples;
+                x->clock_polls = a->clock_polls;
+                x->sm_clock_min_mhz = a->clock_min_mhz;
+                x->sm_clock_max_mhz = a->clock_max_mhz;
+                x->sm_clock_mean_mhz = gpu_share_accum_clock_mean(a);
+                x->clock_events = a->clock_events;
+                x->clock_events_known = a->clock_events_known;
                 for (unsigned p = 0; p < a->n_pids_seen && p < ELEMENTSOF(x->pids); p++)
                         x->pids[x->n_pids++] = a->pids_seen[p];
         }

@@ -87,14 +87,38 @@ double gpu_share_accum_period(GpuShareAccum *a) {
         return dc > 0 ? dw / dc : NAN;
 }
 
-void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
+bool gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
                             size_t n_procs, const pid_t *job_pids, size_t n_job_pids) {
         uint64_t sum = 0;
+        bool on = false;
         for (size_t i = 0; i < n_procs; i++)
                 if (pid_in(procs_pids[i], job_pids, n_job_pids)) {
                         sum += procs_bytes[i];
                         pid_seen(a, procs_pids[i]);
+                        on = true;
                 }
         a->memory_last_bytes = sum;
         a->memory_peak_bytes = MAX(a->memory_peak_bytes, sum);
+        return on;
+}
+
+void gpu_share_accum_clock(GpuShareAccum *a, unsigned mhz, uint64_t events, bool events_known, bool on_gpu) {
+        a->clock_last_mhz = mhz;
+        a->clock_last_events = events_known ? events : 0;
+        if (!on_gpu || (events_known && (events & GPU_CLOCK_EVENT_IDLE)))
+                return;
+        if (events_known) {
+                a->clock_events |= events;
+                a->clock_events_known = true;
+        }
+        if (mhz == 0)
+                return;
+        a->clock_min_mhz = a->clock_polls == 0 ? mhz : MIN(a->clock_min_mhz, mhz);
+        a->clock_max_mhz = MAX(a->clock_max_mhz, mhz);
+        a->clock_sum_mhz += mhz;
+        a->clock_polls++;
+}
+
+double gpu_share_accum_clock_mean(const GpuShareAccum *a) {
+        return a->clock_polls ? a->clock_sum_mhz / a->clock_polls : 0;
 }

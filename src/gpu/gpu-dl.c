@@ -79,6 +79,10 @@ static void load_nvml(void) {
                 .device_get_compute_running_processes = sym(dl, "nvmlDeviceGetComputeRunningProcesses_v3",
                                                             "nvmlDeviceGetComputeRunningProcesses_v2"),
                 .process_info_size = sizeof(NvmlProcessInfo),
+                .device_get_clock_info = sym(dl, "nvmlDeviceGetClockInfo", NULL),
+                .device_get_max_clock_info = sym(dl, "nvmlDeviceGetMaxClockInfo", NULL),
+                .device_get_clock_event_reasons = sym(dl, "nvmlDeviceGetCurrentClocksEventReasons",
+                                                      "nvmlDeviceGetCurrentClocksThrottleReasons"),
         };
         if (!n.device_get_compute_running_processes) {
                 n.device_get_compute_running_processes =

@@ -67,7 +67,15 @@ typedef struct GpuNvml {
         /* _v3 or _v2 (NvmlProcessInfo), else the unversioned one (NvmlProcessInfoV1). */
         int (*device_get_compute_running_processes)(NvmlDevice d, unsigned *count, void *infos);
         size_t process_info_size;
+        /* Clocks (type NVML_CLOCK_SM), the highest the GPU may run, and why it runs below
+         * that now (nvmlDeviceGetCurrentClocksEventReasons, or its older name
+         * nvmlDeviceGetCurrentClocksThrottleReasons: NVML_CLOCK_EVENT_* bits). */
+        int (*device_get_clock_info)(NvmlDevice d, unsigned type, unsigned *mhz);
+        int (*device_get_max_clock_info)(NvmlDevice d, unsigned type, unsigned *mhz);
+        int (*device_get_clock_event_reasons)(NvmlDevice d, unsigned long long *reasons);
 } GpuNvml;
+
+#define NVML_CLOCK_SM 1
 
 /* The loaded and initialised NVML, or NULL with *ret_why (malloc'ed; may be NULL when
  * out of memory) saying why ("libnvidia-ml.so.1 not found: ..."). */

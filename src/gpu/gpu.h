@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "alloc/alloc.h"
+#include "gpu/clocks.h"
 #include "gpu/timeslice.h"
 #include "spec/spec.h"
 #include "util/macros.h"
@@ -32,6 +33,9 @@ typedef struct GpuDevice {
         int mig_mode;                /* 1 on, 0 off, -1 unknown / not supported */
         bool process_util_supported; /* nvmlDeviceGetProcessUtilization works on it */
         unsigned sm_count;           /* from the CUDA driver; 0 unknown */
+        unsigned sm_clock_max_mhz;   /* the highest SM clock (NVML); 0 unknown */
+        uint64_t clock_events;       /* NVML's clock event reasons at discovery (gpu/clocks.h) */
+        bool clock_events_known;     /* ... false: NVML did not say */
         GpuTimeslice timeslice;      /* measured this boot (gpu/timeslice.h); slice_ns 0: not known */
 } GpuDevice;
 
@@ -93,6 +97,14 @@ typedef struct GpuShareAccum {
         pid_t pids_seen[16]; /* pids of the job that used the GPU (first 16) */
         unsigned n_pids_seen;
         double period_weighted, period_covered; /* the sums at the last gpu_share_accum_period */
+        /* The GPU's SM clock at each poll while the job ran (gpu_share_accum_clock). */
+        unsigned clock_last_mhz;               /* at the newest poll; 0 unknown */
+        uint64_t clock_last_events;            /* NVML's clock event reasons then (gpu/clocks.h) */
+        unsigned clock_min_mhz, clock_max_mhz; /* over the polls with the GPU busy */
+        double clock_sum_mhz;
+        unsigned clock_polls;    /* polls counted in min, max and the sum */
+        uint64_t clock_events;   /* every reason seen at those polls */
+        bool clock_events_known; /* NVML said why at least once */
 } GpuShareAccum;
 
 typedef struct GpuProcSample {
@@ -124,8 +136,19 @@ double gpu_share_accum_mean(const GpuShareAccum *a);
 /* The time-weighted share over what was counted since the last call (the runner's control
  * period), NAN when no new sample was. */
 double gpu_share_accum_period(GpuShareAccum *a);
-/* Pure. The job's memory on the GPU now: Σ used bytes of its pids; updates last/peak. */
-void gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
+/* Pure. The GPU's SM clock (MHz; 0 when NVML did not say) and NVML's clock event reasons
+ * (events_known false when it did not say) at one poll during the job; on_gpu: the job had
+ * a process on the GPU then (gpu_share_accum_memory's answer). Only polls at which the job
+ * was on the GPU and the GPU was busy (gpu_idle not set, or not known) count in the
+ * clock's min, mean and max and in the reasons seen (gpu_idle never): an idle GPU's clock
+ * says nothing about how fast work ran, and the time before the job's process opened the
+ * GPU is not the job's. The newest poll is kept whatever it was, for the series. */
+void gpu_share_accum_clock(GpuShareAccum *a, unsigned mhz, uint64_t events, bool events_known, bool on_gpu);
+/* The mean SM clock over the busy polls, 0 when none was counted. */
+double gpu_share_accum_clock_mean(const GpuShareAccum *a);
+/* Pure. The job's memory on the GPU now: Σ used bytes of its pids; updates last/peak.
+ * Returns whether one of its pids has a process on the GPU. */
+bool gpu_share_accum_memory(GpuShareAccum *a, const pid_t *procs_pids, const uint64_t *procs_bytes,
                             size_t n_procs, const pid_t *job_pids, size_t n_job_pids);
 
 /* The sampler. Jobs are registered per GPU (by UUID) with an accumulator the caller owns

@@ -39,6 +39,8 @@ typedef struct SamplerDev {
         bool failed;        /* an NVML error: warned once, skipped since */
         bool no_util;       /* process utilisation not supported: warned once, memory only */
         bool baseline;      /* last_seen starts after what NVML held before the first job */
+        bool no_clock;      /* NVML gives no SM clock here: not asked again */
+        bool no_events;     /* ... no clock event reasons */
         uint64_t last_seen; /* newest sample timestamp read, µs */
         uint64_t period;    /* smallest gap seen between two sample periods, µs; 0 unknown */
         NvmlProcessUtilizationSample *raw;
@@ -300,6 +302,32 @@ static int read_memory(GpuSampler *s, SamplerDev *d, char **warning) {
         return 0;
 }
 
+/* The SM clock and why it is below the highest now: 0 and not known when NVML cannot
+ * tell (asked again next poll, unless it does not support the question on this GPU). */
+static void read_clocks(const GpuSampler *s, SamplerDev *d, unsigned *ret_mhz, uint64_t *ret_events,
+                        bool *ret_known) {
+        unsigned mhz = 0;
+        unsigned long long events = 0;
+        *ret_mhz = 0;
+        *ret_events = 0;
+        *ret_known = false;
+        if (!d->no_clock && s->nvml->device_get_clock_info) {
+                int r = s->nvml->device_get_clock_info(d->handle, NVML_CLOCK_SM, &mhz);
+                if (r == NVML_SUCCESS)
+                        *ret_mhz = mhz;
+                else if (r == NVML_ERROR_NOT_SUPPORTED)
+                        d->no_clock = true;
+        }
+        if (!d->no_events && s->nvml->device_get_clock_event_reasons) {
+                int r = s->nvml->device_get_clock_event_reasons(d->handle, &events);
+                if (r == NVML_SUCCESS) {
+                        *ret_events = events;
+                        *ret_known = true;
+                } else if (r == NVML_ERROR_NOT_SUPPORTED)
+                        d->no_events = true;
+        }
+}
+
 /* The job's pids: those listed now, and those listed in the last few polls. */
 static int job_pids(GpuSampler *s, SamplerJob *j, GpuPidsFn pids_of, void *userdata, pid_t **ret,
                     size_t *ret_n) {
@@ -368,6 +396,10 @@ int gpu_sampler_poll(GpuSampler *s, GpuPidsFn pids_of, void *userdata, char **re
                         r = e;
                 if (e < 0)
                         continue;
+                unsigned mhz;
+                uint64_t events;
+                bool events_known;
+                read_clocks(s, d, &mhz, &events, &events_known);
                 for (size_t i = 0; i < s->n_jobs; i++) {
                         SamplerJob *j = &s->jobs[i];
                         _cleanup_free_ pid_t *pids = NULL;
@@ -381,7 +413,9 @@ int gpu_sampler_poll(GpuSampler *s, GpuPidsFn pids_of, void *userdata, char **re
                                 continue;
                         gpu_share_accum_add(j->accum, d->samples, d->n_samples, pids, n,
                                             d->period > 0 ? d->period : DEFAULT_PERIOD_USEC);
-                        gpu_share_accum_memory(j->accum, d->proc_pids, d->proc_bytes, d->n_procs, pids, n);
+                        bool on = gpu_share_accum_memory(j->accum, d->proc_pids, d->proc_bytes, d->n_procs,
+                                                         pids, n);
+                        gpu_share_accum_clock(j->accum, mhz, events, events_known, on);
                 }
         }
         if (ret_warning)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/csv.h"
+#include "gpu/clocks.h"
 #include "report/slowdown.h"
 #include "util/macros.h"
 
@@ -16,7 +17,7 @@ static const char *const fixed_columns[] = {
         "sys_s",     "peak_bytes", "pss_peak_bytes", "memory_limit", "cpus",   "slowdown",
         "priority",  "frozen_s",   "gpus",           "gpu_sm_share", "gpu_memory_peak_bytes",
         "warmup",    "solo_for",   "gpu_share_requested", "gpu_share_applied", "gpu_mechanism",
-        "gpu_throttled_s", "gpu_memory_limit_bytes",
+        "gpu_throttled_s", "gpu_memory_limit_bytes", "gpu_sm_clock_mhz", "gpu_clock_events",
 };
 
 static void put_str(FILE *f, const char *s) {
@@ -144,6 +145,24 @@ static void put_gpu_limits(FILE *f, const JobResult *j) {
                 put_u64(f, memory);
 }
 
+/* The job's GPUs' SM clock while it ran (mean over the polls of all of them; empty when
+ * NVML gave none) and the clock event reasons seen ("sw_power_cap|hw_slowdown"). */
+static void put_gpu_clocks(FILE *f, const JobResult *j) {
+        double sum = 0;
+        unsigned polls = 0;
+        uint64_t events = 0;
+        for (size_t g = 0; g < j->n_gpus; g++) {
+                sum += j->gpus[g].sm_clock_mean_mhz * j->gpus[g].clock_polls;
+                polls += j->gpus[g].clock_polls;
+                events |= j->gpus[g].clock_events;
+        }
+        fputc(',', f);
+        if (polls)
+                put_double(f, sum / polls);
+        char names[512];
+        col_str(f, gpu_clock_event_list(events, '|', names, sizeof names));
+}
+
 static void put_row(FILE *f, const RunResult *run, const JobResult *j, const char **phases, size_t n_phases,
                     const JobSeries *s, size_t n_series) {
         put_str(f, run->scenario);
@@ -186,6 +205,7 @@ static void put_row(FILE *f, const RunResult *run, const JobResult *j, const cha
         fputs(run->warmup ? ",true" : ",false", f);
         col_str(f, run->solo ? run->solo_for : NULL);
         put_gpu_limits(f, j);
+        put_gpu_clocks(f, j);
         for (size_t p = 0; p < n_phases; p++) {
                 double t;
                 fputc(',', f);

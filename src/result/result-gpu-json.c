@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/clocks.h"
 #include "gpu/region.h"
 #include "result/json-writer.h"
 #include "result/result-gpu-json.h"
@@ -57,6 +58,30 @@ static json_t *limit_to_json(const JobGpuResult *g) {
         return jw_finish(o, e);
 }
 
+/* The GPU's clocks while the job ran: null when NVML told nothing. */
+static json_t *clocks_to_json(const JobGpuResult *g) {
+        if (!g->clock_polls && !g->clock_events_known)
+                return json_null();
+        json_t *o = json_object();
+        int e = !o;
+        if (e)
+                return NULL;
+        bool c = g->clock_polls > 0;
+        e |= jw_put(o, "sm_mhz_min", c ? json_integer(g->sm_clock_min_mhz) : json_null());
+        e |= jw_put(o, "sm_mhz_mean", c ? jw_dbl(g->sm_clock_mean_mhz) : json_null());
+        e |= jw_put(o, "sm_mhz_max", c ? json_integer(g->sm_clock_max_mhz) : json_null());
+        e |= jw_put(o, "polls", json_integer(g->clock_polls));
+        json_t *ev = g->clock_events_known ? json_array() : json_null();
+        e |= !ev;
+        for (unsigned bit = 0; !e && g->clock_events_known && bit < 64; bit++) {
+                char buf[16];
+                if (g->clock_events & (UINT64_C(1) << bit))
+                        e |= jw_append(ev, jw_str(gpu_clock_event_name(bit, buf, sizeof buf)));
+        }
+        e |= jw_put(o, "events", ev);
+        return jw_finish(o, e);
+}
+
 json_t *result_job_gpus_to_json(const JobResult *j) {
         json_t *a = json_array();
         int e = !a;
@@ -76,6 +101,7 @@ json_t *result_job_gpus_to_json(const JobResult *j) {
                 e |= jw_put(o, "memory_total_bytes", jw_u64(g->memory_total_bytes));
                 e |= jw_put(o, "samples", json_integer(g->samples));
                 e |= jw_put(o, "pids", jw_pids(g->pids, g->n_pids));
+                e |= jw_put(o, "clocks", clocks_to_json(g));
                 /* Only a limited job has the object: an unlimited one reads as before. */
                 if (g->limited)
                         e |= jw_put(o, "limit", limit_to_json(g));
@@ -157,6 +183,33 @@ static int limit_from_json(Reader *rd, json_t *o, void *userdata) {
         return 0;
 }
 
+/* Names of reasons this corun does not know (a newer one's) are left out. */
+static int clock_events_from_json(Reader *rd, json_t *a, void *userdata) {
+        JobGpuResult *g = userdata;
+        size_t i;
+        json_t *v;
+        g->clock_events_known = true;
+        json_array_foreach(a, i, v) {
+                if (!json_is_string(v))
+                        return rd_fail(rd, NULL, "expected an array of clock event names");
+                int bit = gpu_clock_event_bit(json_string_value(v));
+                if (bit >= 0)
+                        g->clock_events |= UINT64_C(1) << bit;
+        }
+        return 0;
+}
+
+static int clocks_from_json(Reader *rd, json_t *o, void *userdata) {
+        JobGpuResult *g = userdata;
+        int k = 0;
+        k = k ?: rd_unsigned(rd, o, "sm_mhz_min", &g->sm_clock_min_mhz);
+        k = k ?: rd_double(rd, o, "sm_mhz_mean", 0, &g->sm_clock_mean_mhz);
+        k = k ?: rd_unsigned(rd, o, "sm_mhz_max", &g->sm_clock_max_mhz);
+        k = k ?: rd_unsigned(rd, o, "polls", &g->clock_polls);
+        k = k ?: rd_section(rd, o, "events", true, clock_events_from_json, g);
+        return k;
+}
+
 static int job_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
         JobGpuResult *g = job_result_add_gpu(userdata);
         if (!g)
@@ -172,6 +225,7 @@ static int job_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "memory_total_bytes", &g->memory_total_bytes);
         k = k ?: rd_unsigned(rd, o, "samples", &g->samples);
         k = k ?: rd_section(rd, o, "pids", true, gpu_pids_from_json, g);
+        k = k ?: rd_section(rd, o, "clocks", false, clocks_from_json, g);
         k = k ?: rd_section(rd, o, "limit", false, limit_from_json, g);
         return k;
 }

@@ -39,6 +39,7 @@ static int host_gpu_from_json(Reader *rd, json_t *o, void *userdata) {
         k = k ?: rd_u64(rd, o, "memory_bytes", &g->memory_bytes);
         k = k ?: rd_int(rd, o, "numa_node", -1, &g->numa_node);
         k = k ?: rd_unsigned(rd, o, "sm_count", &g->sm_count);
+        k = k ?: rd_unsigned(rd, o, "sm_clock_max_mhz", &g->sm_clock_max_mhz);
         k = k ?: rd_u64(rd, o, "timeslice_ns", &g->timeslice_ns);
         k = k ?: rd_u64(rd, o, "timeslice_switch_ns", &g->timeslice_switch_ns);
         /* null: not measured. */

@@ -57,6 +57,8 @@ static json_t *host_to_json(const HostInfo *h) {
                 e |= jw_put(x, "memory_bytes", jw_u64(d->memory_bytes));
                 e |= jw_put(x, "numa_node", d->numa_node < 0 ? json_null() : json_integer(d->numa_node));
                 e |= jw_put(x, "sm_count", d->sm_count ? json_integer(d->sm_count) : json_null());
+                e |= jw_put(x, "sm_clock_max_mhz",
+                            d->sm_clock_max_mhz ? json_integer(d->sm_clock_max_mhz) : json_null());
                 e |= jw_put(x, "timeslice_ns", d->timeslice_ns ? jw_u64(d->timeslice_ns) : json_null());
                 e |= jw_put(x, "timeslice_switch_ns",
                             d->timeslice_ns ? jw_u64(d->timeslice_switch_ns) : json_null());

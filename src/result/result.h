@@ -87,6 +87,14 @@ typedef struct JobGpuResult {
         /* Cost estimates the shim took from timings with a busy neighbour's time slices
          * taken out (kernels longer than a slice; docs/gpu.md). */
         uint64_t sliced_estimates;
+
+        /* The GPU's SM clock at the samples taken while the job ran and the GPU was busy
+         * (docs/gpu.md, "Clocks"); clock_polls 0: NVML gave no clock. */
+        unsigned clock_polls;
+        unsigned sm_clock_min_mhz, sm_clock_max_mhz;
+        double sm_clock_mean_mhz;
+        uint64_t clock_events;   /* NVML's reasons for a lower clock seen then (gpu/clocks.h) */
+        bool clock_events_known; /* false: NVML did not say (events null) */
 } JobGpuResult;
 /* A job that ran in a container image (docs/containers.md). */
 typedef struct ContainerResult {
@@ -170,6 +178,7 @@ typedef struct HostGpu {
         uint64_t memory_bytes;
         int numa_node; /* -1 unknown */
         unsigned sm_count;
+        unsigned sm_clock_max_mhz; /* the highest SM clock (NVML); 0 unknown */
         /* The GPU's time slice and switch, measured this boot (corun doctor --gpu-timeslice);
          * 0: not measured. */
         uint64_t timeslice_ns, timeslice_switch_ns;

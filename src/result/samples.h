@@ -35,9 +35,10 @@ int samples_read(const char *path, SampleRow **ret_rows, size_t *ret_n);
 /* The per-job GPU series (samples/<...>.gpu.csv, path in result.json jobs[].gpu_samples),
  * written by the runner (src/exec/gpu.c), one row per NVML sampling tick and GPU:
  *   t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,
- *   charged_share,rate,scale,others_busy
+ *   charged_share,rate,scale,others_busy,sm_clock_mhz,clock_events
  * Files of corun before GPU limits have the first four columns only, before the
- * controller's columns (the last four, not read here) the first seven. */
+ * controller's columns the first seven, before the clocks the first eleven (columns from
+ * charged_share on are not read here). */
 typedef struct GpuSampleRow {
         double t_s;                  /* since the job started */
         uint64_t gpu;                /* NVML index */

@@ -8,6 +8,9 @@
  *                                         whose NVML timestamp (µs) is in (FROM, TO]
  *   gpu-sim-ctl done INDEX PID...         "NOW DONE": CLOCK_MONOTONIC ns and the GPU ns
  *                                         the PIDs' work has run on INDEX so far (summed)
+ *   gpu-sim-ctl clock INDEX MHZ [EVENTS]  INDEX runs at MHZ (0: its highest) when busy, for
+ *                                         NVML's clock event reasons EVENTS (a number, 0x..
+ *                                         for hex; 0 when left out)
  * The state file is CORUN_GPU_SIM_STATE, as for the fake libraries. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,17 +21,21 @@
 
 static int usage(void) {
         fprintf(stderr, "usage: gpu-sim-ctl init | show | fall-off INDEX | restore INDEX | busy INDEX PID "
-                        "FROM_US TO_US | done INDEX PID...\n");
+                        "FROM_US TO_US | done INDEX PID... | clock INDEX MHZ [EVENTS]\n");
         return 2;
 }
 
-static int parse_u64(const char *s, uint64_t *ret) {
+static int parse_base(const char *s, int base, uint64_t *ret) {
         char *end;
-        unsigned long long v = strtoull(s, &end, 10);
+        unsigned long long v = strtoull(s, &end, base);
         if (end == s || *end)
                 return -1;
         *ret = v;
         return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
+        return parse_base(s, 10, ret);
 }
 
 static SimDevice *device_arg(SimState *s, const char *arg) {
@@ -107,6 +114,16 @@ int main(int argc, char **argv) {
                         printf("%" PRIu64 " %" PRIu64 "\n", now, done);
                 else
                         r = 1;
+        } else if (strcmp(cmd, "clock") == 0 && (argc == 4 || argc == 5)) {
+                SimDevice *d = device_arg(s, argv[2]);
+                uint64_t mhz, events = 0;
+                if (!d || parse_u64(argv[3], &mhz) < 0 || mhz > 100000 ||
+                    (argc == 5 && parse_base(argv[4], 0, &events) < 0))
+                        r = 1;
+                else {
+                        d->clock_mhz = (uint32_t)mhz;
+                        d->clock_events = events;
+                }
         } else
                 r = -1;
         sim_unlock(s);

@@ -284,6 +284,59 @@ EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(const Handle *h, nvmlPciInfo_t *p) {
         return NVML_SUCCESS;
 }
 
+/* Clocks (docs/gpu-sim.md): reported only, the simulation does not run slower for them. */
+#define NVML_CLOCK_SM 1
+#define NVML_EVENT_GPU_IDLE 0x1ULL
+
+EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(const Handle *h, unsigned int type, unsigned int *mhz) {
+        SimDevice *d;
+        nvmlReturn_t r = device(h, &d, mhz);
+        if (r)
+                return r;
+        if (type != NVML_CLOCK_SM || d->clock_max_mhz == 0)
+                return NVML_ERROR_NOT_SUPPORTED;
+        *mhz = d->clock_max_mhz;
+        return NVML_SUCCESS;
+}
+
+/* The device's clock and why now: busy at its set clock, idle at the idle one. */
+static nvmlReturn_t clock_now(const Handle *h, unsigned *ret_mhz, unsigned long long *ret_events,
+                              const void *out) {
+        SimDevice *d;
+        nvmlReturn_t r = device(h, &d, out);
+        if (r)
+                return r;
+        if (d->clock_max_mhz == 0)
+                return NVML_ERROR_NOT_SUPPORTED;
+        uint64_t now = sim_now_ns();
+        sim_lock(S);
+        sim_advance(S, d, now);
+        bool busy = sim_busy_now(d, now);
+        unsigned mhz = d->clock_mhz ? d->clock_mhz : d->clock_max_mhz;
+        unsigned long long events = d->clock_events;
+        sim_unlock(S);
+        *ret_mhz = busy ? mhz : SIM_CLOCK_IDLE_MHZ;
+        *ret_events = busy ? events : events | NVML_EVENT_GPU_IDLE;
+        return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(const Handle *h, unsigned int type, unsigned int *mhz) {
+        unsigned long long events;
+        if (type != NVML_CLOCK_SM && mhz)
+                return NVML_ERROR_NOT_SUPPORTED;
+        return clock_now(h, mhz, &events, mhz);
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(const Handle *h, unsigned long long *reasons) {
+        unsigned mhz;
+        return clock_now(h, &mhz, reasons, reasons);
+}
+
+/* The older name (NVML before r535); the same answer. */
+EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(const Handle *h, unsigned long long *reasons) {
+        return nvmlDeviceGetCurrentClocksEventReasons(h, reasons);
+}
+
 EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(const Handle *h, unsigned int *node) {
         SimDevice *d;
         nvmlReturn_t r = device(h, &d, node);

@@ -18,7 +18,7 @@
 #include "sim.h"
 
 #define SIM_MAGIC UINT64_C(0x434f52554e475055) /* "CORUNGPU" */
-#define SIM_VERSION 2
+#define SIM_VERSION 3
 
 static SimState *state;
 static pid_t state_pid;
@@ -169,6 +169,7 @@ static void device_defaults(SimDevice *d, unsigned i, unsigned n) {
         d->numa_node = nodes > 0 ? (int)(i % (unsigned)nodes) : -1;
         d->mig_mode = 0;
         d->process_util = 1;
+        d->clock_max_mhz = 1980; /* an H100's or H200's */
         d->cur = -1;
 }
 
@@ -205,15 +206,17 @@ static int device_configure(SimDevice *d, char *spec) {
                                       : strcmp(val, "off") == 0 || strcmp(val, "0") == 0 ? 0
                                       : strcmp(val, "unsupported") == 0                  ? -1
                                                                                          : (r = -1);
+                else if (strcmp(key, "clock") == 0 && (r = parse_uint(val, 10, 100000, &v)) == 0)
+                        d->clock_max_mhz = (uint32_t)v;
                 else if (strcmp(key, "putil") == 0 && strcmp(val, "whole") == 0)
                         d->process_util = SIM_PUTIL_WHOLE;
                 else if (strcmp(key, "putil") == 0 && (r = parse_uint(val, 10, 1, &v)) == 0)
                         d->process_util = (uint32_t)v;
                 else if (strcmp(key, "name") && strcmp(key, "uuid") && strcmp(key, "bus") &&
-                         strcmp(key, "sm") && strcmp(key, "putil")) {
+                         strcmp(key, "sm") && strcmp(key, "putil") && strcmp(key, "clock")) {
                         snprintf(detail, sizeof detail,
                                  "unknown key '%s' (expected name, uuid, bus, sm, mem, numa, mig, "
-                                 "putil=0|1|whole)",
+                                 "putil=0|1|whole, clock)",
                                  key);
                         return -1;
                 }
@@ -612,6 +615,21 @@ SimCtx *sim_ctx(SimDevice *d, pid_t pid, bool create) {
                 free_slot->pid = pid;
         }
         return free_slot;
+}
+
+bool sim_busy_now(const SimDevice *d, uint64_t now) {
+        for (unsigned i = 0; i < SIM_MAX_CTX; i++) {
+                const SimCtx *c = &d->ctx[i];
+                if (!c->pid)
+                        continue;
+                if (c->submitted_ns > c->done_ns)
+                        return true;
+                const SimSeg *g = &c->seg[(c->seg_next + SIM_SEGS - 1) % SIM_SEGS];
+                uint64_t end = g->at + (g->done_hi - g->done_lo);
+                if (g->done_hi > g->done_lo && (end >= now || now - end < SIM_CLOCK_IDLE_AFTER_NS))
+                        return true;
+        }
+        return false;
 }
 
 uint64_t sim_mem_used(const SimState *s, const SimDevice *d) {

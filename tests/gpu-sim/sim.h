@@ -68,6 +68,12 @@ typedef struct SimDevice {
                                 * samples go to one process (the H200's NVML with time-sliced contexts) */
         uint32_t lost;         /* fell off the bus: NVML and CUDA calls fail */
         uint64_t mem_total;
+        /* Clocks as NVML reports them (nothing runs slower for them): clock_max_mhz is the
+         * highest SM clock, 0 when NVML "does not support" clocks here; a busy device runs at
+         * clock_mhz (0: the highest) for the reasons in clock_events (NVML's bits), an idle
+         * one at SIM_CLOCK_IDLE_MHZ with gpu_idle. gpu-sim-ctl clock sets the two. */
+        uint32_t clock_max_mhz, clock_mhz;
+        uint64_t clock_events;
 
         /* The scheduler. */
         int32_t cur;          /* slot running now, -1 none */
@@ -80,6 +86,13 @@ typedef struct SimDevice {
 } SimDevice;
 
 #define SIM_PUTIL_WHOLE 2
+#define SIM_CLOCK_IDLE_MHZ 345
+/* A GPU lowers its clocks to idle only after it ran nothing for a while (about this long). */
+#define SIM_CLOCK_IDLE_AFTER_NS UINT64_C(100000000)
+
+/* Is work queued on the device, or did it run some within SIM_CLOCK_IDLE_AFTER_NS of
+ * `now` (after sim_advance to now)? What its clocks follow. */
+bool sim_busy_now(const SimDevice *d, uint64_t now);
 
 typedef struct SimState {
         uint64_t magic;

@@ -31,12 +31,12 @@ sim "$CORUN" doctor >"$WORK/text" 2>&1 || true
 grep -q "^ok    gpu          2 GPU(s), driver 550.54.15, CUDA 12.4; MPS daemon not running$" "$WORK/text" ||
         fail "summary line: $(grep gpu "$WORK/text")"
 assert_eq "$(grep '^ok    gpu [0-9]' "$WORK/text")" \
-"ok    gpu 1        $uuid1, corun simulated GPU, 80.0 GiB, PCI 00000000:10:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works, $nots
-ok    gpu 0        $uuid0, corun simulated GPU, 80.0 GiB, PCI 00000000:20:00.0, NUMA node 0, 132 SMs, MIG off, per-process utilisation sampling works, $nots" \
+"ok    gpu 1        $uuid1, corun simulated GPU, 80.0 GiB, PCI 00000000:10:00.0, NUMA node 0, 132 SMs at up to 1980 MHz, MIG off, per-process utilisation sampling works, $nots
+ok    gpu 0        $uuid0, corun simulated GPU, 80.0 GiB, PCI 00000000:20:00.0, NUMA node 0, 132 SMs at up to 1980 MHz, MIG off, per-process utilisation sampling works, $nots" \
         "one line per GPU, PCI order"
 sim "$CORUN" doctor --json >"$WORK/json" 2>/dev/null || true
-assert_eq "$(json "$WORK/json" '[.gpus[] | "\(.index) \(.uuid) \(.pci_bus_id) \(.memory_bytes) \(.sm_count) \(.mig) \(.process_utilization) \(.timeslice_ns)"] | join(";")')" \
-        "1 $uuid1 00000000:10:00.0 85899345920 132 off true null;0 $uuid0 00000000:20:00.0 85899345920 132 off true null" \
+assert_eq "$(json "$WORK/json" '[.gpus[] | "\(.index) \(.uuid) \(.pci_bus_id) \(.memory_bytes) \(.sm_count) \(.sm_clock_max_mhz) \(.mig) \(.process_utilization) \(.timeslice_ns)"] | join(";")')" \
+        "1 $uuid1 00000000:10:00.0 85899345920 132 1980 off true null;0 $uuid0 00000000:20:00.0 85899345920 132 1980 off true null" \
         "GPUs in JSON"
 assert_eq "$(json "$WORK/json" .gpu_driver)" 550.54.15 "driver in JSON"
 
@@ -44,12 +44,20 @@ assert_eq "$(json "$WORK/json" .gpu_driver)" 550.54.15 "driver in JSON"
 # is neither NVML's nor PCI's: a match by index would swap them. MIG on and no
 # per-process utilisation are warnings with a fix.
 export CORUN_GPU_SIM_STATE="$WORK/state2"
-export CORUN_GPU_SIM_DEVICES="name=Small,sm=20,mem=16G,bus=81,numa=1,mig=on;name=Big,sm=144,mem=141G,bus=3b,putil=0,mig=unsupported"
+export CORUN_GPU_SIM_DEVICES="name=Small,sm=20,mem=16G,bus=81,numa=1,mig=on,clock=1410;name=Big,sm=144,mem=141G,bus=3b,putil=0,mig=unsupported,clock=0"
 sim "$CORUN" doctor >"$WORK/text2" 2>&1 || true
 grep -q "^warn  gpu 1        GPU-.*, Big, 141 GiB, PCI 00000000:3B:00.0, NUMA node 0, 144 SMs, MIG not supported, per-process utilisation not available (jobs' SM shares cannot be measured), $nots; to fix: " "$WORK/text2" ||
         fail "gpu 1 line: $(grep gpu "$WORK/text2")"
-grep -q "^warn  gpu 0        GPU-.*, Small, 16.0 GiB, PCI 00000000:81:00.0, NUMA node 1, 20 SMs, MIG on (corun assigns whole GPUs: MIG instances are not supported yet), per-process utilisation sampling works, $nots; to fix: nvidia-smi -i <index> -mig 0" "$WORK/text2" ||
+grep -q "^warn  gpu 0        GPU-.*, Small, 16.0 GiB, PCI 00000000:81:00.0, NUMA node 1, 20 SMs at up to 1410 MHz, MIG on (corun assigns whole GPUs: MIG instances are not supported yet), per-process utilisation sampling works, $nots; to fix: nvidia-smi -i <index> -mig 0" "$WORK/text2" ||
         fail "gpu 0 line: $(grep gpu "$WORK/text2")"
+# No clock from NVML (Big): nothing said of it, and no clock check. A GPU lowering its clocks
+# now (hot, at its power limit): a warning with what to do; not for a clock someone set.
+! grep -q "gpu [0-9] clock" "$WORK/text2" || fail "a clock check without a slowdown: $(grep clock "$WORK/text2")"
+sim "$GPU_SIM_DIR/gpu-sim-ctl" clock 0 1200 0x22 || fail "gpu-sim-ctl clock"
+sim "$CORUN" doctor >"$WORK/text3" 2>&1 || true
+assert_eq "$(grep 'gpu [0-9] clock' "$WORK/text3")" \
+        "warn  gpu 0 clock  GPU 0 is lowering its clocks now (sw_thermal_slowdown): work measured on it now runs slower than at full clock; to fix: let it cool or lighten its load before measuring; nvidia-smi -q -d PERFORMANCE says more" \
+        "a GPU lowering its clocks now"
 # A bad simulator configuration is refused with the reason.
 CORUN_GPU_SIM_STATE="$WORK/state3" CORUN_GPU_SIM_DEVICES="sm=x" sim true 2>"$WORK/bad" && fail "bad configuration accepted"
 grep -q "CORUN_GPU_SIM_DEVICES, device 0: bad value 'x' for sm" "$WORK/bad" || fail "bad configuration: $(cat "$WORK/bad")"

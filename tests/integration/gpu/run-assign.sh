@@ -47,7 +47,7 @@ assert_eq "$(job "$R" plain '.gpus | length')" 0 "GPUs of a job without any"
 assert_eq "$(json "$R" '[.host.gpus[].uuid] | join(",")')" "$uuid1,$uuid0" "host GPUs in PCI order"
 assert_eq "$(json "$R" .host.gpu_driver)" 550.54.15 "driver version"
 series=$WORK/r/$(job "$R" by-index .gpu_samples)
-assert_eq "$(head -1 "$series")" "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,charged_share,rate,scale,others_busy" "GPU series header"
+assert_eq "$(head -1 "$series")" "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s,charged_share,rate,scale,others_busy,sm_clock_mhz,clock_events" "GPU series header"
 [ "$(wc -l <"$series")" -ge 2 ] || fail "GPU series has no row"
 # Reports: summary.md, results.csv and report.html carry the GPU columns and panel.
 grep -q "^| default rep 1 | by-index | 0 | " "$WORK/r/summary.md" || fail "summary.md: $(cat "$WORK/r/summary.md")"

@@ -158,15 +158,17 @@ static void test_memory(void **state) {
         const uint64_t bytes1[] = {1u << 30, 2u << 30, 4u << 30};
         const pid_t procs2[] = {100, 200};
         const uint64_t bytes2[] = {1u << 30, 4u << 30};
-        gpu_share_accum_memory(&a, procs1, bytes1, 3, job, 2);
+        assert_true(gpu_share_accum_memory(&a, procs1, bytes1, 3, job, 2));
         assert_int_equal(a.memory_last_bytes, UINT64_C(3) << 30);
         assert_int_equal(a.memory_peak_bytes, UINT64_C(3) << 30);
-        gpu_share_accum_memory(&a, procs2, bytes2, 2, job, 2);
+        assert_true(gpu_share_accum_memory(&a, procs2, bytes2, 2, job, 2));
         assert_int_equal(a.memory_last_bytes, UINT64_C(1) << 30);
         assert_int_equal(a.memory_peak_bytes, UINT64_C(3) << 30);
         assert_int_equal(a.n_pids_seen, 2);
-        gpu_share_accum_memory(&a, NULL, NULL, 0, job, 2);
+        assert_false(gpu_share_accum_memory(&a, NULL, NULL, 0, job, 2));
         assert_int_equal(a.memory_last_bytes, 0);
+        /* Only others on the GPU: the job is not on it. */
+        assert_false(gpu_share_accum_memory(&a, procs2 + 1, bytes2 + 1, 1, job, 2));
 }
 
 static void test_empty(void **state) {
@@ -174,6 +176,62 @@ static void test_empty(void **state) {
         assert_close(gpu_share_accum_mean(&a), 0);
         gpu_share_accum_add(&a, NULL, 0, NULL, 0, 0);
         assert_int_equal(a.samples, 0);
+}
+
+/* Clocks: only polls with the job on the GPU and the GPU busy count (an idle GPU's clock
+ * is not the job's); reasons are collected then, gpu_idle never; an unknown clock or
+ * unknown reasons leave out only what is unknown. */
+static void test_clocks(void **state) {
+        GpuShareAccum a = {0};
+        gpu_share_accum_clock(&a, 1980, 0, true, true);
+        gpu_share_accum_clock(&a, 345, GPU_CLOCK_EVENT_IDLE, true, true);      /* idle: not counted */
+        gpu_share_accum_clock(&a, 1410, 0x4, true, true);                      /* sw_power_cap */
+        gpu_share_accum_clock(&a, 1500, 0, false, true);                       /* reasons unknown: counted */
+        gpu_share_accum_clock(&a, 0, 0x40 | GPU_CLOCK_EVENT_IDLE, true, true); /* idle: nothing */
+        gpu_share_accum_clock(&a, 1000, 0x20, true, false); /* the job not on the GPU: nothing */
+        assert_int_equal(a.clock_polls, 3);
+        assert_int_equal(a.clock_min_mhz, 1410);
+        assert_int_equal(a.clock_max_mhz, 1980);
+        /* (1980 + 1410 + 1500) / 3 = 1630 */
+        assert_close(gpu_share_accum_clock_mean(&a), 1630);
+        assert_int_equal(a.clock_events, 0x4);
+        assert_true(a.clock_events_known);
+        /* The newest poll as it was, for the series. */
+        assert_int_equal(a.clock_last_mhz, 1000);
+        assert_int_equal(a.clock_last_events, 0x20);
+
+        GpuShareAccum b = {0};
+        gpu_share_accum_clock(&b, 0, 0, false, true); /* NVML said nothing */
+        assert_int_equal(b.clock_polls, 0);
+        assert_false(b.clock_events_known);
+        assert_close(gpu_share_accum_clock_mean(&b), 0);
+        gpu_share_accum_clock(&b, 1755, 0x8, true, true); /* hw_slowdown, busy */
+        assert_int_equal(b.clock_min_mhz, 1755);
+        assert_int_equal(b.clock_events & GPU_CLOCK_EVENT_SLOWDOWNS, 0x8);
+}
+
+/* Reason names both ways, and lists that do not fit. */
+static void test_clock_event_names(void **state) {
+        char buf[128], tmp[16];
+        assert_string_equal(gpu_clock_event_list(0, ',', buf, sizeof buf), "");
+        assert_string_equal(gpu_clock_event_list(GPU_CLOCK_EVENT_SLOWDOWNS, ',', buf, sizeof buf),
+                            "sw_power_cap,hw_slowdown,sw_thermal_slowdown,hw_thermal_slowdown,"
+                            "hw_power_brake_slowdown");
+        /* Whole names only: the third does not fit in 30 bytes. */
+        assert_string_equal(gpu_clock_event_list(GPU_CLOCK_EVENT_SLOWDOWNS, ',', buf, 30),
+                            "sw_power_cap,hw_slowdown");
+        assert_string_equal(gpu_clock_event_list(0x1 | 0x10 | (UINT64_C(1) << 40), '|', buf, sizeof buf),
+                            "gpu_idle|sync_boost|bit40");
+        assert_string_equal(gpu_clock_event_list(0x4, ',', buf, 5), "");
+        assert_string_equal(gpu_clock_event_name(8, tmp, sizeof tmp), "display_clock_setting");
+        assert_string_equal(gpu_clock_event_name(63, tmp, sizeof tmp), "bit63");
+        for (unsigned bit = 0; bit < 64; bit++)
+                assert_int_equal(gpu_clock_event_bit(gpu_clock_event_name(bit, tmp, sizeof tmp)), (int)bit);
+        assert_int_equal(gpu_clock_event_bit("sw_power_cap"), 2);
+        assert_int_equal(gpu_clock_event_bit("bit64"), -1);
+        assert_int_equal(gpu_clock_event_bit("bit"), -1);
+        assert_int_equal(gpu_clock_event_bit("bit3x"), -1);
+        assert_int_equal(gpu_clock_event_bit("power"), -1);
 }
 
 int main(void) {
@@ -188,6 +246,8 @@ int main(void) {
                 cmocka_unit_test(test_jittered_stamps_one_period),
                 cmocka_unit_test(test_memory),
                 cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_clocks),
+                cmocka_unit_test(test_clock_event_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,12 @@ static void test_gpu_limits_drawn(void **state) {
         g->semantics = strdup("time-share");
         g->throttled_s = 1.5;
         g->memory_limit_bytes = UINT64_C(8) << 30;
+        g->clock_polls = 4;
+        g->sm_clock_min_mhz = 1410;
+        g->sm_clock_max_mhz = 1980;
+        g->sm_clock_mean_mhz = 1732.5;
+        g->clock_events = 0x1 | 0x4 | 0x8; /* gpu_idle too, as an odd file may say */
+        g->clock_events_known = true;
         write_file("samples/capped.gpu.csv",
                    "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n"
                    "1.000,0,0.2900,6442450944,0.3000,8589934592,0.500\n"
@@ -157,6 +163,13 @@ static void test_gpu_limits_drawn(void **state) {
                 multi->gpus[i].share_requested = multi->gpus[i].share_applied = 0.3;
                 multi->gpus[i].share_mode = strdup("cap");
         }
+        /* Clocks over both GPUs: (1 × 1000 + 3 × 2000) / 4 polls = 1750 MHz. */
+        multi->gpus[0].clock_polls = 1;
+        multi->gpus[0].sm_clock_mean_mhz = 1000;
+        multi->gpus[1].clock_polls = 3;
+        multi->gpus[1].sm_clock_mean_mhz = 2000;
+        multi->gpus[1].clock_events = 0x20;
+        multi->gpus[1].clock_events_known = true;
         write_file("samples/zmulti.gpu.csv",
                    "t_s,gpu,sm_share,memory_bytes,share_target,memory_limit_bytes,throttled_s\n"
                    "1.000,4,0.2500,1048576,0.3000,,0.000\n1.000,5,0.2500,1048576,0.3000,,0.000\n");
@@ -205,14 +218,16 @@ static void test_gpu_limits_drawn(void **state) {
 
         char *csv = read_file("results.csv");
         assert_non_null(strstr(csv, ",gpu_share_requested,gpu_share_applied,gpu_mechanism,gpu_throttled_s,"
-                                    "gpu_memory_limit_bytes\n"));
+                                    "gpu_memory_limit_bytes,gpu_sm_clock_mhz,gpu_clock_events\n"));
         assert_non_null(strstr(csv, ",capped,capped,exit,0,"));
-        assert_non_null(strstr(csv, ",0.300000,0.300000,shim,1.500000,8589934592\n"));
+        assert_non_null(strstr(csv, ",0.300000,0.300000,shim,1.500000,8589934592,1732.500000,gpu_idle|sw_"
+                                    "power_cap|hw_slowdown\n"));
         assert_non_null(strstr(csv, ",gpu-oom,,9,"));
-        assert_non_null(strstr(csv, ",0.500000,0.625000,shim,0.000000,4294967296\n"));
+        assert_non_null(strstr(csv, ",0.500000,0.625000,shim,0.000000,4294967296,,\n"));
+        assert_non_null(strstr(csv, ",1750.000000,sw_thermal_slowdown\n"));
         assert_non_null(strstr(csv, ",plain,plain,exit,0,"));
         const char *plain = strstr(csv, ",plain,plain,");
-        assert_non_null(strstr(plain, ",false,,,,,,\n"));
+        assert_non_null(strstr(plain, ",false,,,,,,,,\n"));
         free(csv);
 
         char *md = read_file("summary.md");

@@ -221,8 +221,9 @@ static void test_solo_for(void **state) {
         assert_float_equal(solo, 1.0, 1e-12);
         char *csv = RENDER(report_csv(r, f));
         assert_non_null(strstr(csv, "\nshared,0,false,1,,w,w,exit,0,,3.000000,"));
-        assert_non_null(strstr(csv, ",1.500000,,0.000000,,,,false,,,,,,\n")); /* shared: 3.0 / 2.0, not / 1.0 */
-        assert_null(strstr(csv, ",3.000000,,0.000000,,,,false,,,,,,\n"));
+        assert_non_null(
+                strstr(csv, ",1.500000,,0.000000,,,,false,,,,,,,,\n")); /* shared: 3.0 / 2.0, not / 1.0 */
+        assert_null(strstr(csv, ",3.000000,,0.000000,,,,false,,,,,,,,\n"));
         free(csv);
         slowdowns_free(d);
         report_job_series_free(s, n);
@@ -251,11 +252,14 @@ static Result *make_csv_result(void) {
 
 static const char golden_csv[] =
         "scenario,repetition,solo,replicas,params,job,base_name,reason,exit_code,signal,wall_s,user_s,sys_s,"
-        "peak_bytes,pss_peak_bytes,memory_limit,cpus,slowdown,priority,frozen_s,gpus,gpu_sm_share,gpu_memory_peak_bytes,warmup,solo_for,gpu_share_requested,gpu_share_applied,gpu_mechanism,gpu_throttled_s,gpu_memory_limit_bytes,phase:load,slowdown:load\n"
+        "peak_bytes,pss_peak_bytes,memory_limit,cpus,slowdown,priority,frozen_s,gpus,gpu_sm_share,gpu_"
+        "memory_peak_bytes,warmup,solo_for,gpu_share_requested,gpu_share_applied,gpu_mechanism,gpu_"
+        "throttled_s,gpu_memory_limit_bytes,gpu_sm_clock_mhz,gpu_clock_events,phase:load,slowdown:load\n"
         "mix,1,false,1,\"size=1G,mode=a\",\"a,\"\"b\"\"\",a,exit,0,,2.000000,1.000000,0.250000,1048576,"
         "524288,"
-        "2097152,0-1,,,0.000000,,,,false,,,,,,,0.500000,\n"
-        "mix,1,false,1,\"size=1G,mode=a\",c,c,oom,,9,1.000000,0.500000,0.250000,0,0,,,,,0.000000,,,,false,,,,,,,,\n";
+        "2097152,0-1,,,0.000000,,,,false,,,,,,,,,0.500000,\n"
+        "mix,1,false,1,\"size=1G,mode=a\",c,c,oom,,9,1.000000,0.500000,0.250000,0,0,,,,,0.000000,,,,false,,,"
+        ",,,,,,,\n";
 
 static void test_csv_golden(void **state) {
         Result *r = make_csv_result();
@@ -413,16 +417,21 @@ static void test_phase_slowdowns(void **state) {
         free(txt);
 
         char *csv = RENDER(report_csv(r, f));
-        assert_non_null(
-                strstr(csv, ",cpus,slowdown,priority,frozen_s,gpus,gpu_sm_share,gpu_memory_peak_bytes,warmup,solo_for,gpu_share_requested,gpu_share_applied,gpu_mechanism,gpu_throttled_s,gpu_memory_limit_bytes,phase:burn,phase:tail,slowdown:burn,slowdown:tail\n"));
+        assert_non_null(strstr(
+                csv,
+                ",cpus,slowdown,priority,frozen_s,gpus,gpu_sm_share,gpu_memory_peak_bytes,warmup,solo_for,"
+                "gpu_share_requested,gpu_share_applied,gpu_mechanism,gpu_throttled_s,gpu_memory_limit_bytes,"
+                "gpu_sm_clock_mhz,gpu_clock_events,phase:burn,phase:tail,slowdown:burn,slowdown:tail\n"));
         /* solo rows and the OOM-killed instance have no slowdown; w#1 rep 1 has no tail time */
-        assert_non_null(
-                strstr(csv, "\nsolo,0,true,1,,w,w,exit,0,,1.000000,0.500000,0.250000,0,0,,,,,0.000000,,,,false,,,,,,,0.800000,,,\n"));
+        assert_non_null(strstr(csv, "\nsolo,0,true,1,,w,w,exit,0,,1.000000,0.500000,0.250000,0,0,,,,,0."
+                                    "000000,,,,false,,,,,,,,,0.800000,,,\n"));
+        assert_non_null(strstr(csv, ",w#1,w,exit,0,,2.200000,1.100000,0.250000,0,0,,,2.000000,,0.000000,,,,"
+                                    "false,,,,,,,,,1.800000,,2.000000,\n"));
+        assert_non_null(strstr(csv, ",w#2,w,exit,0,,3.300000,1.650000,0.250000,0,0,,,3.000000,,0.000000,,,,"
+                                    "false,,,,,,,,,2.700000,,3.000000,\n"));
         assert_non_null(strstr(
-                csv, ",w#1,w,exit,0,,2.200000,1.100000,0.250000,0,0,,,2.000000,,0.000000,,,,false,,,,,,,1.800000,,2.000000,\n"));
-        assert_non_null(strstr(
-                csv, ",w#2,w,exit,0,,3.300000,1.650000,0.250000,0,0,,,3.000000,,0.000000,,,,false,,,,,,,2.700000,,3.000000,\n"));
-        assert_non_null(strstr(csv, ",w#2,w,oom,,9,3.300000,1.650000,0.250000,0,0,,,,,0.000000,,,,false,,,,,,,2.700000,,,\n"));
+                csv,
+                ",w#2,w,oom,,9,3.300000,1.650000,0.250000,0,0,,,,,0.000000,,,,false,,,,,,,,,2.700000,,,\n"));
         free(csv);
         result_free(r);
 }

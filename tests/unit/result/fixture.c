@@ -253,6 +253,13 @@ Result *fixture_full(void) {
         g->memory_limit_bytes = UINT64_C(8) << 30;
         g->memory_refused = 2;
         g->sliced_estimates = 17;
+        /* Its GPU ran under its power cap (sw_power_cap) and at the applications clocks. */
+        g->clock_polls = 40;
+        g->sm_clock_min_mhz = 1410;
+        g->sm_clock_mean_mhz = 1762.5;
+        g->sm_clock_max_mhz = 1980;
+        g->clock_events = 0x6;
+        g->clock_events_known = true;
 
         j = add_job(run, "trainer", "trainer", 7);
         j->reason = REASON_GPU_OOM;
@@ -268,6 +275,10 @@ Result *fixture_full(void) {
         g->semantics = xstrdup("sm-partition");
         g->uncontrollable = true;
         g->memory_limit_bytes = UINT64_C(4) << 30;
+        /* A clock, but no reasons from this NVML (events null). */
+        g->clock_polls = 3;
+        g->sm_clock_min_mhz = g->sm_clock_max_mhz = 1755;
+        g->sm_clock_mean_mhz = 1755;
 
         j = add_job(run, "render", "render", 8);
         j->req_gpus = xstrdup("1");

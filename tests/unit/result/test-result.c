@@ -105,6 +105,12 @@ static void assert_gpu_same(const JobGpuResult *a, const JobGpuResult *b) {
         assert_int_equal(a->uncontrollable, b->uncontrollable);
         assert_int_equal(a->open_loop, b->open_loop);
         assert_int_equal(a->sliced_estimates, b->sliced_estimates);
+        assert_int_equal(a->clock_polls, b->clock_polls);
+        assert_int_equal(a->sm_clock_min_mhz, b->sm_clock_min_mhz);
+        assert_dbl_same(a->sm_clock_mean_mhz, b->sm_clock_mean_mhz);
+        assert_int_equal(a->sm_clock_max_mhz, b->sm_clock_max_mhz);
+        assert_int_equal(a->clock_events, b->clock_events);
+        assert_int_equal(a->clock_events_known, b->clock_events_known);
 }
 
 static void assert_job_same(const JobResult *a, const JobResult *b) {
@@ -358,7 +364,8 @@ static void test_host_gpu_timeslice(void **state) {
                        .name = strdup("H200"),
                        .numa_node = 0,
                        .timeslice_ns = 2090000,
-                       .timeslice_switch_ns = 153000};
+                       .timeslice_switch_ns = 153000,
+                       .sm_clock_max_mhz = 1980};
         HostGpu *b = host_info_add_gpu(&r->host);
         assert_non_null(b);
         *b = (HostGpu){.index = 0, .uuid = strdup("GPU-b"), .name = strdup("H200"), .numa_node = -1};
@@ -368,10 +375,14 @@ static void test_host_gpu_timeslice(void **state) {
         assert_int_equal(back->host.gpus[0].timeslice_switch_ns, 153000);
         assert_int_equal(back->host.gpus[1].timeslice_ns, 0);
         assert_int_equal(back->host.gpus[1].timeslice_switch_ns, 0);
+        assert_int_equal(back->host.gpus[0].sm_clock_max_mhz, 1980);
+        assert_int_equal(back->host.gpus[1].sm_clock_max_mhz, 0);
         _cleanup_free_ char *p = NULL, *text = NULL;
         assert_true(asprintf(&p, "%s/result.json", tmpdir) > 0);
         text = read_all(p, NULL);
         assert_non_null(strstr(text, "\"timeslice_ns\": null"));
+        assert_non_null(strstr(text, "\"sm_clock_max_mhz\": 1980"));
+        assert_non_null(strstr(text, "\"sm_clock_max_mhz\": null"));
         result_free(back);
         result_free(r);
 }
@@ -412,6 +423,12 @@ static void test_json_encodings(void **state) {
         /* GPU limits: no launches counted (MPS), no share or memory limit: null. */
         assert_non_null(strstr(text, "\"launches\": null"));
         assert_non_null(strstr(text, "\"reason\": \"gpu-oom\""));
+        /* Clocks: reasons by name; none from NVML: null; no clock at all: no object. */
+        assert_non_null(strstr(text, "\"events\": [\n"));
+        assert_non_null(strstr(text, "\"applications_clocks_setting\""));
+        assert_non_null(strstr(text, "\"sw_power_cap\""));
+        assert_non_null(strstr(text, "\"events\": null"));
+        assert_non_null(strstr(text, "\"clocks\": null"));
         assert_null(strstr(text, "nan"));
         assert_null(strstr(text, "inf"));
         assert_null(strstr(text, "18446744073709551615"));
