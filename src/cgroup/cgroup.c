@@ -108,9 +108,11 @@ static int create_run_groups_in(CgroupManager *m, bool cgroup2) {
                                 r = journalled_top[i] ? RET_NERRNO(mkdir(tops[i], 0755))
                                                       : cg_journal_mkdir(m, tops[i]);
                                 journalled_top[i] = true;
-                                if (r == -EEXIST)
-                                        r = 0;
-                                else if (r >= 0)
+                                /* EEXIST: another run made it a moment ago and may not have
+                                 * initialised it yet (on v1 an empty cpuset.cpus, and then
+                                 * our cpus under it fail with EACCES): we do it too, the
+                                 * same values either way. */
+                                if (r >= 0 || r == -EEXIST)
                                         r = m->ops->init_dir ? m->ops->init_dir(m, i, tops[i]) : 0;
                         } else if (m->ops->init_dir)
                                 /* Left half-made by a runner killed right after mkdir. */
