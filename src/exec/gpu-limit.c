@@ -287,9 +287,14 @@ static void backstop(Runner *R, Job *j, uint64_t now) {
 
 void exec_gpu_limit_tick(Runner *R, uint64_t now) {
         unsigned n_gpus = R->gpus ? (unsigned)MIN(R->gpus->n_devices, (size_t)ALLOC_GPUS_MAX) : 0;
+        /* Slots of the job's processes that died without releasing them (SIGKILL, a crash)
+         * are reaped every tick, so that their bytes leave memory_used at once: the job's
+         * other processes see that memory free in cuMemGetInfo, not only after one of their
+         * allocations was first refused (the shim reaps then). Jobs run in corun's pid
+         * namespace (jobs in images get no region), so the pids are the runner's. */
         for (size_t x = 0; x < R->n_jobs; x++)
-                if (R->jobs[x].gpu_limit && R->jobs[x].state == JOB_RUNNING)
-                        (void)region_ok(R, &R->jobs[x]);
+                if (R->jobs[x].gpu_limit && R->jobs[x].state == JOB_RUNNING && region_ok(R, &R->jobs[x]))
+                        (void)gpu_region_reap(R->jobs[x].gpu_limit->region);
         for (unsigned i = 0; i < n_gpus; i++) {
                 double dt_max = 0;
                 GpuLimitTenant t[64];

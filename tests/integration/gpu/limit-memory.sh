@@ -5,6 +5,9 @@
 # - memory: 512M: an allocation that fits succeeds, one over the limit fails with
 #   CUDA_ERROR_OUT_OF_MEMORY inside the job (it is refused, counted in memory_refused),
 #   and the job's cuMemGetInfo says the GPU has 512 MiB;
+# - a process of a job killed with SIGKILL: the runner releases its slot and bytes within
+#   a few ticks, while the job's other process runs on; the regions of jobs that ended are
+#   gone while it runs;
 # - the backstop: memory the shim cannot see (here a 700 MiB context) above the limit for
 #   2 s ends the job as gpu-oom;
 # - the region: CORUN_GPU_REGION is a 0600 file of the job's in /dev/shm/corun-<run-id>/
@@ -14,10 +17,50 @@
 #   shim, mechanism mps (sm-partition); without one: refused before anything starts;
 # - shares over 100 % on one GPU: refused at the share's file:line:col, nothing started.
 . "$SRCDIR/tests/integration/gpu/gpu-lib.sh"
+# reap.sh: two CUDA processes of one job hold 100 and 50 MiB; the first is killed with
+# SIGKILL; the region's counters before and 0.6 s after (three ticks) go to \$W.
+cat >"$WORK/reap.sh" <<'SH'
+"$P" busy 3 1 104857600 >"$W/a" 2>&1 &
+a=$!
+"$P" busy 3 1 52428800 >"$W/b" 2>&1 &
+b=$!
+i=0
+until grep -q '^pid ' "$W/a" 2>/dev/null && grep -q '^pid ' "$W/b" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || exit 3
+        sleep 0.05
+done
+"$RC" show "$CORUN_GPU_REGION" >"$W/before.json"
+kill -9 $a
+wait $a
+sleep 0.6
+"$RC" show "$CORUN_GPU_REGION" >"$W/after.json"
+# The other jobs (a few hundred ms each) have ended by now, or soon: their regions go
+# with them while this one runs.
+d=$(dirname "$CORUN_GPU_REGION")
+i=0
+while [ "$(ls "$d" | wc -l)" -gt 1 ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+done
+ls "$d" >"$W/regions"
+basename "$CORUN_GPU_REGION" >"$W/mine"
+# Without a share nothing bounds what b queues (seconds of GPU time): it is not waited for.
+kill $b
+wait $b
+exit 0
+SH
 cat >"$WORK/m.yaml" <<YAML
 name: memory
 defaults: {cpus: all}
 jobs:
+  info:
+    command: [$GPU_SIM_DIR/shim-prog, mem, "536870912"]
+    gpus: {memory: 512M}
+  reap:
+    command: [sh, $WORK/reap.sh]
+    env: {P: $GPU_SIM_DIR/shim-prog, RC: $GPU_SIM_DIR/region-ctl, W: $WORK}
+    gpus: {memory: 512M}
   fits: {command: "exec $CORUN stress gpu --kernel-ms 1 --work 20 --mem 256M", gpus: {memory: 512M}}
   over: {command: "exec $CORUN stress gpu --kernel-ms 1 --work 20 --mem 600M", gpus: {memory: 512M}}
   env:
@@ -33,6 +76,18 @@ assert_eq "$(job "$R" fits '.gpus[0].limit.memory_refused')" 0 "nothing refused"
 [ "$(job "$R" over .exit_code)" != 0 ] || fail "over: 600 MiB under a 512 MiB limit succeeded"
 grep -q 'OUT_OF_MEMORY\|out of memory' "$WORK/r/logs/"*/over.err || fail "over: $(cat "$WORK/r/logs/"*/over.err)"
 assert_eq "$(job "$R" over '.gpus[0].limit.memory_refused')" 1 "refused allocations"
+# Inside a job of corun's: cuMemGetInfo says the GPU has 512 MiB, all free at the start,
+# and every allocation path fills it exactly (shim-prog mem checks each, tests/gpu-sim).
+assert_eq "$(job "$R" info .exit_code)" 0 "info: $(cat "$WORK/r/logs/"*/info.err 2>/dev/null)"
+assert_eq "$(tail -1 "$WORK/r/logs/"*/info.out)" ok "info's last line"
+# The killed process's 100 MiB left the job's count within three ticks, by the runner's
+# reap: the survivor allocated nothing after, so its shim had no reason to reap.
+assert_eq "$(job "$R" reap .exit_code)" 0 "reap exits 0: $(cat "$WORK/r/logs/"*/reap.err 2>/dev/null)"
+assert_eq "$(json "$WORK/before.json" .gpus[0].memory_used)" 157286400 "both processes' bytes"
+assert_eq "$(json "$WORK/after.json" .gpus[0].memory_used)" 52428800 "the survivor's bytes after the kill"
+assert_eq "$(json "$WORK/after.json" '.procs | length')" 1 "slots after the kill"
+# A job's region is removed when the job ends, not at the end of the run.
+assert_eq "$(cat "$WORK/regions")" "$(cat "$WORK/mine")" "regions left while only reap ran"
 out=$(cat "$WORK/r/logs/"*/env.out)
 echo "$out"
 echo "$out" | sed -n 1p | grep -qx '600 root' || fail "the region's mode and owner: $out"
