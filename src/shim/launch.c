@@ -35,7 +35,9 @@
  * context).
  *
  * Fast path (no measurement due, no debt): a TLS read, one cost-table probe, a vDSO
- * clock read and a handful of relaxed atomics on the region; no system call, no lock. */
+ * clock read, one call of the driver's cuStreamIsCapturing (inside the cost measured on
+ * an H200, docs/performance.md) and a handful of relaxed atomics on the region; no
+ * system call of ours, no lock. */
 #include <pthread.h>
 #include <string.h>
 #include <time.h>

@@ -47,8 +47,20 @@ for tc in tenant-a:0.20 tenant-b:0.30 tenant-c:0.40; do
 done
 awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { exit !(a < b && b < c) }' || fail "capped shares out of order"
 assert_eq "$(sc capped tenant-b .gpus[0].limit.memory_limit_bytes)" 1073741824 "tenant-b's GPU memory limit"
-# Lending: never below the guarantee, and the one that runs longest gets more than its share.
+# Lending: never below the guarantee (the means include CUDA's start, hence a point
+# under), the same work ends in the order of the guarantees, and what the finished ones
+# leave is lent: the one that runs longest gets well over its 20 %, and the two that
+# outlive lend-c were given more than their guarantee (share_applied, the mean of what
+# the limiter aimed at).
 assert_between "$(sc lending lend-a .gpus[0].sm_share_mean)" 0.25 1.0 "lend-a (20 % guaranteed, lent the rest)"
+assert_between "$(sc lending lend-b .gpus[0].sm_share_mean)" 0.29 1.0 "lend-b (30 % guaranteed)"
+assert_between "$(sc lending lend-c .gpus[0].sm_share_mean)" 0.39 1.0 "lend-c (40 % guaranteed)"
+awk -v a="$(sc lending lend-a .wall_s)" -v b="$(sc lending lend-b .wall_s)" -v c="$(sc lending lend-c .wall_s)" \
+        'BEGIN { exit !(c < b && b < a) }' || fail "lending: lend-c, lend-b, lend-a should end in that order"
+for jg in lend-a:0.2 lend-b:0.3; do
+        awk -v x="$(sc lending "${jg%:*}" .gpus[0].limit.share_applied)" -v g="${jg#*:}" 'BEGIN { exit !(x > g + 0.02) }' ||
+                fail "${jg%:*} was lent nothing: share_applied $(sc lending "${jg%:*}" .gpus[0].limit.share_applied)"
+done
 assert_eq "$(sc lending lend-a .gpus[0].limit.mode)" share "lending mode"
 assert_eq "$(json "$R" '[.runs[].jobs[].gpus[0].uuid] | unique | length')" 1 "GPUs the tenants used"
 assert_eq "$(job "$R" tenant-b '.gpus[0].memory_peak_bytes')" 536870912 "tenant-b's --mem 512M"

@@ -7,8 +7,11 @@
 # the three are clearly distinct (the
 # summing bug of HAMi-core gives them all the same). On a second and a third GPU of 80
 # and 188 SMs (the first has 20), a job capped at 30 beside an uncapped one converges
-# the same way: the controller does not depend on the SM count (HAMi-core #274/#314:
-# on 188 SMs its caps of 30/70 came out 46/54). The uncapped tenant takes the rest and
+# the same way: nothing in corun's path reads the SM count (HAMi-core #274/#314: on 188
+# SMs its caps of 30/70 came out 46/54). The simulated GPU's kernels take as long on any
+# SM count, so this run shows only that the path from discovery to the shim works alike on
+# the three; that the controller's units do not depend on SMs (with kernels whose time
+# does) is tests/unit/gpu/test-limiter.c's test_sm_counts. The uncapped tenant takes the rest and
 # its load never enters the capped one's measurement. Every launch the tenants made went
 # through the shim (launches per entry point = the kernels stress says it launched), and
 # result.json says which mechanism applied.
