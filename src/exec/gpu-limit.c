@@ -462,7 +462,18 @@ void exec_gpu_limit_record(const Job *j, unsigned k, JobGpuResult *x) {
 
 void exec_gpu_limit_ended(Runner *R, Job *j) {
         const JobGpuLimit *L = j->gpu_limit;
-        if (!L || !L->region || R->gpu_timeslice_warned || !region_ok(R, j))
+        if (!L || !L->region || !region_ok(R, j))
+                return;
+        uint32_t unmapped = atomic_load(&L->region->unmapped_lookups);
+        if (unmapped > 0)
+                exec_warn(R,
+                          "job '%s': the CUDA driver answered %u of its look-ups (cuGetProcAddress) "
+                          "of entry points corun wraps with addresses that are not the driver's exported "
+                          "ones: what it launched or allocated through them passed corun's shim by, so its "
+                          "GPU share and memory limit did not hold for it (the job's log names the entry "
+                          "points; docs/gpu.md)",
+                          j->pj->name, unmapped);
+        if (R->gpu_timeslice_warned)
                 return;
         for (unsigned i = 0; i < R->gpus->n_devices && i < ALLOC_GPUS_MAX; i++) {
                 int k = tenant_of(R, j, i);

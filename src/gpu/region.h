@@ -158,7 +158,10 @@ typedef struct GpuRegion {
         uint32_t version; /* GPU_REGION_VERSION */
         uint32_t size;    /* sizeof(GpuRegion) */
         uint32_t n_gpus;  /* entries of gpu[] in use */
-        uint32_t pad0;
+        /* The shims → the runner: look-ups (cuGetProcAddress) of entry points the shim
+         * wraps that the driver answered with an address the shim does not know (not the
+         * exported symbol's): calls through them pass the shim by, uncounted. */
+        _Atomic uint32_t unmapped_lookups;
         _Atomic uint64_t procs_claimed; /* slots ever claimed (diagnostics) */
         GpuRegionGpu gpu[GPU_REGION_GPUS];
         GpuRegionProc proc[GPU_REGION_PROCS];

@@ -253,13 +253,46 @@ SHIM_EXPORT void *dlsym(void *handle, const char *name) {
         return map_address(p);
 }
 
+/* Does the shim wrap an entry point of this name (the name itself, or one of its
+ * versioned or per-thread forms: cuMemAlloc_v2, cuLaunchKernel_ptsz)? */
+static bool wraps(const char *symbol) {
+        size_t n = strlen(symbol);
+        for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+                for (size_t i = 0; i < table_len(t); i++) {
+                        const ShimSym *s = &tables[t].syms[i];
+                        if (s->wrapper && strncmp(s->name, symbol, n) == 0 &&
+                            (s->name[n] == '\0' || s->name[n] == '_'))
+                                return true;
+                }
+        return false;
+}
+
+/* A look-up's answer, mapped to our wrapper. An address we do not know for a name we wrap
+ * (a driver that hands out private entry points) would let every call through it pass us
+ * by: counted in the region for the runner's warning, and said once per process on
+ * stderr (the job's log), with the name. Not the fast path: programs look up once. */
+static void *map_lookup(const char *symbol, void *p, int version, unsigned long long flags) {
+        void *w = map_address(p);
+        if (w != p || !p || !symbol || !shim.region || !wraps(symbol))
+                return w;
+        atomic_fetch_add_explicit(&shim.region->unmapped_lookups, 1, memory_order_relaxed);
+        static _Atomic bool said;
+        if (!atomic_exchange(&said, true))
+                fprintf(stderr,
+                        "corun shim: cuGetProcAddress(\"%s\", %d, %llu) gave an entry point that is not the "
+                        "driver's exported %s: calls through it are not counted against the job's GPU "
+                        "limits\n",
+                        symbol, version, flags, symbol);
+        return w;
+}
+
 SHIM_EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn, int version, unsigned long long flags) {
         shim_init();
         if (!shim.real.cuGetProcAddress)
                 return CUDA_ERROR_NOT_INITIALIZED;
         CUresult r = shim.real.cuGetProcAddress(symbol, pfn, version, flags);
         if (r == CUDA_SUCCESS && pfn)
-                *pfn = map_address(*pfn);
+                *pfn = map_lookup(symbol, *pfn, version, flags);
         return r;
 }
 
@@ -270,7 +303,7 @@ SHIM_EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int ver
                 return CUDA_ERROR_NOT_INITIALIZED;
         CUresult r = shim.real.cuGetProcAddress_v2(symbol, pfn, version, flags, status);
         if (r == CUDA_SUCCESS && pfn)
-                *pfn = map_address(*pfn);
+                *pfn = map_lookup(symbol, *pfn, version, flags);
         return r;
 }
 

@@ -135,3 +135,9 @@ Ctx *stream_ctx(void *stream);
 CUresult ctx_wait(Ctx *c);
 /* Enqueues ns of GPU time on c's device (c->target moves to its end). */
 CUresult fake_submit(Ctx *c, uint64_t ns);
+/* cuLaunchKernel's ABI at an address that is not the exported symbol's (not exported at
+ * all): what cuGetProcAddress("cuLaunchKernel") answers under CORUN_GPU_SIM_PRIVATE_LAUNCH=1,
+ * as a driver with private entry points would. */
+CUresult fake_private_launch_kernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                    unsigned by, unsigned bz, unsigned shmem, void *stream, void **params,
+                                    void **extra);

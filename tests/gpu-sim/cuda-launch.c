@@ -222,6 +222,12 @@ EXPORT CUresult cuLaunchKernel(Function *f, unsigned gx, unsigned gy, unsigned g
         return launch(f, gx, gy, gz, bx, by, bz, stream, params);
 }
 
+CUresult fake_private_launch_kernel(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                    unsigned by, unsigned bz, unsigned shmem, void *stream, void **params,
+                                    void **extra) {
+        return launch(f, gx, gy, gz, bx, by, bz, stream, params);
+}
+
 EXPORT CUresult cuLaunchKernel_ptsz(Function *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                                     unsigned by, unsigned bz, unsigned shmem, void *stream, void **params,
                                     void **extra) {

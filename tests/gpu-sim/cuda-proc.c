@@ -3,9 +3,12 @@
  * symbol of the ABI the caller's CUDA version asks for (cuMemAlloc → cuMemAlloc_v2 from
  * 3.2, cuEventElapsedTime → _v2 from 12.8), and with the per-thread default stream flag
  * the _ptsz form where there is one, as the real driver does. They look up their own
- * exports, so the addresses are those of the exported symbols (what the shim maps). */
+ * exports, so the addresses are those of the exported symbols (what the shim maps), except
+ * cuLaunchKernel under CORUN_GPU_SIM_PRIVATE_LAUNCH=1: a private entry point, as a driver
+ * that hands out internal addresses would (the shim must notice, tests/integration/gpu). */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda-fake.h"
@@ -59,6 +62,12 @@ static CUresult proc_address(const char *symbol, void **ret, int version, unsign
                         *status = PROC_VERSION_NOT_SUFFICIENT;
                         return CUDA_ERROR_NOT_FOUND;
                 }
+        const char *priv = getenv("CORUN_GPU_SIM_PRIVATE_LAUNCH");
+        if (priv && strcmp(priv, "1") == 0 && strcmp(symbol, "cuLaunchKernel") == 0) {
+                *status = PROC_SUCCESS;
+                *ret = (void *)fake_private_launch_kernel;
+                return CUDA_SUCCESS;
+        }
         char name[128];
         snprintf(name, sizeof name, "%s", symbol);
         for (size_t i = 0; i < sizeof versioned / sizeof versioned[0]; i++)

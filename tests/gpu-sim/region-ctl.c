@@ -37,7 +37,8 @@ static int parse_u64(const char *s, uint64_t *ret) {
 
 static void show(const GpuRegion *r) {
         static const char *const names[] = GPU_ENTRY_NAMES;
-        printf("{\"procs_claimed\": %" PRIu64 ", \"procs\": [", atomic_load(&r->procs_claimed));
+        printf("{\"procs_claimed\": %" PRIu64 ", \"unmapped_lookups\": %u, \"procs\": [",
+               atomic_load(&r->procs_claimed), atomic_load(&r->unmapped_lookups));
         bool first = true;
         for (unsigned k = 0; k < GPU_REGION_PROCS; k++) {
                 int32_t pid = atomic_load(&r->proc[k].pid);

@@ -5,6 +5,7 @@
  * the way the CUDA runtime does.
  *   shim-prog paths N          N launches through each path; prints the launches each
  *                              entry point must have counted, as JSON
+ *   shim-prog proc N           N launches through cuGetProcAddress("cuLaunchKernel")'s answer
  *   shim-prog capture N        N launches captured into a graph, none run
  *   shim-prog graph N M        5 launches, then a graph of N launches, launched M times
  *   shim-prog busy SECS PROCS BYTES
@@ -153,6 +154,18 @@ static void *sym(void *h, const char *name) {
         void *p = dlsym(h, name);
         EXPECT(p, "dlsym %s: %s", name, dlerror());
         return p;
+}
+
+/* N launches through what cuGetProcAddress("cuLaunchKernel", 12000) answers, whatever
+ * it is (no check that it is the exported symbol: see the shim's unmapped look-ups). */
+static void proc(unsigned n) {
+        setup();
+        void *p;
+        CK(cuGetProcAddress("cuLaunchKernel", &p, 12000, 0));
+        for (unsigned i = 0; i < n; i++)
+                CK(((LaunchFn)p)(fn, 1, 1, 1, 32, 1, 1, 0, stream, NULL, NULL));
+        CK(cuCtxSynchronize());
+        printf("{\"launched\": %u}\n", n);
 }
 
 static void paths(unsigned n) {
@@ -450,13 +463,15 @@ int main(int argc, char **argv) {
                 mem((size_t)strtoull(argv[2], NULL, 10));
         else if (argc == 4 && strcmp(argv[1], "untracked") == 0)
                 untracked((size_t)strtoull(argv[2], NULL, 10), (size_t)strtoull(argv[3], NULL, 10));
+        else if (argc == 3 && strcmp(argv[1], "proc") == 0)
+                proc((unsigned)atoi(argv[2]));
         else if (argc == 2 && strcmp(argv[1], "noex") == 0)
                 noex();
         else if (argc == 3 && strcmp(argv[1], "two") == 0)
                 two(atof(argv[2]));
         else {
                 fprintf(stderr, "usage: shim-prog paths N | capture N | graph N M | busy SECS PROCS BYTES | "
-                                "mem LIMIT | untracked LIMIT BYTES | two SECS | noex\n");
+                                "mem LIMIT | untracked LIMIT BYTES | two SECS | noex | proc N\n");
                 return 2;
         }
         return 0;

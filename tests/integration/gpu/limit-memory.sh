@@ -7,7 +7,7 @@
 #   and the job's cuMemGetInfo says the GPU has 512 MiB;
 # - a process of a job killed with SIGKILL: the runner releases its slot and bytes within
 #   a few ticks, while the job's other process runs on; the regions of jobs that ended are
-#   gone while it runs;
+#   gone while it runs; a look-up the driver answers with a private entry point is warned about;
 # - the backstop: memory the shim cannot see (here a 700 MiB context) above the limit for
 #   2 s ends the job as gpu-oom;
 # - the region: CORUN_GPU_REGION is a 0600 file of the job's in /dev/shm/corun-<run-id>/
@@ -57,6 +57,10 @@ jobs:
   info:
     command: [$GPU_SIM_DIR/shim-prog, mem, "536870912"]
     gpus: {memory: 512M}
+  private:
+    command: [$GPU_SIM_DIR/shim-prog, proc, "5"]
+    env: {CORUN_GPU_SIM_PRIVATE_LAUNCH: "1"}
+    gpus: {memory: 512M}
   reap:
     command: [sh, $WORK/reap.sh]
     env: {P: $GPU_SIM_DIR/shim-prog, RC: $GPU_SIM_DIR/region-ctl, W: $WORK}
@@ -80,6 +84,12 @@ assert_eq "$(job "$R" over '.gpus[0].limit.memory_refused')" 1 "refused allocati
 # and every allocation path fills it exactly (shim-prog mem checks each, tests/gpu-sim).
 assert_eq "$(job "$R" info .exit_code)" 0 "info: $(cat "$WORK/r/logs/"*/info.err 2>/dev/null)"
 assert_eq "$(tail -1 "$WORK/r/logs/"*/info.out)" ok "info's last line"
+# A driver that hands out a private cuLaunchKernel (tests/gpu-sim): the run warns that the
+# job's launches through it passed the shim by, and the job's log names the entry point.
+json "$R" '.warnings[]' | grep -q "^job 'private': the CUDA driver answered 1 of its look-ups (cuGetProcAddress)" ||
+        fail "no warning about the private entry point: $(json "$R" .warnings)"
+grep -q '^corun shim: cuGetProcAddress("cuLaunchKernel"' "$WORK/r/logs/"*/private.err ||
+        fail "private's log: $(cat "$WORK/r/logs/"*/private.err)"
 # The killed process's 100 MiB left the job's count within three ticks, by the runner's
 # reap: the survivor allocated nothing after, so its shim had no reason to reap.
 assert_eq "$(job "$R" reap .exit_code)" 0 "reap exits 0: $(cat "$WORK/r/logs/"*/reap.err 2>/dev/null)"

@@ -19,6 +19,23 @@ for e in $(jq -r 'keys[]' "$WORK/expected.json"); do
                 "$(json "$WORK/expected.json" ".[\"$e\"]")" "launches counted on $e"
 done
 [ "$(counters .gpus[0].charged_ns)" -gt 0 ] || fail "nothing charged at rate 100 %"
+assert_eq "$(counters .unmapped_lookups)" 0 "look-ups answered with addresses the shim does not know"
+
+# A driver that answers cuGetProcAddress("cuLaunchKernel") with a private entry point
+# (not the exported symbol's address): launches through it pass the shim by, and the
+# shim says so: counted in the region for the runner, one line on stderr with the name.
+region 0 1000000 100
+tenant "$PROG" proc 5 >/dev/null 2>"$WORK/err" || fail "shim-prog proc: $(cat "$WORK/err")"
+assert_eq "$(counters .gpus[0].launches.cuLaunchKernel)" 5 "launches through the exported entry point"
+assert_eq "$(counters .unmapped_lookups)" 0 "look-ups not mapped, with the exported entry point"
+! [ -s "$WORK/err" ] || fail "the shim spoke: $(cat "$WORK/err")"
+region 0 1000000 100
+CORUN_GPU_SIM_PRIVATE_LAUNCH=1 tenant "$PROG" proc 5 >/dev/null 2>"$WORK/err" ||
+        fail "shim-prog proc with a private cuLaunchKernel: $(cat "$WORK/err")"
+assert_eq "$(counters .gpus[0].launches.cuLaunchKernel)" 0 "launches the shim saw through a private entry point"
+assert_eq "$(counters .unmapped_lookups)" 1 "look-ups not mapped"
+assert_eq "$(grep -c '^corun shim: cuGetProcAddress("cuLaunchKernel", .* not counted against the job' "$WORK/err")" 1 \
+        "the shim's line about the private entry point"
 
 # Two GPUs: launches on the second device count on the second entry only.
 rm -f "$REGION"
