@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/doctor.h"
+#include "gpu/gpu-dl.h"
 #include "gpu/region.h"
 #include "gpu/timeslice.h"
 #include "stress/stress.h"
@@ -23,6 +24,19 @@
 #include "util/time-util.h"
 
 extern char **environ;
+
+/* NVML's reasons for the GPU's clock being below its highest now (gpu/clocks.h); 0 when
+ * NVML does not say. Only doctor asks: a run follows the clocks at every tick instead. */
+static uint64_t clock_events_now(const char *uuid) {
+        const GpuNvml *n = gpu_nvml(NULL);
+        NvmlDevice d;
+        unsigned long long events;
+        if (!n || !n->device_get_clock_event_reasons ||
+            n->device_get_handle_by_uuid(uuid, &d) != NVML_SUCCESS ||
+            n->device_get_clock_event_reasons(d, &events) != NVML_SUCCESS)
+                return 0;
+        return events;
+}
 
 /* One line for the GPUs as a whole, then one per GPU in PCI bus order (the order of
  * CUDA_DEVICE_ORDER=PCI_BUS_ID), each with NVML's index, which may differ. */
@@ -90,7 +104,7 @@ void check_gpus(Doctor *d, const GpuHost *g) {
                                                     : "not available (jobs' SM shares cannot be measured)",
                           slice);
                 /* Hot or at its power limit now: what is measured now runs slower. */
-                uint64_t slow = v->clock_events & GPU_CLOCK_EVENT_SLOWDOWNS;
+                uint64_t slow = clock_events_now(v->uuid) & GPU_CLOCK_EVENT_SLOWDOWNS;
                 if (slow) {
                         char names[256];
                         snprintf(name, sizeof name, "gpu %u clock", v->nvml_index);

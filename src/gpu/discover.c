@@ -101,12 +101,6 @@ static int device_read(const GpuNvml *n, unsigned index, GpuDevice *ret) {
         if (n->device_get_max_clock_info &&
             n->device_get_max_clock_info(d, NVML_CLOCK_SM, &cur) == NVML_SUCCESS)
                 g.sm_clock_max_mhz = cur;
-        unsigned long long events;
-        if (n->device_get_clock_event_reasons &&
-            n->device_get_clock_event_reasons(d, &events) == NVML_SUCCESS) {
-                g.clock_events = events;
-                g.clock_events_known = true;
-        }
         g.process_util_supported = process_util_works(n, d);
         /* Measured by `corun doctor --gpu-timeslice` this boot, or not known (0). */
         if (gpu_timeslice_load(NULL, g.uuid, &g.timeslice) < 0)

@@ -34,8 +34,6 @@ typedef struct GpuDevice {
         bool process_util_supported; /* nvmlDeviceGetProcessUtilization works on it */
         unsigned sm_count;           /* from the CUDA driver; 0 unknown */
         unsigned sm_clock_max_mhz;   /* the highest SM clock (NVML); 0 unknown */
-        uint64_t clock_events;       /* NVML's clock event reasons at discovery (gpu/clocks.h) */
-        bool clock_events_known;     /* ... false: NVML did not say */
         GpuTimeslice timeslice;      /* measured this boot (gpu/timeslice.h); slice_ns 0: not known */
 } GpuDevice;
 
